@@ -1,0 +1,75 @@
+"""The embedded channel: emails as .eml files, texts as JSON lines, under a local folder.
+A fresh clone shows real messages without any provider credentials."""
+from __future__ import annotations
+
+import json
+import threading
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+
+from outreach.channels.base import OutgoingMessage, Receipt, Transport
+from outreach.models import utcnow
+
+
+class OutboxEmail(Transport):
+    channel = "email"
+
+    def __init__(self, directory: Path, from_address: str, from_name: str = "", reply_to: str = "") -> None:
+        self.directory = Path(directory) / "email"
+        self.sender = formataddr((from_name, from_address)) if from_name else from_address
+        self.reply_to = reply_to
+
+    def build(self, message: OutgoingMessage) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self.sender
+        email["To"] = message.to
+        email["Subject"] = message.subject
+        email["Date"] = formatdate(localtime=False)
+        email["Message-ID"] = make_msgid(idstring=str(message.message_id), domain="outreach.local")
+        if self.reply_to:
+            email["Reply-To"] = self.reply_to
+        for name, value in message.headers.items():
+            email[name] = value
+        email.set_content(message.text)
+        if message.html:
+            email.add_alternative(message.html, subtype="html")
+        return email
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        email = self.build(message)
+        name = f"{message.message_id:08d}-{_safe(message.key)}.eml"
+        (self.directory / name).write_bytes(bytes(email))
+        return Receipt(provider_id=f"outbox-email-{message.message_id}")
+
+
+class OutboxSms(Transport):
+    channel = "sms"
+    _lock = threading.Lock()
+
+    def __init__(self, directory: Path, from_number: str = "") -> None:
+        self.path = Path(directory) / "sms.jsonl"
+        self.from_number = from_number
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"id": message.message_id, "key": message.key, "to": message.to, "from": self.from_number,
+                  "body": message.text, "at": utcnow().isoformat(), "test": message.is_test}
+        with self._lock, self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return Receipt(provider_id=f"outbox-sms-{message.message_id}")
+
+
+class NullTransport(Transport):
+    """Sends nothing: for simulations that only want the decisions."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        return Receipt(provider_id=f"null-{message.message_id}")
+
+
+def _safe(key: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in key)[:120]

@@ -1,0 +1,28 @@
+"""Helpers shared by the commands."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import typer
+
+from outreach.context import Context, open_context
+
+
+def context(upgrade: bool = True) -> Context:
+    return open_context(upgrade=upgrade)
+
+
+def parse_now(value: str | None) -> datetime:
+    """An ISO-8601 instant; naive values are taken as UTC."""
+    if value is None:
+        return datetime.now(timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO-8601 date-time, e.g. 2026-03-02T09:00:00-06:00") from None
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)

@@ -1,0 +1,225 @@
+"""Database tables. Every timestamp is an aware UTC datetime; convert to local time at the edges only."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ClientStatus(StrEnum):
+    active = "active"
+    paused = "paused"
+    archived = "archived"
+
+
+class Channel(StrEnum):
+    email = "email"
+    sms = "sms"
+
+
+class VisitStatus(StrEnum):
+    booked = "booked"
+    attended = "attended"
+    cancelled = "cancelled"
+    no_show = "no_show"
+
+
+class MessageStatus(StrEnum):
+    planned = "planned"
+    sending = "sending"
+    sent = "sent"
+    delivered = "delivered"
+    failed = "failed"
+    bounced = "bounced"
+    skipped = "skipped"
+    unknown = "unknown"
+
+
+class Role(StrEnum):
+    front_desk = "front_desk"
+    marketing = "marketing"
+    admin = "admin"
+
+
+class Client(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    external_id: str = Field(unique=True, max_length=64)
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(default="", max_length=100)
+    email: Optional[str] = Field(default=None, max_length=254, index=True)
+    phone: Optional[str] = Field(default=None, max_length=20, index=True, description="E.164")
+    timezone: str = Field(default="America/Chicago", max_length=64)
+    status: str = Field(default=ClientStatus.active, max_length=16)
+    # Current consent per channel. Written only by services.facts.record_consent, beside the history.
+    email_consent: bool = False
+    sms_consent: bool = False
+    reminders_opt_out: bool = False
+    phone_invalid: bool = False
+    # The earliest instant planning could produce something new for this client; facts changing reset it.
+    next_plan_at: datetime = Field(default_factory=utcnow, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ConsentEvent(SQLModel, table=True):
+    __tablename__ = "consent_event"
+    __table_args__ = (Index("ix_consent_event_client_at", "client_id", "at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id")
+    channel: str = Field(max_length=8)
+    granted: bool
+    at: datetime = Field(default_factory=utcnow)
+    source: str = Field(max_length=64, description="import, dashboard:<user>, sms-keyword, unsubscribe-link, provider")
+    note: str = Field(default="", max_length=500)
+
+
+class Visit(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("client_id", "starts_at", name="uq_visit_client_start"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    starts_at: datetime
+    status: str = Field(default=VisitStatus.booked, max_length=16)
+    source: str = Field(default="import", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProgressEntry(SQLModel, table=True):
+    __tablename__ = "progress_entry"
+    __table_args__ = (UniqueConstraint("client_id", "recorded_at", name="uq_progress_client_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    recorded_at: datetime
+    pain: int = Field(ge=0, le=10)
+    # Optional PEG items (0-10): interference with enjoyment of life and with general activity.
+    peg_enjoyment: Optional[int] = Field(default=None, ge=0, le=10)
+    peg_activity: Optional[int] = Field(default=None, ge=0, le=10)
+    source: str = Field(default="import", max_length=64)
+
+
+class Enrolment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("client_id", "campaign", name="uq_enrolment_client_campaign"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    campaign: str = Field(max_length=64)
+    enrolled_at: datetime = Field(default_factory=utcnow)
+    completed_at: Optional[datetime] = None
+
+
+class Message(SQLModel, table=True):
+    """The outbox and delivery log: one row per message, unique on its key."""
+
+    __table_args__ = (
+        Index("ix_message_due", "status", "due_at"),
+        Index("ix_message_client_sent", "client_id", "sent_at"),
+        Index("ix_message_created", "created_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200, description="client:campaign:step:cycle")
+    client_id: int = Field(foreign_key="client.id", index=True)
+    campaign: str = Field(max_length=64)
+    step: str = Field(max_length=64)
+    cycle: str = Field(max_length=64)
+    stream: str = Field(max_length=16)
+    priority: int = 50
+    channel: str = Field(max_length=8)
+    to_address: str = Field(default="", max_length=254)
+    status: str = Field(default=MessageStatus.planned, max_length=16)
+    due_at: datetime
+    reason: str = Field(default="", max_length=500, description="why it was skipped, deferred or failed")
+    error_code: str = Field(default="", max_length=32)
+    attempts: int = 0
+    provider_id: Optional[str] = Field(default=None, max_length=100, index=True)
+    claimed_by: Optional[str] = Field(default=None, max_length=100)
+    claimed_at: Optional[datetime] = None
+    sent_at: Optional[datetime] = None
+    is_test: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryEvent(SQLModel, table=True):
+    __tablename__ = "delivery_event"
+    __table_args__ = (UniqueConstraint("provider", "provider_event_id", name="uq_delivery_event_provider_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id", index=True)
+    provider: str = Field(max_length=16)
+    provider_event_id: str = Field(max_length=200)
+    event: str = Field(max_length=32)
+    at: datetime = Field(default_factory=utcnow)
+    detail: str = Field(default="", max_length=500)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Suppression(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_suppression_channel_address"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=8)
+    address: str = Field(max_length=254)
+    reason: str = Field(max_length=200)
+    source: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class InboundMessage(SQLModel, table=True):
+    __tablename__ = "inbound_message"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    provider_id: str = Field(unique=True, max_length=100)
+    client_id: Optional[int] = Field(default=None, foreign_key="client.id", index=True)
+    from_address: str = Field(max_length=254)
+    body: str = Field(max_length=2000)
+    handled_as: str = Field(default="", max_length=32, description="stop, start, help, progress, other")
+    received_at: datetime = Field(default_factory=utcnow)
+    replied: bool = False
+
+
+class StaffUser(SQLModel, table=True):
+    __tablename__ = "staff_user"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=64)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=64, description="staff username, 'import', 'worker', 'client' or a provider")
+    action: str = Field(max_length=64)
+    client_id: Optional[int] = Field(default=None, foreign_key="client.id", index=True)
+    detail: str = Field(default="", max_length=1000)
+
+
+class WorkerRun(SQLModel, table=True):
+    __tablename__ = "worker_run"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, description="plan or dispatch")
+    worker: str = Field(max_length=100)
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: Optional[datetime] = None
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))

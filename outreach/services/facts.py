@@ -1,0 +1,114 @@
+"""Record facts about clients: consent, visits, progress, status, suppressions. Each change is audited
+and wakes the planner for that client (its next_plan_at becomes now)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from outreach.models import (
+    AuditEntry,
+    Channel,
+    Client,
+    ClientStatus,
+    ConsentEvent,
+    ProgressEntry,
+    Suppression,
+    Visit,
+    VisitStatus,
+    utcnow,
+)
+
+
+def audit(session: Session, actor: str, action: str, client_id: int | None = None, detail: str = "",
+          at: datetime | None = None) -> None:
+    session.add(AuditEntry(actor=actor, action=action, client_id=client_id, detail=detail, at=at or utcnow()))
+
+
+def wake(client: Client, at: datetime | None = None) -> None:
+    """Facts changed: let the next planning pass look at this client again."""
+    client.next_plan_at = min(client.next_plan_at, at or utcnow()) if client.next_plan_at else (at or utcnow())
+    client.updated_at = utcnow()
+
+
+def record_consent(session: Session, client: Client, channel: str, granted: bool, source: str,
+                   actor: str, at: datetime | None = None, note: str = "") -> bool:
+    """Record a consent change with its time and source. Returns False when nothing changed."""
+    channel = Channel(channel)
+    field = f"{channel.value}_consent"
+    if getattr(client, field) == granted:
+        return False
+    at = at or utcnow()
+    setattr(client, field, granted)
+    session.add(ConsentEvent(client_id=client.id, channel=channel, granted=granted, at=at, source=source, note=note))
+    audit(session, actor, "consent.grant" if granted else "consent.revoke", client.id,
+          f"{channel.value} via {source}", at=at)
+    wake(client, at)
+    session.add(client)
+    return True
+
+
+def record_visit(session: Session, client: Client, starts_at: datetime, status: str, actor: str,
+                 source: str = "dashboard") -> Visit:
+    """Add a visit, or update the status of the one at the same start time."""
+    status = VisitStatus(status)
+    visit = session.exec(select(Visit).where(Visit.client_id == client.id, Visit.starts_at == starts_at)).first()
+    if visit is None:
+        visit = Visit(client_id=client.id, starts_at=starts_at, status=status, source=source)
+    else:
+        visit.status = status
+        visit.updated_at = utcnow()
+    session.add(visit)
+    audit(session, actor, "visit.record", client.id, f"{starts_at.isoformat()} {status.value}")
+    wake(client)
+    session.add(client)
+    return visit
+
+
+def record_progress(session: Session, client: Client, recorded_at: datetime, pain: int, actor: str,
+                    source: str = "dashboard", peg_enjoyment: int | None = None,
+                    peg_activity: int | None = None) -> ProgressEntry:
+    if not 0 <= pain <= 10:
+        raise ValueError("pain must be a whole number from 0 to 10")
+    entry = session.exec(
+        select(ProgressEntry).where(ProgressEntry.client_id == client.id, ProgressEntry.recorded_at == recorded_at)
+    ).first()
+    if entry is None:
+        entry = ProgressEntry(client_id=client.id, recorded_at=recorded_at, pain=pain, source=source)
+    entry.pain, entry.peg_enjoyment, entry.peg_activity = pain, peg_enjoyment, peg_activity
+    session.add(entry)
+    # The score itself stays out of the audit detail: the log is shown more widely than the record.
+    audit(session, actor, "progress.record", client.id, f"entry at {recorded_at.isoformat()} via {source}")
+    wake(client)
+    session.add(client)
+    return entry
+
+
+def set_status(session: Session, client: Client, status: str, actor: str) -> None:
+    status = ClientStatus(status)
+    if client.status == status:
+        return
+    client.status = status
+    audit(session, actor, "client.status", client.id, status.value)
+    wake(client)
+    session.add(client)
+
+
+def suppress(session: Session, channel: str, address: str, reason: str, source: str) -> bool:
+    """Stop all messages on a channel to an address. Returns False if it was already suppressed."""
+    channel = Channel(channel)
+    address = address.strip().lower() if channel == Channel.email else address.strip()
+    exists = session.exec(
+        select(Suppression).where(Suppression.channel == channel, Suppression.address == address)
+    ).first()
+    if exists:
+        return False
+    session.add(Suppression(channel=channel, address=address, reason=reason, source=source))
+    return True
+
+
+def is_suppressed(session: Session, channel: str, address: str) -> bool:
+    address = address.strip().lower() if channel == Channel.email else address.strip()
+    return session.exec(
+        select(Suppression.id).where(Suppression.channel == channel, Suppression.address == address)
+    ).first() is not None

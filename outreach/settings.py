@@ -1,0 +1,302 @@
+"""Settings: settings.toml, overridden by OUTREACH_<SECTION>__<KEY> environment variables.
+
+Secrets are never read from the file: they come from the environment only (see `Secrets`).
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets as _secrets
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+DEFAULT_SETTINGS_FILE = "settings.toml"
+_SECRET_KEYS = {"api_key", "auth_token", "secret_key", "password"}
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; the message names the offending key."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+class Clinic(Section):
+    name: str = "Northside Massage Therapy"
+    postal_address: str = "1200 Lake Street, Minneapolis, MN 55408"
+    phone: str = "+16125222225"
+    toll_free: str = "+18773252225"
+    booking_url: str = "https://example.com/book"
+    timezone: str = "America/Chicago"
+    default_region: str = "US"
+
+    _zone = field_validator("timezone")(_check_zone)
+
+    @field_validator("name", "postal_address")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class Database(Section):
+    url: str = "sqlite:///var/outreach.db"
+    sqlite_busy_timeout_ms: int = Field(5000, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+
+class Email(Section):
+    backend: Literal["outbox", "sendgrid", "null"] = "outbox"
+    from_address: str = "hello@example.com"
+    from_name: str = "Northside Massage Therapy"
+    reply_to: str = "frontdesk@example.com"
+    unsubscribe_mailto: str = ""
+
+
+class Sms(Section):
+    backend: Literal["outbox", "twilio", "null"] = "outbox"
+    stop_notice_every: int = Field(0, ge=0)
+    max_segments: int = Field(2, ge=1, le=10)
+
+
+class Outbox(Section):
+    directory: Path = Path("var/outbox")
+
+
+class QuietHours(Section):
+    start: time = time(8, 0)
+    end: time = time(20, 0)
+    apply_to_email: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "QuietHours":
+        if self.start >= self.end:
+            raise ValueError("quiet_hours.start must be before quiet_hours.end")
+        return self
+
+
+class Caps(Section):
+    messages_per_week: int = Field(3, ge=1)
+    texts_per_day: int = Field(1, ge=1)
+    exempt_visit_reminders: bool = True
+
+
+class Cadence(Section):
+    establishing_days: int = Field(7, ge=1)
+    tapering_days: int = Field(14, ge=1)
+    maintaining_days: int = Field(28, ge=1)
+    taper_relative: float = Field(0.30, gt=0, lt=1)
+    taper_points: float = Field(2, gt=0)
+    maintain_relative: float = Field(0.50, gt=0, lt=1)
+    baseline_days: int = Field(14, ge=0)
+    lapsed_after_days: int = Field(60, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Cadence":
+        if not self.establishing_days <= self.tapering_days <= self.maintaining_days:
+            raise ValueError("cadence intervals must grow: establishing_days <= tapering_days <= maintaining_days")
+        if self.maintain_relative < self.taper_relative:
+            raise ValueError("cadence.maintain_relative must be at least cadence.taper_relative")
+        return self
+
+
+class Streams(Section):
+    followup_after_days: int = Field(3, ge=1)
+    lapsed_every_days: int = Field(30, ge=1)
+    lapsed_max_checkins: int = Field(3, ge=0)
+    checkin_reply_hours: int = Field(48, ge=1)
+    reminder_time: time = time(10, 0)
+
+
+class Dispatch(Section):
+    batch_size: int = Field(500, ge=1)
+    max_attempts: int = Field(6, ge=1)
+    retry_base_seconds: float = Field(30, ge=0)
+    retry_max_seconds: float = Field(3600, ge=0)
+    sending_timeout_seconds: int = Field(600, ge=1)
+    concurrency: int = Field(8, ge=1)
+    email_per_second: float = Field(50, gt=0)
+    sms_per_second: float = Field(10, gt=0)
+
+
+class Worker(Section):
+    plan_every_seconds: int = Field(300, ge=1)
+    dispatch_every_seconds: int = Field(30, ge=1)
+
+
+class Web(Section):
+    public_url: str = "http://localhost:8000"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    idle_timeout_minutes: int = Field(30, ge=1)
+    login_attempts: int = Field(5, ge=1)
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not re.match(r"^https?://", value):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class Twilio(Section):
+    account_sid: str = ""
+    messaging_service_sid: str = ""
+    from_number: str = ""
+    base_url: str = ""
+
+
+class Sendgrid(Section):
+    base_url: str = ""
+    webhook_public_key: str = ""
+    webhook_max_age_seconds: int = Field(300, ge=1)
+
+
+class Compliance(Section):
+    deny_variables: tuple[str, ...] = ("pain", "score", "scores", "progress", "peg", "diagnosis", "condition")
+    deny_words: tuple[str, ...] = ("pain score", "pain level", "diagnos", "medication")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OUTREACH_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+    clinic: Clinic = Clinic()
+    database: Database = Database()
+    email: Email = Email()
+    sms: Sms = Sms()
+    outbox: Outbox = Outbox()
+    quiet_hours: QuietHours = QuietHours()
+    caps: Caps = Caps()
+    cadence: Cadence = Cadence()
+    streams: Streams = Streams()
+    dispatch: Dispatch = Dispatch()
+    worker: Worker = Worker()
+    web: Web = Web()
+    twilio: Twilio = Twilio()
+    sendgrid: Sendgrid = Sendgrid()
+    compliance: Compliance = Compliance()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _settings_file()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+class Secrets(BaseModel):
+    """Credentials, read from the environment only."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sendgrid_api_key: str = ""
+    twilio_auth_token: str = ""
+    secret_key: str = ""
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Secrets":
+        env = os.environ if env is None else env
+        return cls(
+            sendgrid_api_key=env.get("SENDGRID_API_KEY", ""),
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+            secret_key=env.get("OUTREACH_SECRET_KEY", ""),
+        )
+
+
+def _settings_file() -> Path | None:
+    named = os.environ.get("OUTREACH_SETTINGS")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise SettingsError(f"OUTREACH_SETTINGS: no such file {named}")
+        return path
+    default = Path(DEFAULT_SETTINGS_FILE)
+    return default if default.is_file() else None
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        lines.append(f"settings: {key}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def _refuse_secrets_in_file(path: Path | None) -> None:
+    if path is None:
+        return
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"settings: {path}: not valid TOML: {exc}") from None
+    for section, values in data.items():
+        if not isinstance(values, dict):
+            raise SettingsError(f"settings: {section}: expected a [{section}] table")
+        for key in values:
+            if key in _SECRET_KEYS:
+                raise SettingsError(
+                    f"settings: {section}.{key}: secrets belong in the environment, not in {path}"
+                )
+
+
+def load_settings() -> Settings:
+    """Read settings.toml (or $OUTREACH_SETTINGS) and the environment; raise SettingsError on any problem."""
+    _refuse_secrets_in_file(_settings_file())
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def local_secret_key(data_dir: Path) -> str:
+    """The web/unsubscribe signing key: $OUTREACH_SECRET_KEY, or a per-install key kept in data_dir."""
+    configured = Secrets.from_env().secret_key
+    if configured:
+        return configured
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = _secrets.token_urlsafe(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
