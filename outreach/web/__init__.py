@@ -1,0 +1,1 @@
+"""The web process: the front-desk dashboard and the provider webhooks, one FastAPI app."""

@@ -1,0 +1,18 @@
+"""Build the web app. The scheduler never runs here: only the worker process sends."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from outreach.context import Context, open_context
+
+
+def create_app(ctx: Context | None = None) -> FastAPI:
+    ctx = ctx or open_context()
+    app = FastAPI(title="outreach", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.ctx = ctx
+    from outreach.web import dashboard, unsubscribe, webhooks
+
+    app.include_router(webhooks.router)
+    app.include_router(unsubscribe.router)
+    dashboard.install(app)
+    return app

@@ -1,0 +1,23 @@
+"""FastAPI dependencies shared by every router."""
+from __future__ import annotations
+
+from typing import Annotated, Iterator
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from outreach.context import Context
+
+
+def get_context(request: Request) -> Context:
+    return request.app.state.ctx
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    ctx: Context = request.app.state.ctx
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        yield session
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
+SessionDep = Annotated[Session, Depends(get_session)]

@@ -1,0 +1,4 @@
+"""Placeholder router until its issue lands."""
+from fastapi import APIRouter
+
+router = APIRouter()
