@@ -132,7 +132,8 @@ class Message(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=200, description="client:campaign:step:cycle")
-    client_id: int = Field(foreign_key="client.id", index=True)
+    # Empty only for test sends to an address that is not a client's.
+    client_id: Optional[int] = Field(default=None, foreign_key="client.id", index=True)
     campaign: str = Field(max_length=64)
     step: str = Field(max_length=64)
     cycle: str = Field(max_length=64)

@@ -110,7 +110,7 @@ class Cadence(Section):
     taper_relative: float = Field(0.30, gt=0, lt=1)
     taper_points: float = Field(2, gt=0)
     maintain_relative: float = Field(0.50, gt=0, lt=1)
-    baseline_days: int = Field(14, ge=0)
+    baseline_days: int = Field(7, ge=0)
     lapsed_after_days: int = Field(60, ge=1)
 
     @model_validator(mode="after")
