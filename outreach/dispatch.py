@@ -1,0 +1,343 @@
+"""The dispatch pass: claim due outbox rows atomically, re-check the rules, render, send, record.
+
+Rows only move forward: planned -> sending -> sent | failed | skipped | unknown (or back to planned with a
+later due_at when deferred or retried). The claim commits before anything is sent, so a crash mid-send leaves
+`sending`, which recovery turns into `unknown` for review: SMS has no idempotency key, so never resend blindly.
+"""
+from __future__ import annotations
+
+import os
+import random
+import socket
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, select, update
+from sqlmodel import Session
+
+from outreach.campaigns import Campaign, Step
+from outreach.channels.base import ChannelError, Failure, OutgoingMessage, Receipt, Transport
+from outreach.context import Context
+from outreach.models import Client, Message, MessageStatus
+from outreach.policy.caps import cap_delay
+from outreach.policy.consent import blocker
+from outreach.policy.schedule import ClientFacts, stale_reason, window_deferral
+from outreach.ratelimit import Pacer
+from outreach.services import facts as fact_services
+from outreach.services.clients import load_facts
+from outreach.tokens import make_unsubscribe_token, preferences_url, unsubscribe_url
+
+COUNTED = ("sending", "sent", "delivered", "unknown")
+MESSAGE = Message.__table__
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class DispatchResult:
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    retried: int = 0
+    failed: int = 0
+    unknown: int = 0
+    recovered: int = 0
+
+    def add(self, other: "DispatchResult") -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+
+@dataclass
+class _Job:
+    """One claimed row on its way out, and what became of it."""
+
+    row: Message
+    outgoing: OutgoingMessage | None = None
+    changes: dict = field(default_factory=dict)
+    error: ChannelError | None = None
+
+
+def dispatch_due(ctx: Context, now: datetime, transports: dict[str, Transport] | None = None,
+                 worker: str | None = None, max_batches: int | None = None) -> DispatchResult:
+    """Send everything due at `now`, batch by batch. Safe to run in several processes at once."""
+    from outreach.channels.registry import transports as configured
+
+    worker = worker or worker_id()
+    result = DispatchResult(recovered=recover_stuck(ctx, now))
+    owned = transports is None
+    transports = transports or configured(ctx)
+    pacers = {"email": Pacer(ctx.settings.dispatch.email_per_second),
+              "sms": Pacer(ctx.settings.dispatch.sms_per_second)}
+    try:
+        with ThreadPoolExecutor(ctx.settings.dispatch.concurrency, thread_name_prefix="send") as pool:
+            batches = 0
+            while max_batches is None or batches < max_batches:
+                ids = claim(ctx, now, worker, ctx.settings.dispatch.batch_size)
+                if not ids:
+                    break
+                batches += 1
+                result.add(_run_batch(ctx, ids, now, worker, transports, pacers, pool))
+    finally:
+        if owned:
+            for transport in transports.values():
+                transport.close()
+    return result
+
+
+def claim(ctx: Context, now: datetime, worker: str, size: int) -> list[int]:
+    """Atomically take up to `size` due rows: one UPDATE … WHERE id IN (SELECT … [SKIP LOCKED]) RETURNING."""
+    due = (select(Message.id).where(Message.status == MessageStatus.planned, Message.due_at <= now)
+           .order_by(Message.priority, Message.due_at, Message.id).limit(size)
+           .with_for_update(skip_locked=True))
+    statement = (update(Message).where(Message.id.in_(due.scalar_subquery()),
+                                       Message.status == MessageStatus.planned)
+                 .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now, updated_at=now,
+                         attempts=Message.attempts + 1)
+                 .returning(Message.id))
+    with Session(ctx.engine) as session:
+        ids = list(session.scalars(statement))
+        session.commit()
+    return ids
+
+
+def recover_stuck(ctx: Context, now: datetime) -> int:
+    """Rows left `sending` past the timeout belong to a crashed worker: mark them unknown, never resend."""
+    cutoff = now - timedelta(seconds=ctx.settings.dispatch.sending_timeout_seconds)
+    statement = (update(Message).where(Message.status == MessageStatus.sending, Message.claimed_at < cutoff)
+                 .values(status=MessageStatus.unknown, updated_at=now,
+                         reason="Outcome unknown: the worker stopped while sending; check before resending"))
+    with Session(ctx.engine) as session:
+        count = session.execute(statement).rowcount
+        session.commit()
+    return count
+
+
+def _run_batch(ctx: Context, ids: list[int], now: datetime, worker: str, transports: dict[str, Transport],
+               pacers: dict[str, Pacer], pool: ThreadPoolExecutor) -> DispatchResult:
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        rows = list(session.scalars(select(Message).where(Message.id.in_(ids))
+                                    .order_by(Message.priority, Message.due_at, Message.id)))
+        facts = load_facts(session, {r.client_id for r in rows if r.client_id}, ctx.settings)
+    jobs = _decide(ctx, rows, facts, now)
+    ready = [job for job in jobs if job.outgoing is not None]
+    list(pool.map(lambda job: _send(job, transports[job.row.channel], pacers[job.row.channel]), ready))
+    for job in ready:
+        job.changes = _outcome(ctx, job, now)
+    with Session(ctx.engine) as session:
+        result = _record(session, jobs, now, worker)
+        _apply_side_effects(session, ready, now)
+        session.commit()
+    return result
+
+
+def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], now: datetime) -> list[_Job]:
+    """For each claimed row: skip, defer, or build the message to send. Caps count this batch's sends too."""
+    sent: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for cid, f in facts.items():
+        sent[cid] = [(m.sent_at or m.due_at, m.channel) for m in f.messages if m.status in COUNTED and m.sent_at]
+    jobs = []
+    for row in rows:
+        job = _Job(row)
+        jobs.append(job)
+        verdict = _check(ctx, row, facts.get(row.client_id), sent[row.client_id], now)
+        if isinstance(verdict, dict):
+            job.changes = verdict
+            continue
+        campaign, step, client = verdict
+        try:
+            job.outgoing = _compose(ctx, row, campaign, step, client, sent[row.client_id])
+        except Exception as exc:  # a template that cannot render must not stop the batch
+            job.changes = {"status": MessageStatus.failed, "reason": f"Could not render: {exc}"}
+            continue
+        sent[row.client_id].append((now, row.channel))
+    return jobs
+
+
+def _check(ctx: Context, row: Message, client: ClientFacts | None, sent: list[tuple[datetime, str]],
+           now: datetime):
+    """The send-time rules, in order. Returns the row's new state, or (campaign, step, client) to send."""
+    try:
+        campaign = ctx.catalog.get(row.campaign)
+        step = campaign.step(row.step)
+    except KeyError:
+        return {"status": MessageStatus.skipped, "reason": f"Campaign step {row.campaign}/{row.step} no longer exists"}
+    if client is None:
+        return {"status": MessageStatus.skipped, "reason": "Client no longer exists"}
+    closed = blocker(client.reach, row.channel)
+    if closed:
+        return {"status": MessageStatus.skipped, "reason": closed}
+    stale = stale_reason(campaign, step, row.cycle, client, now, ctx.settings)
+    if stale:
+        return {"status": MessageStatus.skipped, "reason": stale}
+    deferred = window_deferral(campaign, row.channel, client.timezone, now, ctx.settings)
+    if deferred is None and not (step.transactional and ctx.settings.caps.exempt_visit_reminders):
+        caps = ctx.settings.caps
+        deferred = cap_delay([t for t, _ in sent], [t for t, c in sent if c == "sms"], row.channel, now,
+                             caps.messages_per_week, caps.texts_per_day)
+    if deferred:
+        until, reason = deferred
+        return {"status": MessageStatus.planned, "due_at": until, "reason": reason, "deferred": True}
+    return campaign, step, client
+
+
+def _compose(ctx: Context, row: Message, campaign: Campaign, step: Step, client: ClientFacts,
+             sent: list[tuple[datetime, str]]) -> OutgoingMessage:
+    from outreach.policy.cadence import assess
+    from outreach.rendering import message_context
+
+    state = assess(client.visits, client.scores, row.due_at, ctx.settings.cadence)
+    token = make_unsubscribe_token(ctx.secret_key, client.id, row.channel, campaign.name)
+    public = ctx.settings.web.public_url
+    texts_so_far = sum(1 for _, channel in sent if channel == "sms")
+    every = ctx.settings.sms.stop_notice_every
+    context = message_context(
+        ctx.settings, first_name=client.first_name, phase=state.phase, interval_days=state.interval_days,
+        visit_at_local=_visit_for(row.cycle, client), unsubscribe_url=unsubscribe_url(public, token),
+        preferences_url=preferences_url(public, token),
+        stop_notice=texts_so_far == 0 or bool(every and texts_so_far % every == 0),
+    )
+    rendered = ctx.renderer.render(campaign, step, row.channel, context)
+    return OutgoingMessage(
+        message_id=row.id, key=row.key, channel=row.channel, to=row.to_address, text=rendered.text,
+        subject=rendered.subject, html=rendered.html, campaign=campaign.name,
+        headers=email_headers(ctx, unsubscribe_url(public, token)) if row.channel == "email" else {},
+    )
+
+
+def email_headers(ctx: Context, one_click_url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe (plus a mailto where configured)."""
+    targets = [f"<{one_click_url}>"]
+    if ctx.settings.email.unsubscribe_mailto:
+        targets.append(f"<mailto:{ctx.settings.email.unsubscribe_mailto}?subject=unsubscribe>")
+    return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def _visit_for(cycle: str, client: ClientFacts) -> datetime | None:
+    from zoneinfo import ZoneInfo
+
+    for visit in client.visits:
+        if cycle == f"visit-{visit.starts_at:%Y%m%dT%H%M}":
+            return visit.starts_at.astimezone(ZoneInfo(client.timezone))
+    return None
+
+
+def _send(job: _Job, transport: Transport, pacer: Pacer) -> None:
+    pacer.acquire()
+    try:
+        job.row.provider_id = transport.send(job.outgoing).provider_id
+    except ChannelError as error:
+        job.error = error
+    except Exception as error:  # an unclassified failure after the call began: it may have gone out
+        job.error = ChannelError(Failure.unknown, f"Unexpected error while sending: {error!r}")
+
+
+def _outcome(ctx: Context, job: _Job, now: datetime) -> dict:
+    error = job.error
+    if error is None:
+        return {"status": MessageStatus.sent, "sent_at": now, "provider_id": job.row.provider_id, "reason": ""}
+    common = {"error_code": error.code, "reason": error.reason}
+    if error.failure == Failure.transient and job.row.attempts < ctx.settings.dispatch.max_attempts:
+        delay = backoff(job.row.attempts, ctx.settings.dispatch.retry_base_seconds,
+                        ctx.settings.dispatch.retry_max_seconds, error.retry_after)
+        return {**common, "status": MessageStatus.planned, "due_at": now + timedelta(seconds=delay),
+                "reason": f"Retrying after: {error.reason}", "retried": True}
+    if error.failure == Failure.unknown:
+        return {**common, "status": MessageStatus.unknown, "reason": f"Outcome unknown: {error.reason}"}
+    return {**common, "status": MessageStatus.failed}
+
+
+def backoff(attempt: int, base: float, cap: float, retry_after: float | None = None) -> float:
+    """Exponential backoff with full jitter, never sooner than the provider asked."""
+    delay = random.uniform(0, min(cap, base * 2 ** max(attempt - 1, 0)))
+    return max(delay, retry_after or 0)
+
+
+def _record(session: Session, jobs: list[_Job], now: datetime, worker: str) -> DispatchResult:
+    result = DispatchResult(claimed=len(jobs))
+    for job in jobs:
+        changes = dict(job.changes)
+        deferred, retried = changes.pop("deferred", False), changes.pop("retried", False)
+        status = changes["status"]
+        if deferred:
+            result.deferred += 1
+        elif retried:
+            result.retried += 1
+        else:
+            counter = {"sent": "sent", "skipped": "skipped", "failed": "failed", "unknown": "unknown"}[status]
+            setattr(result, counter, getattr(result, counter) + 1)
+        # Only the claimant may finish a row: recovery may have taken it meanwhile.
+        session.execute(
+            update(Message).where(and_(Message.id == job.row.id, Message.status == MessageStatus.sending,
+                                       Message.claimed_by == worker))
+            .values(**changes, updated_at=now)
+        )
+    woken = {job.row.client_id for job in jobs if job.row.client_id and job.changes.get("status") != "planned"}
+    if woken:
+        session.execute(update(Client).where(Client.id.in_(woken), Client.next_plan_at > now)
+                        .values(next_plan_at=now))
+    return result
+
+
+def _apply_side_effects(session: Session, jobs: list[_Job], now: datetime) -> None:
+    """What a permanent failure tells us about the recipient is recorded at once."""
+    for job in jobs:
+        error, row = job.error, job.row
+        if error is None or row.client_id is None:
+            continue
+        if error.opted_out:
+            client = session.get(Client, row.client_id)
+            fact_services.suppress(session, row.channel, row.to_address, f"Provider says opted out ({error.code})",
+                                   "provider")
+            fact_services.record_consent(session, client, row.channel, False, f"provider:{error.code}",
+                                         actor="worker", at=now)
+        elif error.invalid_address and row.channel == "sms":
+            client = session.get(Client, row.client_id)
+            client.phone_invalid = True
+            fact_services.audit(session, "worker", "client.phone_invalid", client.id, f"provider code {error.code}",
+                                at=now)
+            session.add(client)
+        elif error.invalid_address:
+            fact_services.suppress(session, "email", row.to_address, f"Invalid address ({error.code})", "provider")
+
+
+def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: datetime,
+              phase: str = "establishing", transports: dict[str, Transport] | None = None) -> Message:
+    """Render one step for a sample client and send it to `to` through the configured channel, logged as a test."""
+    from outreach.channels.registry import transports as configured
+    from outreach.rendering import sample_context
+    from outreach.validation import normalise_email, normalise_phone
+
+    campaign = ctx.catalog.get(campaign_name)
+    step = campaign.step(step_key)
+    channel = "email" if "@" in to else "sms"
+    address = normalise_email(to) if channel == "email" else normalise_phone(to, ctx.settings.clinic.default_region)
+    if channel not in step.channels:
+        raise ValueError(f"step {campaign_name}/{step_key} is not sent by {channel}")
+    rendered = ctx.renderer.render(campaign, step, channel, sample_context(ctx.settings, phase, channel))
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        row = Message(key=f"test:{uuid.uuid4().hex}", campaign=campaign.name, step=step.key, cycle="test",
+                      stream=campaign.stream, channel=channel, to_address=address, status=MessageStatus.sending,
+                      due_at=now, claimed_by=worker_id(), claimed_at=now, attempts=1, is_test=True, created_at=now)
+        session.add(row)
+        session.commit()
+    outgoing = OutgoingMessage(row.id, row.key, channel, address, rendered.text, rendered.subject, rendered.html,
+                               email_headers(ctx, sample_context(ctx.settings, phase, channel)["unsubscribe_url"])
+                               if channel == "email" else {}, campaign.name, is_test=True)
+    transports = transports or configured(ctx)
+    job = _Job(row, outgoing)
+    _send(job, transports[channel], Pacer(1000))
+    job.changes = _outcome(ctx, job, now)
+    job.changes.pop("retried", None)
+    if job.changes["status"] == MessageStatus.planned:  # no retries for a test: say what happened
+        job.changes.update(status=MessageStatus.failed)
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        _record(session, [job], now, row.claimed_by)
+        session.commit()
+        return session.get(Message, row.id)

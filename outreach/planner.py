@@ -1,0 +1,78 @@
+"""The planning pass: for every client whose facts changed or whose next message came due, write the due
+messages to the outbox. Only clients with next_plan_at <= now are read, so an idle pass costs O(due)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session
+
+from outreach.context import Context
+from outreach.models import Client, ClientStatus, Enrolment, Message
+from outreach.policy.schedule import ClientPlan, plan_client
+from outreach.services.clients import load_facts
+from outreach.store import insert_ignore
+
+CHUNK = 500
+
+
+@dataclass
+class PlanResult:
+    clients: int = 0
+    planned: int = 0
+    skipped: int = 0
+    deferred: int = 0
+
+    def add(self, other: "PlanResult") -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+
+def plan_due(ctx: Context, now: datetime, limit: int | None = None) -> PlanResult:
+    """Plan every client that is due; returns counts of what was written."""
+    result = PlanResult()
+    while limit is None or result.clients < limit:
+        with Session(ctx.engine, expire_on_commit=False) as session:
+            ids = _due_clients(session, now, CHUNK if limit is None else min(CHUNK, limit - result.clients))
+            if not ids:
+                break
+            result.add(_plan_chunk(ctx, session, ids, now))
+            session.commit()
+    return result
+
+
+def _due_clients(session: Session, now: datetime, size: int) -> list[int]:
+    query = (select(Client.id).where(Client.next_plan_at <= now, Client.status != ClientStatus.archived)
+             .order_by(Client.next_plan_at).limit(size))
+    return list(session.scalars(query))
+
+
+def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime) -> PlanResult:
+    facts = load_facts(session, ids, ctx.settings)
+    plans = {cid: plan_client(f, ctx.catalog, ctx.settings, now) for cid, f in facts.items()}
+    rows = [_message_row(m, now) for plan in plans.values() for m in plan.messages]
+    inserted = insert_ignore(session, Message.__table__, rows, ["key"])
+    insert_ignore(session, Enrolment.__table__, _enrolment_rows(plans), ["client_id", "campaign"])
+    session.execute(
+        update(Client.__table__).where(Client.__table__.c.id == bindparam("cid")),
+        [{"cid": cid, "next_plan_at": plan.wake_at} for cid, plan in plans.items()],
+    )
+    written = [m for plan in plans.values() for m in plan.messages]
+    return PlanResult(
+        clients=len(plans),
+        planned=max(inserted, 0),
+        skipped=sum(m.status == "skipped" for m in written),
+        deferred=sum(bool(m.reason) and m.status == "planned" for m in written),
+    )
+
+
+def _message_row(planned, now: datetime) -> dict:
+    row = asdict(planned)
+    row.update(created_at=now, updated_at=now, attempts=0, is_test=False, error_code="")
+    return row
+
+
+def _enrolment_rows(plans: dict[int, ClientPlan]) -> list[dict]:
+    return [{"client_id": cid, "campaign": name, "enrolled_at": at}
+            for cid, plan in plans.items() for name, at in plan.enrolments.items()]

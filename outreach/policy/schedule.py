@@ -1,0 +1,272 @@
+"""What is due for one client, from its facts, the campaigns and `now`. Pure: the planner and the simulator
+both call it, and the dispatcher asks it again at send time whether a message is still wanted.
+
+Each message has a key (client, campaign, step, cycle): the cycle says which occurrence it is — "1" for the
+one-off education lessons, the occurrence number for check-ins, the anchor visit's date for rebook nudges,
+the visit for reminders — so planning the same instant twice finds the same keys and adds nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterator
+
+from outreach.campaigns import Campaign, Catalog, Step
+from outreach.policy.cadence import LAPSED, CadenceState, Score, VisitFact, assess
+from outreach.policy.consent import Reachability, first_open
+from outreach.policy.windows import SendWindow, deferral_reason, next_allowed
+from outreach.settings import Settings
+
+IN_FLIGHT = ("planned", "sending")
+# Too close to the visit for a reminder to help: no row at all.
+REMINDER_CUTOFF = timedelta(hours=2)
+# Re-plan a client at least this often even when nothing seems due (facts changing wake it sooner).
+MAX_SLEEP = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Existing:
+    """An outbox row already there for the client."""
+
+    campaign: str
+    step: str
+    cycle: str
+    status: str
+    due_at: datetime
+    sent_at: datetime | None = None
+    channel: str = ""
+
+    @property
+    def done_at(self) -> datetime:
+        return self.sent_at or self.due_at
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    id: int
+    first_name: str
+    timezone: str
+    reach: Reachability
+    visits: tuple[VisitFact, ...] = ()
+    scores: tuple[Score, ...] = ()
+    messages: tuple[Existing, ...] = ()
+    enrolments: dict[str, datetime] = field(default_factory=dict)
+    reminders_opt_out: bool = False
+
+    def address(self, channel: str) -> str:
+        return (self.reach.email if channel == "email" else self.reach.phone) or ""
+
+
+@dataclass(frozen=True)
+class Planned:
+    key: str
+    client_id: int
+    campaign: str
+    step: str
+    cycle: str
+    stream: str
+    priority: int
+    channel: str
+    to_address: str
+    due_at: datetime
+    status: str = "planned"  # or "skipped"
+    reason: str = ""
+
+
+@dataclass
+class ClientPlan:
+    messages: list[Planned]
+    enrolments: dict[str, datetime]  # new ones
+    wake_at: datetime
+    state: CadenceState
+
+
+@dataclass(frozen=True)
+class _Due:
+    step: Step
+    cycle: str
+    due_at: datetime
+
+
+def message_key(client_id: int, campaign: str, step: str, cycle: str) -> str:
+    return f"{client_id}:{campaign}:{step}:{cycle}"
+
+
+def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: datetime) -> ClientPlan:
+    state = assess(facts.visits, facts.scores, now, settings.cadence)
+    plan = ClientPlan([], {}, now + MAX_SLEEP, state)
+    for campaign in catalog.enabled:
+        if not _in_audience(campaign, facts, state):
+            continue
+        enrolled_at = facts.enrolments.get(campaign.name) or plan.enrolments.setdefault(campaign.name, now)
+        existing = {(m.step, m.cycle): m for m in facts.messages if m.campaign == campaign.name}
+        for due in _due_steps(campaign, facts, state, enrolled_at, existing, settings, now):
+            if due.due_at > now:
+                plan.wake_at = min(plan.wake_at, due.due_at)
+            else:
+                plan.messages.append(_plan_message(campaign, due, facts, settings))
+    return plan
+
+
+def _in_audience(campaign: Campaign, facts: ClientFacts, state: CadenceState) -> bool:
+    return facts.reach.status in campaign.audience.statuses and state.phase in campaign.audience.phases
+
+
+def _applies(step: Step, phase: str) -> bool:
+    return step.phases is None or phase in step.phases
+
+
+def _due_steps(campaign: Campaign, facts: ClientFacts, state: CadenceState, enrolled_at: datetime,
+               existing: dict, settings: Settings, now: datetime) -> Iterator[_Due]:
+    rules = {"education": _education, "rebook": _rebook, "checkin": _checkin, "reminder": _reminders}
+    return rules[campaign.stream](campaign, facts, state, enrolled_at, existing, settings, now)
+
+
+def _education(campaign, facts, state, enrolled_at, existing, settings, now) -> Iterator[_Due]:
+    """Lessons in order, each one cadence interval (or after_days) after the previous one went out."""
+    previous: Existing | None = None
+    for step in campaign.steps:
+        if not _applies(step, state.phase):
+            continue
+        record = existing.get((step.key, "1"))
+        if record is not None:
+            if record.status in IN_FLIGHT:
+                return
+            previous = record
+            continue
+        if previous is None:
+            yield _Due(step, "1", enrolled_at)
+        else:
+            gap = step.after_days if step.after_days is not None else state.interval_days or 0
+            yield _Due(step, "1", previous.done_at + timedelta(days=gap))
+        return
+
+
+def _repeating(step: Step, existing: dict, prefix: str, start: datetime, every: timedelta,
+               limit: int | None) -> Iterator[_Due]:
+    """Occurrence k of a repeating step: due `every` after the previous one, never before start + k*every."""
+    records = sorted((r for (key, cycle), r in existing.items() if key == step.key and cycle.startswith(prefix)),
+                     key=lambda r: r.due_at)
+    count = len(records)
+    if limit is not None and count >= limit:
+        return
+    if records and records[-1].status in IN_FLIGHT:
+        return
+    due = start + count * every
+    if records:
+        due = max(due, records[-1].done_at + every)
+    yield _Due(step, f"{prefix}{count + 1}", due)
+
+
+def _checkin(campaign, facts, state, enrolled_at, existing, settings, now) -> Iterator[_Due]:
+    for step in campaign.steps:
+        if _applies(step, state.phase) and state.interval_days:
+            days = step.repeat_every_days or state.interval_days
+            yield from _repeating(step, existing, "", enrolled_at, timedelta(days=days), step.max_repeats)
+
+
+def _rebook(campaign, facts, state, enrolled_at, existing, settings, now) -> Iterator[_Due]:
+    """Nudges once the last visit is one interval old and nothing is booked; lapsed check-ins after that."""
+    if state.next_booked is not None:
+        return
+    anchor = state.last_attended or enrolled_at
+    cycle = f"{anchor:%Y%m%dT%H%M}"
+    if state.phase == LAPSED:
+        start = anchor + timedelta(days=settings.cadence.lapsed_after_days)
+        for step in campaign.steps:
+            if step.phases is not None and LAPSED in step.phases:
+                every = timedelta(days=step.repeat_every_days or settings.streams.lapsed_every_days)
+                limit = step.max_repeats or settings.streams.lapsed_max_checkins
+                yield from _repeating(step, existing, f"{cycle}-", start, every, limit)
+        return
+    trigger = anchor + timedelta(days=state.interval_days or 0)
+    for step in campaign.steps:
+        if not _applies(step, state.phase):
+            continue
+        record = existing.get((step.key, cycle))
+        if record is None:
+            yield _Due(step, cycle, trigger + timedelta(days=step.after_days or 0))
+            return
+        if record.status in IN_FLIGHT:
+            return
+
+
+def _reminders(campaign, facts, state, enrolled_at, existing, settings, now) -> Iterator[_Due]:
+    if facts.reminders_opt_out:
+        return
+    for visit in facts.visits:
+        if visit.status != "booked" or visit.starts_at - REMINDER_CUTOFF <= now:
+            continue
+        cycle = f"visit-{visit.starts_at:%Y%m%dT%H%M}"
+        for step in campaign.steps:
+            if (step.key, cycle) not in existing:
+                yield _Due(step, cycle, reminder_due(visit.starts_at, step, facts.timezone, settings))
+
+
+def reminder_due(starts_at: datetime, step: Step, zone: str, settings: Settings) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    day = starts_at.astimezone(tz).date() - timedelta(days=step.days_before or 0)
+    at = step.at or settings.streams.reminder_time
+    return datetime.combine(day, at, tzinfo=tz)
+
+
+def send_window(campaign: Campaign, channel: str, settings: Settings) -> SendWindow | None:
+    """Quiet hours (texts always; email only if configured), narrowed by the campaign's own window."""
+    quiet = settings.quiet_hours
+    own = SendWindow(campaign.window.start, campaign.window.end, campaign.window.weekdays) if campaign.window else None
+    if channel == "sms" or quiet.apply_to_email:
+        return SendWindow(quiet.start, quiet.end).narrowed(own)
+    return own
+
+
+def window_deferral(campaign: Campaign, channel: str, zone: str, at: datetime,
+                    settings: Settings) -> tuple[datetime, str] | None:
+    """When `at` is outside the window: (when it opens, why); else None."""
+    window = send_window(campaign, channel, settings)
+    if window is None:
+        return None
+    allowed = next_allowed(at, zone, window)
+    if allowed <= at:
+        return None
+    kind = "quiet hours" if channel == "sms" and not campaign.window else "send window"
+    return allowed, deferral_reason(kind, allowed, zone)
+
+
+def _plan_message(campaign: Campaign, due: _Due, facts: ClientFacts, settings: Settings) -> Planned:
+    channel, reason = first_open(facts.reach, due.step.channels)
+    common = dict(key=message_key(facts.id, campaign.name, due.step.key, due.cycle), client_id=facts.id,
+                  campaign=campaign.name, step=due.step.key, cycle=due.cycle, stream=campaign.stream,
+                  priority=campaign.rank)
+    if channel is None:
+        return Planned(**common, channel=due.step.channels[0], to_address="", due_at=due.due_at,
+                       status="skipped", reason=reason)
+    due_at, why = due.due_at, ""
+    deferred = window_deferral(campaign, channel, facts.timezone, due.due_at, settings)
+    if deferred:
+        due_at, why = deferred
+    return Planned(**common, channel=channel, to_address=facts.address(channel), due_at=due_at, reason=why)
+
+
+def stale_reason(campaign: Campaign, step: Step, cycle: str, facts: ClientFacts, now: datetime,
+                 settings: Settings) -> str | None:
+    """Why a planned message is no longer wanted at send time (None: still wanted)."""
+    state = assess(facts.visits, facts.scores, now, settings.cadence)
+    if facts.reach.status not in campaign.audience.statuses:
+        return f"Client {facts.reach.status}"
+    if state.phase not in campaign.audience.phases or not _applies(step, state.phase):
+        return f"No longer relevant: the client is now {state.phase}"
+    if campaign.stream == "rebook":
+        if state.next_booked is not None:
+            return "No longer needed: a visit is booked"
+        anchor = state.last_attended
+        if anchor is not None and not cycle.startswith(f"{anchor:%Y%m%dT%H%M}"):
+            return "No longer needed: the client has visited since"
+    if campaign.stream == "reminder":
+        if facts.reminders_opt_out:
+            return "Client opted out of reminders"
+        booked = {f"visit-{v.starts_at:%Y%m%dT%H%M}" for v in facts.visits if v.status == "booked"}
+        if cycle not in booked:
+            return "No longer needed: the visit was cancelled or moved"
+    return None

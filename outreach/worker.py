@@ -1,0 +1,93 @@
+"""The worker: APScheduler is the clock, the database is the queue. This module is thin glue around
+planner.plan_due and dispatch.dispatch_due; several workers may run at once because claims are atomic."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlmodel import Session
+
+from outreach.context import Context
+from outreach.dispatch import DispatchResult, dispatch_due, worker_id
+from outreach.models import WorkerRun
+from outreach.planner import PlanResult, plan_due
+
+log = logging.getLogger("outreach.worker")
+
+
+@dataclass
+class TickResult:
+    plan: PlanResult
+    dispatch: DispatchResult
+
+    def summary(self) -> str:
+        p, d = self.plan, self.dispatch
+        return (f"planned {p.planned} for {p.clients} clients ({p.skipped} skipped, {p.deferred} deferred); "
+                f"sent {d.sent}, deferred {d.deferred}, retried {d.retried}, skipped {d.skipped}, "
+                f"failed {d.failed}, unknown {d.unknown}")
+
+
+def _recorded(ctx: Context, kind: str, now: datetime, work):  # noqa: ANN001, ANN202
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        run = WorkerRun(kind=kind, worker=worker_id(), started_at=now)
+        session.add(run)
+        session.commit()
+    started = time.monotonic()
+    result = work()
+    with Session(ctx.engine) as session:
+        run = session.get(WorkerRun, run.id)
+        run.finished_at = now + timedelta(seconds=time.monotonic() - started)
+        run.counts = asdict(result)
+        session.add(run)
+        session.commit()
+    return result
+
+
+def plan_pass(ctx: Context, now: datetime) -> PlanResult:
+    return _recorded(ctx, "plan", now, lambda: plan_due(ctx, now))
+
+
+def dispatch_pass(ctx: Context, now: datetime, transports=None) -> DispatchResult:  # noqa: ANN001
+    return _recorded(ctx, "dispatch", now, lambda: dispatch_due(ctx, now, transports))
+
+
+def tick(ctx: Context, now: datetime, transports=None) -> TickResult:  # noqa: ANN001
+    """One plan and dispatch pass at `now`."""
+    return TickResult(plan_pass(ctx, now), dispatch_pass(ctx, now, transports))
+
+
+def run_forever(ctx: Context) -> None:
+    """The `worker` process: two interval jobs, stopped cleanly by SIGTERM or SIGINT."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    settings = ctx.settings.worker
+    scheduler = BlockingScheduler(timezone=timezone.utc, job_defaults={
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
+
+    def plan_job() -> None:
+        result = plan_pass(ctx, datetime.now(timezone.utc))
+        log.info("plan: %s", asdict(result))
+
+    def dispatch_job() -> None:
+        result = dispatch_pass(ctx, datetime.now(timezone.utc))
+        log.info("dispatch: %s", asdict(result))
+
+    now = datetime.now(timezone.utc)
+    scheduler.add_job(plan_job, "interval", seconds=settings.plan_every_seconds, id="plan", next_run_time=now)
+    scheduler.add_job(dispatch_job, "interval", seconds=settings.dispatch_every_seconds, id="dispatch",
+                      next_run_time=now)
+
+    def stop(signum, _frame):  # noqa: ANN001
+        log.info("received %s: finishing the current pass, then stopping", signal.Signals(signum).name)
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("worker %s started: plan every %ss, dispatch every %ss", worker_id(), settings.plan_every_seconds,
+             settings.dispatch_every_seconds)
+    scheduler.start()
+    log.info("worker stopped")
