@@ -1,0 +1,56 @@
+"""How many SMS segments a text costs, and in which encoding (GSM 03.38 / 3GPP TS 23.038).
+
+One character outside the GSM-7 alphabet (a curly quote, an emoji, a non-breaking space) switches the
+whole text to UCS-2, which fits less than half as much in a segment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# Sent as an escape plus the character: two septets each.
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+# (one segment, each part of a longer text), in septets or UTF-16 code units.
+GSM7_LIMITS = (160, 153)
+UCS2_LIMITS = (70, 67)
+
+
+@dataclass(frozen=True)
+class SegmentCount:
+    encoding: str  # "GSM-7" | "UCS-2"
+    segments: int
+    characters: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    first_non_gsm: str | None
+
+
+def count_segments(text: str) -> SegmentCount:
+    """Segments a text is sent in. An empty text still takes one message."""
+    first_non_gsm = next((c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENSION), None)
+    if first_non_gsm is None:
+        units = [2 if c in GSM7_EXTENSION else 1 for c in text]
+        return SegmentCount("GSM-7", _segments(units, GSM7_LIMITS), sum(units), None)
+    units = [2 if ord(c) > 0xFFFF else 1 for c in text]
+    return SegmentCount("UCS-2", _segments(units, UCS2_LIMITS), sum(units), first_non_gsm)
+
+
+def capacity(encoding: str, segments: int) -> int:
+    """The most characters (septets or code units) that fit in `segments` segments."""
+    single, part = GSM7_LIMITS if encoding == "GSM-7" else UCS2_LIMITS
+    return single if segments == 1 else part * segments
+
+
+def _segments(units: list[int], limits: tuple[int, int]) -> int:
+    single, part = limits
+    if sum(units) <= single:
+        return 1
+    # A two-unit character (escape pair, surrogate pair) is never split between parts: it moves to the next.
+    segments, used = 1, 0
+    for size in units:
+        if used + size > part:
+            segments, used = segments + 1, 0
+        used += size
+    return segments
