@@ -241,7 +241,7 @@ def _send(job: _Job, transport: Transport, pacer: Pacer) -> None:
 def _outcome(ctx: Context, job: _Job, now: datetime) -> dict:
     error = job.error
     if error is None:
-        return {"status": MessageStatus.sent, "sent_at": now, "provider_id": job.row.provider_id, "reason": ""}
+        return {"status": MessageStatus.sent, "sent_at": now, "provider_id": job.row.provider_id}
     common = {"error_code": error.code, "reason": error.reason}
     if error.failure == Failure.transient and job.row.attempts < ctx.settings.dispatch.max_attempts:
         delay = backoff(job.row.attempts, ctx.settings.dispatch.retry_base_seconds,

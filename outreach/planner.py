@@ -61,7 +61,7 @@ def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime) -
     written = [m for plan in plans.values() for m in plan.messages]
     return PlanResult(
         clients=len(plans),
-        planned=max(inserted, 0),
+        planned=inserted,
         skipped=sum(m.status == "skipped" for m in written),
         deferred=sum(bool(m.reason) and m.status == "planned" for m in written),
     )

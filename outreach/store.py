@@ -16,4 +16,5 @@ def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]
     else:
         from sqlalchemy.dialects.sqlite import insert
     statement = insert(table).on_conflict_do_nothing(index_elements=list(unique))
-    return session.execute(statement, list(rows)).rowcount
+    # rowcount is not reliable for batched executemany; count the rows RETURNING gives back instead.
+    return len(session.execute(statement.returning(table.c.id), list(rows)).all())

@@ -1,8 +1,148 @@
-"""Commands: placeholder until its issue lands."""
+"""`outreach tick`, `outreach worker`, `outreach demo`, `outreach simulate`: the sending side."""
 from __future__ import annotations
 
+import logging
+import shutil
+import tempfile
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Optional
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from outreach.cli.common import context, parse_now
+from outreach.context import Context
+from outreach.settings import get_settings
+
+console = Console(stderr=True)
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command()(tick)
+    app.command()(worker)
+    app.command()(demo)
+    app.command()(simulate)
+
+
+def tick(now: Optional[str] = typer.Option(None, help="The instant to act at (ISO-8601); default: now.")) -> None:
+    """Run one planning and dispatch pass: what the worker does on each beat. For cron users and tests."""
+    from outreach.worker import tick as run_tick
+
+    ctx = context()
+    result = run_tick(ctx, parse_now(now))
+    typer.echo(result.summary())
+
+
+def worker() -> None:
+    """Run the scheduler: plan and dispatch on intervals until SIGTERM/SIGINT. Run exactly this in the worker process."""
+    from outreach.worker import run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_forever(context())
+
+
+def _sandbox(directory: Path, backend: str) -> Context:
+    """A fresh database and outbox under `directory`, whatever settings.toml says: never a real provider."""
+    settings = get_settings()
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    settings = settings.model_copy(update={
+        "database": settings.database.model_copy(update={"url": f"sqlite:///{directory / 'outreach.db'}"}),
+        "outbox": settings.outbox.model_copy(update={"directory": directory / "outbox"}),
+        "email": settings.email.model_copy(update={"backend": backend}),
+        "sms": settings.sms.model_copy(update={"backend": backend}),
+    })
+    ctx = Context(settings)
+    ctx.upgrade_schema()
+    return ctx
+
+
+def _simulate(ctx: Context, personas, weeks: int, start_day):  # noqa: ANN001, ANN202
+    from outreach import simulation
+    from outreach.channels.registry import transports
+
+    start = datetime.combine(start_day, time(6), tzinfo=timezone.utc)
+    total = weeks * 7 * 24
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[day]}"),
+                  TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(f"Simulating {weeks} weeks", total=total, day="")
+        result = simulation.run(ctx, personas, start, weeks, transports(ctx),
+                                progress=lambda now: bar.update(task, advance=1, day=f"{now:%a %d %b}"))
+    return result
+
+
+def demo(
+    weeks: int = typer.Option(16, min=1, max=104, help="Simulated weeks."),
+    directory: Path = typer.Option(Path("var/demo"), help="Where the demo database and outbox go (recreated)."),
+) -> None:
+    """Show the whole product on sample data: six clients live through 16 weeks of real planning and sending,
+    with messages written to a local outbox (never a real provider)."""
+    from outreach import simulation
+
+    ctx = _sandbox(directory, "outbox")
+    start_day = simulation.first_monday(datetime.now(timezone.utc).date())
+    result = _simulate(ctx, simulation.DEMO_CLIENTS, weeks, start_day)
+    typer.echo(f"\noutreach demo: {len(result.timelines)} sample clients, {weeks} weeks from {start_day:%a %d %b %Y}\n")
+    typer.echo("Messages sent per week, and the cadence phase at each week's end "
+               "(E establishing, T tapering, M maintaining, L lapsed, ! worsening):\n")
+    for line in simulation.summary_table(result):
+        typer.echo(line)
+    typer.echo("")
+    for timeline in result.timelines:
+        changes = "; ".join(simulation.phase_changes(timeline))
+        reasons = simulation.skip_reasons(timeline)
+        typer.echo(f"{timeline.persona.first_name:<5} phases: {changes}")
+        for reason, count in sorted(reasons.items()):
+            typer.echo(f"{'':<6} {count} x {reason}")
+    outbox = ctx.settings.outbox.directory
+    typer.echo(f"\nEmails: {outbox / 'email'}/*.eml   Texts: {outbox / 'sms.jsonl'}   Database: {directory / 'outreach.db'}")
+
+
+def simulate(
+    persona: str = typer.Option("improving", help="improving, steady, worsening or lapsing."),
+    weeks: int = typer.Option(16, min=1, max=104, help="Simulated weeks."),
+    scores: Optional[str] = typer.Option(None, help="Pain scores at successive visits, e.g. 7,6,6,5,4."),
+    report: Path = typer.Option(Path("var/simulation.html"), help="Where to write the HTML report."),
+) -> None:
+    """Run the real cadence and planner for one simulated client and print the timeline. Nothing is sent."""
+    from outreach import simulation
+    from outreach.reports import simulation_report
+
+    if persona not in simulation.PERSONAS:
+        raise typer.BadParameter(f"choose one of {', '.join(simulation.PERSONAS)}", param_hint="--persona")
+    series = _parse_scores(scores)
+    subject = simulation.Persona("sim-1", "Sam", persona.title(), persona, scores=series,
+                                 stops_booking_after_week=5 if persona == "lapsing" else None)
+    with tempfile.TemporaryDirectory() as scratch:
+        ctx = _sandbox(Path(scratch), "null")
+        result = _simulate(ctx, (subject,), weeks, simulation.first_monday(datetime.now(timezone.utc).date()))
+        ctx.engine.dispose()
+    timeline = result.timelines[0]
+    typer.echo(f"{'date':<12}{'phase':<14}{'channel':<9}{'campaign/step':<34}status")
+    for message in timeline.messages:
+        when = message.sent_at or message.due_at
+        week = (when - result.start).days // 7
+        phase = timeline.phases.get(week, "")
+        typer.echo(f"{when:%Y-%m-%d}  {phase:<14}{message.channel:<9}{message.campaign + '/' + message.step:<34}"
+                   f"{message.status}")
+    counts = timeline.per_week(result.start, weeks)
+    months = [sum(counts[i:i + 4]) for i in range(0, weeks, 4)]
+    typer.echo("\nMessages per 4 weeks: " + ", ".join(str(m) for m in months))
+    typer.echo("Phases: " + "; ".join(simulation.phase_changes(timeline)))
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(simulation_report(result, timeline), encoding="utf-8")
+    typer.echo(f"Report: {report}")
+
+
+def _parse_scores(raw: str | None) -> tuple[int, ...]:
+    if not raw:
+        return ()
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise typer.BadParameter("scores are whole numbers separated by commas, e.g. 7,6,6,5", param_hint="--scores")
+    if not all(0 <= v <= 10 for v in values):
+        raise typer.BadParameter("scores run from 0 to 10", param_hint="--scores")
+    return values

@@ -2,7 +2,7 @@
 and wakes the planner for that client (its next_plan_at becomes now)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlmodel import Session, select
 
@@ -25,10 +25,14 @@ def audit(session: Session, actor: str, action: str, client_id: int | None = Non
     session.add(AuditEntry(actor=actor, action=action, client_id=client_id, detail=detail, at=at or utcnow()))
 
 
+# "Plan this client at the very next pass", whatever clock that pass runs on (simulations run ahead of it).
+ASAP = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
 def wake(client: Client, at: datetime | None = None) -> None:
     """Facts changed: let the next planning pass look at this client again."""
-    client.next_plan_at = min(client.next_plan_at, at or utcnow()) if client.next_plan_at else (at or utcnow())
-    client.updated_at = utcnow()
+    client.next_plan_at = ASAP
+    client.updated_at = at or utcnow()
 
 
 def record_consent(session: Session, client: Client, channel: str, granted: bool, source: str,

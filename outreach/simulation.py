@@ -1,0 +1,226 @@
+"""Simulated clients living through weeks of outreach: the real planner and dispatcher on a simulated clock.
+
+Used by `outreach demo` (six sample clients, the embedded outbox channel) and `outreach simulate` (one persona,
+nothing sent). A persona books a visit a couple of days after a rebook nudge reaches it, attends it, and the front
+desk records its pain score at each visit, so the taper shows up as it would at the clinic.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from outreach.context import Context
+from outreach.models import Client, Message, Visit
+from outreach.policy.cadence import assess
+from outreach.services import facts as fact_services
+from outreach.services.clients import load_facts
+
+SCORES = {
+    "improving": (8, 7, 6, 5, 5, 4, 4, 3, 3, 3, 3, 2, 3, 2, 2, 2),
+    "steady": (6, 6, 5, 6, 6, 6, 5, 6, 6, 6, 6, 5, 6, 6, 6, 6),
+    "worsening": (7, 5, 4, 4, 4, 6, 7, 7, 6, 7, 7, 7, 6, 7, 7, 7),
+    "lapsing": (7, 6, 6, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5),
+}
+PERSONAS = tuple(SCORES)
+
+
+@dataclass(frozen=True)
+class Persona:
+    external_id: str
+    first_name: str
+    last_name: str
+    kind: str  # one of SCORES' keys: how scores move
+    timezone: str = "America/Chicago"
+    email_consent: bool = True
+    sms_consent: bool = True
+    stops_booking_after_week: int | None = None
+    scores: tuple[int, ...] = ()
+
+    def score_for(self, visit_number: int) -> int:
+        series = self.scores or SCORES[self.kind]
+        return series[min(visit_number, len(series) - 1)]
+
+
+DEMO_CLIENTS = (
+    Persona("demo-ann", "Ann", "Improving", "improving"),
+    Persona("demo-ben", "Ben", "Steady", "steady"),
+    Persona("demo-cara", "Cara", "Worsening", "worsening"),
+    Persona("demo-dev", "Dev", "Lapsing", "lapsing", stops_booking_after_week=5),
+    Persona("demo-eve", "Eve", "NoConsent", "steady", email_consent=False, sms_consent=False),
+    Persona("demo-finn", "Finn", "NightOwl", "improving", timezone="Pacific/Honolulu", email_consent=False),
+)
+
+
+@dataclass
+class Timeline:
+    """What happened to one simulated client, week by week."""
+
+    persona: Persona
+    client_id: int
+    messages: list[Message] = field(default_factory=list)
+    visits: list[datetime] = field(default_factory=list)
+    scores: list[tuple[datetime, int]] = field(default_factory=list)
+    phases: dict[int, str] = field(default_factory=dict)  # week -> phase at the week's end
+    worsening: dict[int, bool] = field(default_factory=dict)
+
+    def sent(self) -> list[Message]:
+        return [m for m in self.messages if m.status in ("sent", "delivered")]
+
+    def per_week(self, start: datetime, weeks: int) -> list[int]:
+        counts = [0] * weeks
+        for message in self.sent():
+            week = (message.sent_at - start).days // 7
+            if 0 <= week < weeks:
+                counts[week] += 1
+        return counts
+
+
+@dataclass
+class Simulation:
+    start: datetime
+    weeks: int
+    timelines: list[Timeline]
+
+
+def first_monday(on_or_after: date) -> date:
+    return on_or_after + timedelta(days=(7 - on_or_after.weekday()) % 7)
+
+
+def run(ctx: Context, personas: tuple[Persona, ...], start: datetime, weeks: int, transports,  # noqa: ANN001
+        step: timedelta = timedelta(hours=1), progress=None) -> Simulation:  # noqa: ANN001
+    """Create the personas as clients and live through `weeks` of ticks from `start` (aware UTC)."""
+    from outreach.worker import tick
+
+    ids = _create_clients(ctx, personas, start)
+    timelines = [Timeline(p, ids[p.external_id]) for p in personas]
+    end, now = start + timedelta(weeks=weeks), start
+    while now < end:
+        _live(ctx, timelines, now, start)
+        tick(ctx, now, transports)
+        if (now - start) % timedelta(days=7) == timedelta(days=7) - step:
+            _note_phases(ctx, timelines, now, (now - start).days // 7)
+        if progress is not None:
+            progress(now)
+        now += step
+    _collect(ctx, timelines)
+    return Simulation(start, weeks, timelines)
+
+
+def _create_clients(ctx: Context, personas: tuple[Persona, ...], start: datetime) -> dict[str, int]:
+    ids = {}
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        for i, p in enumerate(personas):
+            client = Client(external_id=p.external_id, first_name=p.first_name, last_name=p.last_name,
+                            email=f"{p.first_name.lower()}@example.com", phone=f"+1612555{100 + i:04d}",
+                            timezone=p.timezone, next_plan_at=start, created_at=start, updated_at=start)
+            session.add(client)
+            session.flush()
+            for channel, granted in (("email", p.email_consent), ("sms", p.sms_consent)):
+                if granted:
+                    fact_services.record_consent(session, client, channel, True, "demo", "demo", at=start)
+            first_visit = _local(start.date(), time(10), p.timezone)
+            session.add(Visit(client_id=client.id, starts_at=first_visit, status="booked", source="demo"))
+            client.next_plan_at = start
+            ids[p.external_id] = client.id
+        session.commit()
+    return ids
+
+
+def _local(day: date, at: time, zone: str) -> datetime:
+    return datetime.combine(day, at, tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+
+
+def _live(ctx: Context, timelines: list[Timeline], now: datetime, start: datetime) -> None:
+    """The clients' side: attend booked visits (the front desk logs a score), book after a nudge."""
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        for timeline in timelines:
+            persona, client = timeline.persona, session.get(Client, timeline.client_id)
+            visits = list(session.scalars(select(Visit).where(Visit.client_id == client.id)))
+            for visit in visits:
+                if visit.status == "booked" and visit.starts_at <= now:
+                    fact_services.record_visit(session, client, visit.starts_at, "attended", "demo", "demo")
+                    attended = sum(v.status == "attended" for v in visits)
+                    fact_services.record_progress(session, client, visit.starts_at, persona.score_for(attended - 1),
+                                                  "demo", source="demo")
+                    client.next_plan_at = now
+            if _wants_to_book(session, persona, client, visits, now, start):
+                day = (now.astimezone(ZoneInfo(persona.timezone)) + timedelta(days=2)).date()
+                fact_services.record_visit(session, client, _local(day, time(10), persona.timezone), "booked",
+                                           "demo", source="demo")
+                client.next_plan_at = now
+        session.commit()
+
+
+def _wants_to_book(session: Session, persona: Persona, client: Client, visits: list[Visit], now: datetime,
+                   start: datetime) -> bool:
+    if any(v.status == "booked" for v in visits):
+        return False
+    if persona.stops_booking_after_week is not None and now - start >= timedelta(weeks=persona.stops_booking_after_week):
+        return False
+    last = max((v.starts_at for v in visits if v.status == "attended"), default=start)
+    nudged = session.scalars(select(Message.id).where(
+        Message.client_id == client.id, Message.stream == "rebook", Message.sent_at > last)).first()
+    # Clients who get no texts or emails still come back on their own, a little later.
+    return nudged is not None or now - last >= timedelta(days=10)
+
+
+def _note_phases(ctx: Context, timelines: list[Timeline], now: datetime, week: int) -> None:
+    with Session(ctx.engine) as session:
+        facts = load_facts(session, [t.client_id for t in timelines], ctx.settings)
+    for timeline in timelines:
+        f = facts[timeline.client_id]
+        state = assess(f.visits, f.scores, now, ctx.settings.cadence)
+        timeline.phases[week], timeline.worsening[week] = state.phase, state.worsening
+
+
+def _collect(ctx: Context, timelines: list[Timeline]) -> None:
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        for timeline in timelines:
+            cid = timeline.client_id
+            timeline.messages = list(session.scalars(select(Message).where(Message.client_id == cid)
+                                                     .order_by(Message.due_at)))
+            timeline.visits = sorted(session.scalars(select(Visit.starts_at).where(
+                Visit.client_id == cid, Visit.status == "attended")))
+            facts = load_facts(session, [cid], ctx.settings)[cid]
+            timeline.scores = [(s.recorded_at, s.pain) for s in facts.scores]
+
+
+PHASE_LETTER = {"establishing": "E", "tapering": "T", "maintaining": "M", "lapsed": "L"}
+
+
+def summary_table(simulation: Simulation) -> list[str]:
+    """Per client: messages sent each week and the phase at each week's end (E/T/M/L, ! = worsening)."""
+    weeks = simulation.weeks
+    header = f"{'client':<22}{'':>7}" + "".join(f"{w + 1:>4}" for w in range(weeks)) + "   total"
+    lines = [header, "-" * len(header)]
+    for t in simulation.timelines:
+        label = f"{t.persona.first_name} ({t.persona.last_name.lower()})"
+        counts = t.per_week(simulation.start, weeks)
+        lines.append(f"{label:<22}{'sent':>7}" + "".join(f"{c:>4}" for c in counts) + f"{sum(counts):>8}")
+        phases = "".join(f"{PHASE_LETTER.get(t.phases.get(w, ''), '?') + ('!' if t.worsening.get(w) else ''):>4}"
+                         for w in range(weeks))
+        lines.append(f"{'':<22}{'phase':>7}" + phases)
+    return lines
+
+
+def phase_changes(timeline: Timeline) -> list[str]:
+    changes, previous = [], None
+    for week in sorted(timeline.phases):
+        phase = timeline.phases[week]
+        if phase != previous:
+            changes.append(f"week {week + 1}: {phase}" + (" (worsening)" if timeline.worsening.get(week) else ""))
+            previous = phase
+    return changes
+
+
+def skip_reasons(timeline: Timeline) -> dict[str, int]:
+    reasons: dict[str, int] = defaultdict(int)
+    for message in timeline.messages:
+        if message.status == "skipped" or message.reason.startswith("Deferred"):
+            reasons[message.reason.split(" until ")[0]] += 1
+    return dict(reasons)

@@ -1,0 +1,43 @@
+"""Story helpers for database tests: add clients and facts the way the front desk would."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from outreach.context import Context
+from outreach.models import Client, Message
+from outreach.services import facts
+
+
+def add_client(ctx: Context, external_id: str = "c1", *, at: datetime, first_name: str = "Ann",
+               email: str | None = "ann@example.com", phone: str | None = "+16125550100",
+               timezone: str = "America/Chicago", email_consent: bool = True, sms_consent: bool = True,
+               status: str = "active") -> int:
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        client = Client(external_id=external_id, first_name=first_name, email=email, phone=phone,
+                        timezone=timezone, status=status, next_plan_at=at, created_at=at, updated_at=at)
+        session.add(client)
+        session.flush()
+        for channel, granted in (("email", email_consent), ("sms", sms_consent)):
+            if granted:
+                facts.record_consent(session, client, channel, True, "test", "test", at=at)
+        session.commit()
+        return client.id
+
+
+def messages(ctx: Context, **where) -> list[Message]:
+    with Session(ctx.engine) as session:
+        query = select(Message).order_by(Message.id)
+        for name, value in where.items():
+            query = query.where(getattr(Message, name) == value)
+        return list(session.exec(query))
+
+
+def change(ctx: Context, client_id: int, action, *args, **kwargs):  # noqa: ANN001
+    """Apply one facts service to a client, as the dashboard would."""
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        client = session.get(Client, client_id)
+        result = action(session, client, *args, **kwargs)
+        session.commit()
+        return result
