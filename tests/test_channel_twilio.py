@@ -188,3 +188,14 @@ def test_it_refuses_to_start_without_an_auth_token():
 
     with pytest.raises(SettingsError, match="TWILIO_AUTH_TOKEN"):
         TwilioSms(settings, Secrets())
+
+
+def test_the_fake_holds_requests_to_twilios_contract(twilio_fake):
+    import requests
+
+    reply = requests.post(f"{twilio_fake.url}/2010-04-01/Accounts/{twilio.ACCOUNT_SID}/Messages.json", timeout=5,
+                          auth=(twilio.ACCOUNT_SID, twilio.AUTH_TOKEN), data={"To": "612-555-0101"})
+
+    assert reply.status_code == 400
+    problems = " ".join(twilio_fake.violations)
+    assert "Body is required" in problems and "From or MessagingServiceSid" in problems and "E.164" in problems
