@@ -1,8 +1,83 @@
-"""Commands: placeholder until its issue lands."""
+"""`outreach import clients|visits|progress FILE`: load a CSV file, all rows or none."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import SQLAlchemyError
+
+from outreach.cli.common import context, fail
+from outreach.importers import ImportReport, import_clients, import_progress, import_visits
+from outreach.importing import clients, progress, visits
+from outreach.importing.csvfile import Columns
+from outreach.models import utcnow
+
+# Below this a file imports in about a second: a bar would only flicker.
+LARGE_FILE_BYTES = 1_000_000
+STAGES = {"reading": "Checking", "saving": "Saving"}
+
+Importer = Callable[..., ImportReport]
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    import_app = typer.Typer(help="Import clients, visits and progress from CSV files: all rows or none.",
+                             no_args_is_help=True)
+    for name, importer, columns in (("clients", import_clients, clients.COLUMNS),
+                                    ("visits", import_visits, visits.COLUMNS),
+                                    ("progress", import_progress, progress.COLUMNS)):
+        import_app.command(name, help=_help(name, columns))(_command(importer))
+    app.add_typer(import_app, name="import")
+
+
+def _help(name: str, columns: Columns) -> str:
+    optional = f" Optional: {', '.join(columns.optional)}." if columns.optional else ""
+    return (f"Import {name} from a UTF-8 CSV file with a header row. Columns: {', '.join(columns.required)}."
+            f"{optional} Re-importing a file changes nothing; a file with any bad row imports nothing.")
+
+
+def _command(importer: Importer) -> Callable[..., None]:
+    def command(
+        file: Path = typer.Argument(..., help="The CSV file.", dir_okay=False),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Check the file and report what would change; "
+                                                              "write nothing."),
+    ) -> None:
+        ctx = context()
+        try:
+            with _progress_bar(file) as on_progress:
+                report = importer(ctx, file, now=utcnow(), dry_run=dry_run, on_progress=on_progress)
+        except SQLAlchemyError as exc:
+            reason = getattr(exc, "orig", None) or exc
+            fail(f"{file}: the database refused the import, so nothing was imported: {reason}")
+        for problem in report.problems:
+            typer.echo(str(problem), err=True)
+        if not report.ok:
+            fail(report.summary())
+        typer.echo(report.summary())
+        for note in report.notes:
+            typer.echo(note)
+
+    return command
+
+
+@contextmanager
+def _progress_bar(file: Path) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr for a terminal or a large file; nothing otherwise (scripts and tests)."""
+    console = Console(stderr=True)
+    size = file.stat().st_size if file.is_file() else 0
+    if not (console.is_terminal or size >= LARGE_FILE_BYTES):
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{STAGES.get(stage, stage)} {file.name}", total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
+
+        yield update

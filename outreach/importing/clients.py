@@ -1,0 +1,180 @@
+"""Clients: contact details upserted on external_id, consent kept with its history.
+
+Consent from a file is a statement by the clinic's records, not the latest word: a client who replies STOP
+after the export was made must not be opted back in by re-importing the same export. So the file's answer is
+applied only when it differs from what the previous import said; until the file changes its mind, a later
+change from any other source stands.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from outreach.importing import store
+from outreach.importing.csvfile import Columns, Row
+from outreach.importing.fields import optional, text
+from outreach.importing.report import Problems
+from outreach.models import Channel, ClientStatus
+from outreach.settings import Settings
+from outreach.validation import check_timezone, normalise_email, normalise_phone, parse_bool, zone_for_phone
+
+KIND = "clients"
+# A column left out of the file leaves that detail as it is; email and phone must be stated.
+COLUMNS = Columns(
+    required=("external_id", "first_name", "email", "phone", "email_consent", "sms_consent"),
+    optional=("last_name", "timezone"),
+)
+DETAILS = ("first_name", "last_name", "email", "phone", "timezone")
+CHANNELS = (Channel.email.value, Channel.sms.value)
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    line: int
+    external_id: str
+    first_name: str
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    timezone: str | None
+    phone_zone: str | None
+    consent: dict[str, bool]
+
+
+@dataclass
+class ClientPlan(store.Plan):
+    # (external_id, channel, granted, note) for each consent statement to record.
+    consent: list[tuple[str, str, bool, str]] = field(default_factory=list)
+    held: int = 0
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.inserts or self.updates or self.consent)
+
+
+def parse(row: Row, settings: Settings) -> ClientRow | None:
+    values = {
+        "external_id": row.take("external_id", text(64, required=True)),
+        "first_name": row.take("first_name", text(100, required=True)),
+        "last_name": row.take("last_name", text(100)) if row.has("last_name") else None,
+        "email": row.take("email", optional(normalise_email)),
+        "phone": row.take("phone", optional(lambda raw: normalise_phone(raw, settings.clinic.default_region))),
+        "timezone": row.take("timezone", optional(check_timezone)),
+    }
+    consent = {channel: row.take(f"{channel}_consent", parse_bool) for channel in CHANNELS}
+    _check_reachable(row, values, consent)
+    if not row.ok:
+        return None
+    # Worked out here, before the import takes the database's write lock: it is the slow part of a row.
+    phone_zone = zone_for_phone(values["phone"]) if values["phone"] and not values["timezone"] else None
+    return ClientRow(row.line, phone_zone=phone_zone, consent=consent, **values)
+
+
+def _check_reachable(row: Row, values: dict[str, Any], consent: dict[str, bool | None]) -> None:
+    addresses = {"email": values["email"], "sms": values["phone"]}
+    if not row.failed("email") and not row.failed("phone") and not any(addresses.values()):
+        row.reject("email", "a client needs an email address or a phone number; both are empty")
+        return
+    for channel, column in (("email", "email"), ("sms", "phone")):
+        if consent[channel] and addresses[channel] is None and not row.failed(column):
+            row.reject(f"{channel}_consent", f"yes, but the {column} column is empty")
+
+
+def plan(conn: Connection, rows: list[ClientRow], problems: Problems, settings: Settings,
+         now: datetime) -> ClientPlan:
+    rows = _without_duplicates(rows, problems)
+    stored = store.clients_by_external_id(
+        conn, [row.external_id for row in rows], *(store.client_table.c[name] for name in
+                                                   (*DETAILS, "email_consent", "sms_consent", "phone_invalid", "next_plan_at")))
+    said = store.import_consent_said(conn, [client.id for client in stored.values()])
+    result = ClientPlan()
+    for row in rows:
+        client = stored.get(row.external_id)
+        if client is None:
+            _plan_new(result, row, settings, now)
+        else:
+            _plan_existing(result, row, client, said, now)
+    if result.held:
+        result.notes.append(_held_note(result.held))
+    return result
+
+
+def _without_duplicates(rows: list[ClientRow], problems: Problems) -> list[ClientRow]:
+    first_seen: dict[str, int] = {}
+    unique = []
+    for row in rows:
+        if row.external_id in first_seen:
+            problems.add(row.line, f"{row.external_id!r} is also on line {first_seen[row.external_id]}",
+                         "external_id")
+            continue
+        first_seen[row.external_id] = row.line
+        unique.append(row)
+    return unique
+
+
+def _plan_new(result: ClientPlan, row: ClientRow, settings: Settings, now: datetime) -> None:
+    result.inserts.append({
+        "external_id": row.external_id,
+        "first_name": row.first_name,
+        "last_name": row.last_name or "",
+        "email": row.email,
+        "phone": row.phone,
+        "timezone": row.timezone or row.phone_zone or settings.clinic.timezone,
+        "status": ClientStatus.active.value,
+        "email_consent": row.consent["email"],
+        "sms_consent": row.consent["sms"],
+        "reminders_opt_out": False,
+        "phone_invalid": False,
+        "next_plan_at": now,
+        "created_at": now,
+        "updated_at": now,
+    })
+    result.consent.extend((row.external_id, channel, row.consent[channel], "") for channel in CHANNELS)
+
+
+def _plan_existing(result: ClientPlan, row: ClientRow, client: Any, said: dict[tuple[int, str], bool],
+                   now: datetime) -> None:
+    wanted = {
+        "first_name": row.first_name,
+        "last_name": client.last_name if row.last_name is None else row.last_name,
+        "email": row.email,
+        "phone": row.phone,
+        "timezone": row.timezone or client.timezone,
+    }
+    for channel in CHANNELS:
+        current = getattr(client, f"{channel}_consent")
+        in_file = row.consent[channel]
+        if said.get((client.id, channel)) == in_file:
+            # The file has not changed its mind since the last import: a later change by anyone else stands.
+            result.held += current != in_file
+            continue
+        result.consent.append((row.external_id, channel, in_file, "" if current != in_file else "already in effect"))
+        wanted[f"{channel}_consent"] = in_file
+    if all(wanted[name] == getattr(client, name) for name in wanted):
+        result.unchanged += 1
+        return
+    current_values = {name: getattr(client, name) for name in ("email_consent", "sms_consent")}
+    result.updates.append({
+        "id": client.id,
+        **current_values,
+        **wanted,
+        "phone_invalid": client.phone_invalid and row.phone == client.phone,
+        "next_plan_at": min(client.next_plan_at, now),
+        "updated_at": now,
+    })
+
+
+def _held_note(count: int) -> str:
+    return (f"{count} consent answer{'s' if count != 1 else ''} in the file left as stored: unchanged since the "
+            "last import, so a later change (such as a STOP reply) stands")
+
+
+def apply(conn: Connection, result: ClientPlan, now: datetime) -> None:
+    store.insert_rows(conn, store.client_table, result.inserts)
+    store.update_rows(conn, store.client_table, result.updates)
+    ids = store.clients_by_external_id(conn, {external_id for external_id, *_ in result.consent})
+    store.record_consent(conn, ((ids[external_id].id, channel, granted, note)
+                                for external_id, channel, granted, note in result.consent), now)
