@@ -1,0 +1,154 @@
+"""Staff accounts: argon2id password hashes, roles, and the failed-login count behind the login rate limit.
+
+Failed logins are AuditEntry rows, so the limit holds across web processes without any extra state."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, func, select
+
+from outreach.models import AuditEntry, Role, StaffUser
+from outreach.services.facts import audit
+
+MIN_PASSWORD_LENGTH = 12
+LOGIN_WINDOW = timedelta(minutes=15)
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+LOGIN_FAILED = "login.failed"
+LOGOUT = "logout"
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+class UserError(ValueError):
+    """A username, password or role that cannot be used; the message says why."""
+
+
+def normalise_username(raw: str) -> str:
+    return raw.strip().lower()[:64]
+
+
+def check_username(raw: str) -> str:
+    username = normalise_username(raw)
+    if not USERNAME_PATTERN.match(username):
+        raise UserError(f"username {raw!r}: use 1-64 letters, digits, dots, dashes or underscores")
+    return username
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"password: use at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+def check_role(raw: str) -> Role:
+    try:
+        return Role(raw)
+    except ValueError:
+        raise UserError(f"role {raw!r}: choose one of {', '.join(r.value for r in Role)}") from None
+
+
+def create_user(session: Session, username: str, password: str, role: str, actor: str,
+                hasher: PasswordHasher = _hasher) -> StaffUser:
+    """Add a staff account; raise UserError (and add nothing) when any part is unusable or the name is taken."""
+    username, role = check_username(username), check_role(role)
+    check_password(password)
+    if find_user(session, username) is not None:
+        raise UserError(f"username {username!r} is already taken")
+    user = StaffUser(username=username, password_hash=hasher.hash(password), role=role)
+    session.add(user)
+    audit(session, actor, "user.create", detail=f"{username} as {role.value}")
+    session.flush()
+    return user
+
+
+def find_user(session: Session, username: str) -> StaffUser | None:
+    return session.exec(select(StaffUser).where(StaffUser.username == normalise_username(username))).first()
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    return list(session.exec(select(StaffUser).order_by(StaffUser.username)))
+
+
+def active_user(session: Session, user_id: int) -> StaffUser | None:
+    user = session.get(StaffUser, user_id)
+    return user if user is not None and user.active else None
+
+
+def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
+    """The active user with this password, or None. Unknown names cost as much time as wrong passwords."""
+    user = find_user(session, username)
+    if user is None or not user.active:
+        _verify(_dummy_hash(), password)
+        return None
+    if not _verify(user.password_hash, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        session.add(user)
+    return user
+
+
+def failed_logins(session: Session, username: str, address: str, now: datetime) -> int:
+    """Failed logins for this username from this address in the last 15 minutes."""
+    return session.exec(
+        select(func.count(AuditEntry.id)).where(
+            AuditEntry.at > now - LOGIN_WINDOW,
+            AuditEntry.actor == normalise_username(username),
+            AuditEntry.action == LOGIN_FAILED,
+            AuditEntry.detail == _from(address),
+        )
+    ).one()
+
+
+def retry_after(session: Session, username: str, address: str, now: datetime) -> timedelta:
+    """How long until the oldest counted failure leaves the window."""
+    oldest = session.exec(
+        select(func.min(AuditEntry.at)).where(
+            AuditEntry.at > now - LOGIN_WINDOW,
+            AuditEntry.actor == normalise_username(username),
+            AuditEntry.action == LOGIN_FAILED,
+            AuditEntry.detail == _from(address),
+        )
+    ).one()
+    return max(oldest + LOGIN_WINDOW - now, timedelta(0)) if oldest else timedelta(0)
+
+
+def record_failed_login(session: Session, username: str, address: str, now: datetime) -> None:
+    audit(session, normalise_username(username), LOGIN_FAILED, detail=_from(address), at=now)
+
+
+def record_login(session: Session, user: StaffUser, address: str, now: datetime) -> None:
+    audit(session, user.username, "login", detail=_from(address), at=now)
+
+
+def record_logout(session: Session, username: str, now: datetime) -> None:
+    audit(session, username, LOGOUT, at=now)
+
+
+def logged_out_since(session: Session, username: str, since: datetime) -> bool:
+    """Whether the user signed out after `since`: signing out ends every session begun before it."""
+    return session.exec(
+        select(AuditEntry.id).where(
+            AuditEntry.at > since, AuditEntry.actor == username, AuditEntry.action == LOGOUT
+        ).limit(1)
+    ).first() is not None
+
+
+def _from(address: str) -> str:
+    return f"from {address}"
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash("not a real password, only here to spend the same time")

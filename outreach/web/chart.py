@@ -1,0 +1,159 @@
+"""The pain chart on a client's page: inline SVG drawn on the server, readable without JavaScript.
+
+Scores (0-10) are a line; visits are marked along the bottom, messages along the top. The <title> and <desc>
+say in words what the picture shows, for screen readers; each mark has its own <title> as a tooltip."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import escape
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from outreach.services.timeline import ChartData, Mark
+
+WIDTH, HEIGHT = 760, 280
+LEFT, RIGHT, TOP, BOTTOM = 44, 20, 34, 62  # margins around the plot area
+MESSAGE_ROW, VISIT_ROW = TOP - 16, HEIGHT - BOTTOM + 16
+TICKS = 6
+VISIT_WORDS = {"attended": "attended", "booked": "booked", "cancelled": "cancelled", "no_show": "no-show"}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Maps instants and scores to SVG coordinates."""
+
+    start: datetime
+    end: datetime
+
+    def x(self, at: datetime) -> float:
+        share = (at - self.start) / (self.end - self.start)
+        return round(LEFT + share * (WIDTH - LEFT - RIGHT), 1)
+
+    @staticmethod
+    def y(pain: float) -> float:
+        return round(TOP + (10 - pain) / 10 * (HEIGHT - TOP - BOTTOM), 1)
+
+
+def pain_chart(data: ChartData, zone: ZoneInfo, now: datetime, baseline: float | None = None,
+               name: str = "pain-chart") -> Markup:
+    frame = _frame(data, now)
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{name}-title {name}-desc"'
+        ' xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{name}-title">Pain over time, with visits and messages</title>',
+        f'<desc id="{name}-desc">{escape(describe(data, zone, baseline))}</desc>',
+        *_grid(frame, zone),
+        *_baseline(baseline),
+        *_scores(data, frame, zone),
+        *(_visit(mark, frame, zone) for mark in data.visits),
+        *(_message(mark, frame, zone) for mark in data.messages),
+        *_legend(),
+        "</svg>",
+    ]
+    return Markup("\n".join(parts))
+
+
+def describe(data: ChartData, zone: ZoneInfo, baseline: float | None) -> str:
+    """The chart in one or two sentences."""
+    if data.is_empty:
+        return "Nothing recorded yet: no pain scores, visits or messages."
+    sentences = []
+    if data.scores:
+        first, last = data.scores[0], data.scores[-1]
+        sentences.append(
+            f"{len(data.scores)} pain score{'s' if len(data.scores) != 1 else ''} (0 to 10) from "
+            f"{_day(first.at, zone)} to {_day(last.at, zone)}: first {first.value}, latest {last.value}"
+            + (f", baseline {baseline:g}." if baseline is not None else ".")
+        )
+    else:
+        sentences.append("No pain scores yet.")
+    visits = Counter(VISIT_WORDS.get(mark.kind, mark.kind) for mark in data.visits)
+    summary = ", ".join(f"{count} {word}" for word, count in sorted(visits.items()))
+    sentences.append(f"{len(data.visits)} visits marked ({summary})" if data.visits else "No visits")
+    sentences[-1] += f" and {len(data.messages)} messages sent."
+    return " ".join(sentences)
+
+
+def _frame(data: ChartData, now: datetime) -> Frame:
+    moments = [p.at for p in data.scores] + [m.at for m in data.visits] + [m.at for m in data.messages]
+    end = max([*moments, now])
+    start = min(moments, default=end)
+    start = min(start, end - timedelta(days=7))
+    pad = (end - start) * 0.03
+    return Frame(start - pad, end + pad)
+
+
+def _grid(frame: Frame, zone: ZoneInfo) -> list[str]:
+    parts = []
+    for pain in range(0, 11, 2):
+        y = frame.y(pain)
+        parts.append(f'<line class="grid" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>')
+        parts.append(f'<text class="axis" x="{LEFT - 8}" y="{y + 4}" text-anchor="end">{pain}</text>')
+    step = (frame.end - frame.start) / TICKS
+    for index in range(TICKS + 1):
+        at = frame.start + step * index
+        x = frame.x(at)
+        parts.append(f'<text class="axis" x="{x}" y="{HEIGHT - 22}" text-anchor="middle">{_day(at, zone)}</text>')
+    parts.append(f'<text class="axis label" x="{LEFT - 30}" y="{TOP - 20}">Pain</text>')
+    return parts
+
+
+def _baseline(baseline: float | None) -> list[str]:
+    if baseline is None:
+        return []
+    y = Frame.y(baseline)
+    return [f'<line class="baseline" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}">'
+            f"<title>Baseline {baseline:g}</title></line>"]
+
+
+def _scores(data: ChartData, frame: Frame, zone: ZoneInfo) -> list[str]:
+    if not data.scores:
+        return []
+    points = " ".join(f"{frame.x(p.at)},{frame.y(p.value)}" for p in data.scores)
+    parts = [f'<polyline class="pain-line" points="{points}"/>']
+    for point in data.scores:
+        parts.append(f'<circle class="pain-point" cx="{frame.x(point.at)}" cy="{frame.y(point.value)}" r="4">'
+                     f"<title>{escape(_day(point.at, zone))}: pain {point.value} of 10</title></circle>")
+    return parts
+
+
+def _visit(mark: Mark, frame: Frame, zone: ZoneInfo) -> str:
+    word = VISIT_WORDS.get(mark.kind, mark.kind)
+    x, title = frame.x(mark.at), f"<title>Visit {escape(word)}, {escape(_day(mark.at, zone))}</title>"
+    kind = escape(mark.kind)
+    if mark.kind in ("cancelled", "no_show"):
+        return (f'<path class="visit visit-{kind}" d="M{x - 4},{VISIT_ROW - 4} l8,8 m0,-8 l-8,8">{title}</path>')
+    return f'<circle class="visit visit-{kind}" cx="{x}" cy="{VISIT_ROW}" r="5">{title}</circle>'
+
+
+def _message(mark: Mark, frame: Frame, zone: ZoneInfo) -> str:
+    x, kind = frame.x(mark.at), escape(mark.kind)
+    label = "Email" if mark.kind == "email" else "Text"
+    return (f'<path class="message message-{kind}" d="M{x},{MESSAGE_ROW - 5} l5,5 l-5,5 l-5,-5 z">'
+            f"<title>{label} sent, {escape(_day(mark.at, zone))}</title></path>")
+
+
+def _legend() -> list[str]:
+    y = HEIGHT - 6
+    return [
+        f'<circle class="visit visit-attended" cx="{LEFT + 4}" cy="{y - 4}" r="5"/>',
+        f'<text class="axis" x="{LEFT + 14}" y="{y}">visit attended</text>',
+        f'<circle class="visit visit-booked" cx="{LEFT + 124}" cy="{y - 4}" r="5"/>',
+        f'<text class="axis" x="{LEFT + 134}" y="{y}">booked</text>',
+        f'<path class="visit visit-no_show" d="M{LEFT + 196},{y - 8} l8,8 m0,-8 l-8,8"/>',
+        f'<text class="axis" x="{LEFT + 212}" y="{y}">missed or cancelled</text>',
+        f'<path class="message message-email" d="M{LEFT + 364},{y - 9} l5,5 l-5,5 l-5,-5 z"/>',
+        f'<text class="axis" x="{LEFT + 374}" y="{y}">email</text>',
+        f'<path class="message message-sms" d="M{LEFT + 424},{y - 9} l5,5 l-5,5 l-5,-5 z"/>',
+        f'<text class="axis" x="{LEFT + 434}" y="{y}">text</text>',
+        f'<line class="baseline" x1="{LEFT + 474}" y1="{y - 4}" x2="{LEFT + 500}" y2="{y - 4}"/>',
+        f'<text class="axis" x="{LEFT + 506}" y="{y}">baseline</text>',
+    ]
+
+
+def _day(at: datetime, zone: ZoneInfo) -> str:
+    local = at.astimezone(zone)
+    return f"{local.day} {local:%b %Y}"

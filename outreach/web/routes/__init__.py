@@ -1,0 +1,9 @@
+"""The dashboard's pages. Every route here is behind the CSRF check; each says which role may use it."""
+from fastapi import APIRouter, Depends
+
+from outreach.web.csrf import verify_csrf
+from outreach.web.routes import admin, campaigns, clients, log, session, status
+
+router = APIRouter(dependencies=[Depends(verify_csrf)])
+for module in (session, log, clients, campaigns, status, admin):
+    router.include_router(module.router)

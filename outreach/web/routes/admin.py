@@ -1,0 +1,42 @@
+"""Admin pages: the audit log and the staff accounts (accounts are added with `outreach users add`)."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from sqlmodel import select
+
+from outreach.models import AuditEntry
+from outreach.services.users import list_users
+from outreach.web.auth import AdminStaff
+from outreach.web.deps import SessionDep
+from outreach.web.routes.pages import render
+
+router = APIRouter()
+PAGE_SIZE = 100
+
+
+@router.get("/audit")
+def audit_log(request: Request, session: SessionDep, staff: AdminStaff, actor: str = "", action: str = "",
+              client: int | None = None, before: int | None = None):
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE + 1)
+    if actor.strip():
+        query = query.where(AuditEntry.actor == actor.strip().lower())
+    if action.strip():
+        query = query.where(AuditEntry.action == action.strip())
+    if client is not None:
+        query = query.where(AuditEntry.client_id == client)
+    if before is not None:
+        query = query.where(AuditEntry.id < before)
+    entries = list(session.exec(query))
+    filters = {k: v for k, v in {"actor": actor.strip(), "action": action.strip(), "client": client}.items() if v}
+    older = entries[PAGE_SIZE - 1].id if len(entries) > PAGE_SIZE else None
+    return render(request, "audit.html", entries=entries[:PAGE_SIZE], actor=actor, action=action,
+                  client=client if client is not None else "",
+                  older_url="/audit?" + urlencode({**filters, "before": older}) if older else "",
+                  first_url="/audit?" + urlencode(filters) if before is not None else "")
+
+
+@router.get("/users")
+def staff_accounts(request: Request, session: SessionDep, staff: AdminStaff):
+    return render(request, "users.html", users=list_users(session))

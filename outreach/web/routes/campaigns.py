@@ -1,0 +1,95 @@
+"""Campaigns for marketing and admins: every campaign and step, live previews, and test sends."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from outreach.campaigns import Campaign, CampaignError, Step
+from outreach.context import Context
+from outreach.dispatch import send_test
+from outreach.policy.segments import count_segments
+from outreach.rendering import PHASES, Rendered, RenderError, sample_context
+from outreach.services.facts import audit
+from outreach.web.auth import CampaignsStaff, now
+from outreach.web.deps import ContextDep, SessionDep
+from outreach.web.routes.pages import PageNotFound, flash, render
+
+router = APIRouter(prefix="/campaigns")
+# The email preview is the email's own HTML in a sandboxed srcdoc frame, which inherits this page's policy: its
+# inlined styles need 'unsafe-inline'. Scripts stay forbidden, and the sandbox would block them anyway.
+PREVIEW_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+@dataclass(frozen=True)
+class Preview:
+    channel: str
+    rendered: Rendered | None
+    error: str = ""
+
+    @property
+    def segments(self):  # noqa: ANN201  (SegmentCount, for texts)
+        return count_segments(self.rendered.text) if self.rendered and self.channel == "sms" else None
+
+
+@router.get("")
+def campaign_list(request: Request, ctx: ContextDep, staff: CampaignsStaff):
+    try:
+        campaigns, problems = ctx.catalog.campaigns, []
+    except CampaignError as exc:
+        campaigns, problems = (), [str(problem) for problem in exc.problems]
+    return render(request, "campaigns.html", campaigns=campaigns, problems=problems)
+
+
+@router.get("/{name}/{step_key}")
+def step_preview(request: Request, ctx: ContextDep, staff: CampaignsStaff, name: str, step_key: str,
+                 phase: str = "establishing"):
+    campaign, step = _find(ctx, name, step_key)
+    if phase not in PHASES:
+        phase = "establishing"
+    previews = [_preview(ctx, campaign, step, channel, phase) for channel in step.channels]
+    response = render(request, "campaign_step.html", campaign=campaign, step=step, phase=phase, phases=PHASES,
+                      previews=previews, max_segments=ctx.settings.sms.max_segments)
+    response.headers["Content-Security-Policy"] = PREVIEW_POLICY
+    return response
+
+
+@router.post("/{name}/{step_key}/test")
+def test_send(request: Request, ctx: ContextDep, session: SessionDep, staff: CampaignsStaff, name: str,
+              step_key: str, to: Annotated[str, Form()] = "", phase: Annotated[str, Form()] = "establishing"):
+    campaign, step = _find(ctx, name, step_key)
+    phase = phase if phase in PHASES else "establishing"
+    back = f"/campaigns/{campaign.name}/{step.key}?" + urlencode({"phase": phase})
+    try:
+        message = send_test(ctx, campaign.name, step.key, to.strip(), now(request), phase=phase)
+    except (ValueError, RenderError) as exc:
+        flash(request, "error", f"Test not sent: {exc}")
+        return RedirectResponse(back, status_code=303)
+    audit(session, staff.username, "campaign.test_send", detail=f"{campaign.name}/{step.key} to {message.to_address}"
+          f" ({message.status})", at=now(request))
+    session.commit()
+    outcome = "sent" if message.status in ("sent", "delivered") else f"{message.status}: {message.reason}"
+    flash(request, "ok" if message.status in ("sent", "delivered") else "error",
+          f"Test to {message.to_address} {outcome}.")
+    return RedirectResponse(back, status_code=303)
+
+
+def _find(ctx: Context, name: str, step_key: str) -> tuple[Campaign, Step]:
+    try:
+        campaign = ctx.catalog.get(name)
+        return campaign, campaign.step(step_key)
+    except (KeyError, CampaignError):
+        raise PageNotFound(f"There is no step {step_key!r} in a campaign named {name!r}.") from None
+
+
+def _preview(ctx: Context, campaign: Campaign, step: Step, channel: str, phase: str) -> Preview:
+    try:
+        return Preview(channel, ctx.renderer.render(campaign, step, channel, sample_context(ctx.settings, phase, channel)))
+    except (RenderError, ValueError) as exc:
+        return Preview(channel, None, str(exc))

@@ -1,0 +1,183 @@
+"""Client pages: search, one client's record, and the forms that change it (each through services.facts)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session, select
+
+from outreach.context import Context
+from outreach.models import Channel, Client, ClientStatus, Suppression, VisitStatus
+from outreach.services import facts
+from outreach.services.clients import cadence_for, client_zone
+from outreach.services.delivery_log import client_matches
+from outreach.services.timeline import chart_data, client_timeline, consent_history
+from outreach.web.auth import ClientsStaff, Staff, now
+from outreach.web.chart import pain_chart
+from outreach.web.deps import ContextDep, SessionDep
+from outreach.web.routes.pages import PageNotFound, clinic_zone, flash, render
+
+router = APIRouter(prefix="/clients")
+PAGE_SIZE = 50
+FUTURE_GRACE = timedelta(minutes=5)
+FormText = Annotated[str, Form()]
+VISIT_STATUSES = tuple(status.value for status in VisitStatus)
+CHANNEL_WORDS = {Channel.email.value: "Email", Channel.sms.value: "Text message"}
+
+
+class FormProblem(ValueError):
+    """A form field that cannot be used; the message is shown beside the form."""
+
+
+@router.get("")
+def client_list(request: Request, session: SessionDep, staff: ClientsStaff, q: str = "", page: int = 1):
+    page = max(page, 1)
+    query = select(Client).where(*client_matches(q)).order_by(Client.last_name, Client.first_name, Client.id)
+    found = list(session.exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    return render(request, "clients.html", clients=found[:PAGE_SIZE], q=q, page=page,
+                  more=len(found) > PAGE_SIZE)
+
+
+@router.get("/{client_id}")
+def client_page(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int):
+    client = _client(session, client_id)
+    facts.audit(session, staff.username, "client.view", client.id, at=now(request))
+    session.commit()
+    return _render_client(request, ctx, session, client)
+
+
+@router.post("/{client_id}/visits")
+def record_visit(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
+                 starts_at: FormText = "", status: FormText = ""):
+    def change(client: Client) -> str:
+        moment = _local_moment(starts_at, clinic_zone(request), "visit time")
+        facts.record_visit(session, client, moment, _choice(status, VISIT_STATUSES, "visit status"),
+                           staff.username)
+        return "Visit recorded."
+
+    return _apply(request, ctx, session, client_id, "visit", change, starts_at=starts_at, status=status)
+
+
+@router.post("/{client_id}/progress")
+def record_progress(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
+                    pain: FormText = "", enjoyment: FormText = "", activity: FormText = "",
+                    recorded_at: FormText = ""):
+    def change(client: Client) -> str:
+        at = now(request)
+        moment = _local_moment(recorded_at, clinic_zone(request), "time") if recorded_at.strip() else at
+        if moment > at + FUTURE_GRACE:
+            raise FormProblem("time: a score cannot be recorded for the future")
+        facts.record_progress(session, client, moment, _score(pain, "pain", required=True), staff.username,
+                              peg_enjoyment=_score(enjoyment, "enjoyment of life"),
+                              peg_activity=_score(activity, "general activity"))
+        return "Progress recorded."
+
+    return _apply(request, ctx, session, client_id, "progress", change, pain=pain, enjoyment=enjoyment,
+                  activity=activity, recorded_at=recorded_at)
+
+
+@router.post("/{client_id}/consent")
+def change_consent(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
+                   channel: FormText = "", granted: FormText = "", note: FormText = ""):
+    def change(client: Client) -> str:
+        chosen = _choice(channel, CHANNEL_WORDS, "channel")
+        grant = _choice(granted, ("yes", "no"), "consent") == "yes"
+        if grant:
+            _check_reachable(session, client, chosen)
+        changed = facts.record_consent(session, client, chosen, grant, f"dashboard:{staff.username}"[:64],
+                                       staff.username, at=now(request), note=note.strip()[:500])
+        word = "granted" if grant else "revoked"
+        return f"{CHANNEL_WORDS[chosen]} consent {word}" + ("." if changed else " already.")
+
+    return _apply(request, ctx, session, client_id, "consent", change, note=note)
+
+
+@router.post("/{client_id}/status")
+def change_status(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
+                  status: FormText = ""):
+    def change(client: Client) -> str:
+        chosen = _choice(status, ("paused", "active"), "status")
+        facts.set_status(session, client, chosen, staff.username)
+        return "Outreach paused." if chosen == ClientStatus.paused else "Outreach resumed."
+
+    return _apply(request, ctx, session, client_id, "status", change)
+
+
+def _apply(request: Request, ctx: Context, session: Session, client_id: int, form: str,
+           change: Callable[[Client], str], **values: str):  # noqa: ANN202
+    """Run one form's change: commit and go back to the client on success; otherwise change nothing, show the
+    form again with what was typed, and say why."""
+    client = _client(session, client_id)
+    try:
+        message = change(client)
+    except ValueError as exc:  # FormProblem, or a check inside services.facts
+        session.rollback()
+        return _render_client(request, ctx, session, client, errors={form: str(exc)}, values=values,
+                              status_code=400)
+    session.commit()
+    flash(request, "ok", message)
+    return RedirectResponse(f"/clients/{client.id}", status_code=303)
+
+
+def _render_client(request: Request, ctx: Context, session: Session, client: Client,
+                   errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+                   status_code: int = 200):  # noqa: ANN202
+    at, zone = now(request), clinic_zone(request)
+    cadence = cadence_for(session, client, ctx.settings, at)
+    return render(
+        request, "client.html", status_code=status_code,
+        client=client, client_zone=client_zone(client, ctx.settings), cadence=cadence,
+        consent=consent_history(session, client.id), suppressions=_suppressions(session, client),
+        chart=pain_chart(chart_data(session, client.id), zone, at, baseline=cadence.baseline),
+        timeline=client_timeline(session, client.id),
+        errors=errors or {}, values=values or {}, now_local=at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        visit_statuses=VISIT_STATUSES,
+    )
+
+
+def _client(session: Session, client_id: int) -> Client:
+    client = session.get(Client, client_id)
+    if client is None:
+        raise PageNotFound(f"There is no client number {client_id}.")
+    return client
+
+
+def _suppressions(session: Session, client: Client) -> dict[str, Suppression]:
+    addresses = {"email": (client.email or "").strip().lower(), "sms": client.phone or ""}
+    found = session.exec(select(Suppression).where(Suppression.address.in_([a for a in addresses.values() if a])))
+    return {s.channel: s for s in found if addresses.get(s.channel) == s.address}
+
+
+def _check_reachable(session: Session, client: Client, channel: str) -> None:
+    if channel == Channel.email and not client.email:
+        raise FormProblem("consent: there is no email address on file to send to")
+    if channel == Channel.sms and (not client.phone or client.phone_invalid):
+        raise FormProblem("consent: there is no working mobile number on file to text")
+    if channel == Channel.sms and facts.is_suppressed(session, "sms", client.phone):
+        raise FormProblem("consent: this number replied STOP; texts resume only when the client texts START")
+
+
+def _local_moment(raw: str, zone: ZoneInfo, field: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise FormProblem(f"{field}: {raw!r} is not a date and time like 2026-03-02T10:30") from None
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+
+
+def _score(raw: str, field: str, required: bool = False) -> int | None:
+    text = raw.strip()
+    if not text and not required:
+        return None
+    if not text.isdigit() or not 0 <= int(text) <= 10:
+        raise FormProblem(f"{field}: enter a whole number from 0 to 10")
+    return int(text)
+
+
+def _choice(raw: str, options: Iterable[str], field: str) -> str:
+    if raw not in options:
+        raise FormProblem(f"{field}: choose one of {', '.join(options)}")
+    return raw

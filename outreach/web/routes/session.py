@@ -1,0 +1,70 @@
+"""Signing in and out. Failed attempts are counted per username and address (audited, so across processes)."""
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from outreach.services import users
+from outreach.web.auth import NotSignedIn, current_staff, now, sign_in, sign_out
+from outreach.web.deps import ContextDep, SessionDep
+from outreach.web.routes.pages import render
+
+router = APIRouter()
+
+
+@router.get("/login")
+def login_page(request: Request, expired: bool = False, next: str = "/"):  # noqa: A002
+    return render(request, "login.html", username="", next=safe_next(next), error="",
+                  notice="You were signed out after a period of inactivity." if expired else "")
+
+
+@router.post("/login")
+def login(request: Request, ctx: ContextDep, session: SessionDep, username: Annotated[str, Form()] = "",
+          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):  # noqa: A002
+    at, address = now(request), client_address(request)
+    limit = ctx.settings.web.login_attempts
+    if users.failed_logins(session, username, address, at) >= limit:
+        minutes = math.ceil(users.retry_after(session, username, address, at).total_seconds() / 60)
+        return _refuse(request, username, next, 429,
+                       f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.")
+    user = users.authenticate(session, username, password)
+    if user is None:
+        users.record_failed_login(session, username, address, at)
+        session.commit()
+        return _refuse(request, username, next, 400, "That username and password do not match an active account.")
+    users.record_login(session, user, address, at)
+    session.commit()
+    sign_in(request, user.id, at)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, ctx: ContextDep, session: SessionDep):
+    try:
+        staff = current_staff(request, ctx, session)
+    except NotSignedIn:  # already ended: nothing to record
+        staff = None
+    if staff is not None:
+        users.record_logout(session, staff.username, now(request))
+        session.commit()
+    sign_out(request)
+    return RedirectResponse("/login", status_code=303)
+
+
+def safe_next(target: str) -> str:
+    """Only a path on this site: never `//elsewhere` or a full URL, which would make sign-in an open redirect."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _refuse(request: Request, username: str, next_path: str, status: int, error: str):  # noqa: ANN202
+    return render(request, "login.html", status_code=status, username=username, next=safe_next(next_path),
+                  error=error, notice="")

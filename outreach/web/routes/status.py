@@ -1,0 +1,74 @@
+"""The status page: is the worker running, what is waiting to go out, what needs someone's attention."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from sqlmodel import Session, func, select
+
+from outreach.context import Context
+from outreach.models import Message, MessageStatus, WorkerRun
+from outreach.services.delivery_log import LogFilter, log_page
+from outreach.web.auth import AnyStaff, now
+from outreach.web.deps import ContextDep, SessionDep
+from outreach.web.routes.pages import clinic_zone, render
+
+router = APIRouter()
+ATTENTION = (MessageStatus.failed, MessageStatus.bounced, MessageStatus.unknown)
+DAY = timedelta(hours=24)
+# A worker is late when it has missed this many of its passes in a row.
+LATE_AFTER_PASSES = 3
+
+
+@router.get("/status")
+def status_page(request: Request, ctx: ContextDep, session: SessionDep, staff: AnyStaff):
+    at, zone = now(request), clinic_zone(request)
+    since = at - DAY
+    yesterday = since.astimezone(zone).date()
+    attention = {
+        status.value: [row for row in log_page(session, LogFilter(start=yesterday, status=status.value), zone,
+                                               limit=10).rows if row.created_at >= since]
+        for status in ATTENTION
+    }
+    return render(
+        request, "status.html",
+        runs=session.exec(select(WorkerRun).order_by(WorkerRun.started_at.desc()).limit(20)).all(),
+        late=_late_passes(session, ctx, at),
+        outbox=_outbox(session, at),
+        last_day=_counts_since(session, since),
+        attention=attention,
+        attention_urls={s: "/?" + urlencode({"status": s, "from": str(yesterday)}) for s in attention},
+        show_clients=staff.can("clients"),
+    )
+
+
+def _late_passes(session: Session, ctx: Context, at: datetime) -> list[tuple[str, datetime | None]]:
+    """The kinds of pass (plan, dispatch) that have not started for too long, with when they last did."""
+    every = {"plan": ctx.settings.worker.plan_every_seconds, "dispatch": ctx.settings.worker.dispatch_every_seconds}
+    late = []
+    for kind, seconds in every.items():
+        last = session.exec(select(func.max(WorkerRun.started_at)).where(WorkerRun.kind == kind)).one()
+        if last is None or at - last > timedelta(seconds=seconds * LATE_AFTER_PASSES):
+            late.append((kind, last))
+    return late
+
+
+def _outbox(session: Session, at: datetime) -> dict[str, int]:
+    """What is waiting: due now, scheduled for later, and being sent."""
+    def count(*where) -> int:  # noqa: ANN002
+        return session.exec(select(func.count(Message.id)).where(*where)).one()
+
+    planned = Message.status == MessageStatus.planned
+    return {
+        "due": count(planned, Message.due_at <= at),
+        "scheduled": count(planned, Message.due_at > at),
+        "sending": count(Message.status == MessageStatus.sending),
+    }
+
+
+def _counts_since(session: Session, since: datetime) -> dict[str, int]:
+    rows = session.exec(select(Message.status, func.count(Message.id))
+                        .where(Message.created_at >= since).group_by(Message.status))
+    found = dict(rows.all())
+    return {status.value: found.get(status.value, 0) for status in MessageStatus}
