@@ -1,4 +1,176 @@
-"""Placeholder router until its issue lands."""
-from fastapi import APIRouter
+"""Provider webhooks: Twilio status callbacks and inbound texts, SendGrid's signed event webhook.
+
+Routers only read, verify and hand over to outreach.services. Any request that is not provably from the
+provider gets 403 and changes nothing; an unreadable body 400; one over 1 MB 413.
+"""
+from __future__ import annotations
+
+import binascii
+import json
+import logging
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated, Callable, TypeVar
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from sendgrid.helpers.eventwebhook import EventWebhook
+from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from outreach.context import Context
+from outreach.db import session_scope
+from outreach.models import utcnow
+from outreach.services.events import TwilioStatus, record_sendgrid_events, record_twilio_status
+from outreach.services.inbound import InboundSms, Reply, handle_inbound_sms
+from outreach.web.deps import ContextDep
 
 router = APIRouter()
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1_000_000
+TWILIO_SIGNATURE = "X-Twilio-Signature"
+T = TypeVar("T")
+
+
+def current_time(request: Request) -> datetime:
+    """The app's clock (app.state.clock, as the dashboard uses; tests may set it)."""
+    return getattr(request.app.state, "clock", utcnow)()
+
+
+NowDep = Annotated[datetime, Depends(current_time)]
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The raw body, refused with 413 as soon as it passes `limit` bytes (declared or streamed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, "request body too large")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, "request body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/webhooks/twilio/status", status_code=204)
+async def twilio_status(request: Request, ctx: ContextDep, now: NowDep) -> Response:
+    params = await _verified_twilio_form(request, ctx)
+    sid, status = params.get("MessageSid") or params.get("SmsSid"), params.get("MessageStatus") or params.get("SmsStatus")
+    if not sid or not status:
+        raise HTTPException(400, "MessageSid and MessageStatus are required")
+    report = TwilioStatus(sid=sid, status=status.strip().lower(), to=params.get("To", ""),
+                          error_code=params.get("ErrorCode", ""), error_message=params.get("ErrorMessage", ""),
+                          payload={name: value for name, value in params.items() if name != "Body"})
+    await run_in_threadpool(_in_transaction, ctx, lambda session: record_twilio_status(session, report, now))
+    return Response(status_code=204)
+
+
+@router.post("/webhooks/twilio/inbound")
+async def twilio_inbound(request: Request, ctx: ContextDep, now: NowDep) -> Response:
+    params = await _verified_twilio_form(request, ctx)
+    sid, sender = params.get("MessageSid") or params.get("SmsSid"), params.get("From")
+    if not sid or not sender:
+        raise HTTPException(400, "MessageSid and From are required")
+    sms = InboundSms(sid=sid, from_number=sender.strip(), body=params.get("Body", ""),
+                     opt_out_type=params.get("OptOutType", ""))
+    reply = await run_in_threadpool(_in_transaction, ctx, lambda session: handle_inbound_sms(session, ctx, sms, now))
+    answer = MessagingResponse()
+    text = _render_reply(ctx, reply) if reply else ""
+    if text:
+        answer.message(text)
+    return Response(str(answer), media_type="application/xml")
+
+
+@router.post("/webhooks/sendgrid/events", status_code=204)
+async def sendgrid_events(request: Request, ctx: ContextDep, now: NowDep) -> Response:
+    body = await read_body(request)
+    _verify_sendgrid(request, body, ctx, now)
+    try:
+        events = json.loads(body)
+    except ValueError:
+        raise HTTPException(400, "body is not JSON") from None
+    if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
+        raise HTTPException(400, "expected a JSON array of event objects")
+    counts = await run_in_threadpool(_in_transaction, ctx, lambda session: record_sendgrid_events(session, events, now))
+    log.info("sendgrid events: %s", dict(counts))
+    return Response(status_code=204)
+
+
+async def _verified_twilio_form(request: Request, ctx: Context) -> dict[str, str]:
+    signature = request.headers.get(TWILIO_SIGNATURE)
+    if not signature:
+        raise HTTPException(403, "missing X-Twilio-Signature")
+    body = await read_body(request)
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
+    except (UnicodeDecodeError, ValueError):
+        raise HTTPException(400, "body is not a form") from None
+    params = dict(pairs)
+    if len(params) != len(pairs):
+        raise HTTPException(400, "a form field is repeated")
+    # Twilio signs the URL it was given: ours from settings, never whatever Host the request claims.
+    url = ctx.settings.web.public_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    token = ctx.secrets.twilio_auth_token
+    if not token:
+        log.warning("Twilio webhook refused: TWILIO_AUTH_TOKEN is not set, so no signature can be checked")
+    if not token or not RequestValidator(token).validate(url, params, signature):
+        raise HTTPException(403, "bad X-Twilio-Signature")
+    return params
+
+
+def _verify_sendgrid(request: Request, body: bytes, ctx: Context, now: datetime) -> None:
+    config = ctx.settings.sendgrid
+    signature = request.headers.get(EventWebhookHeader.SIGNATURE, "")
+    timestamp = request.headers.get(EventWebhookHeader.TIMESTAMP, "").strip()
+    if not config.webhook_public_key:
+        log.warning("SendGrid webhook refused: sendgrid.webhook_public_key is not set")
+        raise HTTPException(403, "signed event webhook is not configured")
+    if not signature or not timestamp.isdigit():
+        raise HTTPException(403, "missing signature or timestamp")
+    # Both directions: an old timestamp is a replay, one from the future a forgery or a broken clock.
+    if abs(now.timestamp() - int(timestamp)) > config.webhook_max_age_seconds:
+        raise HTTPException(403, "stale timestamp")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(400, "body is not UTF-8") from None
+    try:
+        valid = _sendgrid_verifier(config.webhook_public_key).verify_signature(text, signature, timestamp)
+    except (ValueError, binascii.Error, TypeError):
+        valid = False
+    if not valid:
+        raise HTTPException(403, "bad signature")
+
+
+@lru_cache(maxsize=4)
+def _sendgrid_verifier(public_key: str) -> EventWebhook:
+    return EventWebhook(public_key)
+
+
+def _in_transaction(ctx: Context, work: Callable[..., T]) -> T:
+    """Run `work(session)` in one transaction. If the same report arrived twice at once, the other request's
+    commit wins the unique constraint; run again, and the second pass sees it as a duplicate."""
+    try:
+        with session_scope(ctx.engine) as session:
+            return work(session)
+    except IntegrityError:
+        with session_scope(ctx.engine) as session:
+            return work(session)
+
+
+def _render_reply(ctx: Context, reply: Reply) -> str:
+    from outreach.rendering import message_context
+
+    context = message_context(ctx.settings, first_name=reply.first_name, phase=reply.phase,
+                              interval_days=reply.interval_days)
+    try:
+        return ctx.renderer.render_reply(reply.template, context)
+    except Exception:  # noqa: BLE001  the change is recorded already; a broken template must not undo or 500 it
+        log.exception("could not render the %r reply", reply.template)
+        return ""

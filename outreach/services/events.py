@@ -1,0 +1,148 @@
+"""Delivery reports from the providers, recorded once each and applied to the outbox.
+
+Reports are best-effort: they come late, out of order and twice. Each is stored as a DeliveryEvent unique on the
+provider's own id, and a message's status only moves forward (a late "sent" never undoes "delivered"). A report
+for a message we marked `unknown` settles it: the provider saw it, so it did go out.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlmodel import Session, select
+
+from outreach.models import DeliveryEvent, Message, MessageStatus
+from outreach.services.facts import suppress
+from outreach.services.unsubscribe import opt_out_address
+
+S = MessageStatus
+# How far along a message is. A report moves it only to a higher rank; the end states share the top ranks.
+RANK = {S.planned: 0, S.sending: 1, S.unknown: 1, S.sent: 2, S.delivered: 3, S.failed: 3, S.skipped: 3,
+        S.bounced: 4}
+
+TWILIO_STATUS = {
+    "accepted": S.sending, "scheduled": S.sending, "queued": S.sending, "sending": S.sending,
+    "sent": S.sent, "delivered": S.delivered, "read": S.delivered,
+    "undelivered": S.failed, "failed": S.failed, "canceled": S.failed,
+}
+TWILIO_OPTED_OUT = "21610"
+MESSAGE_ID_ARG = "outreach_message_id"
+
+
+@dataclass(frozen=True)
+class TwilioStatus:
+    sid: str
+    status: str
+    to: str = ""
+    error_code: str = ""
+    error_message: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def record_twilio_status(session: Session, report: TwilioStatus, now: datetime) -> bool:
+    """Apply one status callback. Returns False for a duplicate (nothing changes)."""
+    event_id = f"{report.sid}:{report.status}"
+    if _seen(session, "twilio", event_id):
+        return False
+    message = session.exec(select(Message).where(Message.provider_id == report.sid,
+                                                 Message.channel == "sms")).first()
+    detail = f"{report.error_code} {report.error_message}".strip()
+    session.add(DeliveryEvent(message_id=message.id if message else None, provider="twilio",
+                              provider_event_id=event_id, event=report.status, at=now, detail=detail[:500],
+                              payload=report.payload))
+    target = TWILIO_STATUS.get(report.status)
+    if message is not None and target is not None:
+        failure = f"Twilio {report.status}: {detail}" if target == S.failed else ""
+        advance(message, target, now, reason=failure, code=report.error_code)
+        session.add(message)
+    if report.error_code == TWILIO_OPTED_OUT and report.to:
+        opt_out_address(session, "sms", report.to, reason=f"Twilio says opted out ({TWILIO_OPTED_OUT})",
+                        source="provider", actor="twilio", now=now)
+    return True
+
+
+def record_sendgrid_events(session: Session, events: list[dict[str, Any]], now: datetime) -> Counter:
+    """Apply a batch from the event webhook. Counts events by what became of them."""
+    counts: Counter = Counter()
+    for event in events:
+        counts[_record_sendgrid_event(session, event, now)] += 1
+    return counts
+
+
+def _record_sendgrid_event(session: Session, event: dict[str, Any], now: datetime) -> str:
+    event_id, kind = str(event.get("sg_event_id") or ""), str(event.get("event") or "")
+    if not event_id or not kind:
+        return "ignored"
+    if _seen(session, "sendgrid", event_id):
+        return "duplicate"
+    message = _sendgrid_message(session, event)
+    at = _event_time(event, now)
+    detail = " ".join(str(event.get(key, "")) for key in ("type", "reason", "response") if event.get(key))
+    session.add(DeliveryEvent(message_id=message.id if message else None, provider="sendgrid",
+                              provider_event_id=event_id[:200], event=kind[:32], at=at, detail=detail[:500],
+                              payload=event))
+    session.flush()  # a batch may repeat an sg_event_id: the next look-up must see this one
+    _apply_sendgrid_event(session, kind, event, message, detail, at)
+    return "recorded" if message else "unmatched"
+
+
+def _apply_sendgrid_event(session: Session, kind: str, event: dict[str, Any], message: Message | None,
+                          detail: str, at: datetime) -> None:
+    address = str(event.get("email") or "")
+    reason = f"{kind}: {detail}" if detail else kind
+    bounced = kind == "bounce" and event.get("type", "bounce") == "bounce"
+    target = {"processed": S.sent, "delivered": S.delivered, "dropped": S.failed}.get(kind)
+    if kind == "bounce":
+        target = S.bounced if bounced else S.failed
+    if message is not None and target is not None:
+        advance(message, target, at, reason=reason if target in (S.failed, S.bounced) else "")
+        session.add(message)
+    if not address:
+        return
+    if kind in ("spamreport", "unsubscribe", "group_unsubscribe"):
+        opt_out_address(session, "email", address, reason=reason, source="provider", actor="sendgrid", now=at)
+    elif bounced or kind == "dropped":
+        suppress(session, "email", address, reason[:200], "provider")
+
+
+def advance(message: Message, status: MessageStatus, at: datetime, reason: str = "", code: str = "") -> bool:
+    """Move a message forward to `status`; never backwards, never out of an end state."""
+    if RANK[status] <= RANK[S(message.status)]:
+        return False
+    message.status = status
+    if status in (S.sent, S.delivered) and message.sent_at is None:
+        message.sent_at = at
+    if reason:
+        message.reason = reason[:500]
+    if code:
+        message.error_code = code[:32]
+    message.updated_at = at
+    return True
+
+
+def _seen(session: Session, provider: str, event_id: str) -> bool:
+    return session.exec(select(DeliveryEvent.id).where(
+        DeliveryEvent.provider == provider, DeliveryEvent.provider_event_id == event_id)).first() is not None
+
+
+def _sendgrid_message(session: Session, event: dict[str, Any]) -> Message | None:
+    """Our id from custom_args first; else the X-Message-Id that sg_message_id starts with."""
+    our_id = str(event.get(MESSAGE_ID_ARG) or "")
+    if our_id.isdigit():
+        message = session.get(Message, int(our_id))
+        if message is not None and message.channel == "email":
+            return message
+    provider_id = str(event.get("sg_message_id") or "").split(".", 1)[0]
+    if not provider_id:
+        return None
+    return session.exec(select(Message).where(Message.provider_id == provider_id,
+                                              Message.channel == "email")).first()
+
+
+def _event_time(event: dict[str, Any], now: datetime) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(event["timestamp"]), tz=timezone.utc)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return now

@@ -1,0 +1,126 @@
+"""Texts clients send us: opt-out and opt-in keywords, HELP, pain score replies to a check-in, and anything else
+for the front desk. Every text is stored once (unique on Twilio's MessageSid); the answer is a Reply to render.
+
+When Twilio reports OptOutType, its Advanced Opt-Out has already answered STOP, START or HELP with the
+confirmation configured there, so we record the change and stay quiet instead of texting twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from outreach.context import Context
+from outreach.models import Client, InboundMessage, Message, MessageStatus, ProgressEntry
+from outreach.policy.keywords import Keyword, classify, parse_score
+from outreach.services.clients import cadence_for
+from outreach.services.facts import audit, is_suppressed, record_progress
+from outreach.services.unsubscribe import clients_at, opt_in_address, opt_out_address
+
+RECEIVED_REPLY_EVERY = timedelta(days=1)
+MAX_BODY = 2000
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    sid: str
+    from_number: str
+    body: str
+    opt_out_type: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Which reply template to send back, and what it may say about the client (nothing, for an unknown number)."""
+
+    template: str
+    first_name: str = ""
+    phase: str = "establishing"
+    interval_days: int | None = None
+
+
+def handle_inbound_sms(session: Session, ctx: Context, sms: InboundSms, now: datetime) -> Reply | None:
+    """Act on one inbound text and say what to answer (None: say nothing)."""
+    if session.exec(select(InboundMessage.id).where(InboundMessage.provider_id == sms.sid)).first():
+        return None  # Twilio retried a webhook we already handled
+    clients = clients_at(session, "sms", sms.from_number)
+    keyword = classify(sms.body, sms.opt_out_type or None)
+    handled_as, client, template = _handle(session, ctx, sms, keyword, clients, now)
+    if sms.opt_out_type and keyword is not Keyword.other:
+        template = None
+    reply = _reply(session, ctx, template, client, now) if template else None
+    session.add(InboundMessage(provider_id=sms.sid, client_id=client.id if client else None,
+                               from_address=sms.from_number, body=sms.body[:MAX_BODY], handled_as=handled_as,
+                               received_at=now, replied=reply is not None))
+    return reply
+
+
+def _handle(session: Session, ctx: Context, sms: InboundSms, keyword: Keyword, clients: list[Client],
+            now: datetime) -> tuple[str, Client | None, str | None]:
+    first = clients[0] if clients else None
+    if keyword is Keyword.stop:
+        changed = opt_out_address(session, "sms", sms.from_number, reason="Replied STOP", source="sms-keyword",
+                                  actor="client", now=now)
+        if not clients:
+            audit(session, "client", "inbound.stop", None, "STOP from a number that is not a client's", at=now)
+        # One confirmation; a second STOP gets silence.
+        return "stop", first, "stop" if changed else None
+    if keyword is Keyword.start:
+        opt_in_address(session, "sms", sms.from_number, source="sms-keyword", actor="client", now=now)
+        return "start", first, "start"
+    if keyword is Keyword.help:
+        return "help", first, "help"
+    if is_suppressed(session, "sms", sms.from_number):
+        return "other", first, None  # opted out: nothing more goes to this number until START
+    score = parse_score(sms.body)
+    checked_in = _awaiting_score(session, ctx, clients, now) if score is not None else None
+    if checked_in is not None:
+        client, asked_at = checked_in
+        _record_score(session, client, score, asked_at, now)
+        return "progress", client, "checkin-thanks"
+    return "other", first, "received" if _may_acknowledge(session, sms.from_number, now) else None
+
+
+def _reply(session: Session, ctx: Context, template: str, client: Client | None, now: datetime) -> Reply:
+    if client is None:
+        return Reply(template)
+    state = cadence_for(session, client, ctx.settings, now)
+    return Reply(template, client.first_name, state.phase, state.interval_days)
+
+
+def _awaiting_score(session: Session, ctx: Context, clients: list[Client],
+                    now: datetime) -> tuple[Client, datetime] | None:
+    """The client at this number whose check-in went out most recently within the reply window, and when."""
+    if not clients:
+        return None
+    window_start = now - timedelta(hours=ctx.settings.streams.checkin_reply_hours)
+    by_id = {client.id: client for client in clients}
+    row = session.exec(
+        select(Message.client_id, Message.sent_at)
+        .where(Message.client_id.in_(list(by_id)), Message.stream == "checkin", Message.channel == "sms",
+               Message.status.in_([MessageStatus.sent, MessageStatus.delivered]),
+               Message.sent_at >= window_start, Message.sent_at <= now)
+        .order_by(Message.sent_at.desc())
+    ).first()
+    return (by_id[row[0]], row[1]) if row else None
+
+
+def _record_score(session: Session, client: Client, score: int, asked_at: datetime, now: datetime) -> None:
+    # A second reply to the same check-in corrects the first ("sorry, I meant 5") instead of adding a score.
+    earlier = session.exec(
+        select(ProgressEntry).where(ProgressEntry.client_id == client.id, ProgressEntry.source == "sms-reply",
+                                    ProgressEntry.recorded_at >= asked_at)
+        .order_by(ProgressEntry.recorded_at.desc())
+    ).first()
+    recorded_at = earlier.recorded_at if earlier else now
+    record_progress(session, client, recorded_at, score, actor="client", source="sms-reply")
+
+
+def _may_acknowledge(session: Session, from_number: str, now: datetime) -> bool:
+    """At most one "we got your message" a day per number."""
+    return session.exec(
+        select(InboundMessage.id).where(InboundMessage.from_address == from_number,
+                                        InboundMessage.handled_as == "other", InboundMessage.replied.is_(True),
+                                        InboundMessage.received_at > now - RECEIVED_REPLY_EVERY)
+    ).first() is None

@@ -1,0 +1,63 @@
+"""Turning a channel off (or back on) for a client or an address: by unsubscribe link, by STOP/START keyword,
+or because a provider reported a complaint or an opt-out. Consent changes go through facts.record_consent."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+
+from outreach.models import Channel, Client, Suppression
+from outreach.services.facts import audit, record_consent, suppress
+
+# Suppressions a client's own "START" lifts: ours from their STOP, and the provider's opt-out report.
+# One a staff member added stays.
+LIFTED_BY_OPT_IN = ("sms-keyword", "provider")
+
+
+def clients_at(session: Session, channel: str, address: str) -> list[Client]:
+    """Every client reached at an address (a family may share a phone or an inbox)."""
+    if Channel(channel) == Channel.email:
+        condition = func.lower(Client.email) == _normal(channel, address)
+    else:
+        condition = Client.phone == _normal(channel, address)
+    return list(session.exec(select(Client).where(condition).order_by(Client.id)))
+
+
+def opt_out_address(session: Session, channel: str, address: str, *, reason: str, source: str, actor: str,
+                    now: datetime) -> bool:
+    """Revoke consent on `channel` for every client at `address` and suppress the address, known or not.
+    Returns True if anything changed."""
+    changed = suppress(session, channel, address, reason[:200], source)
+    for client in clients_at(session, channel, address):
+        changed |= record_consent(session, client, channel, False, source, actor, at=now, note=reason[:500])
+    return changed
+
+
+def opt_in_address(session: Session, channel: str, address: str, *, source: str, actor: str,
+                   now: datetime) -> list[Client]:
+    """The person at `address` asked to hear from us again: restore consent for every client there and lift
+    the suppressions their opt-out (or the provider's report of it) put on the address."""
+    lifted = session.exec(delete(Suppression).where(
+        Suppression.channel == Channel(channel), Suppression.address == _normal(channel, address),
+        Suppression.source.in_(LIFTED_BY_OPT_IN),
+    )).rowcount
+    clients = clients_at(session, channel, address)
+    for client in clients:
+        record_consent(session, client, channel, True, source, actor, at=now)
+    if lifted:
+        audit(session, actor, "suppression.lift", clients[0].id if clients else None,
+              f"{channel} opt-in via {source}", at=now)
+    return clients
+
+
+def unsubscribe_client(session: Session, client: Client, channels: list[str], *, source: str, actor: str,
+                       now: datetime) -> list[str]:
+    """Revoke consent on each channel; returns the channels that were on before."""
+    return [channel for channel in channels
+            if record_consent(session, client, channel, False, source, actor, at=now)]
+
+
+def _normal(channel: str, address: str) -> str:
+    # As facts.suppress stores it.
+    return address.strip().lower() if Channel(channel) == Channel.email else address.strip()
