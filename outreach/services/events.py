@@ -134,10 +134,12 @@ def _sendgrid_message(session: Session, event: dict[str, Any]) -> Message | None
         message = session.get(Message, int(our_id))
         if message is not None and message.channel == "email":
             return message
-    provider_id = str(event.get("sg_message_id") or "").split(".", 1)[0]
-    if not provider_id:
+    sg_message_id = str(event.get("sg_message_id") or "")
+    # "<X-Message-Id>.filter..."; X-Message-Ids have no dots today, but cut at ".filter" first in case.
+    candidates = {sg_message_id.split(".filter", 1)[0], sg_message_id.split(".", 1)[0]} - {""}
+    if not candidates:
         return None
-    return session.exec(select(Message).where(Message.provider_id == provider_id,
+    return session.exec(select(Message).where(Message.provider_id.in_(candidates),
                                               Message.channel == "email")).first()
 
 
