@@ -1,8 +1,116 @@
-"""Commands: placeholder until its issue lands."""
+"""`outreach campaigns …`: check, list and preview campaigns before they go live."""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from outreach.authoring import check_campaigns, count_files, errors, sms_table, write_email_preview
+from outreach.campaigns import CampaignError
+from outreach.cli.common import context, fail
+from outreach.context import Context
+from outreach.policy.segments import SegmentCount, count_segments
+from outreach.rendering import PHASES, RenderError, sample_context
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    campaigns_app = typer.Typer(help="Campaign files and message templates.", no_args_is_help=True)
+    campaigns_app.command("check")(check)
+    campaigns_app.command("list")(list_campaigns)
+    campaigns_app.command("preview")(preview)
+    app.add_typer(campaigns_app, name="campaigns")
+
+
+def check(
+    path: Path = typer.Argument(Path("campaigns"), help="The campaigns folder."),
+    templates: Optional[Path] = typer.Option(None, help="The templates folder [default: beside PATH, ../templates]."),
+) -> None:
+    """Check every campaign and template; exit 1 on any error, printing each as FILE:LINE: problem."""
+    if not path.is_dir():
+        fail(f"{path}: no such folder", 2)
+    templates = templates or path.parent / "templates"
+    findings = check_campaigns(path, templates, context(upgrade=False).settings)
+    for finding in findings:
+        typer.secho(str(finding), fg=typer.colors.RED if finding.is_error else typer.colors.YELLOW)
+    error_count = len(errors(findings))
+    campaign_count, template_count = count_files(path, templates)
+    typer.echo(f"Checked {_plural(campaign_count, 'campaign')} and {_plural(template_count, 'template')}: "
+               f"{_plural(error_count, 'error')}, {_plural(len(findings) - error_count, 'warning')}.")
+    raise typer.Exit(1 if error_count else 0)
+
+
+def list_campaigns() -> None:
+    """Campaigns, their steps and channels, and each text's SMS segments per cadence phase."""
+    ctx = context(upgrade=False)
+    rows = sms_table(_catalog(ctx), ctx.renderer, ctx.settings)
+    table = Table(title=f"SMS segments (characters) per phase, sample client; budget {ctx.settings.sms.max_segments}")
+    for column in ("Campaign", "Stream", "Step", "Channels", *PHASES):
+        table.add_column(column)
+    for row in rows:
+        cells = [_segments_cell(row.segments[phase], ctx.settings.sms.max_segments) for phase in PHASES]
+        table.add_row(row.campaign, row.stream, row.step, ", ".join(row.channels), *cells)
+    Console().print(table)
+
+
+def preview(
+    campaign: str = typer.Argument(..., help="Campaign name, e.g. education."),
+    step: str = typer.Argument(..., help="Step key, e.g. pain-cycle."),
+    sample: str = typer.Option("establishing", help=f"Cadence phase of the sample client: {', '.join(PHASES)}."),
+    out: Path = typer.Option(Path("var/previews"), help="Folder for the email's .html, .txt and .eml files."),
+    client: Optional[str] = typer.Option(None, help="Preview for a real client (by external id) instead."),
+) -> None:
+    """Render one step for a sample client: the email into files, the text to the screen."""
+    if sample not in PHASES:
+        fail(f"--sample must be one of {', '.join(PHASES)}", 2)
+    ctx = context(upgrade=False)
+    try:
+        found = _catalog(ctx).get(campaign)
+        chosen = found.step(step)
+    except KeyError as exc:
+        fail(str(exc.args[0]), 2)
+    for channel in chosen.channels:
+        if not ctx.renderer.has_template(chosen, channel):
+            typer.echo(f"{channel}: no template (run outreach campaigns check)")
+            continue
+        message_context = _preview_context(ctx, sample, channel, client)
+        try:
+            rendered = ctx.renderer.render(found, chosen, channel, message_context)
+        except RenderError as exc:
+            fail(str(exc))
+        if channel == "email":
+            paths = write_email_preview(out, f"{campaign}-{step}-{sample}", rendered, message_context, ctx.settings)
+            typer.echo(f"email: {rendered.subject}\n  " + "\n  ".join(str(p) for p in paths))
+        else:
+            count = count_segments(rendered.text)
+            typer.echo(f"sms ({count.segments} segments, {count.encoding}, {count.characters} characters):\n"
+                       f"  {rendered.text}")
+
+
+def _preview_context(ctx: Context, phase: str, channel: str, client: str | None) -> dict:
+    if client is not None:
+        # The worker owns how a real client's context is built (name, phase, visit, signed links).
+        fail("--client is not available yet: it needs the worker's per-client message context", 2)
+    return sample_context(ctx.settings, phase, channel)
+
+
+def _catalog(ctx: Context):  # noqa: ANN202  (outreach.campaigns.Catalog)
+    try:
+        return ctx.catalog
+    except CampaignError as exc:
+        for problem in exc.problems:
+            typer.secho(str(problem), fg=typer.colors.RED, err=True)
+        fail("The campaigns have errors: run outreach campaigns check.")
+
+
+def _segments_cell(count: SegmentCount | None, budget: int) -> str:
+    if count is None:
+        return "-"
+    cell = f"{count.segments} ({count.characters})" + ("" if count.encoding == "GSM-7" else " UCS-2")
+    return f"[red]{cell}[/red]" if count.segments > budget or count.encoding != "GSM-7" else cell
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
