@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, BinaryIO, Iterator
 
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from outreach.context import Context
@@ -60,20 +61,26 @@ def _import(kind: ModuleType, target: Target, source: Source, now: datetime, dry
     report = ImportReport(kind.KIND, name, dry_run)
     problems = Problems(name)
     rows = _parsed_rows(kind, source, problems, settings, on_progress)
-    if not problems:
+    if rows or not problems:
         with _transaction(target) as session:
-            conn = session.connection()
-            plan = kind.plan(conn, rows, problems, settings, now)
-            if not problems:
-                report.created, report.updated, report.unchanged = plan.created, plan.updated, plan.unchanged
-                report.notes = plan.notes
-                if plan.writes and not dry_run:
-                    _progress(on_progress, "saving", 0, 1)
-                    kind.apply(conn, plan, now)
-                    store.audit_run(conn, kind.KIND, Path(name).name, report.counts, now)
-                    _progress(on_progress, "saving", 1, 1)
+            _plan_and_write(kind, session.connection(), rows, problems, report, settings, now, on_progress)
     report.problems = problems.sorted()
     return report
+
+
+def _plan_and_write(kind: ModuleType, conn: Connection, rows: list[Any], problems: Problems, report: ImportReport,
+                    settings: Settings, now: datetime, on_progress: Progress | None) -> None:
+    # Planned even when rows were refused, so the report names every problem, not only the first kind found.
+    plan = kind.plan(conn, rows, problems, settings, now)
+    if problems:
+        return
+    report.created, report.updated, report.unchanged = plan.created, plan.updated, plan.unchanged
+    report.notes = plan.notes
+    if plan.writes and not report.dry_run:
+        _progress(on_progress, "saving", 0, 1)
+        kind.apply(conn, plan, now)
+        store.audit_run(conn, kind.KIND, Path(report.file).name, report.counts, now)
+        _progress(on_progress, "saving", 1, 1)
 
 
 def _settings_for(target: Target, settings: Settings | None) -> Settings:

@@ -30,6 +30,8 @@ def optional(parse: Parse[T]) -> Parse[T | None]:
 
 def whole_number(low: int, high: int) -> Parse[int]:
     def parse(raw: str) -> int:
+        if not raw:
+            raise ValueError("required, but empty")
         if not (raw.isascii() and raw.isdigit() and low <= int(raw) <= high):
             raise ValueError(f"expected a whole number from {low} to {high}, got {raw!r}")
         return int(raw)
