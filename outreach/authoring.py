@@ -124,8 +124,9 @@ class _Checker:
 
         for key in TIMING_KEYS:
             if getattr(step, key) is not None and key not in STREAM_TIMING[campaign.stream]:
-                yield Finding(path, at(key), f"step {step.key!r}: {key} has no effect in a {campaign.stream} "
-                                             f"campaign (it reads {', '.join(sorted(STREAM_TIMING[campaign.stream]))})")
+                reads = ", ".join(sorted(STREAM_TIMING[campaign.stream]))
+                yield Finding(path, at(key), f"step {step.key!r}: {key} has no effect in the {campaign.stream} "
+                                             f"stream (it reads {reads})")
         phases = step.phases or campaign.audience.phases
         outside = [p for p in phases if p not in campaign.audience.phases]
         if outside:
