@@ -2,7 +2,8 @@
 
 Email templates define `{% block subject %}`, optionally `{% block preheader %}`, and `{% block body %}` written in
 Markdown; the layouts in templates/layouts/ add the header and the compliance footer, so a template cannot drop
-the unsubscribe link or the postal address. A text is the `.sms.j2` template on one line inside layouts/sms.j2.
+the unsubscribe link or the postal address. Blocks render on their own, so import macros inside the block that
+uses them. A text is the `.sms.j2` template, joined onto one line, inside layouts/sms.j2.
 
 Speed: converting Markdown (about 1.4 ms) and inlining CSS (about 50 µs) would dominate each render, so they run
 once per template *shape*, not once per client. While a template renders, every value it prints is swapped for

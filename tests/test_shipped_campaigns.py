@@ -1,0 +1,175 @@
+"""The campaigns and templates we ship: they pass the check, and every message reads as promised."""
+import re
+from pathlib import Path
+
+import pytest
+
+from outreach.authoring import check_campaigns
+from outreach.campaigns import load_catalog
+from outreach.policy.segments import count_segments
+from outreach.rendering import PHASES, REPLIES, Renderer, sample_context
+from outreach.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+HANDOUT = Path("/work/shared/seed/massage-for-chronic-pain.txt")
+SETTINGS = Settings()
+CATALOG = load_catalog(ROOT / "campaigns")
+RENDERER = Renderer(SETTINGS, ROOT / "templates")
+DENY = re.compile("|".join(rf"(?<!\w){re.escape(w)}" for w in SETTINGS.compliance.deny_words), re.IGNORECASE)
+
+RENDERS = [
+    pytest.param(campaign, step, phase, channel, id=f"{campaign.name}-{step.key}-{phase}-{channel}")
+    for campaign in CATALOG.campaigns
+    for step in campaign.steps
+    for phase in (step.phases or campaign.audience.phases)
+    for channel in step.channels
+]
+LESSONS = CATALOG.get("education").steps
+
+
+def render(campaign, step, phase, channel):
+    return RENDERER.render(campaign, step, channel, sample_context(SETTINGS, phase, channel))
+
+
+def email_body(text: str) -> str:
+    return re.split(r"\n--\s*\n", text)[0]
+
+
+def test_it_passes_the_check_without_errors_or_warnings():
+    assert [str(f) for f in check_campaigns(ROOT / "campaigns", ROOT / "templates", SETTINGS)] == []
+
+
+def test_it_ships_the_four_streams():
+    assert {c.name: c.stream for c in CATALOG.campaigns} == {
+        "education": "education", "rebook": "rebook", "checkin": "checkin", "reminder": "reminder"}
+
+
+def test_the_education_series_has_at_least_eight_lessons_email_first():
+    assert len(LESSONS) >= 8
+    assert all(step.channels == ("email", "sms") and step.after_days is None for step in LESSONS)
+
+
+@pytest.mark.parametrize(("campaign", "step", "phase", "channel"), RENDERS)
+def test_every_message_renders_within_the_rules(campaign, step, phase, channel):
+    rendered = render(campaign, step, phase, channel)
+
+    for part in (rendered.subject, rendered.text, rendered.html):
+        assert not DENY.search(part)
+    if channel == "sms":
+        count = count_segments(rendered.text)
+        assert (count.encoding, count.segments <= 2) == ("GSM-7", True)
+        assert rendered.text.startswith(f"{SETTINGS.clinic.name}: ")
+        return
+    context = sample_context(SETTINGS, phase, channel)
+    assert rendered.subject and rendered.text and rendered.html
+    for part in (rendered.text, rendered.html):
+        assert SETTINGS.clinic.postal_address in part
+        assert context["unsubscribe_url"] in part
+
+
+@pytest.mark.parametrize("phase", ["establishing", "tapering", "maintaining"])
+@pytest.mark.parametrize("lesson", LESSONS, ids=[s.key for s in LESSONS])
+def test_each_lesson_email_is_120_to_200_words_with_a_call_to_book(lesson, phase):
+    body = email_body(render(CATALOG.get("education"), lesson, phase, "email").text)
+
+    assert 120 <= len(body.split()) <= 200
+    assert SETTINGS.clinic.booking_url in body
+    assert "(612) 522-2225" in body
+
+
+def test_the_lessons_cover_every_topic_of_the_handout():
+    text = " ".join(email_body(render(CATALOG.get("education"), s, "establishing", "email").text) for s in LESSONS)
+
+    for topic in ("loop", "tight", "nerves", "circulation", "waste", "trigger point", "connective tissue",
+                  "exercise", "energy", "every week", "takes time"):
+        assert topic in text.lower(), topic
+
+
+@pytest.mark.skipif(not HANDOUT.is_file(), reason=f"the clinic's handout is not at {HANDOUT}")
+def test_no_lesson_copies_a_sentence_from_the_handout():
+    def words(text):
+        return re.findall(r"[a-z']+", text.lower().replace("\u2019", "'"))
+
+    handout = words(HANDOUT.read_text())
+    copied = {tuple(handout[i:i + 7]) for i in range(len(handout) - 6)}
+    for step in LESSONS:
+        for channel in ("email", "sms"):
+            ours = words(render(CATALOG.get("education"), step, "establishing", channel).text)
+            shared = [" ".join(ours[i:i + 7]) for i in range(len(ours) - 6) if tuple(ours[i:i + 7]) in copied]
+            assert shared == [], f"{step.key} {channel}"
+
+
+def test_the_rebook_nudge_speaks_to_each_phase():
+    nudge = CATALOG.get("rebook").step("nudge")
+
+    def text(phase):
+        return render(CATALOG.get("rebook"), nudge, phase, "sms").text
+
+    assert "weekly rhythm" in text("establishing")
+    assert "earned a longer gap" in text("maintaining")
+    assert len({text(p) for p in ("establishing", "tapering", "maintaining")}) == 3
+
+
+def test_the_checkin_asks_for_a_number_from_0_to_10():
+    checkin = CATALOG.get("checkin")
+
+    for phase in checkin.audience.phases:
+        assert "reply with a number 0-10" in render(checkin, checkin.steps[0], phase, "sms").text.lower()
+
+
+def test_the_reminder_names_the_day_and_time():
+    reminder = CATALOG.get("reminder")
+    step = reminder.step("day-before")
+
+    rendered = render(reminder, step, "establishing", "email")
+
+    assert rendered.subject == "Reminder: your massage tomorrow at 12:30 PM"
+    assert "Wednesday, September 30 at 12:30 PM" in rendered.text
+    assert (step.days_before, step.transactional) == (1, True)
+
+
+def reply(name: str, phase: str = "establishing") -> str:
+    return RENDERER.render_reply(name, {**sample_context(SETTINGS, phase, "sms"), "stop_notice": False})
+
+
+def test_the_help_reply_says_everything_carriers_require():
+    text = reply("help")
+
+    assert text.startswith(SETTINGS.clinic.name)
+    for required in ("STOP", "(612) 522-2225", "Msg frequency", "Msg & data rates may apply"):
+        assert required in text
+
+
+def test_the_stop_reply_is_one_line_with_nothing_to_sell():
+    text = reply("stop")
+
+    assert "\n" not in text
+    assert SETTINGS.clinic.booking_url not in text
+    assert "book" not in text.lower()
+
+
+def test_the_start_reply_confirms_the_opt_in():
+    text = reply("start")
+
+    assert "subscribed" in text and "STOP" in text and "Msg & data rates may apply" in text
+
+
+def test_the_checkin_thanks_differs_by_phase_and_never_repeats_an_answer():
+    texts = {phase: reply("checkin-thanks", phase) for phase in PHASES}
+
+    assert len(set(texts.values())) == len(PHASES)
+    assert not any(re.search(r"\d", text) for text in texts.values())
+
+
+def test_every_reply_fits_two_gsm_segments():
+    for name in REPLIES:
+        for phase in PHASES:
+            count = count_segments(reply(name, phase))
+            assert (count.encoding, count.segments <= 2) == ("GSM-7", True), name
+
+
+def test_no_text_template_uses_characters_that_switch_to_ucs2():
+    for path in (ROOT / "templates").rglob("*.j2"):
+        if path.name.endswith(".email.j2") or path.parent.name == "layouts" and "email" in path.name:
+            continue
+        assert count_segments(path.read_text()).first_non_gsm is None, path
