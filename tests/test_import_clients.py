@@ -1,6 +1,7 @@
 """`outreach import clients`: a good file creates clients, a bad one imports nothing and names every problem."""
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from pathlib import Path
 
@@ -269,6 +270,34 @@ def test_it_writes_nothing_on_a_dry_run_but_reports_what_would_change(ctx):
     assert report.summary() == ("{}: dry run, nothing was written. Would import clients: 1 created, 3 updated, "
                                 "2 unchanged.".format(CSV / "clients_updated.csv"))
     assert table_contents(ctx) == before
+
+
+def test_it_reports_progress_while_checking_and_saving(ctx):
+    calls = []
+    path = CSV / "clients.csv"
+
+    import_clients(ctx, path, now=NOW, on_progress=lambda *call: calls.append(call))
+
+    size = path.stat().st_size
+    assert calls == [("reading", size, size), ("saving", 0, 1), ("saving", 1, 1)]
+
+
+def test_it_imports_an_uploaded_stream_by_the_name_given(ctx):
+    upload = io.BytesIO((HEADER + "C001,Ana,Lopez,ana@example.com,,,yes,no\nC001,Ana,Lopez,,,,no,no\n").encode())
+    upload.name = "from-the-desk.csv"
+
+    report = import_clients(ctx, upload, now=NOW)
+
+    assert [str(problem) for problem in report.problems] == [
+        "from-the-desk.csv:3: email: a client needs an email address or a phone number; both are empty"]
+
+
+def test_it_leaves_the_commit_to_a_caller_that_passes_its_own_session(ctx):
+    with Session(ctx.engine) as session:
+        report = import_clients(session, CSV / "clients.csv", now=NOW, settings=ctx.settings)
+        session.rollback()
+
+    assert (report.created, clients_by_id(ctx)) == (5, {})
 
 
 def test_it_audits_each_import_that_changes_something_once_with_its_counts(ctx):

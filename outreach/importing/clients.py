@@ -27,8 +27,10 @@ COLUMNS = Columns(
     required=("external_id", "first_name", "email", "phone", "email_consent", "sms_consent"),
     optional=("last_name", "timezone"),
 )
-DETAILS = ("first_name", "last_name", "email", "phone", "timezone")
 CHANNELS = (Channel.email.value, Channel.sms.value)
+ADDRESS = {"email": "email", "sms": "phone"}  # the column holding each channel's address
+STORED = ("first_name", "last_name", "email", "phone", "timezone", "email_consent", "sms_consent",
+          "phone_invalid", "next_plan_at")
 
 
 @dataclass(frozen=True)
@@ -74,21 +76,19 @@ def parse(row: Row, settings: Settings) -> ClientRow | None:
 
 
 def _check_reachable(row: Row, values: dict[str, Any], consent: dict[str, bool | None]) -> None:
-    addresses = {"email": values["email"], "sms": values["phone"]}
-    if not row.failed("email") and not row.failed("phone") and not any(addresses.values()):
+    if not any(values[column] or row.failed(column) for column in ADDRESS.values()):
         row.reject("email", "a client needs an email address or a phone number; both are empty")
         return
-    for channel, column in (("email", "email"), ("sms", "phone")):
-        if consent[channel] and addresses[channel] is None and not row.failed(column):
+    for channel, column in ADDRESS.items():
+        if consent[channel] and values[column] is None and not row.failed(column):
             row.reject(f"{channel}_consent", f"yes, but the {column} column is empty")
 
 
 def plan(conn: Connection, rows: list[ClientRow], problems: Problems, settings: Settings,
          now: datetime) -> ClientPlan:
     rows = _without_duplicates(rows, problems)
-    stored = store.clients_by_external_id(
-        conn, [row.external_id for row in rows], *(store.client_table.c[name] for name in
-                                                   (*DETAILS, "email_consent", "sms_consent", "phone_invalid", "next_plan_at")))
+    stored = store.clients_by_external_id(conn, [row.external_id for row in rows],
+                                          *(store.client_table.c[name] for name in STORED))
     said = store.import_consent_said(conn, [client.id for client in stored.values()])
     result = ClientPlan()
     for row in rows:
@@ -143,28 +143,35 @@ def _plan_existing(result: ClientPlan, row: ClientRow, client: Any, said: dict[t
         "email": row.email,
         "phone": row.phone,
         "timezone": row.timezone or client.timezone,
+        "email_consent": client.email_consent,
+        "sms_consent": client.sms_consent,
+        **_consent_news(result, row, client, said),
     }
-    for channel in CHANNELS:
-        current = getattr(client, f"{channel}_consent")
-        in_file = row.consent[channel]
-        if said.get((client.id, channel)) == in_file:
-            # The file has not changed its mind since the last import: a later change by anyone else stands.
-            result.held += current != in_file
-            continue
-        result.consent.append((row.external_id, channel, in_file, "" if current != in_file else "already in effect"))
-        wanted[f"{channel}_consent"] = in_file
     if all(wanted[name] == getattr(client, name) for name in wanted):
         result.unchanged += 1
         return
-    current_values = {name: getattr(client, name) for name in ("email_consent", "sms_consent")}
     result.updates.append({
         "id": client.id,
-        **current_values,
         **wanted,
         "phone_invalid": client.phone_invalid and row.phone == client.phone,
         "next_plan_at": min(client.next_plan_at, now),
         "updated_at": now,
     })
+
+
+def _consent_news(result: ClientPlan, row: ClientRow, client: Any,
+                  said: dict[tuple[int, str], bool]) -> dict[str, bool]:
+    """The file's consent answers that differ from what the last import said; each goes on record."""
+    news = {}
+    for channel in CHANNELS:
+        current, in_file = getattr(client, f"{channel}_consent"), row.consent[channel]
+        if said.get((client.id, channel)) == in_file:
+            # The file has not changed its mind since the last import: a later change by anyone else stands.
+            result.held += current != in_file
+            continue
+        result.consent.append((row.external_id, channel, in_file, "" if current != in_file else "already in effect"))
+        news[f"{channel}_consent"] = in_file
+    return news
 
 
 def _held_note(count: int) -> str:

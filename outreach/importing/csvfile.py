@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Callable, Iterator, TypeVar
 
 from outreach.importing.report import Problems
 
@@ -22,6 +22,7 @@ PROGRESS_EVERY_ROWS = 2000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Row:
     def has(self, column: str) -> bool:
         return column in self.values
 
-    def take(self, column: str, parse: Callable[[str], object]):  # noqa: ANN201
+    def take(self, column: str, parse: Callable[[str], T]) -> T | None:
         if column in self._bad:
             return None
         try:
@@ -143,7 +144,8 @@ def read_rows(stream: BinaryIO, size: int, columns: Columns, problems: Problems,
         on_progress("reading", size, size)
 
 
-def _read_header(reader, lines: _Lines, columns: Columns, problems: Problems) -> list[str] | None:  # noqa: ANN001
+def _read_header(reader: Iterator[list[str]], lines: _Lines, columns: Columns,
+                 problems: Problems) -> list[str] | None:
     record = next(reader, None)
     lines.next_row()
     expected = ", ".join(columns.required)

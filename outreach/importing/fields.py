@@ -57,7 +57,8 @@ def moment(dates_allowed: bool = False) -> Parse[datetime]:
 
 
 def in_zone(value: datetime, zone: str) -> datetime:
-    """The UTC instant of `value`; a naive value is a wall-clock time in `zone`."""
+    """The UTC instant of `value`; a naive value is a wall-clock time in `zone`. A time that happens twice
+    (clocks going back) is taken as the first; one that never happens (clocks jumping forward) is refused."""
     if value.tzinfo is not None:
         return value.astimezone(timezone.utc)
     instant = value.replace(tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
