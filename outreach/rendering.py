@@ -226,16 +226,8 @@ def sample_context(settings: Settings, phase: str, channel: str) -> dict:
     )
 
 
-def markdown_html(source: str) -> str:
-    return _markdown_html(textwrap.dedent(source).strip())
-
-
-def markdown_text(source: str) -> str:
-    return _markdown_text(textwrap.dedent(source).strip())
-
-
 @lru_cache(maxsize=1024)
-def _markdown_html(source: str) -> str:
+def markdown_html(source: str) -> str:
     return markdown.markdown(source, extensions=["sane_lists"])
 
 
@@ -247,7 +239,7 @@ _ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")
 
 
 @lru_cache(maxsize=1024)
-def _markdown_text(source: str) -> str:
+def markdown_text(source: str) -> str:
     """Markdown as a plain-text email reads it: links as "label <url>", no emphasis marks."""
     text = _LINK.sub(r"\1 <\2>", source)
     text = _STRONG.sub(r"\2", text)
@@ -266,7 +258,7 @@ def _email_blocks(template: Template, context: dict) -> tuple[str, str, str]:
         concat(template.blocks[name](jinja_context)) if name in template.blocks else ""
         for name in EMAIL_BLOCKS
     )
-    return subject.strip(), " ".join(preheader.split()), body
+    return subject.strip(), " ".join(preheader.split()), textwrap.dedent(body).strip()
 
 
 @lru_cache(maxsize=8)
