@@ -75,16 +75,19 @@ def dispatch_due(ctx: Context, now: datetime, transports: dict[str, Transport] |
     transports = transports or configured(ctx)
     pacers = {"email": Pacer(ctx.settings.dispatch.email_per_second),
               "sms": Pacer(ctx.settings.dispatch.sms_per_second)}
+    pool = None
     try:
-        with ThreadPoolExecutor(ctx.settings.dispatch.concurrency, thread_name_prefix="send") as pool:
-            batches = 0
-            while max_batches is None or batches < max_batches:
-                ids = claim(ctx, now, worker, ctx.settings.dispatch.batch_size)
-                if not ids:
-                    break
-                batches += 1
-                result.add(_run_batch(ctx, ids, now, worker, transports, pacers, pool))
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            ids = claim(ctx, now, worker, ctx.settings.dispatch.batch_size)
+            if not ids:
+                break
+            batches += 1
+            pool = pool or ThreadPoolExecutor(ctx.settings.dispatch.concurrency, thread_name_prefix="send")
+            result.add(_run_batch(ctx, ids, now, worker, transports, pacers, pool))
     finally:
+        if pool is not None:
+            pool.shutdown()
         if owned:
             for transport in transports.values():
                 transport.close()
@@ -229,7 +232,8 @@ def _visit_for(cycle: str, client: ClientFacts) -> datetime | None:
 
 
 def _send(job: _Job, transport: Transport, pacer: Pacer) -> None:
-    pacer.acquire()
+    if transport.paced:
+        pacer.acquire()
     try:
         job.row.provider_id = transport.send(job.outgoing).provider_id
     except ChannelError as error:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from outreach.context import Context
@@ -27,6 +27,8 @@ SCORES = {
     "lapsing": (7, 6, 6, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5),
 }
 PERSONAS = tuple(SCORES)
+# Simulated clients decide about booking once a day, at noon in Chicago.
+BOOKING_HOUR_UTC = 18
 
 
 @dataclass(frozen=True)
@@ -92,23 +94,43 @@ def first_monday(on_or_after: date) -> date:
 
 
 def run(ctx: Context, personas: tuple[Persona, ...], start: datetime, weeks: int, transports,  # noqa: ANN001
-        step: timedelta = timedelta(hours=1), progress=None) -> Simulation:  # noqa: ANN001
-    """Create the personas as clients and live through `weeks` of ticks from `start` (aware UTC)."""
+        progress=None) -> Simulation:  # noqa: ANN001
+    """Create the personas as clients and live through `weeks` from `start` (aware UTC).
+
+    The clock jumps from one event to the next (a message or plan coming due, a visit, the daily booking
+    decision) instead of ticking every minute: the same passes run, only fewer idle ones."""
     from outreach.worker import tick
 
     ids = _create_clients(ctx, personas, start)
     timelines = [Timeline(p, ids[p.external_id]) for p in personas]
-    end, now = start + timedelta(weeks=weeks), start
+    end, now, week = start + timedelta(weeks=weeks), start, 0
     while now < end:
         _live(ctx, timelines, now, start)
-        tick(ctx, now, transports)
-        if (now - start) % timedelta(days=7) == timedelta(days=7) - step:
-            _note_phases(ctx, timelines, now, (now - start).days // 7)
+        tick(ctx, now, transports, record=False)
+        following = min(_next_event(ctx, list(ids.values()), now), end)
+        while week < weeks and start + timedelta(weeks=week + 1) <= following:
+            _note_phases(ctx, timelines, start + timedelta(weeks=week + 1) - timedelta(seconds=1), week)
+            week += 1
         if progress is not None:
-            progress(now)
-        now += step
+            progress(following)
+        now = following
     _collect(ctx, timelines)
     return Simulation(start, weeks, timelines)
+
+
+def _next_event(ctx: Context, client_ids: list[int], now: datetime) -> datetime:
+    booking = now.replace(hour=BOOKING_HOUR_UTC, minute=0, second=0, microsecond=0)
+    candidates = [booking if booking > now else booking + timedelta(days=1)]
+    with Session(ctx.engine) as session:
+        for column, where in (
+            (Message.due_at, (Message.status == "planned",)),
+            (Client.next_plan_at, (Client.id.in_(client_ids),)),
+            (Visit.starts_at, (Visit.status == "booked", Visit.client_id.in_(client_ids))),
+        ):
+            found = session.scalar(select(func.min(column)).where(column > now, *where))
+            if found is not None:
+                candidates.append(found)
+    return min(candidates)
 
 
 def _create_clients(ctx: Context, personas: tuple[Persona, ...], start: datetime) -> dict[str, int]:
@@ -136,24 +158,30 @@ def _local(day: date, at: time, zone: str) -> datetime:
 
 
 def _live(ctx: Context, timelines: list[Timeline], now: datetime, start: datetime) -> None:
-    """The clients' side: attend booked visits (the front desk logs a score), book after a nudge."""
+    """The clients' side: attend booked visits (the front desk logs a score); once a day, book after a nudge."""
+    by_id = {t.client_id: t for t in timelines}
     with Session(ctx.engine, expire_on_commit=False) as session:
-        for timeline in timelines:
-            persona, client = timeline.persona, session.get(Client, timeline.client_id)
-            visits = list(session.scalars(select(Visit).where(Visit.client_id == client.id)))
-            for visit in visits:
-                if visit.status == "booked" and visit.starts_at <= now:
-                    fact_services.record_visit(session, client, visit.starts_at, "attended", "demo", "demo")
-                    attended = sum(v.status == "attended" for v in visits)
-                    fact_services.record_progress(session, client, visit.starts_at, persona.score_for(attended - 1),
-                                                  "demo", source="demo")
-                    client.next_plan_at = now
-            if _wants_to_book(session, persona, client, visits, now, start):
-                day = (now.astimezone(ZoneInfo(persona.timezone)) + timedelta(days=2)).date()
-                fact_services.record_visit(session, client, _local(day, time(10), persona.timezone), "booked",
-                                           "demo", source="demo")
-                client.next_plan_at = now
+        due = session.scalars(select(Visit).where(Visit.client_id.in_(list(by_id)), Visit.status == "booked",
+                                                  Visit.starts_at <= now)).all()
+        for visit in due:
+            client = session.get(Client, visit.client_id)
+            fact_services.record_visit(session, client, visit.starts_at, "attended", "demo", "demo")
+            attended = session.scalars(select(Visit.id).where(Visit.client_id == client.id,
+                                                              Visit.status == "attended")).all()
+            fact_services.record_progress(session, client, visit.starts_at,
+                                          by_id[client.id].persona.score_for(len(attended) - 1), "demo", source="demo")
+        if now.hour == BOOKING_HOUR_UTC:
+            for timeline in timelines:
+                _maybe_book(session, timeline.persona, session.get(Client, timeline.client_id), now, start)
         session.commit()
+
+
+def _maybe_book(session: Session, persona: Persona, client: Client, now: datetime, start: datetime) -> None:
+    visits = list(session.scalars(select(Visit).where(Visit.client_id == client.id)))
+    if _wants_to_book(session, persona, client, visits, now, start):
+        day = (now.astimezone(ZoneInfo(persona.timezone)) + timedelta(days=2)).date()
+        fact_services.record_visit(session, client, _local(day, time(10), persona.timezone), "booked", "demo",
+                                   source="demo")
 
 
 def _wants_to_book(session: Session, persona: Persona, client: Client, visits: list[Visit], now: datetime,

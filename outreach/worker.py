@@ -55,8 +55,10 @@ def dispatch_pass(ctx: Context, now: datetime, transports=None) -> DispatchResul
     return _recorded(ctx, "dispatch", now, lambda: dispatch_due(ctx, now, transports))
 
 
-def tick(ctx: Context, now: datetime, transports=None) -> TickResult:  # noqa: ANN001
-    """One plan and dispatch pass at `now`."""
+def tick(ctx: Context, now: datetime, transports=None, record: bool = True) -> TickResult:  # noqa: ANN001
+    """One plan and dispatch pass at `now`; `record` keeps a WorkerRun row of each for the status page."""
+    if not record:
+        return TickResult(plan_due(ctx, now), dispatch_due(ctx, now, transports))
     return TickResult(plan_pass(ctx, now), dispatch_pass(ctx, now, transports))
 
 

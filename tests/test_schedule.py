@@ -77,6 +77,17 @@ def test_without_consent_the_message_is_recorded_as_skipped_with_the_reason():
     assert lesson.reason == "email: no email consent; sms: no sms consent"
 
 
+def test_an_unreachable_client_gets_one_skipped_message_per_campaign_not_one_per_occurrence():
+    reach = Reachability("active", "ann@example.com", "+16125550100", False, False, False, frozenset())
+    first = plan_client(client(reach=reach), CATALOG, SETTINGS, MONDAY_NOON)
+    history = tuple(Existing(m.campaign, m.step, m.cycle, m.status, m.due_at) for m in first.messages)
+    later = plan_client(client(reach=reach, messages=history, enrolments=first.enrolments), CATALOG, SETTINGS, MONDAY_NOON + timedelta(weeks=3))
+    assert [m.campaign for m in later.messages] == ["rebook"]  # its first occurrence; the others were said already
+    consented = replace(reach, sms_consent=True)
+    resumed = plan_client(client(reach=consented, messages=history, enrolments=first.enrolments), CATALOG, SETTINGS, MONDAY_NOON + timedelta(weeks=3))
+    assert "7:checkin:pain-checkin:2" in keys(resumed)
+
+
 def test_sms_only_consent_falls_back_to_the_text_version():
     reach = Reachability("active", "ann@example.com", "+16125550100", False, True, False, frozenset())
     lesson = next(m for m in plan_client(client(reach=reach), CATALOG, SETTINGS, MONDAY_NOON).messages

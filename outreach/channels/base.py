@@ -52,6 +52,8 @@ class Transport:
     """Base class for a channel backend."""
 
     channel: str = ""
+    # Whether the per-second rate limit in [dispatch] applies: it protects providers, not local files.
+    paced: bool = True
 
     def send(self, message: OutgoingMessage) -> Receipt:
         raise NotImplementedError

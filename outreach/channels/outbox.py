@@ -14,6 +14,7 @@ from outreach.models import utcnow
 
 class OutboxEmail(Transport):
     channel = "email"
+    paced = False
 
     def __init__(self, directory: Path, from_address: str, from_name: str = "", reply_to: str = "") -> None:
         self.directory = Path(directory) / "email"
@@ -46,6 +47,7 @@ class OutboxEmail(Transport):
 
 class OutboxSms(Transport):
     channel = "sms"
+    paced = False
     _lock = threading.Lock()
 
     def __init__(self, directory: Path, from_number: str = "") -> None:
@@ -63,6 +65,8 @@ class OutboxSms(Transport):
 
 class NullTransport(Transport):
     """Sends nothing: for simulations that only want the decisions."""
+
+    paced = False
 
     def __init__(self, channel: str) -> None:
         self.channel = channel

@@ -64,12 +64,14 @@ def _simulate(ctx: Context, personas, weeks: int, start_day):  # noqa: ANN001, A
     from outreach.channels.registry import transports
 
     start = datetime.combine(start_day, time(6), tzinfo=timezone.utc)
-    total = weeks * 7 * 24
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[day]}"),
                   TimeRemainingColumn(), console=console, transient=True) as bar:
-        task = bar.add_task(f"Simulating {weeks} weeks", total=total, day="")
-        result = simulation.run(ctx, personas, start, weeks, transports(ctx),
-                                progress=lambda now: bar.update(task, advance=1, day=f"{now:%a %d %b}"))
+        task = bar.add_task(f"Simulating {weeks} weeks", total=weeks * 7 * 24, day="")
+
+        def advance(now: datetime) -> None:
+            bar.update(task, completed=(now - start).total_seconds() / 3600, day=f"{now:%a %d %b}")
+
+        result = simulation.run(ctx, personas, start, weeks, transports(ctx), progress=advance)
     return result
 
 

@@ -13,7 +13,7 @@ from typing import Iterator
 
 from outreach.campaigns import Campaign, Catalog, Step
 from outreach.policy.cadence import LAPSED, CadenceState, Score, VisitFact, assess
-from outreach.policy.consent import Reachability, first_open
+from outreach.policy.consent import Reachability, blocker, first_open
 from outreach.policy.windows import SendWindow, deferral_reason, next_allowed
 from outreach.settings import Settings
 
@@ -100,6 +100,8 @@ def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: d
             continue
         enrolled_at = facts.enrolments.get(campaign.name) or plan.enrolments.setdefault(campaign.name, now)
         existing = {(m.step, m.cycle): m for m in facts.messages if m.campaign == campaign.name}
+        if _unreachable_again(campaign, facts, existing):
+            continue
         for due in _due_steps(campaign, facts, state, enrolled_at, existing, settings, now):
             if due.due_at > now:
                 plan.wake_at = min(plan.wake_at, due.due_at)
@@ -110,6 +112,15 @@ def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: d
 
 def _in_audience(campaign: Campaign, facts: ClientFacts, state: CadenceState) -> bool:
     return facts.reach.status in campaign.audience.statuses and state.phase in campaign.audience.phases
+
+
+def _unreachable_again(campaign: Campaign, facts: ClientFacts, existing: dict) -> bool:
+    """A client this campaign cannot reach on any channel gets one skipped message saying why, not one per
+    occurrence; granting consent wakes the client and the campaign picks up again."""
+    channels = {channel for step in campaign.steps for channel in step.channels}
+    if any(blocker(facts.reach, channel) is None for channel in channels):
+        return False
+    return any(record.status == "skipped" for record in existing.values())
 
 
 def _applies(step: Step, phase: str) -> bool:
