@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
+from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
 from outreach.channels.base import OutgoingMessage, Receipt, Transport
 from outreach.models import utcnow
+
+# Long header values (List-Unsubscribe URLs) must stay as written, not folded into RFC 2047 encoded words.
+SMTP_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 class OutboxEmail(Transport):
@@ -22,7 +26,7 @@ class OutboxEmail(Transport):
         self.reply_to = reply_to
 
     def build(self, message: OutgoingMessage) -> EmailMessage:
-        email = EmailMessage()
+        email = EmailMessage(policy=SMTP_POLICY)
         email["From"] = self.sender
         email["To"] = message.to
         email["Subject"] = message.subject
