@@ -1,8 +1,72 @@
-"""Commands: placeholder until its issue lands."""
+"""`outreach web` serves the dashboard and webhooks; `outreach users …` manages staff accounts."""
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
+from sqlmodel import Session
+
+from outreach.cli.common import context, fail
+from outreach.models import Role
+from outreach.services import users
+from outreach.settings import get_settings
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command()(web)
+    users_app = typer.Typer(help="Staff accounts for the dashboard.", no_args_is_help=True)
+    users_app.command("add")(add_user)
+    users_app.command("list")(list_users)
+    app.add_typer(users_app, name="users")
+
+
+def web(host: Optional[str] = typer.Option(None, help="Address to listen on; default: [web] host."),
+        port: Optional[int] = typer.Option(None, help="Port to listen on; default: [web] port.")) -> None:
+    """Serve the dashboard and the provider webhooks. Run exactly this in the web process."""
+    import uvicorn
+
+    settings = get_settings().web
+    uvicorn.run("outreach.web.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+                proxy_headers=True)
+
+
+def add_user(name: str = typer.Argument(..., help="The username staff will sign in with."),
+             role: Role = typer.Option(..., help="front_desk: clients and the log; marketing: campaigns and "
+                                                 "the log; admin: everything.")) -> None:
+    """Add a staff account. The password is asked for twice and never echoed."""
+    try:
+        username = users.check_username(name)
+    except users.UserError as exc:
+        fail(str(exc))
+    password = _new_password()
+    ctx = context()
+    with Session(ctx.engine) as session:
+        try:
+            users.create_user(session, username, password, role, actor="cli")
+        except users.UserError as exc:
+            fail(str(exc))
+        session.commit()
+    typer.echo(f"Added {username} ({role.value}).")
+
+
+def list_users() -> None:
+    """Every staff account with its role."""
+    ctx = context()
+    with Session(ctx.engine) as session:
+        accounts = users.list_users(session)
+    if not accounts:
+        typer.echo("No staff accounts yet: add one with `outreach users add NAME --role admin`.")
+        return
+    width = max(len(user.username) for user in accounts)
+    for user in accounts:
+        state = "" if user.active else "  (inactive)"
+        typer.echo(f"{user.username:<{width}}  {user.role:<10}  added {user.created_at:%Y-%m-%d}{state}")
+
+
+def _new_password() -> str:
+    while True:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            return users.check_password(password)
+        except users.UserError as exc:
+            typer.secho(str(exc), err=True, fg=typer.colors.RED)

@@ -86,6 +86,9 @@ def current_staff(request: Request, ctx: ContextDep, session: SessionDep) -> Sta
     if user is None or logged_out_since(session, user.username, _instant(request.session.get(_SIGNED_IN, 0))):
         sign_out(request)
         raise NotSignedIn()
+    # End the read transaction now: on SQLite every transaction takes the write lock (BEGIN IMMEDIATE, see
+    # outreach.db), and a page may call services that open sessions of their own.
+    session.commit()
     request.session[_SEEN] = at.timestamp()
     staff = Staff(user.id, user.username, Role(user.role))
     request.state.staff = staff

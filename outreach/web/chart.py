@@ -64,7 +64,7 @@ def describe(data: ChartData, zone: ZoneInfo, baseline: float | None) -> str:
     if data.scores:
         first, last = data.scores[0], data.scores[-1]
         sentences.append(
-            f"{len(data.scores)} pain score{'s' if len(data.scores) != 1 else ''} (0 to 10) from "
+            f"{_count(len(data.scores), 'pain score')} (0 to 10) from "
             f"{_day(first.at, zone)} to {_day(last.at, zone)}: first {first.value}, latest {last.value}"
             + (f", baseline {baseline:g}." if baseline is not None else ".")
         )
@@ -72,9 +72,14 @@ def describe(data: ChartData, zone: ZoneInfo, baseline: float | None) -> str:
         sentences.append("No pain scores yet.")
     visits = Counter(VISIT_WORDS.get(mark.kind, mark.kind) for mark in data.visits)
     summary = ", ".join(f"{count} {word}" for word, count in sorted(visits.items()))
-    sentences.append(f"{len(data.visits)} visits marked ({summary})" if data.visits else "No visits")
-    sentences[-1] += f" and {len(data.messages)} messages sent."
+    visits_marked = f"{_count(len(data.visits), 'visit')} ({summary})" if data.visits else "no visits"
+    messages_marked = f"{_count(len(data.messages), 'message')} sent" if data.messages else "no messages"
+    sentences.append(f"Marked: {visits_marked} and {messages_marked}.")
     return " ".join(sentences)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _frame(data: ChartData, now: datetime) -> Frame:

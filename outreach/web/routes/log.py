@@ -11,7 +11,7 @@ from outreach.context import Context
 from outreach.models import Channel, MessageStatus
 from outreach.services.delivery_log import Cursor, FilterError, LogFilter, LogPage, csv_lines, iter_log, log_page
 from outreach.services.facts import audit
-from outreach.web.auth import AnyStaff, ClientsStaff, Staff, now
+from outreach.web.auth import AnyStaff, ClientsStaff, Forbidden, Staff, now
 from outreach.web.deps import ContextDep, SessionDep
 from outreach.web.routes.pages import clinic_zone, render
 
@@ -58,7 +58,7 @@ def _filter(request: Request, staff: Staff) -> tuple[LogFilter, dict[str, str]]:
     except FilterError as exc:
         return LogFilter(), exc.problems
     if log_filter.client and not staff.can("clients"):
-        return LogFilter(), {"client": "searching by client is for the front desk and admins"}
+        raise Forbidden(staff, "clients")  # who received what is client data
     return log_filter, {}
 
 

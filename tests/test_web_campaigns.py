@@ -1,0 +1,107 @@
+"""Campaign pages for marketing: the catalogue, live previews, and test sends through the configured channel."""
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from sqlmodel import Session, select
+
+from outreach.context import Context
+from outreach.models import Message
+from outreach.web.routes.campaigns import PREVIEW_POLICY
+from tests.test_web_support import Desk, audit_entries, desk  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def marketing(desk) -> Desk:
+    return desk.sign_in_as("marketing")
+
+
+def a_step(ctx: Context, channel: str) -> tuple[str, str]:
+    for campaign in ctx.catalog.campaigns:
+        for step in campaign.steps:
+            if channel in step.channels:
+                return campaign.name, step.key
+    raise AssertionError(f"no step sends {channel}")
+
+
+def test_it_lists_every_campaign_and_step(marketing):
+    page = marketing.get("/campaigns").text
+
+    for campaign in marketing.ctx.catalog.campaigns:
+        assert html.escape(campaign.title) in page
+        for step in campaign.steps:
+            assert f'href="/campaigns/{campaign.name}/{step.key}"' in page
+
+
+def test_it_previews_an_email_in_a_sandboxed_frame(marketing):
+    name, key = a_step(marketing.ctx, "email")
+
+    response = marketing.get(f"/campaigns/{name}/{key}?phase=tapering")
+    frame = re.search(r"<iframe ([^>]*)>", response.text).group(1)
+    srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1))
+
+    assert " sandbox " in f" {frame} "
+    assert "allow-scripts" not in frame
+    assert "Unsubscribe" in srcdoc or "unsubscribe" in srcdoc
+    assert response.headers["content-security-policy"] == PREVIEW_POLICY
+    assert "script-src 'self';" in PREVIEW_POLICY
+
+
+def test_it_counts_the_segments_of_a_text(marketing):
+    name, key = a_step(marketing.ctx, "sms")
+
+    page = marketing.get(f"/campaigns/{name}/{key}").text
+
+    assert re.search(r"\d+ characters in (GSM-7|UCS-2): \d+ segments?", page)
+    assert '<div class="sms-bubble">' in page
+
+
+def test_it_sends_a_test_and_logs_it_as_one(marketing):
+    name, key = a_step(marketing.ctx, "email")
+
+    sent = marketing.post(f"/campaigns/{name}/{key}/test", {"to": "Owner@Example.com", "phase": "maintaining"})
+    page = marketing.get(sent.headers["location"]).text
+
+    assert sent.headers["location"] == f"/campaigns/{name}/{key}?phase=maintaining"
+    assert "Test to Owner@example.com sent." in page
+    with Session(marketing.ctx.engine) as session:
+        message = session.exec(select(Message)).one()
+    assert (message.is_test, message.client_id, message.status) == (True, None, "sent")
+    assert list((marketing.ctx.settings.outbox.directory).rglob("*.eml"))
+    assert [e.detail for e in audit_entries(marketing.ctx, "campaign.test_send")] == [
+        f"{name}/{key} to Owner@example.com (sent)"]
+
+
+def test_it_says_why_a_test_was_not_sent(marketing):
+    name, key = a_step(marketing.ctx, "email")
+
+    sent = marketing.post(f"/campaigns/{name}/{key}/test", {"to": "owner@@example.com"})
+    page = html.unescape(marketing.get(sent.headers["location"]).text)
+
+    assert "Test not sent: not a valid email address" in page
+    with Session(marketing.ctx.engine) as session:
+        assert session.exec(select(Message)).all() == []
+
+
+def test_it_says_when_there_is_no_such_step(marketing):
+    response = marketing.get("/campaigns/education/no-such-step")
+
+    assert response.status_code == 404
+    assert "There is no step 'no-such-step' in a campaign named 'education'." in html.unescape(response.text)
+
+
+def test_it_lists_the_problems_in_broken_campaign_files(ctx, tmp_path):
+    broken = tmp_path / "campaigns"
+    broken.mkdir()
+    (broken / "welcome.toml").write_text('name = "welcome"\ntitle = "Welcome"\nstream = "sometimes"\n'
+                                         '[[steps]]\nkey = "hello"\ntemplate = "education/pain-cycle"\n'
+                                         'channels = ["email"]\n')
+    desk = Desk(Context(ctx.settings, campaigns_dir=broken, templates_dir=ctx.templates_dir))
+    desk.sign_in_as("admin")
+
+    page = html.unescape(desk.get("/campaigns").text)
+
+    assert "The campaign files have problems" in page
+    assert f"{broken / 'welcome.toml'}:3: stream:" in page

@@ -1,0 +1,105 @@
+"""Staff accounts: argon2id hashes, the rules for names and passwords, and `outreach users add|list`."""
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from outreach.cli import app
+from outreach.models import AuditEntry, StaffUser
+from outreach.services import users
+from outreach.settings import get_settings
+
+PASSWORD = "a long enough passphrase"
+
+
+def accounts(ctx) -> list[StaffUser]:
+    with Session(ctx.engine) as session:
+        return list(session.exec(select(StaffUser)))
+
+
+def test_it_stores_only_an_argon2id_hash_and_audits_the_new_account(ctx):
+    with Session(ctx.engine) as session:
+        users.create_user(session, " Maria ", PASSWORD, "front_desk", actor="cli")
+        session.commit()
+        audit = session.exec(select(AuditEntry)).one()
+
+    (user,) = accounts(ctx)
+    assert (user.username, user.role, user.active) == ("maria", "front_desk", True)
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+    assert (audit.actor, audit.action, audit.detail) == ("cli", "user.create", "maria as front_desk")
+
+
+@pytest.mark.parametrize("username, password, role, problem", [
+    ("maria", "short", "admin", "at least 12 characters"),
+    ("maria smith", PASSWORD, "admin", "use 1-64 letters, digits"),
+    ("", PASSWORD, "admin", "use 1-64 letters, digits"),
+    ("maria", PASSWORD, "owner", "choose one of front_desk, marketing, admin"),
+])
+def test_it_refuses_an_unusable_account_and_adds_nothing(ctx, username, password, role, problem):
+    with Session(ctx.engine) as session, pytest.raises(users.UserError, match=problem):
+        users.create_user(session, username, password, role, actor="cli")
+
+    assert accounts(ctx) == []
+
+
+def test_it_refuses_a_taken_username_whatever_its_case(ctx):
+    with Session(ctx.engine) as session:
+        users.create_user(session, "maria", PASSWORD, "admin", actor="cli")
+        session.commit()
+        with pytest.raises(users.UserError, match="already taken"):
+            users.create_user(session, "MARIA", PASSWORD, "marketing", actor="cli")
+
+
+def test_it_authenticates_only_the_right_password_of_an_active_account(ctx):
+    with Session(ctx.engine) as session:
+        users.create_user(session, "maria", PASSWORD, "admin", actor="cli")
+        users.create_user(session, "gone", PASSWORD, "admin", actor="cli").active = False
+        session.commit()
+
+        assert users.authenticate(session, "Maria", PASSWORD).username == "maria"
+        assert users.authenticate(session, "maria", PASSWORD + "!") is None
+        assert users.authenticate(session, "nobody", PASSWORD) is None
+        assert users.authenticate(session, "gone", PASSWORD) is None
+
+
+@pytest.fixture
+def cli(database_url, tmp_path, monkeypatch):
+    """`outreach` as the shell runs it, against this test's database."""
+    monkeypatch.setenv("OUTREACH_DATABASE__URL", database_url)
+    monkeypatch.setenv("OUTREACH_OUTBOX__DIRECTORY", str(tmp_path / "outbox"))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    yield lambda *args, input=None: runner.invoke(app, list(args), input=input)
+    get_settings.cache_clear()
+
+
+def test_it_adds_a_user_from_the_command_line_asking_twice_for_the_password(cli):
+    result = cli("users", "add", "Maria", "--role", "front_desk",
+                 input=f"too short\ntoo short\n{PASSWORD}\n{PASSWORD}\n")
+
+    assert result.exit_code == 0, result.output
+    assert "use at least 12 characters" in result.output
+    assert "Added maria (front_desk)." in result.output
+    assert PASSWORD not in result.output
+    listed = cli("users", "list")
+    assert listed.output.split()[:2] == ["maria", "front_desk"]
+
+
+def test_it_asks_again_when_the_two_passwords_differ(cli):
+    result = cli("users", "add", "maria", "--role", "admin",
+                 input=f"{PASSWORD}\n{PASSWORD}x\n{PASSWORD}\n{PASSWORD}\n")
+
+    assert result.exit_code == 0, result.output
+    assert "do not match" in result.output
+
+
+def test_it_refuses_an_unknown_role_or_a_taken_name_on_the_command_line(cli):
+    unknown_role = cli("users", "add", "maria", "--role", "owner", input=f"{PASSWORD}\n{PASSWORD}\n")
+    cli("users", "add", "maria", "--role", "admin", input=f"{PASSWORD}\n{PASSWORD}\n")
+    taken = cli("users", "add", "maria", "--role", "marketing", input=f"{PASSWORD}\n{PASSWORD}\n")
+
+    assert unknown_role.exit_code == 2
+    assert taken.exit_code == 1
+    assert "username 'maria' is already taken" in taken.output
