@@ -13,7 +13,7 @@ from outreach.channels.twilio import TwilioSms, retry_after_seconds
 from outreach.settings import Secrets, Settings, SettingsError
 from tests.fakes import twilio
 from tests.fakes.server import Fault
-from tests.fakes.twilio import FakeTwilio, twilio_fake  # noqa: F401  (fixture)
+from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
 
 PUBLIC_URL = "https://clinic.example"
 
@@ -184,7 +184,8 @@ def test_it_refuses_to_start_without_its_settings(missing, named):
 
 
 def test_it_refuses_to_start_without_an_auth_token():
-    settings = Settings(sms={"backend": "twilio"}, twilio={"account_sid": twilio.ACCOUNT_SID, "from_number": "+16125222225"})
+    settings = Settings(sms={"backend": "twilio"},
+                        twilio={"account_sid": twilio.ACCOUNT_SID, "from_number": "+16125222225"})
 
     with pytest.raises(SettingsError, match="TWILIO_AUTH_TOKEN"):
         TwilioSms(settings, Secrets())

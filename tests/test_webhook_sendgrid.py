@@ -46,7 +46,8 @@ def http(ctx):
 def headers_for(body: bytes, key=SIGNING_KEY, at=NOW) -> dict[str, str]:
     timestamp = str(int(at.timestamp()))
     signature = key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
-    return {"Content-Type": "application/json", "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+    return {"Content-Type": "application/json",
+            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
             "X-Twilio-Email-Event-Webhook-Timestamp": timestamp}
 
 

@@ -33,7 +33,8 @@ class SendgridEmail(Transport):
 
     def __init__(self, settings: Settings, secrets: Secrets, timeout: float = DEFAULT_TIMEOUT) -> None:
         if not secrets.sendgrid_api_key:
-            raise SettingsError('settings: [email] backend = "sendgrid" needs the SENDGRID_API_KEY environment variable')
+            raise SettingsError(
+                'settings: [email] backend = "sendgrid" needs the SENDGRID_API_KEY environment variable')
         host = settings.sendgrid.base_url.rstrip("/") or "https://api.sendgrid.com"
         # The SDK opens a new connection per request and shares no mutable state between calls:
         # one client serves every dispatcher thread.

@@ -34,7 +34,8 @@ class TwilioSms(Transport):
         config = settings.twilio
         _require(config.account_sid, "twilio.account_sid (or OUTREACH_TWILIO__ACCOUNT_SID)")
         _require(secrets.twilio_auth_token, "the TWILIO_AUTH_TOKEN environment variable")
-        _require(config.messaging_service_sid or config.from_number, "twilio.messaging_service_sid or twilio.from_number")
+        _require(config.messaging_service_sid or config.from_number,
+                 "twilio.messaging_service_sid or twilio.from_number")
         self._http = _HttpClient(timeout=timeout, pool_size=settings.dispatch.concurrency)
         self._client = Client(config.account_sid, secrets.twilio_auth_token, http_client=self._http)
         if config.base_url:

@@ -61,7 +61,8 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
 @router.post("/webhooks/twilio/status", status_code=204)
 async def twilio_status(request: Request, ctx: ContextDep, now: NowDep) -> Response:
     params = await _verified_twilio_form(request, ctx)
-    sid, status = params.get("MessageSid") or params.get("SmsSid"), params.get("MessageStatus") or params.get("SmsStatus")
+    sid = params.get("MessageSid") or params.get("SmsSid")
+    status = params.get("MessageStatus") or params.get("SmsStatus")
     if not sid or not status:
         raise HTTPException(400, "MessageSid and MessageStatus are required")
     report = TwilioStatus(sid=sid, status=status.strip().lower(), to=params.get("To", ""),
