@@ -341,3 +341,13 @@ def test_it_handles_a_retried_inbound_webhook_once(ctx, http):
 
     assert retry.status_code == 200 and reply_of(retry) == ""
     assert count(ctx, InboundMessage) == 1
+
+
+def test_it_takes_yes_from_a_client_who_never_opted_in_as_an_ordinary_message(ctx, http):
+    client_id = add_client(ctx, sms_consent=False)
+
+    response = signed(http, INBOUND, text("Yes"))
+
+    assert "front desk" in reply_of(response)
+    assert load(ctx, Client, client_id).sms_consent is False
+    assert count(ctx, InboundMessage, InboundMessage.handled_as == "other") == 1

@@ -66,9 +66,10 @@ def _handle(session: Session, ctx: Context, sms: InboundSms, keyword: Keyword, c
             audit(session, "client", "inbound.stop", None, "STOP from a number that is not a client's", at=now)
         # One confirmation; a second STOP gets silence.
         return "stop", first, "stop" if changed else None
-    if keyword is Keyword.start:
-        opt_in_address(session, "sms", sms.from_number, source="sms-keyword", actor="client", now=now)
+    if keyword is Keyword.start and opt_in_address(session, "sms", sms.from_number, source="sms-keyword",
+                                                   actor="client", now=now):
         return "start", first, "start"
+    # START (or a "yes") from someone who never opted out is not consent to texts: the front desk reads it.
     if keyword is Keyword.help:
         return "help", first, "help"
     if is_suppressed(session, "sms", sms.from_number):

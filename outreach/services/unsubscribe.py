@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from outreach.models import Channel, Client, Suppression
+from outreach.models import Channel, Client, ConsentEvent, Suppression
 from outreach.services.facts import audit, record_consent, suppress
 
 # Suppressions a client's own "START" lifts: ours from their STOP, and the provider's opt-out report.
@@ -35,20 +35,21 @@ def opt_out_address(session: Session, channel: str, address: str, *, reason: str
 
 
 def opt_in_address(session: Session, channel: str, address: str, *, source: str, actor: str,
-                   now: datetime) -> list[Client]:
-    """The person at `address` asked to hear from us again: restore consent for every client there and lift
-    the suppressions their opt-out (or the provider's report of it) put on the address."""
+                   now: datetime) -> bool:
+    """The person at `address` asked to hear from us again: lift the suppressions their opt-out (or the
+    provider's report of it) put on the address, and restore consent for the clients there who had revoked it.
+    A client who never consented gains none here. Returns True if anything changed."""
     lifted = session.exec(delete(Suppression).where(
         Suppression.channel == Channel(channel), Suppression.address == _normal(channel, address),
         Suppression.source.in_(LIFTED_BY_OPT_IN),
     )).rowcount
     clients = clients_at(session, channel, address)
-    for client in clients:
-        record_consent(session, client, channel, True, source, actor, at=now)
     if lifted:
         audit(session, actor, "suppression.lift", clients[0].id if clients else None,
               f"{channel} opt-in via {source}", at=now)
-    return clients
+    restored = [client for client in clients if _revoked(session, client, channel)
+                and record_consent(session, client, channel, True, source, actor, at=now)]
+    return bool(lifted or restored)
 
 
 def unsubscribe_client(session: Session, client: Client, channels: list[str], *, source: str, actor: str,
@@ -56,6 +57,14 @@ def unsubscribe_client(session: Session, client: Client, channels: list[str], *,
     """Revoke consent on each channel; returns the channels that were on before."""
     return [channel for channel in channels
             if record_consent(session, client, channel, False, source, actor, at=now)]
+
+
+def _revoked(session: Session, client: Client, channel: str) -> bool:
+    """Consent this client gave and later took back (as opposed to never given)."""
+    latest = session.exec(select(ConsentEvent.granted).where(
+        ConsentEvent.client_id == client.id, ConsentEvent.channel == Channel(channel),
+    ).order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())).first()
+    return latest is False
 
 
 def _normal(channel: str, address: str) -> str:
