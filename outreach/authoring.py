@@ -215,7 +215,8 @@ class _Checker:
         if unsubscribe not in rendered.text:
             yield Finding(text_layout, 1, "the plain-text part has no unsubscribe link ({{ unsubscribe_url }})")
         if str(escape(address)) not in rendered.html:
-            yield Finding(html_layout, 1, "the HTML part does not show the postal address ({{ clinic.postal_address }})")
+            yield Finding(html_layout, 1,
+                          "the HTML part does not show the postal address ({{ clinic.postal_address }})")
         if address not in rendered.text:
             yield Finding(text_layout, 1,
                           "the plain-text part does not show the postal address ({{ clinic.postal_address }})")
