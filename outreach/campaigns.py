@@ -190,11 +190,21 @@ def parse_campaign(path: Path) -> Campaign:
     try:
         campaign = Campaign.model_validate(data)
     except ValidationError as exc:
-        raise CampaignError([_problem(path, text, item) for item in exc.errors()]) from None
+        raise CampaignError([_problem(path, text, item) for item in _root_causes(exc.errors())]) from None
     if campaign.name != path.stem:
         raise CampaignError([Problem(path, locate(text, ("name",)),
                                      f"name {campaign.name!r} must match the file name {path.stem!r}")])
     return campaign
+
+
+def _root_causes(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop the echo pydantic adds ("steps: should have at least 1 item") when a step itself was invalid."""
+    def echoes(item: dict[str, Any]) -> bool:
+        loc = tuple(item["loc"])
+        return item["type"] == "too_short" and any(
+            other is not item and tuple(other["loc"])[:len(loc)] == loc for other in errors)
+
+    return [item for item in errors if not echoes(item)]
 
 
 def _problem(path: Path, text: str, item: dict[str, Any]) -> Problem:

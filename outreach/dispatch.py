@@ -14,6 +14,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, select, update
 from sqlmodel import Session
@@ -155,7 +156,7 @@ def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], no
             continue
         campaign, step, client = verdict
         try:
-            job.outgoing = _compose(ctx, row, campaign, step, client, sent[row.client_id])
+            job.outgoing = _compose(ctx, row, campaign, step, client, sent[row.client_id], now)
         except Exception as exc:  # a template that cannot render must not stop the batch
             job.changes = {"status": MessageStatus.failed, "reason": f"Could not render: {exc}"}
             continue
@@ -191,7 +192,7 @@ def _check(ctx: Context, row: Message, client: ClientFacts | None, sent: list[tu
 
 
 def _compose(ctx: Context, row: Message, campaign: Campaign, step: Step, client: ClientFacts,
-             sent: list[tuple[datetime, str]]) -> OutgoingMessage:
+             sent: list[tuple[datetime, str]], now: datetime) -> OutgoingMessage:
     from outreach.policy.cadence import assess
     from outreach.rendering import message_context
 
@@ -205,6 +206,7 @@ def _compose(ctx: Context, row: Message, campaign: Campaign, step: Step, client:
         visit_at_local=_visit_for(row.cycle, client), unsubscribe_url=unsubscribe_url(public, token),
         preferences_url=preferences_url(public, token),
         stop_notice=texts_so_far == 0 or bool(every and texts_so_far % every == 0),
+        today=now.astimezone(ZoneInfo(client.timezone)).date(),
     )
     rendered = ctx.renderer.render(campaign, step, row.channel, context)
     return OutgoingMessage(
@@ -223,7 +225,6 @@ def email_headers(ctx: Context, one_click_url: str) -> dict[str, str]:
 
 
 def _visit_for(cycle: str, client: ClientFacts) -> datetime | None:
-    from zoneinfo import ZoneInfo
 
     for visit in client.visits:
         if cycle == f"visit-{visit.starts_at:%Y%m%dT%H%M}":

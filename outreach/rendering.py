@@ -20,7 +20,7 @@ import traceback
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -194,7 +194,7 @@ def weeks(count: int | None) -> str:
 
 def message_context(settings: Settings, *, first_name: str, phase: str, interval_days: int | None,
                     visit_at_local: datetime | None = None, unsubscribe_url: str = "",
-                    preferences_url: str = "", stop_notice: bool = False) -> dict:
+                    preferences_url: str = "", stop_notice: bool = False, today: date | None = None) -> dict:
     """Everything a template may print. Health data (scores, conditions, notes) is deliberately unreachable."""
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r}; use one of {', '.join(PHASES)}")
@@ -203,7 +203,7 @@ def message_context(settings: Settings, *, first_name: str, phase: str, interval
         "clinic": dict(_clinic(settings.clinic)),
         "phase": phase,
         "interval_weeks": None if interval_days is None else max(1, round(interval_days / 7)),
-        "visit": None if visit_at_local is None else _visit(visit_at_local),
+        "visit": None if visit_at_local is None else _visit(visit_at_local, today),
         "unsubscribe_url": unsubscribe_url,
         "preferences_url": preferences_url,
         "stop_notice": stop_notice,
@@ -223,6 +223,7 @@ def sample_context(settings: Settings, phase: str, channel: str) -> dict:
         unsubscribe_url=unsubscribe_url(public_url, token),
         preferences_url=preferences_url(public_url, token),
         stop_notice=channel == "sms",
+        today=SAMPLE_VISIT.date() - timedelta(days=1),
     )
 
 
@@ -265,6 +266,7 @@ def _email_blocks(template: Template, context: dict) -> tuple[str, str, str]:
 def _clinic(clinic: Clinic) -> tuple[tuple[str, str], ...]:
     return (
         ("name", clinic.name),
+        ("sms_name", clinic.sms_name),
         ("phone", clinic.phone),
         ("phone_display", display_phone(clinic.phone)),
         ("toll_free", clinic.toll_free),
@@ -274,9 +276,12 @@ def _clinic(clinic: Clinic) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _visit(at: datetime) -> dict:
+def _visit(at: datetime, today: date | None) -> dict:
+    """The visit as people say it; `day` is relative to the day the message goes out ("today", "tomorrow")."""
     hour = at.hour % 12 or 12
+    ahead = None if today is None else (at.date() - today).days
     return {
+        "day": {0: "today", 1: "tomorrow"}.get(ahead, f"on {at:%A}"),
         "date": f"{at:%A}, {at:%B} {at.day}",
         "time": f"{hour}:{at:%M} {'AM' if at.hour < 12 else 'PM'}",
     }

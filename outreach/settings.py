@@ -38,6 +38,7 @@ def _check_zone(value: str) -> str:
 
 class Clinic(Section):
     name: str = "Northside Massage Therapy"
+    short_name: str = ""
     postal_address: str = "1200 Lake Street, Minneapolis, MN 55408"
     phone: str = "+16125222225"
     toll_free: str = "+18773252225"
@@ -53,6 +54,11 @@ class Clinic(Section):
         if not value.strip():
             raise ValueError("must not be empty")
         return value
+
+
+    @property
+    def sms_name(self) -> str:
+        return self.short_name.strip() or self.name
 
 
 class Database(Section):

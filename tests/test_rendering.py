@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -169,7 +169,7 @@ def test_it_prefixes_a_text_with_the_clinic_name_on_one_line(templates):
     rendered = Renderer(SETTINGS, templates).render(CAMPAIGN, STEP, "sms", context())
 
     assert (rendered.channel, rendered.subject, rendered.html) == ("sms", "", "")
-    assert rendered.text == "Northside Massage Therapy: Hi Ann, see you soon."
+    assert rendered.text == "Northside Massage: Hi Ann, see you soon."
 
 
 def test_it_adds_the_stop_line_when_the_context_asks(templates):
@@ -178,7 +178,7 @@ def test_it_adds_the_stop_line_when_the_context_asks(templates):
 
     with_notice = renderer.render(CAMPAIGN, STEP, "sms", context(stop_notice=True)).text
 
-    assert with_notice == "Northside Massage Therapy: Hi Ann. Reply STOP to opt out."
+    assert with_notice == "Northside Massage: Hi Ann. Reply STOP to opt out."
     assert "STOP" not in renderer.render(CAMPAIGN, STEP, "sms", context()).text
 
 
@@ -187,7 +187,7 @@ def test_it_renders_a_reply_in_the_sms_layout(templates):
 
     reply = Renderer(SETTINGS, templates).render_reply("received", context())
 
-    assert reply == "Northside Massage Therapy: Thanks, the front desk will reply."
+    assert reply == "Northside Massage: Thanks, the front desk will reply."
 
 
 def test_it_knows_which_templates_exist(templates):
@@ -206,23 +206,25 @@ def test_it_spells_weeks_for_people(templates):
         return renderer.render(CAMPAIGN, STEP, "sms", context(interval_days=days)).text
 
     assert [rendered(7), rendered(14), rendered(None)] == [
-        "Northside Massage Therapy: a week", "Northside Massage Therapy: 2 weeks",
-        "Northside Massage Therapy: a few weeks"]
+        "Northside Massage: a week", "Northside Massage: 2 weeks",
+        "Northside Massage: a few weeks"]
 
 
 def test_the_context_holds_exactly_what_a_template_may_print():
     visit = datetime(2026, 3, 3, 14, 30, tzinfo=ZoneInfo("America/Chicago"))
 
-    values = message_context(SETTINGS, first_name=" Ann ", phase="tapering", interval_days=14, visit_at_local=visit)
+    values = message_context(SETTINGS, first_name=" Ann ", phase="tapering", interval_days=14, visit_at_local=visit,
+                             today=date(2026, 3, 2))
 
     assert values == {
         "client": {"first_name": "Ann"},
-        "clinic": {"name": "Northside Massage Therapy", "phone": "+16125222225", "phone_display": "(612) 522-2225",
+        "clinic": {"name": "Northside Massage Therapy", "sms_name": "Northside Massage",
+                   "phone": "+16125222225", "phone_display": "(612) 522-2225",
                    "toll_free": "+18773252225", "toll_free_display": "(877) 325-2225",
                    "booking_url": "https://example.com/book", "postal_address": "1200 Lake Street"},
         "phase": "tapering",
         "interval_weeks": 2,
-        "visit": {"date": "Tuesday, March 3", "time": "2:30 PM"},
+        "visit": {"day": "tomorrow", "date": "Tuesday, March 3", "time": "2:30 PM"},
         "unsubscribe_url": "",
         "preferences_url": "",
         "stop_notice": False,
@@ -242,7 +244,14 @@ def test_it_refuses_an_unknown_phase():
 def test_the_sample_client_has_a_visit_and_signed_links():
     sample = sample_context(SETTINGS, "maintaining", "sms")
 
-    assert sample["visit"] == {"date": "Wednesday, September 30", "time": "12:30 PM"}
+    assert sample["visit"] == {"day": "tomorrow", "date": "Wednesday, September 30", "time": "12:30 PM"}
     assert sample["interval_weeks"] == 4
     assert sample["unsubscribe_url"].startswith("http://localhost:8000/unsubscribe/")
     assert sample["stop_notice"] is True
+
+
+def test_a_visit_is_named_relative_to_the_day_the_message_goes_out():
+    visit = datetime(2026, 3, 3, 14, 30, tzinfo=ZoneInfo("America/Chicago"))
+    day = lambda today: message_context(SETTINGS, first_name="Ann", phase="tapering", interval_days=14,  # noqa: E731
+                                        visit_at_local=visit, today=today)["visit"]["day"]
+    assert (day(date(2026, 3, 2)), day(date(2026, 3, 3)), day(date(2026, 2, 28))) == ("tomorrow", "today", "on Tuesday")

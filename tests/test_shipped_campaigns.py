@@ -58,7 +58,7 @@ def test_every_message_renders_within_the_rules(campaign, step, phase, channel):
     if channel == "sms":
         count = count_segments(rendered.text)
         assert (count.encoding, count.segments <= 2) == ("GSM-7", True)
-        assert rendered.text.startswith(f"{SETTINGS.clinic.name}: ")
+        assert rendered.text.startswith(f"{SETTINGS.clinic.sms_name}: ")
         return
     context = sample_context(SETTINGS, phase, channel)
     assert rendered.subject and rendered.text and rendered.html
@@ -135,7 +135,7 @@ def reply(name: str, phase: str = "establishing") -> str:
 def test_the_help_reply_says_everything_carriers_require():
     text = reply("help")
 
-    assert text.startswith(SETTINGS.clinic.name)
+    assert text.startswith(SETTINGS.clinic.sms_name) and SETTINGS.clinic.name in text
     for required in ("STOP", "(612) 522-2225", "Msg frequency", "Msg & data rates may apply"):
         assert required in text
 
