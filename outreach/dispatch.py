@@ -193,26 +193,33 @@ def _check(ctx: Context, row: Message, client: ClientFacts | None, sent: list[tu
 
 def _compose(ctx: Context, row: Message, campaign: Campaign, step: Step, client: ClientFacts,
              sent: list[tuple[datetime, str]], now: datetime) -> OutgoingMessage:
-    from outreach.policy.cadence import assess
-    from outreach.rendering import message_context
-
-    state = assess(client.visits, client.scores, row.due_at, ctx.settings.cadence)
-    token = make_unsubscribe_token(ctx.secret_key, client.id, row.channel, campaign.name)
-    public = ctx.settings.web.public_url
     texts_so_far = sum(1 for _, channel in sent if channel == "sms")
-    every = ctx.settings.sms.stop_notice_every
-    context = message_context(
-        ctx.settings, first_name=client.first_name, phase=state.phase, interval_days=state.interval_days,
-        visit_at_local=_visit_for(row.cycle, client), unsubscribe_url=unsubscribe_url(public, token),
-        preferences_url=preferences_url(public, token),
-        stop_notice=texts_so_far == 0 or bool(every and texts_so_far % every == 0),
-        today=now.astimezone(ZoneInfo(client.timezone)).date(),
-    )
+    context = client_context(ctx, client, campaign.name, row.channel, row.cycle, now, texts_so_far)
     rendered = ctx.renderer.render(campaign, step, row.channel, context)
     return OutgoingMessage(
         message_id=row.id, key=row.key, channel=row.channel, to=row.to_address, text=rendered.text,
         subject=rendered.subject, html=rendered.html, campaign=campaign.name,
-        headers=email_headers(ctx, unsubscribe_url(public, token)) if row.channel == "email" else {},
+        headers=email_headers(ctx, context["unsubscribe_url"]) if row.channel == "email" else {},
+    )
+
+
+def client_context(ctx: Context, client: ClientFacts, campaign: str, channel: str, cycle: str, now: datetime,
+                   texts_so_far: int) -> dict:
+    """What a template may print for this client at `now`: name, phase, the visit a reminder is about, signed
+    links, and whether this text carries the STOP notice (the first text, then as settings say)."""
+    from outreach.policy.cadence import assess
+    from outreach.rendering import message_context
+
+    state = assess(client.visits, client.scores, now, ctx.settings.cadence)
+    token = make_unsubscribe_token(ctx.secret_key, client.id, channel, campaign)
+    public, every = ctx.settings.web.public_url, ctx.settings.sms.stop_notice_every
+    zone = ZoneInfo(client.timezone)
+    return message_context(
+        ctx.settings, first_name=client.first_name, phase=state.phase, interval_days=state.interval_days,
+        visit_at_local=_visit_for(cycle, client, zone), unsubscribe_url=unsubscribe_url(public, token),
+        preferences_url=preferences_url(public, token),
+        stop_notice=texts_so_far == 0 or bool(every and texts_so_far % every == 0),
+        today=now.astimezone(zone).date(),
     )
 
 
@@ -224,11 +231,12 @@ def email_headers(ctx: Context, one_click_url: str) -> dict[str, str]:
     return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-def _visit_for(cycle: str, client: ClientFacts) -> datetime | None:
-
-    for visit in client.visits:
-        if cycle == f"visit-{visit.starts_at:%Y%m%dT%H%M}":
-            return visit.starts_at.astimezone(ZoneInfo(client.timezone))
+def _visit_for(cycle: str, client: ClientFacts, zone: ZoneInfo) -> datetime | None:
+    """The visit a reminder's cycle names; for a preview, the next booked one."""
+    booked = sorted(v.starts_at for v in client.visits if v.status == "booked")
+    for starts_at in booked:
+        if cycle in (f"visit-{starts_at:%Y%m%dT%H%M}", "preview"):
+            return starts_at.astimezone(zone)
     return None
 
 

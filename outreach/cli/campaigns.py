@@ -65,7 +65,7 @@ def preview(
     """Render one step for a sample client: the email into files, the text to the screen."""
     if sample not in PHASES:
         fail(f"--sample must be one of {', '.join(PHASES)}", 2)
-    ctx = context(upgrade=False)
+    ctx = context(upgrade=client is not None)
     try:
         found = _catalog(ctx).get(campaign)
         chosen = found.step(step)
@@ -75,7 +75,7 @@ def preview(
         if not ctx.renderer.has_template(chosen, channel):
             typer.echo(f"{channel}: no template (run outreach campaigns check)")
             continue
-        message_context = _preview_context(ctx, sample, channel, client)
+        message_context = _preview_context(ctx, sample, channel, client, campaign)
         try:
             rendered = ctx.renderer.render(found, chosen, channel, message_context)
         except RenderError as exc:
@@ -89,11 +89,23 @@ def preview(
                        f"  {rendered.text}")
 
 
-def _preview_context(ctx: Context, phase: str, channel: str, client: str | None) -> dict:
-    if client is not None:
-        # The worker owns how a real client's context is built (name, phase, visit, signed links).
-        fail("--client is not available yet: it needs the worker's per-client message context", 2)
-    return sample_context(ctx.settings, phase, channel)
+def _preview_context(ctx: Context, phase: str, channel: str, client: str | None, campaign: str) -> dict:
+    if client is None:
+        return sample_context(ctx.settings, phase, channel)
+    from datetime import datetime, timezone
+
+    from sqlmodel import Session, select
+
+    from outreach.dispatch import client_context
+    from outreach.models import Client
+    from outreach.services.clients import load_facts
+
+    with Session(ctx.engine) as session:
+        client_id = session.exec(select(Client.id).where(Client.external_id == client)).first()
+        if client_id is None:
+            fail(f"No client with external id {client!r}", 2)
+        facts = load_facts(session, [client_id], ctx.settings)[client_id]
+    return client_context(ctx, facts, campaign, channel, "preview", datetime.now(timezone.utc), texts_so_far=0)
 
 
 def _catalog(ctx: Context):  # noqa: ANN202  (outreach.campaigns.Catalog)
