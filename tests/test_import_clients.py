@@ -15,6 +15,7 @@ from tests.conftest import utc
 from outreach.cli import app
 from outreach.db import session_scope
 from outreach.importers import import_clients
+from outreach.importing import store
 from outreach.importing.csvfile import MAX_ROW_BYTES
 from outreach.models import AuditEntry, Client, ConsentEvent
 from outreach.services.facts import record_consent
@@ -102,6 +103,15 @@ def test_it_updates_changed_clients_and_wakes_only_them(ctx):
     woken = {external_id for external_id, client in clients.items() if client.next_plan_at == LATER}
     assert woken == {"C001", "C003", "C004", "C006"}
     assert consent_history(ctx, "C003")[-1] == ("sms", False, "import")
+
+
+def test_it_matches_stored_clients_the_same_way_when_a_file_is_large(ctx, monkeypatch):
+    monkeypatch.setattr(store, "SCAN_ABOVE", 1)  # large files read the table in one pass instead of by keys
+    import_clients(ctx, CSV / "clients.csv", now=NOW)
+
+    report = import_clients(ctx, CSV / "clients_updated.csv", now=LATER)
+
+    assert (report.created, report.updated, report.unchanged) == (1, 3, 2)
 
 
 def test_it_leaves_a_column_missing_from_the_file_as_stored(ctx):
