@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import time
 
 import pytest
 from sqlmodel import Session, select
 
+from outreach.campaigns import Campaign, Step
 from outreach.context import Context
 from outreach.models import Message
-from outreach.web.routes.campaigns import PREVIEW_POLICY
+from outreach.web.routes.campaigns import PREVIEW_POLICY, timing
 from tests.test_web_support import Desk, audit_entries, desk  # noqa: F401  (fixture)
 
 
@@ -105,3 +107,25 @@ def test_it_lists_the_problems_in_broken_campaign_files(ctx, tmp_path):
 
     assert "The campaign files have problems" in page
     assert f"{broken / 'welcome.toml'}:3: stream:" in page
+
+
+def step(key: str, **rules) -> Step:
+    return Step(key=key, template="education/pain-cycle", channels=("email",), **rules)
+
+
+@pytest.mark.parametrize("stream, steps, expected", [
+    ("reminder", [step("day-before", days_before=1, at=time(10))], "1 day before a booked visit at 10:00"),
+    ("checkin", [step("ask")], "once per care interval"),
+    ("checkin", [step("ask", repeat_every_days=21)], "every 21 days"),
+    ("rebook", [step("nudge", after_days=0)], "when a visit is due and none is booked"),
+    ("rebook", [step("follow-up", after_days=3)], "3 days after a visit was due with none booked"),
+    ("rebook", [step("lapsed", phases=("lapsed",), repeat_every_days=30, max_repeats=3)],
+     "when the client becomes lapsed, then every 30 days (at most 3 times)"),
+    ("education", [step("first")], "when the client is enrolled"),
+    ("education", [step("first"), step("second")], "one care interval after the previous one"),
+    ("education", [step("first"), step("second", after_days=2.5)], "2.5 days after the previous one"),
+])
+def test_it_says_when_each_kind_of_step_goes_out(stream, steps, expected):
+    campaign = Campaign(name="c", title="C", stream=stream, steps=steps)
+
+    assert timing(campaign, campaign.steps[-1]) == expected

@@ -27,6 +27,7 @@ def add_message(ctx, client_id: int | None, created_at: datetime, *, status: str
         message = Message(key=f"{client_id}:{campaign}:{step}:{created_at.isoformat()}:{status}", client_id=client_id,
                           campaign=campaign, step=step, cycle="0", stream="education", channel=channel,
                           to_address=to, status=status, due_at=created_at, reason=reason, created_at=created_at,
+                          updated_at=created_at,
                           sent_at=created_at if status in ("sent", "delivered") else None, is_test=is_test)
         session.add(message)
         session.commit()

@@ -21,7 +21,7 @@ EXPORT_BATCH = 2000
 _COLUMNS = (
     Message.id, Message.created_at, Message.client_id, Client.first_name, Client.last_name, Message.channel,
     Message.to_address, Message.campaign, Message.step, Message.status, Message.reason, Message.error_code,
-    Message.due_at, Message.sent_at, Message.attempts, Message.is_test,
+    Message.due_at, Message.sent_at, Message.attempts, Message.is_test, Message.updated_at,
 )
 _CURSOR = re.compile(r"^(\d+)\.(\d+)$")
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
@@ -111,6 +111,11 @@ class LogRow:
     sent_at: datetime | None
     attempts: int
     is_test: bool
+    updated_at: datetime
+
+    @property
+    def when(self) -> datetime:
+        return message_time(self)
 
     @property
     def client_name(self) -> str:
@@ -119,6 +124,14 @@ class LogRow:
     @property
     def cursor(self) -> Cursor:
         return Cursor(self.created_at, self.id)
+
+
+def message_time(message: "LogRow | Message") -> datetime:
+    """The time to show for a message: when it was sent; when it is due, while it waits; otherwise when its
+    outcome (failed, skipped, unknown) was recorded."""
+    if message.sent_at:
+        return message.sent_at
+    return message.due_at if message.status in (MessageStatus.planned, MessageStatus.sending) else message.updated_at
 
 
 @dataclass(frozen=True)
@@ -192,7 +205,7 @@ def client_matches(query: str) -> list:
 
 
 CSV_HEADER = ("message_id", "created", "client_id", "client", "channel", "to", "campaign", "step", "status",
-              "reason", "error_code", "due", "sent", "attempts", "test")
+              "reason", "error_code", "due", "sent", "updated", "attempts", "test")
 
 
 def csv_lines(rows: Iterator[LogRow], zone: ZoneInfo, chunk: int = 500) -> Iterator[str]:
@@ -210,7 +223,8 @@ def csv_lines(rows: Iterator[LogRow], zone: ZoneInfo, chunk: int = 500) -> Itera
 def _csv_values(row: LogRow, zone: ZoneInfo) -> tuple:
     return (row.id, _iso(row.created_at, zone), row.client_id or "", row.client_name, row.channel,
             row.to_address, row.campaign, row.step, row.status, row.reason, row.error_code,
-            _iso(row.due_at, zone), _iso(row.sent_at, zone), row.attempts, "yes" if row.is_test else "")
+            _iso(row.due_at, zone), _iso(row.sent_at, zone), _iso(row.updated_at, zone), row.attempts,
+            "yes" if row.is_test else "")
 
 
 _PLAIN_NUMBER = re.compile(r"^[+-]?[\d\s().-]+$")

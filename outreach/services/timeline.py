@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from outreach.models import Channel, ConsentEvent, InboundMessage, Message, ProgressEntry, Visit
+from outreach.services.delivery_log import message_time
 
 TIMELINE_LIMIT = 300
 Kind = Literal["message", "visit", "progress", "inbound"]
@@ -62,9 +63,9 @@ def client_timeline(session: Session, client_id: int, limit: int = TIMELINE_LIMI
 
 
 def moment(record: Any) -> datetime:
-    """When a timeline record happened: a message when sent (or due, until then)."""
+    """When a timeline record happened (for a message, see delivery_log.message_time)."""
     if isinstance(record, Message):
-        return record.sent_at or record.due_at
+        return message_time(record)
     if isinstance(record, Visit):
         return record.starts_at
     if isinstance(record, ProgressEntry):

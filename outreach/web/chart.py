@@ -14,8 +14,8 @@ from markupsafe import Markup
 
 from outreach.services.timeline import ChartData, Mark
 
-WIDTH, HEIGHT = 760, 280
-LEFT, RIGHT, TOP, BOTTOM = 44, 20, 34, 62  # margins around the plot area
+WIDTH, HEIGHT = 1000, 290
+LEFT, RIGHT, TOP, BOTTOM = 48, 24, 36, 66  # margins around the plot area
 MESSAGE_ROW, VISIT_ROW = TOP - 16, HEIGHT - BOTTOM + 16
 TICKS = 6
 VISIT_WORDS = {"attended": "attended", "booked": "booked", "cancelled": "cancelled", "no_show": "no-show"}
@@ -46,6 +46,7 @@ def pain_chart(data: ChartData, zone: ZoneInfo, now: datetime, baseline: float |
         f'<title id="{name}-title">Pain over time, with visits and messages</title>',
         f'<desc id="{name}-desc">{escape(describe(data, zone, baseline))}</desc>',
         *_grid(frame, zone),
+        *_today(frame, now),
         *_baseline(baseline),
         *_scores(data, frame, zone),
         *(_visit(mark, frame, zone) for mark in data.visits),
@@ -100,10 +101,17 @@ def _grid(frame: Frame, zone: ZoneInfo) -> list[str]:
     step = (frame.end - frame.start) / TICKS
     for index in range(TICKS + 1):
         at = frame.start + step * index
-        x = frame.x(at)
-        parts.append(f'<text class="axis" x="{x}" y="{HEIGHT - 22}" text-anchor="middle">{_day(at, zone)}</text>')
-    parts.append(f'<text class="axis label" x="{LEFT - 30}" y="{TOP - 20}">Pain</text>')
+        anchor = "start" if index == 0 else "end" if index == TICKS else "middle"
+        parts.append(f'<text class="axis" x="{frame.x(at)}" y="{HEIGHT - 24}" text-anchor="{anchor}">'
+                     f"{_day(at, zone)}</text>")
+    parts.append(f'<text class="axis label" x="{LEFT - 34}" y="{TOP - 20}">Pain</text>')
     return parts
+
+
+def _today(frame: Frame, now: datetime) -> list[str]:
+    x = frame.x(now)
+    return [f'<line class="today" x1="{x}" y1="{TOP}" x2="{x}" y2="{HEIGHT - BOTTOM}"/>',
+            f'<text class="axis" x="{x - 4}" y="{HEIGHT - BOTTOM - 6}" text-anchor="end">today</text>']
 
 
 def _baseline(baseline: float | None) -> list[str]:
@@ -142,21 +150,22 @@ def _message(mark: Mark, frame: Frame, zone: ZoneInfo) -> str:
 
 
 def _legend() -> list[str]:
-    y = HEIGHT - 6
-    return [
-        f'<circle class="visit visit-attended" cx="{LEFT + 4}" cy="{y - 4}" r="5"/>',
-        f'<text class="axis" x="{LEFT + 14}" y="{y}">visit attended</text>',
-        f'<circle class="visit visit-booked" cx="{LEFT + 124}" cy="{y - 4}" r="5"/>',
-        f'<text class="axis" x="{LEFT + 134}" y="{y}">booked</text>',
-        f'<path class="visit visit-no_show" d="M{LEFT + 196},{y - 8} l8,8 m0,-8 l-8,8"/>',
-        f'<text class="axis" x="{LEFT + 212}" y="{y}">missed or cancelled</text>',
-        f'<path class="message message-email" d="M{LEFT + 364},{y - 9} l5,5 l-5,5 l-5,-5 z"/>',
-        f'<text class="axis" x="{LEFT + 374}" y="{y}">email</text>',
-        f'<path class="message message-sms" d="M{LEFT + 424},{y - 9} l5,5 l-5,5 l-5,-5 z"/>',
-        f'<text class="axis" x="{LEFT + 434}" y="{y}">text</text>',
-        f'<line class="baseline" x1="{LEFT + 474}" y1="{y - 4}" x2="{LEFT + 500}" y2="{y - 4}"/>',
-        f'<text class="axis" x="{LEFT + 506}" y="{y}">baseline</text>',
-    ]
+    shapes = (
+        lambda x, y: f'<circle class="visit visit-attended" cx="{x + 5}" cy="{y}" r="5"/>',
+        lambda x, y: f'<circle class="visit visit-booked" cx="{x + 5}" cy="{y}" r="5"/>',
+        lambda x, y: f'<path class="visit visit-no_show" d="M{x + 1},{y - 4} l8,8 m0,-8 l-8,8"/>',
+        lambda x, y: f'<path class="message message-email" d="M{x + 5},{y - 5} l5,5 l-5,5 l-5,-5 z"/>',
+        lambda x, y: f'<path class="message message-sms" d="M{x + 5},{y - 5} l5,5 l-5,5 l-5,-5 z"/>',
+        lambda x, y: f'<line class="baseline" x1="{x}" y1="{y}" x2="{x + 24}" y2="{y}"/>',
+    )
+    labels = ("visit attended", "booked", "missed or cancelled", "email sent", "text sent", "baseline")
+    parts, x, y = [], LEFT, HEIGHT - 6
+    for shape, label in zip(shapes, labels):
+        parts.append(shape(x, y - 4))
+        gap = 30 if "baseline" in label else 16
+        parts.append(f'<text class="axis" x="{x + gap}" y="{y}">{label}</text>')
+        x += gap + len(label) * 7 + 26  # about 7 units per character at the axis font size
+    return parts
 
 
 def _day(at: datetime, zone: ZoneInfo) -> str:

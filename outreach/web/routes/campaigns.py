@@ -44,7 +44,34 @@ def campaign_list(request: Request, ctx: ContextDep, staff: CampaignsStaff):
         campaigns, problems = ctx.catalog.campaigns, []
     except CampaignError as exc:
         campaigns, problems = (), [str(problem) for problem in exc.problems]
-    return render(request, "campaigns.html", campaigns=campaigns, problems=problems)
+    return render(request, "campaigns.html", campaigns=campaigns, problems=problems, timing=timing)
+
+
+def timing(campaign: Campaign, step: Step) -> str:
+    """When a step goes out, in the words of the stream's rules (see outreach.campaigns)."""
+    if campaign.stream == "reminder":
+        at = f" at {step.at:%H:%M}" if step.at else ""
+        return f"{_days(step.days_before)} before a booked visit{at}"
+    if campaign.stream == "checkin":
+        return f"every {_days(step.repeat_every_days)}" if step.repeat_every_days else "once per care interval"
+    if campaign.stream == "rebook":
+        if step.phases == ("lapsed",):
+            repeats = f", then every {_days(step.repeat_every_days)}" if step.repeat_every_days else ""
+            limit = f" (at most {step.max_repeats} times)" if step.max_repeats else ""
+            return f"when the client becomes lapsed{repeats}{limit}"
+        if not step.after_days:
+            return "when a visit is due and none is booked"
+        return f"{_days(step.after_days)} after a visit was due with none booked"
+    if campaign.steps[0] == step:
+        return "when the client is enrolled"
+    if step.after_days is not None:
+        return f"{_days(step.after_days)} after the previous one"
+    return "one care interval after the previous one"
+
+
+def _days(count: float | None) -> str:
+    count = count or 0
+    return "1 day" if count == 1 else f"{count:g} days"
 
 
 @router.get("/{name}/{step_key}")

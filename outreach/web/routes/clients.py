@@ -15,7 +15,7 @@ from outreach.services import facts
 from outreach.services.clients import cadence_for, client_zone
 from outreach.services.delivery_log import client_matches
 from outreach.services.timeline import chart_data, client_timeline, consent_history
-from outreach.web.auth import ClientsStaff, Staff, now
+from outreach.web.auth import ClientsStaff, now
 from outreach.web.chart import pain_chart
 from outreach.web.deps import ContextDep, SessionDep
 from outreach.web.routes.pages import PageNotFound, clinic_zone, flash, render

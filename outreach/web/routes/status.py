@@ -1,6 +1,7 @@
 """The status page: is the worker running, what is waiting to go out, what needs someone's attention."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -68,7 +69,7 @@ def _outbox(session: Session, at: datetime) -> dict[str, int]:
 
 
 def _counts_since(session: Session, since: datetime) -> dict[str, int]:
-    rows = session.exec(select(Message.status, func.count(Message.id))
-                        .where(Message.created_at >= since).group_by(Message.status))
-    found = dict(rows.all())
-    return {status.value: found.get(status.value, 0) for status in MessageStatus}
+    # Counted here rather than with GROUP BY: SQLite would then walk a status index over the whole table
+    # instead of reading one day's rows through the created_at index.
+    found = Counter(session.exec(select(Message.status).where(Message.created_at >= since)))
+    return {status.value: found[status.value] for status in MessageStatus}
