@@ -387,3 +387,13 @@ def test_the_command_exits_1_for_a_file_that_does_not_exist(cli, tmp_path):
 
     assert (result.exit_code, result.stderr.splitlines()[0]) == (
         1, f"{tmp_path / 'missing.csv'}: cannot read the file: No such file or directory")
+
+
+def test_the_command_exits_1_when_the_database_refuses_the_import(cli, ctx):
+    refuse_consent_events(ctx)
+
+    result = cli("import", "clients", str(CSV / "clients.csv"))
+
+    assert result.exit_code == 1
+    assert "the database refused the import, so nothing was imported: refused by the test" in result.stderr
+    assert clients_by_id(ctx) == {}
