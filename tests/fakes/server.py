@@ -166,7 +166,7 @@ class FakeProvider:
         return self.add_rule(fault, to=to)
 
     def start(self) -> "FakeProvider":
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
                          name=f"fake-{self.name}", daemon=True).start()
         return self
@@ -240,6 +240,12 @@ def _reset(handler: BaseHTTPRequestHandler) -> None:
     handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     handler.close_connection = True
     handler.connection.close()
+
+
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 drops connections when the dispatcher's threads connect at once; a dropped SYN
+    # is retried only after a second, past the clients' connect timeout in tests.
+    request_queue_size = 128
 
 
 def _handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
