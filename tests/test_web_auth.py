@@ -6,7 +6,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from outreach.models import Client, StaffUser
+from outreach.web.auth import current_staff
+from outreach.web.csrf import verify_csrf
 from outreach.web.dashboard import secure_cookies
+from outreach.web.routes import PAGES
+from outreach.web.routes import router as dashboard_routes
 from tests.helpers import add_client
 from tests.test_web_support import START, Desk, add_staff, audit_entries, desk  # noqa: F401  (fixture)
 
@@ -262,3 +266,17 @@ def test_it_leaves_webhooks_and_unsubscribe_links_to_their_own_checks(desk):
         response = desk.post(path, {}, csrf=False)
         assert response.status_code != 303, path
         assert "That form could not be accepted" not in response.text, path
+
+
+def test_it_puts_every_dashboard_route_behind_sign_in_and_csrf():
+    def calls(dependant) -> set:  # noqa: ANN001
+        found = {dependant.call}
+        for dependency in dependant.dependencies:
+            found |= calls(dependency)
+        return found
+
+    paths = [(route.path, calls(route.dependant)) for page in PAGES for route in page.router.routes]
+
+    assert [dependency.dependency for dependency in dashboard_routes.dependencies] == [verify_csrf]
+    assert len(paths) >= 15
+    assert [path for path, used in paths if current_staff not in used] == ["/login", "/login", "/logout"]

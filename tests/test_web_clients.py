@@ -137,6 +137,7 @@ def test_it_pauses_and_resumes_outreach(desk, ann):
 @pytest.mark.parametrize("form, data, problem", [
     ("progress", {"pain": "11"}, "pain: enter a whole number from 0 to 10"),
     ("progress", {"pain": "seven"}, "pain: enter a whole number from 0 to 10"),
+    ("progress", {"pain": "²"}, "pain: enter a whole number from 0 to 10"),
     ("progress", {"pain": ""}, "pain: enter a whole number from 0 to 10"),
     ("progress", {"pain": "4", "activity": "-1"}, "general activity: enter a whole number from 0 to 10"),
     ("progress", {"pain": "4", "recorded_at": "2026-03-09T10:00"}, "a score cannot be recorded for the future"),

@@ -172,7 +172,7 @@ def _score(raw: str, field: str, required: bool = False) -> int | None:
     text = raw.strip()
     if not text and not required:
         return None
-    if not text.isdigit() or not 0 <= int(text) <= 10:
+    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 10:
         raise FormProblem(f"{field}: enter a whole number from 0 to 10")
     return int(text)
 

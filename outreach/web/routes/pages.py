@@ -63,14 +63,10 @@ def _local(context: jinja2.runtime.Context, moment: datetime | None, style: str 
     return clock if style == "time" else f"{day}, {clock}"
 
 
-def _iso_local(context_request: Request, moment: datetime) -> str:
-    return moment.astimezone(clinic_zone(context_request)).isoformat(timespec="seconds")
-
-
 @jinja2.pass_context
 def _machine(context: jinja2.runtime.Context, moment: datetime | None) -> str:
-    """For <time datetime=…>."""
-    return _iso_local(context["request"], moment) if moment else ""
+    """The same instant for <time datetime=…>."""
+    return moment.astimezone(clinic_zone(context["request"])).isoformat(timespec="seconds") if moment else ""
 
 
 def _environment() -> jinja2.Environment:
