@@ -9,6 +9,7 @@ home page, filtered pages, a deep page, the status page and a CSV export through
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import re
 import statistics
@@ -25,7 +26,7 @@ from sqlmodel import Session
 
 from outreach.context import Context
 from outreach.models import Client, Message, StaffUser
-from outreach.services.delivery_log import LogFilter, log_page
+from outreach.services.delivery_log import LogFilter, log_page, log_query
 from outreach.settings import Settings
 from outreach.web.app import create_app
 
@@ -130,17 +131,13 @@ def time_page(client: TestClient, path: str, repeat: int) -> tuple[float, float,
         samples.append(time.perf_counter() - started)
         assert response.status_code == 200, (path, response.status_code)
     samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.9) - 1], len(response.content)
+    return statistics.median(samples), samples[math.ceil(len(samples) * 0.9) - 1], len(response.content)
 
 
 def explain(ctx: Context) -> None:
     zone = ZoneInfo(ctx.settings.clinic.timezone)
-    from outreach.services.delivery_log import _COLUMNS, conditions  # noqa: PLC0415  (benchmark internals)
-    from sqlmodel import select
-
     for params in ({}, {"status": "unknown"}, {"campaign": "rebook", "channel": "sms"}, {"client": "Family1234"}):
-        query = (select(*_COLUMNS).select_from(Message).outerjoin(Client, Client.id == Message.client_id)
-                 .where(*conditions(LogFilter.parse(params), zone))
+        query = (log_query(LogFilter.parse(params), zone)
                  .order_by(Message.created_at.desc(), Message.id.desc()).limit(51))
         compiled = query.compile(ctx.engine, compile_kwargs={"literal_binds": True})
         with ctx.engine.connect() as conn:

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterator, Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, or_
+from sqlalchemy import Engine, Select, and_, or_
 from sqlmodel import Session, select
 
 from outreach.models import Channel, Client, Message, MessageStatus
@@ -144,8 +144,7 @@ class LogPage:
 def log_page(session: Session, log_filter: LogFilter, zone: ZoneInfo, before: Cursor | None = None,
              after: Cursor | None = None, limit: int = PAGE_SIZE) -> LogPage:
     """One page, newest first: the rows older than `before`, or the ones just newer than `after`."""
-    query = select(*_COLUMNS).select_from(Message).outerjoin(Client, Client.id == Message.client_id)
-    query = query.where(*conditions(log_filter, zone))
+    query = log_query(log_filter, zone)
     if after is not None:
         query = query.where(_newer_than(after)).order_by(Message.created_at, Message.id)
     else:
@@ -171,6 +170,12 @@ def iter_log(engine: Engine, log_filter: LogFilter, zone: ZoneInfo, batch: int =
         if page.older is None:
             return
         before = page.older
+
+
+def log_query(log_filter: LogFilter, zone: ZoneInfo) -> Select:
+    """The matching rows with their clients' names, in no particular order."""
+    query = select(*_COLUMNS).select_from(Message).outerjoin(Client, Client.id == Message.client_id)
+    return query.where(*conditions(log_filter, zone))
 
 
 def conditions(log_filter: LogFilter, zone: ZoneInfo) -> list:
