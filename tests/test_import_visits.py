@@ -81,6 +81,7 @@ def test_it_lists_every_problem_and_imports_nothing(ctx):
         f"{path}:7: status: expected one of booked, attended, cancelled, no_show, got 'maybe'",
         f"{path}:8: starts_at: same client and time as line 2",
         f"{path}:9: client_external_id: required, but empty",
+        f"{path}:10: starts_at: the year 9999 is outside 1900-2100; is the date right?",
     ]
     assert table_contents(ctx) == before
 
