@@ -14,7 +14,7 @@ from outreach.models import Channel, Client, ClientStatus, Suppression, VisitSta
 from outreach.services import facts
 from outreach.services.clients import cadence_for, client_zone
 from outreach.services.delivery_log import client_matches
-from outreach.services.timeline import chart_data, client_timeline, consent_history
+from outreach.services.timeline import TIMELINE_LIMIT, chart_data, client_timeline, consent_history
 from outreach.web.auth import ClientsStaff, now
 from outreach.web.chart import pain_chart
 from outreach.web.deps import ContextDep, SessionDep
@@ -132,7 +132,7 @@ def _render_client(request: Request, ctx: Context, session: Session, client: Cli
         client=client, client_zone=client_zone(client, ctx.settings), cadence=cadence,
         consent=consent_history(session, client.id), suppressions=_suppressions(session, client),
         chart=pain_chart(chart_data(session, client.id), zone, at, baseline=cadence.baseline),
-        timeline=client_timeline(session, client.id),
+        timeline=client_timeline(session, client.id), timeline_limit=TIMELINE_LIMIT,
         errors=errors or {}, values=values or {}, now_local=at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         visit_statuses=VISIT_STATUSES,
     )
