@@ -96,17 +96,21 @@ def dispatch_due(ctx: Context, now: datetime, transports: dict[str, Transport] |
 
 
 def claim(ctx: Context, now: datetime, worker: str, size: int) -> list[int]:
-    """Atomically take up to `size` due rows: one UPDATE … WHERE id IN (SELECT … [SKIP LOCKED]) RETURNING."""
+    """Atomically take up to `size` due rows for `worker`.
+
+    Two statements in one transaction: lock the due ids (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers pass
+    each other by; SQLite's `BEGIN IMMEDIATE` serialises instead), then mark exactly those ids. One
+    `UPDATE … WHERE id IN (SELECT … LIMIT n)` is not enough on PostgreSQL: the planner may re-run the
+    subquery per row, and the LIMIT window slides past rows the update already changed."""
     due = (select(Message.id).where(Message.status == MessageStatus.planned, Message.due_at <= now)
            .order_by(Message.priority, Message.due_at, Message.id).limit(size)
            .with_for_update(skip_locked=True))
-    statement = (update(Message).where(Message.id.in_(due.scalar_subquery()),
-                                       Message.status == MessageStatus.planned)
-                 .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now, updated_at=now,
-                         attempts=Message.attempts + 1)
-                 .returning(Message.id))
     with Session(ctx.engine) as session:
-        ids = list(session.scalars(statement))
+        ids = list(session.scalars(due))
+        if ids:
+            session.execute(update(Message).where(Message.id.in_(ids), Message.status == MessageStatus.planned)
+                            .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now, updated_at=now,
+                                    attempts=Message.attempts + 1))
         session.commit()
     return ids
 
@@ -143,9 +147,13 @@ def _run_batch(ctx: Context, ids: list[int], now: datetime, worker: str, transpo
 
 def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], now: datetime) -> list[_Job]:
     """For each claimed row: skip, defer, or build the message to send. Caps count this batch's sends too."""
+    batch = {(r.client_id, r.campaign, r.step, r.cycle) for r in rows}
     sent: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     for cid, f in facts.items():
-        sent[cid] = [(m.sent_at or m.due_at, m.channel) for m in f.messages if m.status in COUNTED and m.sent_at]
+        # A row in flight elsewhere or of unknown outcome may well have gone out: it counts, at its due time.
+        # This batch's own rows count below, as they are decided.
+        sent[cid] = [(m.sent_at or m.due_at, m.channel) for m in f.messages
+                     if m.status in COUNTED and (cid, m.campaign, m.step, m.cycle) not in batch]
     jobs = []
     for row in rows:
         job = _Job(row)

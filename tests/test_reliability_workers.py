@@ -51,16 +51,17 @@ def sent_once_each(fake, seeded, rows) -> None:
     assert fake.violations == []
 
 
-def test_it_claims_in_one_update_returning_with_skip_locked_on_postgresql(ctx):
-    seed_due_messages(ctx, 3, NOW)
+def test_it_locks_due_rows_with_skip_locked_on_postgresql_then_marks_exactly_those(ctx):
+    seeded = seed_due_messages(ctx, 3, NOW)
     statements = []
     event.listen(ctx.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
 
-    assert len(claim(ctx, NOW, "w1", 10)) == 3
+    assert claim(ctx, NOW, "w1", 10) == seeded.ids
 
+    (select_due,) = [s for s in statements if s.lstrip().upper().startswith("SELECT MESSAGE.ID")]
     (update,) = [s for s in statements if s.lstrip().upper().startswith("UPDATE MESSAGE")]
-    assert "WHERE message.id IN (SELECT message.id" in update and "RETURNING" in update
-    assert ("FOR UPDATE SKIP LOCKED" in update) == (ctx.engine.dialect.name == "postgresql")
+    assert ("FOR UPDATE SKIP LOCKED" in select_due) == (ctx.engine.dialect.name == "postgresql")
+    assert "WHERE message.id IN (" in update and "SELECT" not in update  # the ids locked, nothing re-evaluated
 
 
 @on_postgres_only
@@ -80,12 +81,7 @@ def test_it_skips_rows_another_transaction_holds_instead_of_waiting(ctx):
     assert claimed and set(claimed).isdisjoint(held)
 
 
-def test_a_claim_never_takes_more_than_the_batch_size(ctx, request):
-    if ctx.engine.dialect.name == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "dispatch.claim: PostgreSQL may plan IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) as a nested-loop "
-            "semi-join that re-runs the subquery per outer row; rows this UPDATE already changed drop out of the "
-            "re-run, so the LIMIT window slides and one claim takes every due row. Fix: a MATERIALIZED CTE.")))
+def test_a_claim_never_takes_more_than_the_batch_size(ctx):
     seeded = seed_due_messages(ctx, 20, NOW)
 
     first, second = claim(ctx, NOW, "w1", 10), claim(ctx, NOW, "w2", 10)
