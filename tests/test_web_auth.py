@@ -280,3 +280,17 @@ def test_it_puts_every_dashboard_route_behind_sign_in_and_csrf():
     assert [dependency.dependency for dependency in dashboard_routes.dependencies] == [verify_csrf]
     assert len(paths) >= 15
     assert [path for path, used in paths if current_staff not in used] == ["/login", "/login", "/logout"]
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/clients/abc", 404), ("/clients/99999999999999999999999", 404), ("/clients/0", 404),
+    ("/audit?client=-4", 400), ("/audit?before=99999999999999999999999", 400), ("/clients?page=many", 400),
+    ("/?before=1.99999999999999999999999", 200), ("/?from=0001-01-01&to=9999-12-31", 400),
+])
+def test_it_answers_a_mangled_address_with_a_page_not_a_crash(desk, path, status):
+    desk.sign_in_as("admin")
+
+    response = desk.get(path)
+
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")

@@ -143,6 +143,9 @@ def test_it_pauses_and_resumes_outreach(desk, ann):
     ("progress", {"pain": "4", "recorded_at": "2026-03-09T10:00"}, "a score cannot be recorded for the future"),
     ("progress", {"pain": "4", "recorded_at": "last week"}, "time: 'last week' is not a date and time"),
     ("visits", {"starts_at": "tomorrow", "status": "attended"}, "visit time: 'tomorrow' is not a date and time"),
+    ("visits", {"starts_at": "9999-12-31T23:59", "status": "booked"}, "visit time: 9999 is not a plausible year"),
+    ("visits", {"starts_at": "0001-01-01T00:00", "status": "booked"}, "visit time: 1 is not a plausible year"),
+    ("progress", {"pain": "5", "recorded_at": "0001-01-01T00:00"}, "time: 1 is not a plausible year"),
     ("visits", {"starts_at": "2026-03-02T10:00", "status": "maybe"}, "visit status: choose one of booked"),
     ("consent", {"channel": "fax", "granted": "yes"}, "channel: choose one of email, sms"),
     ("consent", {"channel": "email", "granted": "perhaps"}, "consent: choose one of yes, no"),
@@ -196,6 +199,16 @@ def test_it_draws_an_accessible_chart_without_script(desk, ann):
     assert 'role="img"' in svg and 'aria-labelledby="pain-chart-title pain-chart-desc"' in svg
     assert "2 pain scores (0 to 10) from 23 Feb 2026 to 2 Mar 2026: first 7, latest 6, baseline 7." in svg
     assert "<script" not in svg and "style=" not in svg
+
+
+def test_it_still_shows_a_client_whose_imported_dates_are_absurd(desk, ann):
+    change(desk.ctx, ann, facts.record_visit, utc(1, 1, 1, 0, 0), "attended", "import")
+    change(desk.ctx, ann, facts.record_progress, utc(9999, 12, 31, 23, 0), 4, "import")
+
+    response = desk.get(f"/clients/{ann}")
+
+    assert response.status_code == 200
+    assert "Mon 1 Jan 1, 00:00 UTC" in page_text(response)
 
 
 def test_it_says_when_there_is_no_such_client(desk, ann):

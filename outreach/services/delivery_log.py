@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from outreach.models import Channel, Client, Message, MessageStatus
 
 PAGE_SIZE = 50
+MAX_ID = 2**63 - 1  # the largest row id either database can compare against
 EXPORT_BATCH = 2000
 _COLUMNS = (
     Message.id, Message.created_at, Message.client_id, Client.first_name, Client.last_name, Message.channel,
@@ -88,9 +89,10 @@ class Cursor:
         if not match:
             return None
         try:
-            return cls(_EPOCH + timedelta(microseconds=int(match[1])), int(match[2]))
+            cursor = cls(_EPOCH + timedelta(microseconds=int(match[1])), int(match[2]))
         except OverflowError:
             return None
+        return cursor if cursor.id <= MAX_ID else None
 
 
 @dataclass(frozen=True)
@@ -274,10 +276,14 @@ def _date(params: Mapping[str, str], name: str, problems: dict[str, str]) -> dat
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         problems[name] = f"{raw!r} is not a date like 2026-03-02"
         return None
+    if not 1900 <= day.year <= 2100:
+        problems[name] = f"{day.year} is not a plausible year (1900 to 2100)"
+        return None
+    return day
 
 
 def _choice(params: Mapping[str, str], name: str, allowed: list[str], problems: dict[str, str]) -> str:

@@ -89,7 +89,10 @@ def _frame(data: ChartData, now: datetime) -> Frame:
     start = min(moments, default=end)
     start = min(start, end - timedelta(days=7))
     pad = (end - start) * 0.03
-    return Frame(start - pad, end + pad)
+    try:
+        return Frame(start - pad, end + pad)
+    except OverflowError:  # an imported date near year 1 or 9999: draw it at the edge rather than fail
+        return Frame(start, end)
 
 
 def _grid(frame: Frame, zone: ZoneInfo) -> list[str]:
@@ -169,5 +172,13 @@ def _legend() -> list[str]:
 
 
 def _day(at: datetime, zone: ZoneInfo) -> str:
-    local = at.astimezone(zone)
+    local = wall_clock(at, zone)
     return f"{local.day} {local:%b %Y}"
+
+
+def wall_clock(at: datetime, zone: ZoneInfo) -> datetime:
+    """An instant in a zone; one too near year 1 or 9999 to convert stays in UTC rather than breaking a page."""
+    try:
+        return at.astimezone(zone)
+    except OverflowError:
+        return at

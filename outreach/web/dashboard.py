@@ -5,6 +5,8 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
@@ -48,6 +50,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
     app.add_exception_handler(PageNotFound, _not_found)
+    app.add_exception_handler(RequestValidationError, _unreadable)
 
 
 def secure_cookies(public_url: str) -> bool:
@@ -102,3 +105,15 @@ def _csrf_rejected(request: Request, exc: CsrfRejected):  # noqa: ANN202
 
 def _not_found(request: Request, exc: PageNotFound):  # noqa: ANN202
     return render(request, "error.html", status_code=404, title="Not found", message=str(exc))
+
+
+async def _unreadable(request: Request, exc: RequestValidationError):  # noqa: ANN202
+    """A dashboard address with a part that is not what it should be (/clients/abc, ?client=-1): a page that
+    says so. Everyone else (webhooks) keeps FastAPI's JSON answer."""
+    if request.url.path.startswith(NOT_DASHBOARD):
+        return await request_validation_exception_handler(request, exc)
+    if any(error["loc"][0] == "path" for error in exc.errors()):
+        return render(request, "error.html", status_code=404, title="Not found", message="There is no such page.")
+    fields = ", ".join(sorted({str(error["loc"][-1]) for error in exc.errors()}))
+    return render(request, "error.html", status_code=400, title="That address could not be read",
+                  message=f"Check {fields} in the address, or start again from the menu.")

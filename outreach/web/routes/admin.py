@@ -1,12 +1,14 @@
 """Admin pages: the audit log and the staff accounts (accounts are added with `outreach users add`)."""
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from sqlmodel import select
 
 from outreach.models import AuditEntry
+from outreach.services.delivery_log import MAX_ID
 from outreach.services.users import list_users
 from outreach.web.auth import AdminStaff
 from outreach.web.deps import SessionDep
@@ -14,11 +16,12 @@ from outreach.web.routes.pages import render
 
 router = APIRouter()
 PAGE_SIZE = 100
+RowId = Annotated[int, Query(ge=1, le=MAX_ID)]
 
 
 @router.get("/audit")
 def audit_log(request: Request, session: SessionDep, staff: AdminStaff, actor: str = "", action: str = "",
-              client: int | None = None, before: int | None = None):
+              client: RowId | None = None, before: RowId | None = None):
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE + 1)
     if actor.strip():
         query = query.where(AuditEntry.actor == actor.strip().lower())

@@ -13,7 +13,7 @@ from outreach.context import Context
 from outreach.models import Channel, Client, ClientStatus, Suppression, VisitStatus
 from outreach.services import facts
 from outreach.services.clients import cadence_for, client_zone
-from outreach.services.delivery_log import client_matches
+from outreach.services.delivery_log import MAX_ID, client_matches
 from outreach.services.timeline import TIMELINE_LIMIT, chart_data, client_timeline, consent_history
 from outreach.web.auth import ClientsStaff, now
 from outreach.web.chart import pain_chart
@@ -23,6 +23,7 @@ from outreach.web.routes.pages import PageNotFound, clinic_zone, flash, render
 router = APIRouter(prefix="/clients")
 PAGE_SIZE = 50
 FUTURE_GRACE = timedelta(minutes=5)
+PLAUSIBLE_YEARS = (1900, 2100)
 FormText = Annotated[str, Form()]
 VISIT_STATUSES = tuple(status.value for status in VisitStatus)
 CHANNEL_WORDS = {Channel.email.value: "Email", Channel.sms.value: "Text message"}
@@ -139,7 +140,7 @@ def _render_client(request: Request, ctx: Context, session: Session, client: Cli
 
 
 def _client(session: Session, client_id: int) -> Client:
-    client = session.get(Client, client_id)
+    client = session.get(Client, client_id) if 0 < client_id <= MAX_ID else None
     if client is None:
         raise PageNotFound(f"There is no client number {client_id}.")
     return client
@@ -161,10 +162,14 @@ def _check_reachable(session: Session, client: Client, channel: str) -> None:
 
 
 def _local_moment(raw: str, zone: ZoneInfo, field: str) -> datetime:
+    """A date and time typed in the clinic's zone, as an aware instant; years outside 1900-2100 are typos."""
     try:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError:
         raise FormProblem(f"{field}: {raw!r} is not a date and time like 2026-03-02T10:30") from None
+    if not PLAUSIBLE_YEARS[0] <= moment.year <= PLAUSIBLE_YEARS[1]:
+        raise FormProblem(f"{field}: {moment.year} is not a plausible year ({PLAUSIBLE_YEARS[0]} to "
+                          f"{PLAUSIBLE_YEARS[1]})")
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 

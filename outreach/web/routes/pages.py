@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from outreach.validation import display_phone
+from outreach.web.chart import wall_clock
 from outreach.web.csrf import FIELD, csrf_token
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -55,7 +56,7 @@ def _local(context: jinja2.runtime.Context, moment: datetime | None, style: str 
     """An instant in the clinic's zone, e.g. 'Tue 3 Mar 2026, 10:32 CST'; style 'date' or 'time' for less."""
     if moment is None:
         return ""
-    local = moment.astimezone(clinic_zone(context["request"]))
+    local = wall_clock(moment, clinic_zone(context["request"]))
     day = f"{local:%a} {local.day} {local:%b %Y}"
     if style == "date":
         return day
@@ -66,7 +67,7 @@ def _local(context: jinja2.runtime.Context, moment: datetime | None, style: str 
 @jinja2.pass_context
 def _machine(context: jinja2.runtime.Context, moment: datetime | None) -> str:
     """The same instant for <time datetime=…>."""
-    return moment.astimezone(clinic_zone(context["request"])).isoformat(timespec="seconds") if moment else ""
+    return wall_clock(moment, clinic_zone(context["request"])).isoformat(timespec="seconds") if moment else ""
 
 
 def _environment() -> jinja2.Environment:
