@@ -219,7 +219,8 @@ def test_it_accepts_a_batch_signed_a_little_while_ago(ctx, http):
     assert response.status_code == 204
 
 
-@pytest.mark.parametrize("body", [b"not json", b'{"event": "delivered"}', b'["delivered"]'])
+@pytest.mark.parametrize("body", [b"not json", b'{"event": "delivered"}', b'["delivered"]',
+                                  b"[" * 50000 + b"]" * 50000])
 def test_it_answers_400_to_a_signed_body_that_is_not_a_batch_of_events(ctx, http, body):
     before = snapshot(ctx)
 
@@ -252,3 +253,19 @@ def test_it_refuses_everything_until_a_verification_key_is_configured(database_u
     engine_for.cache_clear()
 
     assert response.status_code == 403
+
+
+def test_it_passes_over_events_that_cannot_be_ours_and_keeps_the_rest_of_the_batch(ctx, http):
+    message_id = add_email(ctx, add_client(ctx))
+
+    response = post(http, [
+        event("delivered", "odd-1", None, outreach_message_id="9" * 30),
+        event("bounce", "odd-2", None, type="bounce", email="x" * 300 + "@example.com"),
+        event("open", "x" * 300, message_id),
+        event("delivered", "ev1", message_id, reason="nul\x00inside"),
+    ])
+
+    assert response.status_code == 204
+    assert get(ctx, Message, message_id).status == "delivered"
+    assert count(ctx, Suppression) == 0
+    assert count(ctx, DeliveryEvent) == 3

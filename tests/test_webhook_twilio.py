@@ -203,11 +203,23 @@ def test_it_answers_400_to_a_signed_request_that_is_not_a_status(ctx, http):
     before = snapshot(ctx)
 
     missing_sid = signed(http, STATUS, {"MessageStatus": "delivered"})
+    odd_sid = signed(http, STATUS, status("SM" + "9" * 250, "delivered"))
+    odd_status = signed(http, STATUS, status("SM1", "delivered'; --"))
     garbage = http.post(STATUS, content=b"\xff\xfe not a form", headers={
         "X-Twilio-Signature": "x", "Content-Type": "application/x-www-form-urlencoded"})
 
-    assert (missing_sid.status_code, garbage.status_code) == (400, 400)
+    assert [r.status_code for r in (missing_sid, odd_sid, odd_status, garbage)] == [400] * 4
     assert snapshot(ctx) == before
+
+
+def test_it_drops_nul_characters_that_the_database_would_refuse(ctx, http):
+    add_client(ctx)
+
+    response = signed(http, INBOUND, text("Can I come\x00 in Friday?"))
+
+    assert response.status_code == 200
+    with Session(ctx.engine) as session:
+        assert session.exec(select(InboundMessage.body)).one() == "Can I come in Friday?"
 
 
 def test_it_refuses_a_body_over_a_megabyte(ctx, http):
@@ -279,7 +291,7 @@ def test_it_answers_help_with_who_we_are_and_how_to_stop(ctx, http):
     add_client(ctx)
 
     for sender in (ANA, "+16125550177"):
-        answer = reply_of(signed(http, INBOUND, text("HELP", sid=f"SM{sender}", sender=sender)))
+        answer = reply_of(signed(http, INBOUND, text("HELP", sid=f"SM{sender[1:]}", sender=sender)))
         assert ctx.settings.clinic.name in answer
         assert "STOP" in answer and "Msg & data rates may apply" in answer
 

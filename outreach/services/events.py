@@ -29,6 +29,8 @@ TWILIO_STATUS = {
 }
 TWILIO_OPTED_OUT = "21610"
 MESSAGE_ID_ARG = "outreach_message_id"
+# Column sizes: a signed event past them is not one of ours (and must not fail the whole batch).
+MAX_EVENT_ID, MAX_KIND, MAX_ADDRESS, MAX_ID_DIGITS = 200, 32, 254, 18
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def record_twilio_status(session: Session, report: TwilioStatus, now: datetime) 
         failure = f"Twilio {report.status}: {detail}" if target == S.failed else ""
         advance(message, target, now, reason=failure, code=report.error_code)
         session.add(message)
-    if report.error_code == TWILIO_OPTED_OUT and report.to:
+    if report.error_code == TWILIO_OPTED_OUT and report.to and len(report.to) <= MAX_ADDRESS:
         opt_out_address(session, "sms", report.to, reason=f"Twilio says opted out ({TWILIO_OPTED_OUT})",
                         source="provider", actor="twilio", now=now)
     return True
@@ -72,17 +74,17 @@ def record_sendgrid_events(session: Session, events: list[dict[str, Any]], now: 
 
 
 def _record_sendgrid_event(session: Session, event: dict[str, Any], now: datetime) -> str:
-    event_id, kind = str(event.get("sg_event_id") or ""), str(event.get("event") or "")
-    if not event_id or not kind:
+    event_id, kind = _text(event.get("sg_event_id")), _text(event.get("event"))
+    if not event_id or not kind or len(event_id) > MAX_EVENT_ID or len(kind) > MAX_KIND:
         return "ignored"
     if _seen(session, "sendgrid", event_id):
         return "duplicate"
     message = _sendgrid_message(session, event)
     at = _event_time(event, now)
-    detail = " ".join(str(event.get(key, "")) for key in ("type", "reason", "response") if event.get(key))
+    detail = " ".join(_text(event.get(key)) for key in ("type", "reason", "response") if event.get(key))
     session.add(DeliveryEvent(message_id=message.id if message else None, provider="sendgrid",
-                              provider_event_id=event_id[:200], event=kind[:32], at=at, detail=detail[:500],
-                              payload=event))
+                              provider_event_id=event_id, event=kind, at=at, detail=detail[:500],
+                              payload=_without_nul(event)))
     session.flush()  # a batch may repeat an sg_event_id: the next look-up must see this one
     _apply_sendgrid_event(session, kind, event, message, detail, at)
     return "recorded" if message else "unmatched"
@@ -90,7 +92,9 @@ def _record_sendgrid_event(session: Session, event: dict[str, Any], now: datetim
 
 def _apply_sendgrid_event(session: Session, kind: str, event: dict[str, Any], message: Message | None,
                           detail: str, at: datetime) -> None:
-    address = str(event.get("email") or "")
+    address = _text(event.get("email"))
+    if len(address) > MAX_ADDRESS:
+        address = ""  # longer than any deliverable address: nothing to suppress
     reason = f"{kind}: {detail}" if detail else kind
     bounced = kind == "bounce" and event.get("type", "bounce") == "bounce"
     target = {"processed": S.sent, "delivered": S.delivered, "dropped": S.failed}.get(kind)
@@ -129,12 +133,12 @@ def _seen(session: Session, provider: str, event_id: str) -> bool:
 
 def _sendgrid_message(session: Session, event: dict[str, Any]) -> Message | None:
     """Our id from custom_args first; else the X-Message-Id that sg_message_id starts with."""
-    our_id = str(event.get(MESSAGE_ID_ARG) or "")
-    if our_id.isdigit():
+    our_id = _text(event.get(MESSAGE_ID_ARG))
+    if our_id.isdigit() and len(our_id) <= MAX_ID_DIGITS:
         message = session.get(Message, int(our_id))
         if message is not None and message.channel == "email":
             return message
-    sg_message_id = str(event.get("sg_message_id") or "")
+    sg_message_id = _text(event.get("sg_message_id"))
     # "<X-Message-Id>.filter..."; X-Message-Ids have no dots today, but cut at ".filter" first in case.
     candidates = {sg_message_id.split(".filter", 1)[0], sg_message_id.split(".", 1)[0]} - {""}
     if not candidates:
@@ -148,3 +152,18 @@ def _event_time(event: dict[str, Any], now: datetime) -> datetime:
         return datetime.fromtimestamp(int(event["timestamp"]), tz=timezone.utc)
     except (KeyError, TypeError, ValueError, OverflowError, OSError):
         return now
+
+
+def _text(value: Any) -> str:
+    """A field as text fit for a database column: PostgreSQL refuses NUL characters."""
+    return "" if value is None else str(value).replace("\x00", "")
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value

@@ -32,6 +32,7 @@ router = APIRouter()
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000
+MAX_SID, MAX_STATUS, MAX_ADDRESS = 64, 32, 254
 TWILIO_SIGNATURE = "X-Twilio-Signature"
 T = TypeVar("T")
 
@@ -61,10 +62,9 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
 @router.post("/webhooks/twilio/status", status_code=204)
 async def twilio_status(request: Request, ctx: ContextDep, now: NowDep) -> Response:
     params = await _verified_twilio_form(request, ctx)
-    sid = params.get("MessageSid") or params.get("SmsSid")
-    status = params.get("MessageStatus") or params.get("SmsStatus")
-    if not sid or not status:
-        raise HTTPException(400, "MessageSid and MessageStatus are required")
+    sid, status = _sid(params), (params.get("MessageStatus") or params.get("SmsStatus") or "").strip()
+    if not status or len(status) > MAX_STATUS or not status.isalpha():
+        raise HTTPException(400, "MessageStatus is missing or malformed")
     report = TwilioStatus(sid=sid, status=status.strip().lower(), to=params.get("To", ""),
                           error_code=params.get("ErrorCode", ""), error_message=params.get("ErrorMessage", ""),
                           payload={name: value for name, value in params.items() if name != "Body"})
@@ -75,10 +75,10 @@ async def twilio_status(request: Request, ctx: ContextDep, now: NowDep) -> Respo
 @router.post("/webhooks/twilio/inbound")
 async def twilio_inbound(request: Request, ctx: ContextDep, now: NowDep) -> Response:
     params = await _verified_twilio_form(request, ctx)
-    sid, sender = params.get("MessageSid") or params.get("SmsSid"), params.get("From")
-    if not sid or not sender:
-        raise HTTPException(400, "MessageSid and From are required")
-    sms = InboundSms(sid=sid, from_number=sender.strip(), body=params.get("Body", ""),
+    sid, sender = _sid(params), params.get("From", "").strip()
+    if not sender or len(sender) > MAX_ADDRESS:
+        raise HTTPException(400, "From is missing or malformed")
+    sms = InboundSms(sid=sid, from_number=sender, body=params.get("Body", ""),
                      opt_out_type=params.get("OptOutType", ""))
     reply = await run_in_threadpool(_in_transaction, ctx, lambda session: handle_inbound_sms(session, ctx, sms, now))
     answer = MessagingResponse()
@@ -94,7 +94,7 @@ async def sendgrid_events(request: Request, ctx: ContextDep, now: NowDep) -> Res
     _verify_sendgrid(request, body, ctx, now)
     try:
         events = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise HTTPException(400, "body is not JSON") from None
     if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
         raise HTTPException(400, "expected a JSON array of event objects")
@@ -122,7 +122,16 @@ async def _verified_twilio_form(request: Request, ctx: Context) -> dict[str, str
         log.warning("Twilio webhook refused: TWILIO_AUTH_TOKEN is not set, so no signature can be checked")
     if not token or not RequestValidator(token).validate(url, params, signature):
         raise HTTPException(403, "bad X-Twilio-Signature")
-    return params
+    # PostgreSQL text refuses NUL; nothing legitimate carries one.
+    return {name: value.replace("\x00", "") for name, value in params.items()}
+
+
+def _sid(params: dict[str, str]) -> str:
+    """Twilio's MessageSid (34 characters today), or 400 for anything that cannot be one."""
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    if not sid or len(sid) > MAX_SID or not sid.isalnum():
+        raise HTTPException(400, "MessageSid is missing or malformed")
+    return sid
 
 
 def _verify_sendgrid(request: Request, body: bytes, ctx: Context, now: datetime) -> None:
