@@ -29,6 +29,7 @@ from outreach.policy.schedule import ClientFacts, stale_reason, window_deferral
 from outreach.ratelimit import Pacer
 from outreach.services import facts as fact_services
 from outreach.services.clients import load_facts
+from outreach.services.unsubscribe import opt_out_address
 from outreach.tokens import make_unsubscribe_token, preferences_url, unsubscribe_url
 
 COUNTED = ("sending", "sent", "delivered", "unknown")
@@ -313,11 +314,9 @@ def _apply_side_effects(session: Session, jobs: list[_Job], now: datetime) -> No
         if error is None or row.client_id is None:
             continue
         if error.opted_out:
-            client = session.get(Client, row.client_id)
-            fact_services.suppress(session, row.channel, row.to_address, f"Provider says opted out ({error.code})",
-                                   "provider")
-            fact_services.record_consent(session, client, row.channel, False, f"provider:{error.code}",
-                                         actor="worker", at=now)
+            # Every client sharing the number or address is covered, as an inbound STOP would be.
+            opt_out_address(session, row.channel, row.to_address, reason=f"Provider says opted out ({error.code})",
+                            source="provider", actor="worker", now=now)
         elif error.invalid_address and row.channel == "sms":
             client = session.get(Client, row.client_id)
             client.phone_invalid = True

@@ -156,7 +156,7 @@ def test_an_opted_out_number_is_recorded_and_never_retried(ctx):
         assert client.sms_consent is False
         assert len(session.exec(select(Suppression).where(Suppression.address == "+16125550100")).all()) == 1
         revoked = session.exec(select(ConsentEvent).where(ConsentEvent.client_id == client_id, ConsentEvent.granted.is_(False))).one()
-        assert revoked.source == "provider:21610"
+        assert (revoked.source, revoked.note) == ("provider", "Provider says opted out (21610)")
 
 
 def test_an_unknown_outcome_is_flagged_not_resent(ctx):
