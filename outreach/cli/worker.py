@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
     app.command()(worker)
     app.command()(demo)
     app.command()(simulate)
+    app.command("send-test")(send_test)
 
 
 def tick(now: Optional[str] = typer.Option(None, help="The instant to act at (ISO-8601); default: now.")) -> None:
@@ -148,3 +149,25 @@ def _parse_scores(raw: str | None) -> tuple[int, ...]:
     if not all(0 <= v <= 10 for v in values):
         raise typer.BadParameter("scores run from 0 to 10", param_hint="--scores")
     return values
+
+
+def send_test(
+    campaign: str = typer.Argument(..., help="Campaign name, e.g. education."),
+    step: str = typer.Argument(..., help="Step key, e.g. pain-cycle."),
+    to: str = typer.Option(..., "--to", help="An email address or a phone number to send the sample to."),
+    sample: str = typer.Option("establishing", help="Cadence phase of the sample client."),
+) -> None:
+    """Send one rendered step for a sample client through the configured channel; logged as a test."""
+    from outreach.dispatch import send_test as send_one
+
+    ctx = context()
+    try:
+        message = send_one(ctx, campaign, step, to, datetime.now(timezone.utc), phase=sample)
+    except (KeyError, ValueError) as exc:
+        raise typer.BadParameter(str(exc.args[0] if exc.args else exc)) from None
+    where = {"outbox": f" (written under {ctx.settings.outbox.directory})"}.get(
+        ctx.settings.email.backend if message.channel == "email" else ctx.settings.sms.backend, "")
+    typer.echo(f"{message.channel} to {message.to_address}: {message.status}{where}"
+               + (f" - {message.reason}" if message.reason else ""))
+    if message.status != "sent":
+        raise typer.Exit(1)
