@@ -12,7 +12,7 @@ import socket
 import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from sqlmodel import Session
 from outreach.campaigns import Campaign, Step
 from outreach.channels.base import ChannelError, Failure, OutgoingMessage, Receipt, Transport
 from outreach.context import Context
+from outreach.tally import Tally
 from outreach.models import Client, Message, MessageStatus
 from outreach.policy.caps import cap_delay
 from outreach.policy.consent import blocker
@@ -41,7 +42,7 @@ def worker_id() -> str:
 
 
 @dataclass
-class DispatchResult:
+class DispatchResult(Tally):
     claimed: int = 0
     sent: int = 0
     skipped: int = 0
@@ -51,9 +52,6 @@ class DispatchResult:
     unknown: int = 0
     recovered: int = 0
 
-    def add(self, other: "DispatchResult") -> None:
-        for name, value in asdict(other).items():
-            setattr(self, name, getattr(self, name) + value)
 
 
 @dataclass

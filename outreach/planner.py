@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from outreach.context import Context
+from outreach.tally import Tally
 from outreach.models import Client, ClientStatus, Enrolment, Message
 from outreach.policy.schedule import ClientPlan, plan_client
 from outreach.services.clients import load_facts
@@ -18,15 +19,12 @@ CHUNK = 500
 
 
 @dataclass
-class PlanResult:
+class PlanResult(Tally):
     clients: int = 0
     planned: int = 0
     skipped: int = 0
     deferred: int = 0
 
-    def add(self, other: "PlanResult") -> None:
-        for name, value in asdict(other).items():
-            setattr(self, name, getattr(self, name) + value)
 
 
 def plan_due(ctx: Context, now: datetime, limit: int | None = None) -> PlanResult:

@@ -76,3 +76,15 @@ def ctx(settings) -> Context:
     yield context
     context.engine.dispose()
     engine_for.cache_clear()
+
+
+@pytest.fixture
+def cli_env(ctx, monkeypatch):
+    """Run the CLI against the test's database and outbox, as an operator's environment variables would."""
+    from outreach.settings import get_settings
+
+    monkeypatch.setenv("OUTREACH_DATABASE__URL", ctx.settings.database.url)
+    monkeypatch.setenv("OUTREACH_OUTBOX__DIRECTORY", str(ctx.settings.outbox.directory))
+    get_settings.cache_clear()
+    yield ctx
+    get_settings.cache_clear()

@@ -6,17 +6,7 @@ from typer.testing import CliRunner
 
 from outreach.cli import app
 from outreach.services import facts
-from outreach.settings import get_settings
 from tests.helpers import add_client, change
-
-
-@pytest.fixture
-def cli_env(ctx, monkeypatch):
-    monkeypatch.setenv("OUTREACH_DATABASE__URL", ctx.settings.database.url)
-    monkeypatch.setenv("OUTREACH_OUTBOX__DIRECTORY", str(ctx.settings.outbox.directory))
-    get_settings.cache_clear()
-    yield ctx
-    get_settings.cache_clear()
 
 
 def test_it_previews_a_reminder_for_a_real_client_and_their_booked_visit(cli_env):

@@ -11,19 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from outreach.cli import app
-from outreach.settings import get_settings
 from tests.helpers import add_client, messages
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def cli_env(ctx, monkeypatch):
-    monkeypatch.setenv("OUTREACH_DATABASE__URL", ctx.settings.database.url)
-    monkeypatch.setenv("OUTREACH_OUTBOX__DIRECTORY", str(ctx.settings.outbox.directory))
-    get_settings.cache_clear()
-    yield ctx
-    get_settings.cache_clear()
 
 
 def test_tick_plans_and_sends_what_is_due_at_the_given_instant(cli_env):
