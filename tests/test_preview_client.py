@@ -1,7 +1,6 @@
 """`outreach campaigns preview --client`: exactly what one real client would receive, built as the worker builds it."""
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from typer.testing import CliRunner
 
 from outreach.cli import app
