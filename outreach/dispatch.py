@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, select, update
 from sqlmodel import Session
 
 from outreach.campaigns import Campaign, Step
-from outreach.channels.base import ChannelError, Failure, OutgoingMessage, Receipt, Transport
+from outreach.channels.base import ChannelError, Failure, OutgoingMessage, Transport
 from outreach.context import Context
 from outreach.tally import Tally
 from outreach.models import Client, Message, MessageStatus

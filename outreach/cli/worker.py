@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timezone
 from pathlib import Path
 from typing import Optional
 
