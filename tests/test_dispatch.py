@@ -5,13 +5,12 @@ import json
 import threading
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlmodel import Session, select
 
 from outreach.channels.base import ChannelError, Failure, Receipt, Transport
 from outreach.channels.outbox import OutboxEmail, OutboxSms
 from outreach.dispatch import claim, dispatch_due, recover_stuck
-from outreach.models import Client, ConsentEvent, Message, Suppression
+from outreach.models import Client, ConsentEvent, Suppression
 from outreach.planner import plan_due
 from outreach.services import facts
 from tests.helpers import add_client, change, messages
