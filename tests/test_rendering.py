@@ -178,7 +178,7 @@ def test_it_adds_the_stop_line_when_the_context_asks(templates):
 
     with_notice = renderer.render(CAMPAIGN, STEP, "sms", context(stop_notice=True)).text
 
-    assert with_notice == "Northside Massage: Hi Ann. Reply STOP to opt out."
+    assert with_notice == "Northside Massage: Hi Ann.\nReply STOP to opt out."
     assert "STOP" not in renderer.render(CAMPAIGN, STEP, "sms", context()).text
 
 
