@@ -2,12 +2,15 @@
 Each function returns the normalised value or raises ValueError with a reason a person can act on."""
 from __future__ import annotations
 
+from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 _TRUE = {"yes", "y", "true", "1"}
+# Dates outside these years are typos (and years like 1 or 9999 overflow time zone arithmetic).
+PLAUSIBLE_YEARS = range(1900, 2101)
 _FALSE = {"no", "n", "false", "0", ""}
 
 
@@ -48,6 +51,12 @@ def check_timezone(raw: str) -> str:
     except ZoneInfoNotFoundError:
         raise ValueError(f"unknown IANA time zone {raw!r}") from None
     return name
+
+
+def check_plausible_year(value: date) -> None:
+    if value.year not in PLAUSIBLE_YEARS:
+        raise ValueError(f"the year {value.year} is outside {PLAUSIBLE_YEARS.start}-{PLAUSIBLE_YEARS.stop - 1}; "
+                         "is the date right?")
 
 
 def parse_bool(raw: str) -> bool:

@@ -6,13 +6,13 @@ from typing import Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from outreach.models import VisitStatus
+from outreach.validation import check_plausible_year
 
 T = TypeVar("T")
 Parse = Callable[[str], T]
 
 _EXAMPLE_TIME = "2026-03-02T09:30 or 2026-03-02T09:30-06:00"
 # Wider than any real visit or score; outside it a date is a typo, and year 1 or 9999 overflows time arithmetic.
-PLAUSIBLE_YEARS = range(1900, 2101)
 
 
 def text(max_length: int, required: bool = False) -> Parse[str]:
@@ -53,9 +53,7 @@ def moment(dates_allowed: bool = False) -> Parse[datetime]:
             raise ValueError(f"expected an ISO-8601 date and time such as {_EXAMPLE_TIME}, got {raw!r}") from None
         if not dates_allowed and len(raw) <= len("2026-03-02"):
             raise ValueError(f"needs a time of day as well as the date, such as {_EXAMPLE_TIME}")
-        if value.year not in PLAUSIBLE_YEARS:
-            raise ValueError(f"the year {value.year} is outside {PLAUSIBLE_YEARS.start}-{PLAUSIBLE_YEARS.stop - 1}; "
-                             "is the date right?")
+        check_plausible_year(value)
         return value
 
     return parse

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, Select, and_, or_
 from sqlmodel import Session, select
 
 from outreach.models import Channel, Client, Message, MessageStatus
+from outreach.validation import check_plausible_year
 
 PAGE_SIZE = 50
 MAX_ID = 2**63 - 1  # the largest row id either database can compare against
@@ -280,8 +281,10 @@ def _date(params: Mapping[str, str], name: str, problems: dict[str, str]) -> dat
     except ValueError:
         problems[name] = f"{raw!r} is not a date like 2026-03-02"
         return None
-    if not 1900 <= day.year <= 2100:
-        problems[name] = f"{day.year} is not a plausible year (1900 to 2100)"
+    try:
+        check_plausible_year(day)
+    except ValueError as exc:
+        problems[name] = str(exc)
         return None
     return day
 

@@ -19,11 +19,11 @@ from outreach.web.auth import ClientsStaff, now
 from outreach.web.chart import pain_chart
 from outreach.web.deps import ContextDep, SessionDep
 from outreach.web.routes.pages import PageNotFound, clinic_zone, flash, render
+from outreach.validation import check_plausible_year
 
 router = APIRouter(prefix="/clients")
 PAGE_SIZE = 50
 FUTURE_GRACE = timedelta(minutes=5)
-PLAUSIBLE_YEARS = (1900, 2100)
 FormText = Annotated[str, Form()]
 VISIT_STATUSES = tuple(status.value for status in VisitStatus)
 CHANNEL_WORDS = {Channel.email.value: "Email", Channel.sms.value: "Text message"}
@@ -167,9 +167,10 @@ def _local_moment(raw: str, zone: ZoneInfo, field: str) -> datetime:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError:
         raise FormProblem(f"{field}: {raw!r} is not a date and time like 2026-03-02T10:30") from None
-    if not PLAUSIBLE_YEARS[0] <= moment.year <= PLAUSIBLE_YEARS[1]:
-        raise FormProblem(f"{field}: {moment.year} is not a plausible year ({PLAUSIBLE_YEARS[0]} to "
-                          f"{PLAUSIBLE_YEARS[1]})")
+    try:
+        check_plausible_year(moment)
+    except ValueError as exc:
+        raise FormProblem(f"{field}: {exc}") from None
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
