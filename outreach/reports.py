@@ -3,18 +3,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 from html import escape
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from outreach.policy.cadence import Score, baseline_of
 from outreach.services.timeline import ChartData, Mark, Point
+from outreach.settings import Cadence
 from outreach.simulation import Simulation, Timeline, phase_changes
 from outreach.web.chart import pain_chart
 
-STYLE = """body{font:15px/1.5 system-ui,sans-serif;max-width:56rem;margin:2rem auto;padding:0 1rem;color:#1f2933}
-table{border-collapse:collapse;width:100%}td,th{padding:.25rem .5rem;border-bottom:1px solid #e4e7eb;text-align:left}
-.chart{width:100%;height:auto}"""
+# The dashboard's stylesheet draws the chart the same way here; the report stays one self-contained file.
+DASHBOARD_CSS = Path(__file__).parent / "web" / "static" / "dashboard.css"
+REPORT_CSS = """body{max-width:60rem;margin:2rem auto;padding:0 1rem}
+table{border-collapse:collapse;width:100%}td,th{padding:.25rem .5rem;border-bottom:1px solid #e4e7eb;text-align:left}"""
 
 
-def simulation_report(simulation: Simulation, timeline: Timeline) -> str:
+def simulation_report(simulation: Simulation, timeline: Timeline, cadence: Cadence) -> str:
     zone = ZoneInfo(timeline.persona.timezone)
     end = simulation.start + timedelta(weeks=simulation.weeks)
     data = ChartData(
@@ -29,11 +33,17 @@ def simulation_report(simulation: Simulation, timeline: Timeline) -> str:
     )
     counts = timeline.per_week(simulation.start, simulation.weeks)
     return f"""<!doctype html><html lang="en"><meta charset="utf-8">
-<title>Simulation: {escape(timeline.persona.kind)} client</title><style>{STYLE}</style>
+<title>Simulation: {escape(timeline.persona.kind)} client</title>
+<style>{DASHBOARD_CSS.read_text(encoding='utf-8')}
+{REPORT_CSS}</style>
 <h1>Simulated {escape(timeline.persona.kind)} client, {simulation.weeks} weeks</h1>
 <p>Phases: {escape('; '.join(phase_changes(timeline)))}.</p>
 <p>Messages sent per week: {', '.join(str(c) for c in counts)}. Nothing was sent: this is a simulation.</p>
-{pain_chart(data, zone, end)}
+{pain_chart(data, zone, end, baseline=_baseline(timeline, cadence))}
 <h2>Messages</h2>
 <table><tr><th>When ({escape(str(zone))})</th><th>Channel</th><th>Campaign/step</th><th>Status</th><th>Reason</th></tr>
 {rows}</table></html>"""
+
+
+def _baseline(timeline: Timeline, cadence: Cadence) -> float | None:
+    return baseline_of([Score(at, pain) for at, pain in timeline.scores], cadence)[0]

@@ -135,7 +135,7 @@ def simulate(
     typer.echo("\nMessages per 4 weeks: " + ", ".join(str(m) for m in months))
     typer.echo("Phases: " + "; ".join(simulation.phase_changes(timeline)))
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(simulation_report(result, timeline), encoding="utf-8")
+    report.write_text(simulation_report(result, timeline, ctx.settings.cadence), encoding="utf-8")
     typer.echo(f"Report: {report}")
 
 
