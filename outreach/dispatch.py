@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from outreach.campaigns import Campaign, Step
@@ -24,6 +24,7 @@ from outreach.channels.base import ChannelError, Failure, OutgoingMessage, Trans
 from outreach.context import Context
 from outreach.tally import Tally
 from outreach.models import Client, Message, MessageStatus
+from outreach.policy.cadence import CadenceState, assess
 from outreach.policy.caps import cap_delay
 from outreach.policy.consent import blocker
 from outreach.policy.schedule import ClientFacts, stale_reason, window_deferral
@@ -134,7 +135,14 @@ def _run_batch(ctx: Context, ids: list[int], now: datetime, worker: str, transpo
         facts = load_facts(session, {r.client_id for r in rows if r.client_id}, ctx.settings)
     jobs = _decide(ctx, rows, facts, now)
     ready = [job for job in jobs if job.outgoing is not None]
-    list(pool.map(lambda job: _send(job, transports[job.row.channel], pacers[job.row.channel]), ready))
+    remote = [job for job in ready if transports[job.row.channel].paced]
+    # Providers answer slowly, so their sends overlap in the pool; local files gain nothing from threads.
+    futures = [pool.submit(_send, job, transports[job.row.channel], pacers[job.row.channel]) for job in remote]
+    for job in ready:
+        if not transports[job.row.channel].paced:
+            _send(job, transports[job.row.channel], pacers[job.row.channel])
+    for future in futures:
+        future.result()
     for job in ready:
         job.changes = _outcome(ctx, job, now)
     with Session(ctx.engine) as session:
@@ -147,6 +155,7 @@ def _run_batch(ctx: Context, ids: list[int], now: datetime, worker: str, transpo
 def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], now: datetime) -> list[_Job]:
     """For each claimed row: skip, defer, or build the message to send. Caps count this batch's sends too."""
     batch = {(r.client_id, r.campaign, r.step, r.cycle) for r in rows}
+    states = {cid: assess(f.visits, f.scores, now, ctx.settings.cadence) for cid, f in facts.items()}
     sent: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     for cid, f in facts.items():
         # A row in flight elsewhere or of unknown outcome may well have gone out: it counts, at its due time.
@@ -157,13 +166,14 @@ def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], no
     for row in rows:
         job = _Job(row)
         jobs.append(job)
-        verdict = _check(ctx, row, facts.get(row.client_id), sent[row.client_id], now)
+        state = states.get(row.client_id)
+        verdict = _check(ctx, row, facts.get(row.client_id), sent[row.client_id], now, state)
         if isinstance(verdict, dict):
             job.changes = verdict
             continue
         campaign, step, client = verdict
         try:
-            job.outgoing = _compose(ctx, row, campaign, step, client, sent[row.client_id], now)
+            job.outgoing = _compose(ctx, row, campaign, step, client, sent[row.client_id], now, state)
         except Exception as exc:  # a template that cannot render must not stop the batch
             job.changes = {"status": MessageStatus.failed, "reason": f"Could not render: {exc}"}
             continue
@@ -172,7 +182,7 @@ def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], no
 
 
 def _check(ctx: Context, row: Message, client: ClientFacts | None, sent: list[tuple[datetime, str]],
-           now: datetime):
+           now: datetime, state: CadenceState | None):
     """The send-time rules, in order. Returns the row's new state, or (campaign, step, client) to send."""
     try:
         campaign = ctx.catalog.get(row.campaign)
@@ -184,7 +194,7 @@ def _check(ctx: Context, row: Message, client: ClientFacts | None, sent: list[tu
     closed = blocker(client.reach, row.channel)
     if closed:
         return {"status": MessageStatus.skipped, "reason": closed}
-    stale = stale_reason(campaign, step, row.cycle, client, now, ctx.settings)
+    stale = stale_reason(campaign, step, row.cycle, client, now, ctx.settings, state)
     if stale:
         return {"status": MessageStatus.skipped, "reason": stale}
     deferred = window_deferral(campaign, row.channel, client.timezone, now, ctx.settings)
@@ -199,9 +209,9 @@ def _check(ctx: Context, row: Message, client: ClientFacts | None, sent: list[tu
 
 
 def _compose(ctx: Context, row: Message, campaign: Campaign, step: Step, client: ClientFacts,
-             sent: list[tuple[datetime, str]], now: datetime) -> OutgoingMessage:
+             sent: list[tuple[datetime, str]], now: datetime, state: CadenceState) -> OutgoingMessage:
     texts_so_far = sum(1 for _, channel in sent if channel == "sms")
-    context = client_context(ctx, client, campaign.name, row.channel, row.cycle, now, texts_so_far)
+    context = client_context(ctx, client, campaign.name, row.channel, row.cycle, now, texts_so_far, state)
     rendered = ctx.renderer.render(campaign, step, row.channel, context)
     return OutgoingMessage(
         message_id=row.id, key=row.key, channel=row.channel, to=row.to_address, text=rendered.text,
@@ -211,13 +221,12 @@ def _compose(ctx: Context, row: Message, campaign: Campaign, step: Step, client:
 
 
 def client_context(ctx: Context, client: ClientFacts, campaign: str, channel: str, cycle: str, now: datetime,
-                   texts_so_far: int) -> dict:
+                   texts_so_far: int, state: CadenceState | None = None) -> dict:
     """What a template may print for this client at `now`: name, phase, the visit a reminder is about, signed
     links, and whether this text carries the STOP notice (the first text, then as settings say)."""
-    from outreach.policy.cadence import assess
     from outreach.rendering import message_context
 
-    state = assess(client.visits, client.scores, now, ctx.settings.cadence)
+    state = state or assess(client.visits, client.scores, now, ctx.settings.cadence)
     token = make_unsubscribe_token(ctx.secret_key, client.id, channel, campaign)
     public, every = ctx.settings.web.public_url, ctx.settings.sms.stop_notice_every
     zone = ZoneInfo(client.timezone)
@@ -279,25 +288,27 @@ def backoff(attempt: int, base: float, cap: float, retry_after: float | None = N
     return max(delay, retry_after or 0)
 
 
+# What a pass may change on a row it claimed; every outcome writes all of them (unchanged ones as they were),
+# so one executemany records a whole batch.
+OUTCOME_COLUMNS = ("status", "due_at", "reason", "error_code", "provider_id", "sent_at")
+_FINISH = (update(MESSAGE)
+           .where(MESSAGE.c.id == bindparam("row_id"), MESSAGE.c.status == MessageStatus.sending,
+                  MESSAGE.c.claimed_by == bindparam("worker"))
+           .values({name: bindparam(name) for name in OUTCOME_COLUMNS + ("updated_at",)}))
+
+
 def _record(session: Session, jobs: list[_Job], now: datetime, worker: str) -> DispatchResult:
     result = DispatchResult(claimed=len(jobs))
+    rows = []
     for job in jobs:
         changes = dict(job.changes)
         deferred, retried = changes.pop("deferred", False), changes.pop("retried", False)
-        status = changes["status"]
-        if deferred:
-            result.deferred += 1
-        elif retried:
-            result.retried += 1
-        else:
-            counter = {"sent": "sent", "skipped": "skipped", "failed": "failed", "unknown": "unknown"}[status]
-            setattr(result, counter, getattr(result, counter) + 1)
-        # Only the claimant may finish a row: recovery may have taken it meanwhile.
-        session.execute(
-            update(Message).where(and_(Message.id == job.row.id, Message.status == MessageStatus.sending,
-                                       Message.claimed_by == worker))
-            .values(**changes, updated_at=now)
-        )
+        counter = "deferred" if deferred else "retried" if retried else changes["status"]
+        setattr(result, counter, getattr(result, counter) + 1)
+        current = {name: getattr(job.row, name) for name in OUTCOME_COLUMNS}
+        rows.append({**current, **changes, "updated_at": now, "row_id": job.row.id, "worker": worker})
+    # Only the claimant may finish a row: recovery may have taken it meanwhile.
+    session.execute(_FINISH, rows)
     woken = {job.row.client_id for job in jobs if job.row.client_id and job.changes.get("status") != "planned"}
     if woken:
         session.execute(update(Client).where(Client.id.in_(woken), Client.next_plan_at > now)

@@ -261,9 +261,9 @@ def _plan_message(campaign: Campaign, due: _Due, facts: ClientFacts, settings: S
 
 
 def stale_reason(campaign: Campaign, step: Step, cycle: str, facts: ClientFacts, now: datetime,
-                 settings: Settings) -> str | None:
+                 settings: Settings, state: CadenceState | None = None) -> str | None:
     """Why a planned message is no longer wanted at send time (None: still wanted)."""
-    state = assess(facts.visits, facts.scores, now, settings.cadence)
+    state = state or assess(facts.visits, facts.scores, now, settings.cadence)
     if facts.reach.status not in campaign.audience.statuses:
         return f"Client {facts.reach.status}"
     if state.phase not in campaign.audience.phases or not _applies(step, state.phase):
