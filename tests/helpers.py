@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from outreach.context import Context
 from outreach.models import Client, Message
@@ -41,3 +41,14 @@ def change(ctx: Context, client_id: int, action, *args, **kwargs):  # noqa: ANN0
         result = action(session, client, *args, **kwargs)
         session.commit()
         return result
+
+
+def load(ctx: Context, model, ident):  # noqa: ANN001, ANN201
+    """One row as it stands in the database now."""
+    with Session(ctx.engine) as session:
+        return session.get(model, ident)
+
+
+def count(ctx: Context, model, *where) -> int:  # noqa: ANN001
+    with Session(ctx.engine) as session:
+        return session.exec(select(func.count()).select_from(model).where(*where)).one()

@@ -14,6 +14,7 @@ from sqlmodel import Session, func, select
 from outreach.models import Client, ConsentEvent, DeliveryEvent, Message, Suppression
 from outreach.web.app import create_app
 from tests.conftest import make_settings, utc
+from tests.helpers import count, load
 
 NOW = utc(2026, 3, 2, 15, 0)
 PATH = "/webhooks/sendgrid/events"
@@ -83,14 +84,6 @@ def add_email(ctx, client_id: int, status: str = "sent", provider_id: str = "xid
         return message.id
 
 
-def get(ctx, model, ident):
-    with Session(ctx.engine) as session:
-        return session.get(model, ident)
-
-
-def count(ctx, model, *where) -> int:
-    with Session(ctx.engine) as session:
-        return session.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
 def snapshot(ctx) -> dict:
@@ -109,7 +102,7 @@ def test_it_marks_a_message_delivered_by_our_id(ctx, http):
     response = post(http, [event("delivered", "ev1", message_id)])
 
     assert response.status_code == 204
-    assert get(ctx, Message, message_id).status == "delivered"
+    assert load(ctx, Message, message_id).status == "delivered"
     assert count(ctx, DeliveryEvent, DeliveryEvent.message_id == message_id, DeliveryEvent.event == "delivered") == 1
 
 
@@ -118,7 +111,7 @@ def test_it_falls_back_to_the_provider_message_id(ctx, http):
 
     post(http, [event("delivered", "ev1")])
 
-    assert get(ctx, Message, message_id).status == "delivered"
+    assert load(ctx, Message, message_id).status == "delivered"
 
 
 def test_it_records_opens_clicks_and_deferrals_without_moving_the_message(ctx, http):
@@ -127,7 +120,7 @@ def test_it_records_opens_clicks_and_deferrals_without_moving_the_message(ctx, h
     post(http, [event("deferred", "ev1", message_id, attempt="1"), event("open", "ev2", message_id),
                 event("click", "ev3", message_id, url="https://example.com/book")])
 
-    assert get(ctx, Message, message_id).status == "sent"
+    assert load(ctx, Message, message_id).status == "sent"
     assert count(ctx, DeliveryEvent, DeliveryEvent.message_id == message_id) == 3
 
 
@@ -136,7 +129,7 @@ def test_it_suppresses_a_hard_bounce(ctx, http):
 
     post(http, [event("bounce", "ev1", message_id, type="bounce", reason="550 5.1.1 mailbox does not exist")])
 
-    message = get(ctx, Message, message_id)
+    message = load(ctx, Message, message_id)
     assert message.status == "bounced" and "mailbox does not exist" in message.reason
     with Session(ctx.engine) as session:
         suppression = session.exec(select(Suppression)).one()
@@ -148,7 +141,7 @@ def test_it_fails_a_blocked_message_without_suppressing_the_address(ctx, http):
 
     post(http, [event("bounce", "ev1", message_id, type="blocked", reason="IP blocklisted")])
 
-    assert get(ctx, Message, message_id).status == "failed"
+    assert load(ctx, Message, message_id).status == "failed"
     assert count(ctx, Suppression) == 0
 
 
@@ -157,7 +150,7 @@ def test_it_suppresses_a_dropped_address(ctx, http):
 
     post(http, [event("dropped", "ev1", message_id, reason="Bounced Address")])
 
-    assert get(ctx, Message, message_id).status == "failed"
+    assert load(ctx, Message, message_id).status == "failed"
     assert count(ctx, Suppression, Suppression.reason.contains("Bounced Address")) == 1
 
 
@@ -168,7 +161,7 @@ def test_it_stops_emailing_a_client_who_complained_or_unsubscribed(ctx, http, ki
 
     post(http, [event(kind, "ev1", message_id)])
 
-    assert get(ctx, Client, client_id).email_consent is False
+    assert load(ctx, Client, client_id).email_consent is False
     assert count(ctx, ConsentEvent, ConsentEvent.source == "provider", ConsentEvent.channel == "email") == 1
     assert count(ctx, Suppression, Suppression.address == ANA, Suppression.reason.startswith(kind)) == 1
 
@@ -189,7 +182,7 @@ def test_it_settles_an_email_whose_send_had_an_unknown_outcome(ctx, http):
 
     post(http, [event("processed", "ev1", message_id)])
 
-    assert get(ctx, Message, message_id).status == "sent"
+    assert load(ctx, Message, message_id).status == "sent"
 
 
 def test_it_refuses_forged_tampered_and_replayed_batches(ctx, http):
@@ -266,6 +259,6 @@ def test_it_passes_over_events_that_cannot_be_ours_and_keeps_the_rest_of_the_bat
     ])
 
     assert response.status_code == 204
-    assert get(ctx, Message, message_id).status == "delivered"
+    assert load(ctx, Message, message_id).status == "delivered"
     assert count(ctx, Suppression) == 0
     assert count(ctx, DeliveryEvent) == 3

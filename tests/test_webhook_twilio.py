@@ -14,6 +14,7 @@ from outreach.models import (Client, ConsentEvent, DeliveryEvent, InboundMessage
 from outreach.settings import Secrets
 from outreach.web.app import create_app
 from tests.conftest import make_settings, utc
+from tests.helpers import count, load
 
 PUBLIC_URL = "https://clinic.example"
 AUTH_TOKEN = "test-twilio-auth-token"
@@ -68,14 +69,6 @@ def add_message(ctx, client_id: int, *, status: str = "sent", sid: str = "SM1", 
         return message.id
 
 
-def load(ctx, model, ident):
-    with Session(ctx.engine) as session:
-        return session.get(model, ident)
-
-
-def count(ctx, model, *where) -> int:
-    with Session(ctx.engine) as session:
-        return session.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
 def snapshot(ctx) -> dict:
