@@ -59,7 +59,7 @@ from outreach.worker import tick  # noqa: E402
 from tests.fakes import twilio  # noqa: E402
 from tests.fakes.server import Fault, Request  # noqa: E402
 from tests.fakes.twilio import FakeTwilio  # noqa: E402
-from tests.worker_process import roomy, seed_due_messages  # noqa: E402
+from tests.worker_process import seed_due_messages  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)  # a Monday, noon in Chicago, 10:00 in Los Angeles
@@ -278,7 +278,7 @@ def texts(directory: Path, count: int, bar: Progress) -> dict:
     ctx = context(directory, dispatch={"sms_per_second": TEXTS_PER_SECOND, "concurrency": TEXT_CONCURRENCY})
     seed_due_messages(ctx, count, NOW)
     with TimedTwilio() as fake:
-        roomy(fake).add_rule(Fault.delay(ANSWER_AFTER))
+        fake.add_rule(Fault.delay(ANSWER_AFTER))
         settings = ctx.settings.model_copy(update={"twilio": ctx.settings.twilio.model_copy(update={
             "account_sid": twilio.ACCOUNT_SID, "messaging_service_sid": twilio.MESSAGING_SERVICE_SID,
             "base_url": fake.url})})

@@ -2,7 +2,7 @@
 messages to the outbox. Only clients with next_plan_at <= now are read, so an idle pass costs O(due)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
@@ -66,7 +66,7 @@ def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime) -
 
 
 def _message_row(planned, now: datetime) -> dict:
-    row = asdict(planned)
+    row = dict(vars(planned))  # asdict deep-copies every field: 23 µs a row against 0.5
     row.update(created_at=now, updated_at=now, attempts=0, is_test=False, error_code="")
     return row
 

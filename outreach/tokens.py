@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -19,14 +20,19 @@ class UnsubscribeToken:
     campaign: str = ""
 
 
+@lru_cache(maxsize=4)
+def _serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=_SALT)
+
+
 def make_unsubscribe_token(secret_key: str, client_id: int, channel: str = "email", campaign: str = "") -> str:
-    return URLSafeSerializer(secret_key, salt=_SALT).dumps([client_id, channel, campaign])
+    return _serializer(secret_key).dumps([client_id, channel, campaign])
 
 
 def read_unsubscribe_token(secret_key: str, token: str) -> UnsubscribeToken:
     # No expiry: CAN-SPAM wants the link to keep working for at least 30 days, and old emails linger.
     try:
-        client_id, channel, campaign = URLSafeSerializer(secret_key, salt=_SALT).loads(token)
+        client_id, channel, campaign = _serializer(secret_key).loads(token)
     except (BadSignature, ValueError, TypeError):
         raise InvalidToken("this link is not valid") from None
     return UnsubscribeToken(int(client_id), str(channel), str(campaign))

@@ -17,7 +17,7 @@ from outreach.models import Message
 from outreach.policy.schedule import message_key
 from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
 from tests.worker_process import (
-    finish, first_lesson, roomy, seed_due_messages, start_tick, status_counts, statuses, worker_env,
+    finish, first_lesson, seed_due_messages, start_tick, status_counts, statuses, worker_env,
 )
 
 NOW = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)  # a Monday, noon in Chicago
@@ -38,7 +38,7 @@ def in_flight(fake) -> int:
 @pytest.mark.slow
 def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(ctx, twilio_fake):
     seeded = seed_due_messages(ctx, 200, NOW)
-    roomy(twilio_fake).latency = 0.2  # slow answers, so the kill lands with texts in flight
+    twilio_fake.latency = 0.2  # slow answers, so the kill lands with texts in flight
     env = worker_env(ctx, twilio_fake.url, batch_size=50)
     worker = start_tick(env, NOW)
     wait_for(lambda: len(twilio_fake.accepted) >= 50 and in_flight(twilio_fake) > 0)

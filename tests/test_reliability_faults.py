@@ -17,7 +17,7 @@ from tests.fakes import sendgrid, twilio
 from tests.fakes.sendgrid import sendgrid_fake  # noqa: F401  (fixture)
 from tests.fakes.server import Fault, Request
 from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
-from tests.worker_process import roomy, seed_due_messages, status_counts, statuses
+from tests.worker_process import seed_due_messages, status_counts, statuses
 
 NOW = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)  # a Monday, noon in Chicago
 READ_TIMEOUT = 0.3
@@ -65,8 +65,8 @@ def test_every_message_settles_exactly_once_however_the_providers_fail(ctx, twil
     ctx.settings = ctx.settings.model_copy(update={"dispatch": ctx.settings.dispatch.model_copy(update=limits)})
     texts = seed_due_messages(ctx, 300, NOW, channel="sms")
     emails = seed_due_messages(ctx, 200, NOW, channel="email", first=300)
-    flaky(roomy(twilio_fake), [twilio.rate_limited(retry_after=7), twilio.server_error(500), Fault.reset(), SLOW])
-    flaky(roomy(sendgrid_fake), [sendgrid.rate_limited(int(time.time())), sendgrid.error(503), sendgrid.error(500),
+    flaky(twilio_fake, [twilio.rate_limited(retry_after=7), twilio.server_error(500), Fault.reset(), SLOW])
+    flaky(sendgrid_fake, [sendgrid.rate_limited(int(time.time())), sendgrid.error(503), sendgrid.error(500),
                                  Fault.reset(), SLOW])
     ids = texts.ids + emails.ids
     channels = transports(ctx, twilio_fake.url, sendgrid_fake.url)

@@ -15,7 +15,7 @@ from outreach.models import WorkerRun
 from outreach.settings import Secrets
 from tests.fakes import twilio
 from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
-from tests.worker_process import finish, roomy, seed_due_messages, start_tick, status_counts, statuses, worker_env
+from tests.worker_process import finish, seed_due_messages, start_tick, status_counts, statuses, worker_env
 
 NOW = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)  # a Monday, noon in Chicago: inside every send window
 on_postgres_only = pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_a_claim_never_takes_more_than_the_batch_size(ctx):
 
 
 def test_two_threads_dispatching_together_send_each_message_once(ctx, twilio_fake):
-    roomy(twilio_fake)
+    twilio_fake
     fast(ctx, batch_size=25, concurrency=4)
     seeded = seed_due_messages(ctx, 400, NOW)
     start = threading.Barrier(2)
@@ -124,7 +124,7 @@ def test_three_worker_processes_send_each_due_text_exactly_once(ctx, twilio_fake
     # 5,000 on PostgreSQL, the several-workers database; fewer on SQLite, where one worker is the norm.
     count = 5000 if ctx.engine.dialect.name == "postgresql" else 1500
     seeded = seed_due_messages(ctx, count, NOW)
-    env = worker_env(ctx, roomy(twilio_fake).url, batch_size=100)
+    env = worker_env(ctx, twilio_fake.url, batch_size=100)
     ctx.engine.dispose()  # the workers have the database to themselves
 
     workers = [start_tick(env, NOW) for _ in range(3)]

@@ -16,7 +16,6 @@ from outreach.context import Context
 from outreach.models import Client, ConsentEvent, Message
 from outreach.policy.schedule import message_key
 from tests.fakes import twilio
-from tests.fakes.server import FakeProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 # Clients live far ahead of any test's clock, so only the seeded messages are due (sending one wakes a client).
@@ -93,14 +92,6 @@ def status_counts(engine: Engine, ids: list[int]) -> dict[str, int]:
     with engine.connect() as conn:
         query = select(Message.status, func.count()).where(Message.id.in_(ids)).group_by(Message.status)
         return dict(conn.execute(query).all())
-
-
-def roomy(fake: FakeProvider) -> FakeProvider:
-    """Let a fake queue as many connections as several dispatchers open at once. ThreadingHTTPServer listens
-    with a backlog of 5: past that, Linux drops connection attempts (a 1 s retransmit each) or resets a
-    connection after the request was written, which the channel rightly reads as an unknown outcome."""
-    fake._server.socket.listen(128)
-    return fake
 
 
 def worker_env(ctx: Context, twilio_url: str, **dispatch: object) -> dict[str, str]:
