@@ -168,6 +168,11 @@ def locate(text: str, location: tuple[Any, ...]) -> int:
     key = next((p for p in parts if isinstance(p, str)), None)
     if key is None:
         return start + 1
+    if len(parts) == 1:
+        header = next((i for i, line in enumerate(lines)
+                       if re.match(rf"^\s*\[\[?\s*{re.escape(key)}\s*\]\]?", line)), None)
+        if header is not None:
+            return header + 1
     for i in range(start, len(lines)):
         if i > start and table and re.match(r"^\s*\[", lines[i]):
             break
@@ -210,6 +215,12 @@ def _root_causes(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _problem(path: Path, text: str, item: dict[str, Any]) -> Problem:
     location = tuple(item["loc"])
     field = ".".join(str(p) for p in location) or "campaign"
+    duplicate = re.search(r"step key '([^']+)' is used twice", item["msg"])
+    if duplicate:
+        # Point at the second step that uses the key: that is the one to rename.
+        uses = [i for i, line in enumerate(text.splitlines())
+                if re.match(rf"^\s*key\s*=\s*[\"']{re.escape(duplicate.group(1))}[\"']", line)]
+        return Problem(path, uses[-1] + 1 if uses else 1, f"step key {duplicate.group(1)!r} is used twice")
     if item["type"] == "extra_forbidden":
         message = f"unknown key {field!r}"
     elif item["type"] == "missing":
