@@ -23,4 +23,4 @@ def test_a_backwards_window_points_at_its_table(tmp_path):
 
 def test_a_duplicate_step_key_points_at_the_second_use(tmp_path):
     assert problems(tmp_path, "d", STEP.format(t="b") + STEP.format(t="c")) == [
-        "d.toml:10: step key 'one' is used twice"]
+        "d.toml:11: step key 'one' is used twice"]
