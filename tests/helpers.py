@@ -1,7 +1,9 @@
 """Story helpers for database tests: add clients and facts the way the front desk would."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Iterator
 
 from sqlmodel import Session, func, select
 
@@ -52,3 +54,16 @@ def load(ctx: Context, model, ident):  # noqa: ANN001, ANN201
 def count(ctx: Context, model, *where) -> int:  # noqa: ANN001
     with Session(ctx.engine) as session:
         return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+@contextmanager
+def web_client(ctx: Context, now: datetime, **options) -> Iterator:  # noqa: ANN003
+    """The real web app on a frozen clock, reached over HTTP by FastAPI's TestClient."""
+    from fastapi.testclient import TestClient
+
+    from outreach.web.app import create_app
+
+    app = create_app(ctx)
+    app.state.clock = lambda: now
+    with TestClient(app, **options) as client:
+        yield client

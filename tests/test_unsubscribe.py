@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from outreach.models import Client, ConsentEvent
 from outreach.tokens import make_unsubscribe_token
-from outreach.web.app import create_app
 from tests.conftest import utc
+from tests.helpers import web_client
 
 NOW = utc(2026, 3, 2, 15, 0)
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
@@ -16,9 +15,7 @@ ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
 @pytest.fixture
 def http(ctx):
-    app = create_app(ctx)
-    app.state.clock = lambda: NOW
-    with TestClient(app) as client:
+    with web_client(ctx, NOW) as client:
         yield client
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, func, select
 from outreach.models import Client, ConsentEvent, DeliveryEvent, Message, Suppression
 from outreach.web.app import create_app
 from tests.conftest import make_settings, utc
-from tests.helpers import count, load
+from tests.helpers import count, load, web_client
 
 NOW = utc(2026, 3, 2, 15, 0)
 PATH = "/webhooks/sendgrid/events"
@@ -38,9 +38,7 @@ def settings(database_url, tmp_path):
 
 @pytest.fixture
 def http(ctx):
-    app = create_app(ctx)
-    app.state.clock = lambda: NOW
-    with TestClient(app) as client:
+    with web_client(ctx, NOW) as client:
         yield client
 
 
@@ -82,8 +80,6 @@ def add_email(ctx, client_id: int, status: str = "sent", provider_id: str = "xid
         session.add(message)
         session.commit()
         return message.id
-
-
 
 
 def snapshot(ctx) -> dict:

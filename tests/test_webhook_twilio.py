@@ -12,9 +12,8 @@ from twilio.request_validator import RequestValidator
 from outreach.models import (Client, ConsentEvent, DeliveryEvent, InboundMessage, Message, ProgressEntry,
                              Suppression)
 from outreach.settings import Secrets
-from outreach.web.app import create_app
 from tests.conftest import make_settings, utc
-from tests.helpers import count, load
+from tests.helpers import count, load, web_client
 
 PUBLIC_URL = "https://clinic.example"
 AUTH_TOKEN = "test-twilio-auth-token"
@@ -31,10 +30,8 @@ def settings(database_url, tmp_path):
 @pytest.fixture
 def http(ctx):
     ctx.secrets = Secrets(twilio_auth_token=AUTH_TOKEN)
-    app = create_app(ctx)
-    app.state.clock = lambda: NOW
     # The app is reached at an internal address, as behind a proxy: signatures are over the public URL.
-    with TestClient(app, base_url="http://10.0.0.5:8000") as client:
+    with web_client(ctx, NOW, base_url="http://10.0.0.5:8000") as client:
         yield client
 
 
@@ -67,8 +64,6 @@ def add_message(ctx, client_id: int, *, status: str = "sent", sid: str = "SM1", 
         session.add(message)
         session.commit()
         return message.id
-
-
 
 
 def snapshot(ctx) -> dict:
