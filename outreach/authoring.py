@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from email.message import EmailMessage
 from email.utils import formataddr
 from pathlib import Path
@@ -27,6 +28,7 @@ from outreach.rendering import (
     Rendered,
     RenderError,
     Renderer,
+    quick_reply_name,
     reply_name,
     sample_context,
     template_name,
@@ -160,18 +162,17 @@ class _Checker:
 
     def replies(self) -> Iterator[Finding]:
         for reply in REPLIES:
-            name = reply_name(reply)
-            path = self.renderer.path_of(name)
+            path = self.renderer.path_of(reply_name(reply))
             if not path.is_file():
                 yield Finding(path, 1, f"missing reply template: the worker answers texts with it ({reply})")
-                continue
+        for name, template, render in reply_templates(self.renderer):
             texts = []
             for phase, context in _sample_contexts(self.settings, PHASES, "sms", visit_optional=True):
                 try:
-                    texts.append((phase, self.renderer.render_reply(reply, {**context, "stop_notice": False})))
+                    texts.append((phase, render({**context, "stop_notice": False})))
                 except RenderError as exc:
                     yield Finding(exc.path, exc.line, exc.message)
-            yield from self._sms(name, texts)
+            yield from self._sms(template, texts)
 
     # What a rendered message must and must not contain.
 
@@ -321,12 +322,21 @@ def sms_table(catalog: Catalog, renderer: Renderer, settings: Settings) -> list[
             sizes = {phase: _measure(lambda c: renderer.render(campaign, step, "sms", c).text, settings, phase)
                      if has_sms and phase in phases else None for phase in PHASES}
             rows.append(SmsRow(campaign.name, campaign.stream, step.key, step.channels, sizes))
-    for reply in REPLIES:
-        if renderer.path_of(reply_name(reply)).is_file():
-            sizes = {phase: _measure(lambda c: renderer.render_reply(reply, {**c, "stop_notice": False}),
-                                     settings, phase) for phase in PHASES}
-            rows.append(SmsRow("replies", "-", reply, ("sms",), sizes))
+    for name, template, render in reply_templates(renderer):
+        sizes = {phase: _measure(lambda c: render({**c, "stop_notice": False}), settings, phase) for phase in PHASES}
+        rows.append(SmsRow(template.split("/")[0], "-", name, ("sms",), sizes))
     return rows
+
+
+def reply_templates(renderer: Renderer) -> list[tuple[str, str, Callable[[dict], str]]]:
+    """(name, template, render) for every text that is not a campaign step: the automatic replies, and the
+    quick replies as they are sent (inside the text layout)."""
+    found = [(reply, reply_name(reply), partial(renderer.render_reply, reply)) for reply in REPLIES
+             if renderer.path_of(reply_name(reply)).is_file()]
+    for quick in renderer.quick_replies():
+        found.append((quick, quick_reply_name(quick),
+                      lambda c, quick=quick: renderer.wrap_sms(renderer.render_quick_reply(quick, c), c)))
+    return found
 
 
 def _measure(render: Callable[[dict], str], settings: Settings, phase: str) -> SegmentCount | None:

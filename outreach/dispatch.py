@@ -23,14 +23,17 @@ from outreach.campaigns import Campaign, Step
 from outreach.channels.base import ChannelError, Failure, OutgoingMessage, Transport
 from outreach.context import Context
 from outreach.tally import Tally
-from outreach.models import Client, Message, MessageStatus
+from outreach.models import Client, Conversation, Message, MessageStatus
 from outreach.policy.cadence import CadenceState, assess
 from outreach.policy.caps import cap_delay
 from outreach.policy.consent import blocker
+from outreach.policy.replies import reply_blocker, reply_deferral
+from outreach.policy.windows import SendWindow
 from outreach.policy.schedule import ClientFacts, stale_reason, window_deferral
 from outreach.ratelimit import Pacer
 from outreach.services import facts as fact_services
 from outreach.services.clients import load_facts
+from outreach.services.conversations import CONFIRMATION_STEP, REPLY_STREAM
 from outreach.services.unsubscribe import opt_out_address
 from outreach.tokens import make_unsubscribe_token, preferences_url, unsubscribe_url
 
@@ -184,6 +187,8 @@ def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], no
 def _check(ctx: Context, row: Message, client: ClientFacts | None, sent: list[tuple[datetime, str]],
            now: datetime, state: CadenceState | None):
     """The send-time rules, in order. Returns the row's new state, or (campaign, step, client) to send."""
+    if row.stream == REPLY_STREAM:
+        return _check_reply(ctx, row, client, now)
     try:
         campaign = ctx.catalog.get(row.campaign)
         step = campaign.step(row.step)
@@ -208,8 +213,33 @@ def _check(ctx: Context, row: Message, client: ClientFacts | None, sent: list[tu
     return campaign, step, client
 
 
-def _compose(ctx: Context, row: Message, campaign: Campaign, step: Step, client: ClientFacts,
+def _check_reply(ctx: Context, row: Message, client: ClientFacts | None, now: datetime):
+    """A text a person wrote: consent still holds (an opt-out confirmation goes to a number that has just
+    opted out), and quiet hours unless the client is in the conversation. Caps do not apply."""
+    if client is None:
+        return {"status": MessageStatus.skipped, "reason": "Client no longer exists"}
+    closed = None if row.step == CONFIRMATION_STEP else reply_blocker(client.reach)
+    if closed:
+        return {"status": MessageStatus.skipped, "reason": closed}
+    deferred = reply_deferral(_last_inbound(ctx, row.to_address), row.created_at, client.timezone, now,
+                              SendWindow(ctx.settings.quiet_hours.start, ctx.settings.quiet_hours.end),
+                              ctx.settings.inbox.conversation_minutes)
+    if deferred:
+        until, reason = deferred
+        return {"status": MessageStatus.planned, "due_at": until, "reason": reason, "deferred": True}
+    return None, None, client
+
+
+def _last_inbound(ctx: Context, phone: str) -> datetime | None:
+    with Session(ctx.engine) as session:
+        return session.scalar(select(Conversation.last_inbound_at).where(Conversation.phone == phone))
+
+
+def _compose(ctx: Context, row: Message, campaign: Campaign | None, step: Step | None, client: ClientFacts,
              sent: list[tuple[datetime, str]], now: datetime, state: CadenceState) -> OutgoingMessage:
+    if row.stream == REPLY_STREAM:
+        return OutgoingMessage(message_id=row.id, key=row.key, channel=row.channel, to=row.to_address,
+                               text=row.body or "", subject="", html="", campaign=row.campaign)
     texts_so_far = sum(1 for _, channel in sent if channel == "sms")
     context = client_context(ctx, client, campaign.name, row.channel, row.cycle, now, texts_so_far, state)
     rendered = ctx.renderer.render(campaign, step, row.channel, context)
@@ -270,7 +300,9 @@ def _send(job: _Job, transport: Transport, pacer: Pacer) -> None:
 def _outcome(ctx: Context, job: _Job, now: datetime) -> dict:
     error = job.error
     if error is None:
-        return {"status": MessageStatus.sent, "sent_at": now, "provider_id": job.row.provider_id}
+        sent = {"status": MessageStatus.sent, "sent_at": now, "provider_id": job.row.provider_id}
+        # A text's words are kept for the inbox's thread; an email's stay in the provider's and outbox's copy.
+        return {**sent, "body": job.outgoing.text} if job.row.channel == "sms" else sent
     common = {"error_code": error.code, "reason": error.reason}
     if error.failure == Failure.transient and job.row.attempts < ctx.settings.dispatch.max_attempts:
         delay = backoff(job.row.attempts, ctx.settings.dispatch.retry_base_seconds,
@@ -290,7 +322,7 @@ def backoff(attempt: int, base: float, cap: float, retry_after: float | None = N
 
 # What a pass may change on a row it claimed; every outcome writes all of them (unchanged ones as they were),
 # so one executemany records a whole batch.
-OUTCOME_COLUMNS = ("status", "due_at", "reason", "error_code", "provider_id", "sent_at")
+OUTCOME_COLUMNS = ("status", "due_at", "reason", "error_code", "provider_id", "sent_at", "body")
 _FINISH = (update(MESSAGE)
            .where(MESSAGE.c.id == bindparam("row_id"), MESSAGE.c.status == MessageStatus.sending,
                   MESSAGE.c.claimed_by == bindparam("worker"))

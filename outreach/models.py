@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -64,6 +64,14 @@ class Client(SQLModel, table=True):
     phone_invalid: bool = False
     # The earliest instant planning could produce something new for this client; facts changing reset it.
     next_plan_at: datetime = Field(default_factory=utcnow, index=True)
+    # A summary of the taper for lists and the attention page, refreshed by each planning pass.
+    phase: str = Field(default="establishing", max_length=16, index=True)
+    worsening_since: Optional[datetime] = None
+    lapsed_since: Optional[datetime] = None
+    last_visit_at: Optional[datetime] = None
+    next_visit_at: Optional[datetime] = None
+    # When the front desk last acknowledged a worsening or lapsed flag; newer flags are on the attention list.
+    flags_seen_at: Optional[datetime] = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -155,6 +163,9 @@ class Message(SQLModel, table=True):
     claimed_at: Optional[datetime] = None
     sent_at: Optional[datetime] = None
     is_test: bool = False
+    # Written by a person (a reply from the inbox): the exact text to send, and who wrote it.
+    body: Optional[str] = Field(default=None, sa_column=Column(Text))
+    author: Optional[str] = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -190,11 +201,28 @@ class InboundMessage(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     provider_id: str = Field(unique=True, max_length=100)
     client_id: Optional[int] = Field(default=None, foreign_key="client.id", index=True)
-    from_address: str = Field(max_length=254)
+    from_address: str = Field(max_length=254, index=True)
     body: str = Field(max_length=2000)
-    handled_as: str = Field(default="", max_length=32, description="stop, start, help, progress, other")
+    handled_as: str = Field(default="", max_length=32,
+                            description="stop, start, help, progress, appointment, possible-opt-out, other")
     received_at: datetime = Field(default_factory=utcnow)
     replied: bool = False
+
+
+class Conversation(SQLModel, table=True):
+    """One per phone number that has texted us: the inbox's list, and whether a person still has to act."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    phone: str = Field(unique=True, max_length=20)
+    # The client at this number; None for an unknown number. Several clients may share it (see the page).
+    client_id: Optional[int] = Field(default=None, foreign_key="client.id", index=True)
+    last_inbound_at: datetime
+    last_activity_at: datetime = Field(index=True)
+    preview: str = Field(default="", max_length=160)
+    needs_reply: bool = Field(default=True, index=True)
+    # An inbound text that may be a request to stop, waiting for a person to decide.
+    possible_opt_out: bool = Field(default=False, index=True)
+    closed_by: str = Field(default="", max_length=64)
 
 
 class StaffUser(SQLModel, table=True):

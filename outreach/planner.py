@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Boolean, bindparam, case, func, null, select, update
 from sqlmodel import Session
 
 from outreach.context import Context
 from outreach.tally import Tally
 from outreach.models import Client, ClientStatus, Enrolment, Message
+from outreach.policy.cadence import LAPSED
 from outreach.policy.schedule import ClientPlan, plan_client
 from outreach.services.clients import load_facts
 from outreach.store import insert_ignore
@@ -52,10 +53,7 @@ def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime) -
     rows = [_message_row(m, now) for plan in plans.values() for m in plan.messages]
     inserted = insert_ignore(session, Message.__table__, rows, ["key"])
     insert_ignore(session, Enrolment.__table__, _enrolment_rows(plans), ["client_id", "campaign"])
-    session.execute(
-        update(Client.__table__).where(Client.__table__.c.id == bindparam("cid")),
-        [{"cid": cid, "next_plan_at": plan.wake_at} for cid, plan in plans.items()],
-    )
+    session.execute(_SUMMARY, [_summary_row(cid, plan, now) for cid, plan in plans.items()])
     written = [m for plan in plans.values() for m in plan.messages]
     return PlanResult(
         clients=len(plans),
@@ -63,6 +61,27 @@ def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime) -
         skipped=sum(m.status == "skipped" for m in written),
         deferred=sum(bool(m.reason) and m.status == "planned" for m in written),
     )
+
+
+CLIENT = Client.__table__
+# When the client next needs planning, and the taper summary the client list and the attention page show.
+# A flag's "since" is kept while it holds, so "newly worsening" means newer than the front desk last looked.
+_SUMMARY = (
+    update(CLIENT).where(CLIENT.c.id == bindparam("cid"))
+    .values(next_plan_at=bindparam("wake_at"), phase=bindparam("phase_now"),
+            last_visit_at=bindparam("last_visit"), next_visit_at=bindparam("next_visit"),
+            worsening_since=case((bindparam("worsening", type_=Boolean),
+                                  func.coalesce(CLIENT.c.worsening_since, bindparam("now"))), else_=null()),
+            lapsed_since=case((bindparam("lapsed", type_=Boolean),
+                               func.coalesce(CLIENT.c.lapsed_since, bindparam("now"))), else_=null()))
+)
+
+
+def _summary_row(cid: int, plan: ClientPlan, now: datetime) -> dict:
+    state = plan.state
+    return {"cid": cid, "wake_at": plan.wake_at, "phase_now": state.phase, "last_visit": state.last_attended,
+            "next_visit": state.next_booked, "worsening": state.worsening, "lapsed": state.phase == LAPSED,
+            "now": now}
 
 
 def _message_row(planned, now: datetime) -> dict:

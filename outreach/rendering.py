@@ -49,6 +49,7 @@ from outreach.validation import display_phone
 PHASES = ("establishing", "tapering", "maintaining", "lapsed")
 CHANNELS = ("email", "sms")
 REPLIES = ("help", "stop", "start", "checkin-thanks", "received")
+QUICK_REPLIES = "quick-replies"  # folder of short texts the front desk can insert into a reply
 EMAIL_BLOCKS = ("subject", "preheader", "body")
 HTML_LAYOUT = "layouts/email.html.j2"
 TEXT_LAYOUT = "layouts/email.txt.j2"
@@ -90,6 +91,10 @@ def reply_name(name: str) -> str:
     return f"replies/{name}.sms{TEMPLATE_SUFFIX}"
 
 
+def quick_reply_name(name: str) -> str:
+    return f"{QUICK_REPLIES}/{name}.sms{TEMPLATE_SUFFIX}"
+
+
 class Renderer:
     def __init__(self, settings: Settings, templates_dir: Path) -> None:
         self.settings = settings
@@ -109,6 +114,26 @@ class Renderer:
 
     def render_reply(self, name: str, context: dict) -> str:
         return self._sms(reply_name(name), context)
+
+    def quick_replies(self) -> list[str]:
+        """The quick replies marketing has written, by name (templates/quick-replies/NAME.sms.j2)."""
+        suffix = f".sms{TEMPLATE_SUFFIX}"
+        folder = self.templates_dir / QUICK_REPLIES
+        return sorted(path.name[:-len(suffix)] for path in folder.glob(f"*{suffix}")) if folder.is_dir() else []
+
+    def render_quick_reply(self, name: str, context: dict) -> str:
+        """A quick reply's words only: the person sending it may edit them, and the layout is added on sending."""
+        if name not in self.quick_replies():
+            raise KeyError(name)
+        with _recording() as values:
+            body = " ".join(self._run(quick_reply_name(name), lambda t: t.render(context)).split())
+        return _fill(body, values, str)
+
+    def wrap_sms(self, body: str, context: dict) -> str:
+        """Words a person wrote, inside the text layout (the clinic's name first), as they will be sent."""
+        with _recording() as values:
+            text = self._run(SMS_LAYOUT, lambda t: t.render({**context, "body": body, "stop_notice": False}))
+        return _fill(text.strip(), values, str)
 
     def has_template(self, step: Step, channel: str) -> bool:
         name = template_name(step, channel)

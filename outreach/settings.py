@@ -136,6 +136,13 @@ class Streams(Section):
     reminder_time: time = time(10, 0)
 
 
+class Inbox(Section):
+    # A reply within this many minutes of the client's last text is a conversation: it goes at once, even in
+    # quiet hours. Later replies wait for the quiet-hours window like any text.
+    conversation_minutes: int = Field(60, ge=0, le=24 * 60)
+    max_segments: int = Field(3, ge=1, le=10)
+
+
 class Dispatch(Section):
     batch_size: int = Field(500, ge=1)
     max_attempts: int = Field(6, ge=1)
@@ -199,6 +206,7 @@ class Settings(BaseSettings):
     caps: Caps = Caps()
     cadence: Cadence = Cadence()
     streams: Streams = Streams()
+    inbox: Inbox = Inbox()
     dispatch: Dispatch = Dispatch()
     worker: Worker = Worker()
     web: Web = Web()

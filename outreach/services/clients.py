@@ -35,7 +35,9 @@ def load_facts(session: Session, client_ids: Iterable[int], settings: Settings) 
         scores[row.client_id].append(Score(row.recorded_at, row.pain))
     for row in session.execute(select(Message.client_id, Message.campaign, Message.step, Message.cycle,
                                       Message.status, Message.due_at, Message.sent_at, Message.channel)
-                               .where(Message.client_id.in_(ids), Message.is_test.is_(False))):
+                               # Replies the front desk writes are conversation, not outreach: no caps.
+                               .where(Message.client_id.in_(ids), Message.is_test.is_(False),
+                                      Message.stream != "reply")):
         messages[row.client_id].append(Existing(row.campaign, row.step, row.cycle, row.status, row.due_at,
                                                 row.sent_at, row.channel))
     for row in session.execute(select(Enrolment.client_id, Enrolment.campaign, Enrolment.enrolled_at)

@@ -15,6 +15,7 @@ from outreach.context import Context
 from outreach.models import Client, InboundMessage, Message, MessageStatus, ProgressEntry
 from outreach.policy.keywords import Keyword, classify, parse_score
 from outreach.services.clients import cadence_for
+from outreach.services.conversations import note_inbound
 from outreach.services.facts import audit, is_suppressed, record_progress
 from outreach.services.unsubscribe import clients_at, opt_in_address, opt_out_address
 
@@ -53,6 +54,7 @@ def handle_inbound_sms(session: Session, ctx: Context, sms: InboundSms, now: dat
     session.add(InboundMessage(provider_id=sms.sid, client_id=client.id if client else None,
                                from_address=sms.from_number, body=sms.body[:MAX_BODY], handled_as=handled_as,
                                received_at=now, replied=reply is not None))
+    note_inbound(session, sms.from_number, client.id if client else None, handled_as, sms.body, now)
     return reply
 
 

@@ -16,6 +16,8 @@ def get_context(request: Request) -> Context:
 def get_session(request: Request) -> Iterator[Session]:
     ctx: Context = request.app.state.ctx
     with Session(ctx.engine, expire_on_commit=False) as session:
+        # Page rendering reads through the same session: on SQLite a second one would wait for this one's lock.
+        request.state.session = session
         yield session
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from outreach.context import Context
 from outreach.models import Channel, Client, ClientStatus, Suppression, VisitStatus
 from outreach.services import facts
+from outreach.services.attention import flag_unseen
 from outreach.services.clients import cadence_for, client_zone
 from outreach.services.delivery_log import MAX_ID, client_matches
 from outreach.services.timeline import TIMELINE_LIMIT, chart_data, client_timeline, consent_history
@@ -33,13 +34,24 @@ class FormProblem(ValueError):
     """A form field that cannot be used; the message is shown beside the form."""
 
 
+# Sortable columns of the list: (label, order). Empty dates sort last either way.
+SORTS = {
+    "name": ("Name", (Client.last_name, Client.first_name)),
+    "phase": ("Phase", (Client.phase, Client.last_name)),
+    "worsening": ("Worsening since", (Client.worsening_since.desc().nulls_last(), Client.last_name)),
+    "last_visit": ("Last visit", (Client.last_visit_at.desc().nulls_last(), Client.last_name)),
+    "next_visit": ("Next booked", (Client.next_visit_at.asc().nulls_last(), Client.last_name)),
+}
+
+
 @router.get("")
-def client_list(request: Request, session: SessionDep, staff: ClientsStaff, q: str = "", page: int = 1):
-    page = max(page, 1)
-    query = select(Client).where(*client_matches(q)).order_by(Client.last_name, Client.first_name, Client.id)
+def client_list(request: Request, session: SessionDep, staff: ClientsStaff, q: str = "", page: int = 1,
+                sort: str = "name"):
+    page, sort = max(page, 1), sort if sort in SORTS else "name"
+    query = select(Client).where(*client_matches(q)).order_by(*SORTS[sort][1], Client.id)
     found = list(session.exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
-    return render(request, "clients.html", clients=found[:PAGE_SIZE], q=q, page=page,
-                  more=len(found) > PAGE_SIZE)
+    return render(request, "clients.html", clients=found[:PAGE_SIZE], q=q, page=page, sort=sort,
+                  sorts={key: label for key, (label, _) in SORTS.items()}, more=len(found) > PAGE_SIZE)
 
 
 @router.get("/{client_id}")
@@ -135,7 +147,7 @@ def _render_client(request: Request, ctx: Context, session: Session, client: Cli
         chart=pain_chart(chart_data(session, client.id), zone, at, baseline=cadence.baseline),
         timeline=client_timeline(session, client.id), timeline_limit=TIMELINE_LIMIT,
         errors=errors or {}, values=values or {}, now_local=at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
-        visit_statuses=VISIT_STATUSES,
+        visit_statuses=VISIT_STATUSES, flag_unseen=flag_unseen(client),
     )
 
 

@@ -18,6 +18,8 @@ from outreach.web.csrf import FIELD, csrf_token
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _FLASH = "flash"
 NAVIGATION = (  # (label, path, permission)
+    ("Attention", "/attention", "clients"),
+    ("Inbox", "/inbox", "clients"),
     ("Delivery log", "/", "log"),
     ("Clients", "/clients", "clients"),
     ("Campaigns", "/campaigns", "campaigns"),
@@ -47,8 +49,19 @@ def _page_context(request: Request) -> dict[str, Any]:
         "clinic": settings.clinic,
         "zone_name": settings.clinic.timezone,
         "flashes": request.session.pop(_FLASH, []),
+        "nav_counts": _nav_counts(request, staff),
         "path": request.url.path,
     }
+
+
+def _nav_counts(request: Request, staff: Any) -> dict[str, int]:
+    """Counts shown beside menu entries: conversations waiting for a person."""
+    session = getattr(request.state, "session", None)
+    if not (staff and staff.can("clients")) or session is None:
+        return {}
+    from outreach.services.attention import open_conversations
+
+    return {"/inbox": open_conversations(session)}
 
 
 @jinja2.pass_context

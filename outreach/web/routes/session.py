@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
+from outreach.models import Role
 from outreach.services import users
-from outreach.web.auth import NotSignedIn, current_staff, now, sign_in, sign_out
+from outreach.web.auth import PERMISSIONS, NotSignedIn, current_staff, now, sign_in, sign_out
 from outreach.web.deps import ContextDep, SessionDep
 from outreach.web.routes.pages import render
 
@@ -38,7 +39,10 @@ def login(request: Request, ctx: ContextDep, session: SessionDep, username: Anno
     users.record_login(session, user, address, at)
     session.commit()
     sign_in(request, user.id, at)
-    return RedirectResponse(safe_next(next), status_code=303)
+    target = safe_next(next)
+    if target == "/" and Role(user.role) in PERMISSIONS["clients"]:
+        target = "/attention"  # the front desk starts from what waits for them
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout")
