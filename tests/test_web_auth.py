@@ -91,7 +91,7 @@ def test_it_never_sends_anyone_off_site_after_signing_in(desk, target):
     response = desk.post("/login", {"username": "maria", "password": "correct horse battery staple",
                                     "next": target})
 
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == "/attention"  # the front desk's start page, on this site
 
 
 def test_it_refuses_a_wrong_password_and_audits_the_attempt(desk):

@@ -18,7 +18,11 @@ def get_session(request: Request) -> Iterator[Session]:
     with Session(ctx.engine, expire_on_commit=False) as session:
         # Page rendering reads through the same session: on SQLite a second one would wait for this one's lock.
         request.state.session = session
-        yield session
+        try:
+            yield session
+        finally:
+            # An error page renders after this session is closed: it must not open another transaction on it.
+            request.state.session = None
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

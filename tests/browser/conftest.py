@@ -45,13 +45,16 @@ class Site:
         page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
         return page
 
-    def signed_in(self, username: str):  # noqa: ANN201
-        page = self.page()
+    def signed_in(self, username: str, start: str = "/", viewport: dict | None = None):  # noqa: ANN201
+        """A page signed in as `username`, at `start` (the front desk lands on the attention list)."""
+        page = self.page(viewport)
         page.goto("/login")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{self.url}/")
+        page.wait_for_url(lambda url: "/login" not in url)
+        if not page.url.endswith(start):
+            page.goto(start)
         return page
 
 

@@ -22,6 +22,9 @@ def test_it_signs_in_and_shows_the_delivery_log(site):
     page.get_by_label("Password").fill("correct horse battery staple")
     page.get_by_role("button", name="Sign in").click()
 
+    page.wait_for_url(f"{site.url}/attention")  # the front desk starts from what waits for them
+    assert page.get_by_role("heading", name="Needs attention").is_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Delivery log").click()
     page.wait_for_url(f"{site.url}/")
     assert page.get_by_role("heading", name="Delivery log").is_visible()
     assert page.locator("header .who").inner_text().startswith("frontdesk")
