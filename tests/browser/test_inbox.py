@@ -56,7 +56,7 @@ def test_the_front_desk_answers_a_text_from_the_inbox(site):
     assert counter.inner_text().startswith("1 segment · GSM-7")
     box.fill("Friday at 2pm works, see you then! 🙂")
     assert "UCS-2" in counter.inner_text()
-    box.fill("Friday at 2pm works, see you then! " * 8)
+    box.fill("Friday at 2pm works, see you then! " * 14)
     assert "over the limit of 3" in counter.inner_text()
     box.fill("Friday at 2pm works, see you then!")
     assert counter.inner_text().startswith("1 segment")
@@ -71,7 +71,7 @@ def test_the_front_desk_answers_a_text_from_the_inbox(site):
                                                      AuditEntry.actor == "frontdesk")).first()
     dispatch_due(site.ctx, max(utcnow(), reply.due_at))
     page.reload()
-    outgoing = page.locator(".bubble-out").last
+    outgoing = page.locator(".bubble-out", has_text="Friday at 2pm")
     assert "Reply from frontdesk" in outgoing.inner_text() and "sent" in outgoing.inner_text()
     assert page.console_errors == []
 
