@@ -284,3 +284,20 @@ def test_the_client_list_sorts_by_the_new_columns(desk, ctx):
     page = page_text(desk.get("/clients?sort=last_visit"))
     assert page.index("Late") < page.index("Early")
     assert 'aria-sort="descending"' in desk.get("/clients?sort=last_visit").text
+
+
+def test_a_delivery_of_unknown_outcome_is_settled_from_the_attention_list(desk, ctx, ann):
+    with Session(ctx.engine) as session:
+        row = Message(key="k1", client_id=ann, campaign="rebook", step="nudge", cycle="1", stream="rebook",
+                      channel="sms", to_address=ANN, status="unknown", due_at=NOON, reason="Outcome unknown")
+        session.add(row)
+        session.commit()
+        message_id = row.id
+    assert "Deliveries of unknown outcome" in page_text(desk.get("/attention"))
+    desk.post(f"/messages/{message_id}/settle", {"outcome": "sent"})
+    settled = load(ctx, Message, message_id)
+    assert settled.status == "sent" and "frontdesk" in settled.reason
+    assert "Deliveries of unknown outcome" not in page_text(desk.get("/attention"))
+    desk.post(f"/messages/{message_id}/settle", {"outcome": "failed"})  # settled already: nothing changes
+    assert load(ctx, Message, message_id).status == "sent"
+    assert len(audit_entries(ctx, "message.settle")) == 1

@@ -67,6 +67,24 @@ def mark_flags_seen(session: Session, client: Client, actor: str, now: datetime)
     audit(session, actor, "client.flags-seen", client.id, f"phase {client.phase}", at=now)
 
 
+SETTLED_AS = {"sent": "It arrived", "failed": "It did not arrive"}
+
+
+def settle_unknown(session: Session, message: Message, outcome: str, actor: str, now: datetime) -> bool:
+    """A person checked with the client what became of a send of unknown outcome. False if it was settled
+    meanwhile (by a status callback, or by someone else)."""
+    if message.status != MessageStatus.unknown or outcome not in SETTLED_AS:
+        return False
+    message.status = MessageStatus(outcome)
+    message.reason = f"{SETTLED_AS[outcome]}: checked by {actor}"
+    message.updated_at = now
+    session.add(message)
+    from outreach.services.facts import audit
+
+    audit(session, actor, "message.settle", message.client_id, f"message {message.id} marked {outcome}", at=now)
+    return True
+
+
 def open_conversations(session: Session) -> int:
     """For the navigation: conversations a person still has to answer or decide."""
     return session.exec(select(func.count()).select_from(Conversation).where(

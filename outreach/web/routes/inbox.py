@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from outreach.context import Context
-from outreach.models import Conversation
+from outreach.models import Conversation, Message
 from outreach.services import conversations
-from outreach.services.attention import attention, mark_flags_seen
+from outreach.services.attention import attention, mark_flags_seen, settle_unknown
 from outreach.services.clients import client_zone
 from outreach.web.auth import ClientsStaff, now
 from outreach.web.deps import ContextDep, SessionDep
@@ -33,6 +33,19 @@ def flags_seen(request: Request, session: SessionDep, staff: ClientsStaff, clien
     session.commit()
     flash(request, "ok", "Marked as seen: it leaves the attention list until the flag changes again.")
     return RedirectResponse(f"/clients/{client.id}", status_code=303)
+
+
+@router.post("/messages/{message_id}/settle")
+def settle(request: Request, session: SessionDep, staff: ClientsStaff, message_id: int, outcome: FormText = ""):
+    message = session.get(Message, message_id) if 0 < message_id < 2**31 else None
+    if message is None:
+        raise PageNotFound(f"There is no message number {message_id}.")
+    if settle_unknown(session, message, outcome, staff.username, now(request)):
+        session.commit()
+        flash(request, "ok", f"Marked {outcome}.")
+    else:
+        flash(request, "error", "That message was settled already, or the choice was not one offered.")
+    return RedirectResponse("/attention", status_code=303)
 
 
 @router.get("/inbox")
