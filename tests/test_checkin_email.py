@@ -47,7 +47,7 @@ def answer_path(ctx, client_id: int, message_id: int, answer: int | str) -> str:
 def answers(ctx) -> list[tuple[int, int, datetime, str]]:
     with Session(ctx.engine) as session:
         rows = session.exec(select(ProgressEntry).order_by(ProgressEntry.recorded_at)).all()
-        return [(e.client_id, e.pain, e.recorded_at.replace(tzinfo=MONDAY.tzinfo), e.source) for e in rows]
+        return [(e.client_id, e.pain, e.recorded_at, e.source) for e in rows]
 
 
 @pytest.fixture
