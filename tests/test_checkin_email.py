@@ -4,6 +4,7 @@ links stop working when the reply window closes."""
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -11,12 +12,14 @@ from email.message import EmailMessage
 import pytest
 from sqlmodel import Session, select
 
+from outreach.authoring import check_campaigns
 from outreach.models import Client, Message, MessageStatus, ProgressEntry
 from outreach.services import facts
 from outreach.services.clients import cadence_for
 from outreach.tokens import make_checkin_token, make_unsubscribe_token
 from outreach.worker import tick
-from tests.conftest import utc
+from outreach.settings import Settings
+from tests.conftest import ROOT, utc
 from tests.helpers import add_client, change, messages, web_client
 
 # A Monday at 10:00 in Chicago: inside the check-in campaign's send window.
@@ -122,6 +125,20 @@ def test_no_score_reaches_the_checkin_email(ctx):
         return (email["Subject"],) + tuple(re.sub(r"https?://[^\s<>\"]+", "URL", p) for p in (text, html))
 
     assert stripped(low) == stripped(high)
+
+
+def test_the_check_refuses_a_checkin_email_that_drops_an_answer_link(tmp_path):
+    shutil.copytree(ROOT / "campaigns", tmp_path / "campaigns")
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    template = tmp_path / "templates" / "checkin" / "pain-checkin.email.j2"
+    source = template.read_text()
+    line = source.splitlines().index("{% for answer in answers %}") + 1
+    template.write_text(source.replace("{% for answer in answers %}", "{% for answer in answers[:1] + answers[2:] %}"))
+
+    found = [str(f) for f in check_campaigns(tmp_path / "campaigns", tmp_path / "templates", Settings())]
+
+    assert found == [f"{template}:{line}: the {part} lacks the answer links for 1 (print {{{{ answer.url }}}} for each "
+                     "of answers)" for part in ("HTML part", "plain-text part")]
 
 
 # --- the page: GET records nothing ------------------------------------------------------------------------------
