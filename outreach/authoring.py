@@ -159,6 +159,8 @@ class _Checker:
             return
         for phase, context, rendered in renders:
             yield from self._email(name, context, rendered)
+            if campaign.stream == "checkin":
+                yield from self._answer_links(name, context, rendered)
 
     def replies(self) -> Iterator[Finding]:
         for reply in REPLIES:
@@ -225,6 +227,17 @@ class _Checker:
             yield Finding(html_layout, 1, "an email part has no preferences link ({{ preferences_url }})", "warning")
         parts = {"subject": rendered.subject, "plain-text part": rendered.text, "HTML part": rendered.html}
         yield from self._deny_words(self._sources(name, HTML_LAYOUT, TEXT_LAYOUT), parts)
+
+    def _answer_links(self, name: str, context: dict, rendered: Rendered) -> Iterator[Finding]:
+        """A check-in email is answered only through its links: every one must be there, in both parts."""
+        path, line = _first_line(self._sources(name), re.compile(r"\banswers\b"))
+        for part, text, spelled in (("HTML part", rendered.html, escape), ("plain-text part", rendered.text, str)):
+            # Not followed by a digit: the link for 1 must not pass for the one for 10.
+            missing = [a["label"] for a in context["answers"]
+                       if not re.search(re.escape(str(spelled(a["url"]))) + r"(?!\d)", text)]
+            if missing:
+                yield Finding(path, line, f"the {part} lacks the answer links for {', '.join(missing)} "
+                                          "(print {{ answer.url }} for each of answers)")
 
     def _deny_words(self, sources: list[tuple[Path, str]], parts: dict[str, str]) -> Iterator[Finding]:
         for word in self.settings.compliance.deny_words:

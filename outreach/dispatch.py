@@ -35,7 +35,13 @@ from outreach.services import facts as fact_services
 from outreach.services.clients import load_facts
 from outreach.services.conversations import CONFIRMATION_STEP, REPLY_STREAM
 from outreach.services.unsubscribe import opt_out_address
-from outreach.tokens import make_unsubscribe_token, preferences_url, unsubscribe_url
+from outreach.tokens import (
+    checkin_answer_urls,
+    make_checkin_token,
+    make_unsubscribe_token,
+    preferences_url,
+    unsubscribe_url,
+)
 
 COUNTED = ("sending", "sent", "delivered", "unknown")
 MESSAGE = Message.__table__
@@ -241,7 +247,8 @@ def _compose(ctx: Context, row: Message, campaign: Campaign | None, step: Step |
         return OutgoingMessage(message_id=row.id, key=row.key, channel=row.channel, to=row.to_address,
                                text=row.body or "", subject="", html="", campaign=row.campaign)
     texts_so_far = sum(1 for _, channel in sent if channel == "sms")
-    context = client_context(ctx, client, campaign.name, row.channel, row.cycle, now, texts_so_far, state)
+    context = client_context(ctx, client, campaign.name, row.channel, row.cycle, now, texts_so_far, state,
+                             message_id=row.id)
     rendered = ctx.renderer.render(campaign, step, row.channel, context)
     return OutgoingMessage(
         message_id=row.id, key=row.key, channel=row.channel, to=row.to_address, text=rendered.text,
@@ -251,9 +258,10 @@ def _compose(ctx: Context, row: Message, campaign: Campaign | None, step: Step |
 
 
 def client_context(ctx: Context, client: ClientFacts, campaign: str, channel: str, cycle: str, now: datetime,
-                   texts_so_far: int, state: CadenceState | None = None) -> dict:
+                   texts_so_far: int, state: CadenceState | None = None, message_id: int = 0) -> dict:
     """What a template may print for this client at `now`: name, phase, the visit a reminder is about, signed
-    links, and whether this text carries the STOP notice (the first text, then as settings say)."""
+    links (a check-in email's answers name its message: a preview's, message 0, lead nowhere), and whether this
+    text carries the STOP notice (the first text, then as settings say)."""
     from outreach.rendering import message_context
 
     state = state or assess(client.visits, client.scores, now, ctx.settings.cadence)
@@ -266,7 +274,14 @@ def client_context(ctx: Context, client: ClientFacts, campaign: str, channel: st
         preferences_url=preferences_url(public, token),
         stop_notice=texts_so_far == 0 or bool(every and texts_so_far % every == 0),
         today=now.astimezone(zone).date(),
+        answer_urls=_answer_urls(ctx, client, campaign, channel, message_id),
     )
+
+
+def _answer_urls(ctx: Context, client: ClientFacts, campaign: str, channel: str, message_id: int) -> tuple[str, ...]:
+    if channel != "email" or ctx.catalog.get(campaign).stream != "checkin":
+        return ()  # signing costs a little, and only a check-in email prints them
+    return checkin_answer_urls(ctx.settings.web.public_url, make_checkin_token(ctx.secret_key, client.id, message_id))
 
 
 def email_headers(ctx: Context, one_click_url: str) -> dict[str, str]:

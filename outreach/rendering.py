@@ -43,7 +43,13 @@ from markupsafe import Markup, escape
 
 from outreach.campaigns import Campaign, Step
 from outreach.settings import Clinic, Settings
-from outreach.tokens import make_unsubscribe_token, preferences_url, unsubscribe_url
+from outreach.tokens import (
+    checkin_answer_urls,
+    make_checkin_token,
+    make_unsubscribe_token,
+    preferences_url,
+    unsubscribe_url,
+)
 from outreach.validation import display_phone
 
 PHASES = ("establishing", "tapering", "maintaining", "lapsed")
@@ -61,6 +67,7 @@ TEMPLATE_SUFFIX = ".j2"
 SAMPLE_FIRST_NAME = "Christopher"
 SAMPLE_VISIT = datetime(2026, 9, 30, 12, 30)  # "Wednesday, September 30" at "12:30 PM"
 SAMPLE_CLIENT_ID = 104729
+SAMPLE_MESSAGE_ID = 1299709
 
 _TOKEN = "xtok{}kotx"
 _TOKEN_PATTERN = re.compile(r"xtok(\d+)kotx")
@@ -219,8 +226,10 @@ def weeks(count: int | None) -> str:
 
 def message_context(settings: Settings, *, first_name: str, phase: str, interval_days: int | None,
                     visit_at_local: datetime | None = None, unsubscribe_url: str = "",
-                    preferences_url: str = "", stop_notice: bool = False, today: date | None = None) -> dict:
-    """Everything a template may print. Health data (scores, conditions, notes) is deliberately unreachable."""
+                    preferences_url: str = "", stop_notice: bool = False, today: date | None = None,
+                    answer_urls: tuple[str, ...] = ()) -> dict:
+    """Everything a template may print. Health data (scores, conditions, notes) is deliberately unreachable.
+    `answers` are an emailed check-in's one-tap links, `{label, url}` from 0 to 10 (empty for other messages)."""
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r}; use one of {', '.join(PHASES)}")
     return {
@@ -232,6 +241,7 @@ def message_context(settings: Settings, *, first_name: str, phase: str, interval
         "unsubscribe_url": unsubscribe_url,
         "preferences_url": preferences_url,
         "stop_notice": stop_notice,
+        "answers": tuple({"label": str(number), "url": url} for number, url in enumerate(answer_urls)),
     }
 
 
@@ -249,12 +259,15 @@ def sample_context(settings: Settings, phase: str, channel: str) -> dict:
         preferences_url=preferences_url(public_url, token),
         stop_notice=channel == "sms",
         today=SAMPLE_VISIT.date() - timedelta(days=1),
+        answer_urls=checkin_answer_urls(public_url, make_checkin_token("sample-key", SAMPLE_CLIENT_ID,
+                                                                       SAMPLE_MESSAGE_ID)),
     )
 
 
 @lru_cache(maxsize=1024)
 def markdown_html(source: str) -> str:
-    return markdown.markdown(source, extensions=["sane_lists"])
+    # attr_list: `[label](url){: .answer }` gives a link a class the email layout styles (check-in answers).
+    return markdown.markdown(source, extensions=["sane_lists", "attr_list"])
 
 
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
@@ -262,12 +275,13 @@ _STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
 _HEADING = re.compile(r"^#{1,6}[ \t]*", re.MULTILINE)
 _ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")
+_ATTRIBUTES = re.compile(r"(?<=>)\{:[^}\n]*\}")
 
 
 @lru_cache(maxsize=1024)
 def markdown_text(source: str) -> str:
     """Markdown as a plain-text email reads it: links as "label <url>", no emphasis marks."""
-    text = _LINK.sub(r"\1 <\2>", source)
+    text = _ATTRIBUTES.sub("", _LINK.sub(r"\1 <\2>", source))
     text = _STRONG.sub(r"\2", text)
     text = _EMPHASIS.sub(r"\1", text)
     text = _HEADING.sub("", text)

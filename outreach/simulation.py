@@ -1,11 +1,14 @@
 """Simulated clients living through weeks of outreach: the real planner and dispatcher on a simulated clock.
 
-Used by `outreach demo` (six sample clients, the embedded outbox channel) and `outreach simulate` (one persona,
+Used by `outreach demo` (seven sample clients, the embedded outbox channel) and `outreach simulate` (one persona,
 nothing sent). A persona books a visit a couple of days after a rebook nudge reaches it, attends it, and the front
-desk records its pain score at each visit, so the taper shows up as it would at the clinic.
+desk records its pain score at each visit, so the taper shows up as it would at the clinic. A persona that
+answers by email instead taps its answer in each check-in email it receives (the link in the rendered email),
+and no score is logged at its visits: its taper moves on those answers alone.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -14,10 +17,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from outreach.channels.base import OutgoingMessage, Receipt, Transport
 from outreach.context import Context
 from outreach.models import Client, Message, Visit
 from outreach.policy.cadence import assess
 from outreach.services import facts as fact_services
+from outreach.services.checkins import CheckinLinkExpired, answer_checkin_link
 from outreach.services.clients import load_facts
 
 SCORES = {
@@ -29,6 +34,7 @@ SCORES = {
 PERSONAS = tuple(SCORES)
 # Simulated clients decide about booking once a day, at noon in Chicago.
 BOOKING_HOUR_UTC = 18
+ANSWER_LINK = re.compile(r"/checkin/([^/\s<>\"]+)/(\d+)")
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class Persona:
     sms_consent: bool = True
     stops_booking_after_week: int | None = None
     scores: tuple[int, ...] = ()
+    # Answers each check-in email by tapping a number, instead of having a score logged at each visit.
+    answers_by_email: bool = False
 
     def score_for(self, visit_number: int) -> int:
         series = self.scores or SCORES[self.kind]
@@ -55,6 +63,7 @@ DEMO_CLIENTS = (
     Persona("demo-dev", "Dev", "Lapsing", "lapsing", stops_booking_after_week=5),
     Persona("demo-eve", "Eve", "NoConsent", "steady", email_consent=False, sms_consent=False),
     Persona("demo-finn", "Finn", "NightOwl", "improving", timezone="Pacific/Honolulu", email_consent=False),
+    Persona("demo-gia", "Gia", "EmailOnly", "improving", sms_consent=False, answers_by_email=True),
 )
 
 
@@ -69,6 +78,7 @@ class Timeline:
     scores: list[tuple[datetime, int]] = field(default_factory=list)
     phases: dict[int, str] = field(default_factory=dict)  # week -> phase at the week's end
     worsening: dict[int, bool] = field(default_factory=dict)
+    answered: set[int] = field(default_factory=set)  # check-in emails answered (message ids)
 
     def sent(self) -> list[Message]:
         return [m for m in self.messages if m.status in ("sent", "delivered")]
@@ -80,6 +90,26 @@ class Timeline:
             if 0 <= week < weeks:
                 counts[week] += 1
         return counts
+
+
+class Mailbox(Transport):
+    """The email transport as the simulated clients see it: it sends as before, and keeps each email's text so a
+    client can tap a link in it."""
+
+    channel = "email"
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.paced = inner.paced
+        self.texts: dict[int, str] = {}
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        receipt = self.inner.send(message)
+        self.texts[message.message_id] = message.text
+        return receipt
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 @dataclass
@@ -103,9 +133,12 @@ def run(ctx: Context, personas: tuple[Persona, ...], start: datetime, weeks: int
 
     ids = _create_clients(ctx, personas, start)
     timelines = [Timeline(p, ids[p.external_id]) for p in personas]
+    mailbox = Mailbox(transports["email"])
+    transports = {**transports, "email": mailbox}
     end, now, week = start + timedelta(weeks=weeks), start, 0
     while now < end:
         _live(ctx, timelines, now, start)
+        _answer_checkins(ctx, timelines, mailbox, now)
         tick(ctx, now, transports, record=False)
         following = min(_next_event(ctx, list(ids.values()), now), end)
         while week < weeks and start + timedelta(weeks=week + 1) <= following:
@@ -166,14 +199,44 @@ def _live(ctx: Context, timelines: list[Timeline], now: datetime, start: datetim
         for visit in due:
             client = session.get(Client, visit.client_id)
             fact_services.record_visit(session, client, visit.starts_at, "attended", "demo", "demo")
+            persona = by_id[client.id].persona
+            if persona.answers_by_email:
+                continue
             attended = session.scalars(select(Visit.id).where(Visit.client_id == client.id,
                                                               Visit.status == "attended")).all()
-            fact_services.record_progress(session, client, visit.starts_at,
-                                          by_id[client.id].persona.score_for(len(attended) - 1), "demo", source="demo")
+            fact_services.record_progress(session, client, visit.starts_at, persona.score_for(len(attended) - 1),
+                                          "demo", source="demo")
         if now.hour == BOOKING_HOUR_UTC:
             for timeline in timelines:
                 _maybe_book(session, timeline.persona, session.get(Client, timeline.client_id), now, start)
         session.commit()
+
+
+def _answer_checkins(ctx: Context, timelines: list[Timeline], mailbox: Mailbox, now: datetime) -> None:
+    """Clients who answer by email tap the number for their next score in each check-in email that reached them."""
+    for timeline in timelines:
+        if not timeline.persona.answers_by_email:
+            continue
+        with Session(ctx.engine) as session:
+            sent = session.scalars(select(Message.id).where(
+                Message.client_id == timeline.client_id, Message.stream == "checkin", Message.channel == "email",
+                Message.sent_at <= now).order_by(Message.sent_at)).all()
+        for message_id in sent:
+            if message_id in timeline.answered or message_id not in mailbox.texts:
+                continue
+            timeline.answered.add(message_id)
+            _tap(ctx, mailbox.texts[message_id], timeline.persona.score_for(len(timeline.answered) - 1), now)
+
+
+def _tap(ctx: Context, email_text: str, answer: int, now: datetime) -> None:
+    """Follow the email's link for `answer` and confirm it, as the page's button does."""
+    token = next(token for token, number in ANSWER_LINK.findall(email_text) if number == str(answer))
+    try:
+        with Session(ctx.engine, expire_on_commit=False) as session:
+            answer_checkin_link(session, ctx, token, str(answer), now)
+            session.commit()
+    except CheckinLinkExpired:
+        pass  # read too late: the answer is lost, as it would be at the clinic
 
 
 def _maybe_book(session: Session, persona: Persona, client: Client, now: datetime, start: datetime) -> None:

@@ -1,4 +1,6 @@
-"""Signed, per-client tokens for unsubscribe and preference links (no login needed, as CAN-SPAM asks)."""
+"""Signed links a client opens without logging in: unsubscribe and preference links (as CAN-SPAM asks), and the
+answers to an emailed check-in. The signature is the proof; each kind has its own salt, so one cannot pass for
+the other."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,7 +8,10 @@ from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-_SALT = "outreach.unsubscribe.v1"
+_UNSUBSCRIBE_SALT = "outreach.unsubscribe.v1"
+_CHECKIN_SALT = "outreach.checkin.v1"
+# The answers an emailed check-in offers, each its own link (0 = none, 10 = worst imaginable).
+CHECKIN_ANSWERS = tuple(range(11))
 
 
 class InvalidToken(Exception):
@@ -20,22 +25,53 @@ class UnsubscribeToken:
     campaign: str = ""
 
 
-@lru_cache(maxsize=4)
-def _serializer(secret_key: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key, salt=_SALT)
+@dataclass(frozen=True)
+class CheckinToken:
+    """One check-in message to one client; the answer itself is the last part of the link's path."""
+
+    client_id: int
+    message_id: int
+
+
+@lru_cache(maxsize=8)
+def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=salt)
+
+
+def _read(secret_key: str, salt: str, token: str) -> list:
+    try:
+        payload = _serializer(secret_key, salt).loads(token)
+    except BadSignature:
+        raise InvalidToken("this link is not valid") from None
+    if not isinstance(payload, list):
+        raise InvalidToken("this link is not valid")
+    return payload
 
 
 def make_unsubscribe_token(secret_key: str, client_id: int, channel: str = "email", campaign: str = "") -> str:
-    return _serializer(secret_key).dumps([client_id, channel, campaign])
+    return _serializer(secret_key, _UNSUBSCRIBE_SALT).dumps([client_id, channel, campaign])
 
 
 def read_unsubscribe_token(secret_key: str, token: str) -> UnsubscribeToken:
     # No expiry: CAN-SPAM wants the link to keep working for at least 30 days, and old emails linger.
     try:
-        client_id, channel, campaign = _serializer(secret_key).loads(token)
-    except (BadSignature, ValueError, TypeError):
+        client_id, channel, campaign = _read(secret_key, _UNSUBSCRIBE_SALT, token)
+        return UnsubscribeToken(int(client_id), str(channel), str(campaign))
+    except (ValueError, TypeError):
         raise InvalidToken("this link is not valid") from None
-    return UnsubscribeToken(int(client_id), str(channel), str(campaign))
+
+
+def make_checkin_token(secret_key: str, client_id: int, message_id: int) -> str:
+    return _serializer(secret_key, _CHECKIN_SALT).dumps([client_id, message_id])
+
+
+def read_checkin_token(secret_key: str, token: str) -> CheckinToken:
+    # No expiry in the token: the link stops working when the check-in's reply window closes (services.checkins).
+    try:
+        client_id, message_id = _read(secret_key, _CHECKIN_SALT, token)
+        return CheckinToken(int(client_id), int(message_id))
+    except (ValueError, TypeError):
+        raise InvalidToken("this link is not valid") from None
 
 
 def unsubscribe_url(public_url: str, token: str) -> str:
@@ -44,3 +80,8 @@ def unsubscribe_url(public_url: str, token: str) -> str:
 
 def preferences_url(public_url: str, token: str) -> str:
     return f"{public_url}/unsubscribe/{token}?preferences=1"
+
+
+def checkin_answer_urls(public_url: str, token: str) -> tuple[str, ...]:
+    """One link per answer, 0 to 10, in order."""
+    return tuple(f"{public_url}/checkin/{token}/{answer}" for answer in CHECKIN_ANSWERS)

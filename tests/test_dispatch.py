@@ -118,7 +118,7 @@ def test_revoked_consent_skips_a_planned_message_with_the_reason(ctx):
 
 
 def test_a_transient_failure_is_retried_later_and_sent_once(ctx):
-    add_client(ctx, at=NOON_CHICAGO, sms_consent=False)
+    add_client(ctx, at=NOON_CHICAGO)  # one email (the lesson); the check-in goes by text
     plan_due(ctx, NOON_CHICAGO)
     channel = Scripted("email", ChannelError(Failure.transient, "HTTP 429", "429", retry_after=60))
     transports = {"email": channel, "sms": Scripted("sms")}
@@ -159,7 +159,7 @@ def test_an_opted_out_number_is_recorded_and_never_retried(ctx):
 
 
 def test_an_unknown_outcome_is_flagged_not_resent(ctx):
-    add_client(ctx, at=NOON_CHICAGO, sms_consent=False)
+    add_client(ctx, at=NOON_CHICAGO)  # one email (the lesson); the check-in goes by text
     plan_due(ctx, NOON_CHICAGO)
     timeout = ChannelError(Failure.unknown, "read timed out after sending")
     channel = Scripted("email", timeout)

@@ -138,6 +138,20 @@ def test_it_inlines_the_layout_css_into_the_body(templates):
     assert "@media screen and (max-width: 620px)" in html  # kept for clients that honour it
 
 
+def test_a_link_given_a_class_is_a_styled_button_in_html_and_a_plain_link_in_text(templates):
+    write(templates, "hello.email.j2", "{% block subject %}Hi{% endblock %}{% block body %}\n"
+                                       "{% for answer in answers %}\n[{{ answer.label }}]({{ answer.url }}){: .answer }\n"
+                                       "{% endfor %}\n{% endblock %}")
+    urls = ("https://x.test/a/0", "https://x.test/a/1")
+
+    rendered = Renderer(SETTINGS, templates).render(CAMPAIGN, STEP, "email", context(answer_urls=urls))
+
+    assert '<a class="answer" href="https://x.test/a/1" style="' in rendered.html
+    assert "min-width: 44px" in rendered.html and ">1</a>" in rendered.html
+    assert rendered.text.startswith("0 <https://x.test/a/0>\n1 <https://x.test/a/1>\n")
+    assert "{:" not in rendered.text + rendered.html
+
+
 def test_it_puts_the_footer_in_both_parts(templates):
     write(templates, "hello.email.j2", EMAIL)
 
@@ -228,6 +242,7 @@ def test_the_context_holds_exactly_what_a_template_may_print():
         "unsubscribe_url": "",
         "preferences_url": "",
         "stop_notice": False,
+        "answers": (),
     }
 
 
@@ -248,6 +263,9 @@ def test_the_sample_client_has_a_visit_and_signed_links():
     assert sample["interval_weeks"] == 4
     assert sample["unsubscribe_url"].startswith("http://localhost:8000/unsubscribe/")
     assert sample["stop_notice"] is True
+    assert [a["label"] for a in sample["answers"]] == [str(n) for n in range(11)]
+    assert sample["answers"][4]["url"].startswith("http://localhost:8000/checkin/")
+    assert sample["answers"][4]["url"].endswith("/4")
 
 
 def test_a_visit_is_named_relative_to_the_day_the_message_goes_out():

@@ -55,6 +55,21 @@ def test_simulate_shows_an_improving_client_hearing_from_us_less_often(tmp_path,
     assert "<svg" in report.read_text()
 
 
+def test_simulate_email_only_tapers_on_the_answers_tapped_in_check_in_emails(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(app, ["simulate", "--email-only", "--weeks", "6", "--report", str(tmp_path / "s.html")])
+    assert result.exit_code == 0, result.output
+    checkins = [l.split() for l in result.output.splitlines() if "checkin/pain-checkin" in l]
+    assert checkins and {(line[2], line[4]) for line in checkins} == {("email", "sent")}
+    assert "week 4: tapering" in result.output
+
+
+def test_the_demo_has_a_client_we_may_only_email_who_answers_by_email():
+    from outreach.simulation import DEMO_CLIENTS
+
+    assert [(p.email_consent, p.sms_consent) for p in DEMO_CLIENTS if p.answers_by_email] == [(True, False)]
+
+
 def test_simulate_refuses_scores_outside_zero_to_ten():
     result = CliRunner().invoke(app, ["simulate", "--scores", "7,11"])
     assert result.exit_code == 2 and "scores run from 0 to 10" in result.output

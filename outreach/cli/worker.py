@@ -80,7 +80,7 @@ def demo(
     weeks: int = typer.Option(16, min=1, max=104, help="Simulated weeks."),
     directory: Path = typer.Option(Path("var/demo"), help="Where the demo database and outbox go (recreated)."),
 ) -> None:
-    """Show the whole product on sample data: six clients live through 16 weeks of real planning and sending,
+    """Show the whole product on sample data: seven clients live through 16 weeks of real planning and sending,
     with messages written to a local outbox (never a real provider)."""
     from outreach import simulation
 
@@ -108,6 +108,8 @@ def simulate(
     weeks: int = typer.Option(16, min=1, max=104, help="Simulated weeks."),
     scores: Optional[str] = typer.Option(None, help="Pain scores at successive visits, e.g. 7,6,6,5,4."),
     report: Path = typer.Option(Path("var/simulation.html"), help="Where to write the HTML report."),
+    email_only: bool = typer.Option(False, "--email-only",
+                                    help="A client without SMS consent, who answers the check-in emails."),
 ) -> None:
     """Run the real cadence and planner for one simulated client and print the timeline. Nothing is sent."""
     from outreach import simulation
@@ -117,7 +119,8 @@ def simulate(
         raise typer.BadParameter(f"choose one of {', '.join(simulation.PERSONAS)}", param_hint="--persona")
     series = _parse_scores(scores)
     subject = simulation.Persona("sim-1", "Sam", persona.title(), persona, scores=series,
-                                 stops_booking_after_week=5 if persona == "lapsing" else None)
+                                 stops_booking_after_week=5 if persona == "lapsing" else None,
+                                 sms_consent=not email_only, answers_by_email=email_only)
     with tempfile.TemporaryDirectory() as scratch:
         ctx = _sandbox(Path(scratch), "null")
         result = _simulate(ctx, (subject,), weeks, simulation.first_monday(datetime.now(timezone.utc).date()))

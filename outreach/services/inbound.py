@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from outreach.context import Context
-from outreach.models import Client, InboundMessage, Message, MessageStatus, ProgressEntry
+from outreach.models import Client, InboundMessage, Message, MessageStatus
 from outreach.policy.keywords import Keyword, classify, parse_score
 from outreach.services.clients import cadence_for
+from outreach.services.checkins import record_checkin_answer
 from outreach.services.conversations import note_inbound
-from outreach.services.facts import audit, is_suppressed, record_progress
+from outreach.services.facts import audit, is_suppressed
 from outreach.services.unsubscribe import clients_at, opt_in_address, opt_out_address
 
 RECEIVED_REPLY_EVERY = timedelta(days=1)
@@ -110,14 +111,7 @@ def _awaiting_score(session: Session, ctx: Context, clients: list[Client],
 
 
 def _record_score(session: Session, client: Client, score: int, asked_at: datetime, now: datetime) -> None:
-    # A second reply to the same check-in corrects the first ("sorry, I meant 5") instead of adding a score.
-    earlier = session.exec(
-        select(ProgressEntry).where(ProgressEntry.client_id == client.id, ProgressEntry.source == "sms-reply",
-                                    ProgressEntry.recorded_at >= asked_at)
-        .order_by(ProgressEntry.recorded_at.desc())
-    ).first()
-    recorded_at = earlier.recorded_at if earlier else now
-    record_progress(session, client, recorded_at, score, actor="client", source="sms-reply")
+    record_checkin_answer(session, client, score, asked_at, now, source="sms-reply")
 
 
 def _may_acknowledge(session: Session, from_number: str, now: datetime) -> bool:

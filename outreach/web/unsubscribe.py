@@ -6,41 +6,28 @@ came by; the page's own form sends the client's choice (emails, texts or everyth
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import AsyncIterator
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from outreach.context import Context
-from outreach.db import session_scope
 from outreach.models import Client
 from outreach.services.unsubscribe import unsubscribe_client
 from outreach.tokens import InvalidToken, UnsubscribeToken, read_unsubscribe_token
-from outreach.validation import display_phone
 from outreach.web.deps import ContextDep
+from outreach.web.public import in_transaction, page
 from outreach.web.webhooks import NowDep, read_body
 
 router = APIRouter()
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 
 CHOICES = {"email": ["email"], "sms": ["sms"], "all": ["email", "sms"]}
 STOPPED = {"email": "emails", "sms": "text messages", "all": "emails or text messages"}
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
-# The token is in the URL: keep it out of Referer headers, caches and search engines.
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Robots-Tag": "noindex",
-    "X-Content-Type-Options": "nosniff",
-}
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
@@ -49,7 +36,7 @@ async def confirm_page(request: Request, token: str, ctx: ContextDep) -> HTMLRes
     if found is None:
         return _invalid(request, ctx)
     link, client = found
-    return _page(request, ctx, "public/unsubscribe.html", client=client, link=link,
+    return page(request, ctx, "public/unsubscribe.html", client=client, link=link,
                  address=_masked(client, link.channel), choice=link.channel if link.channel in CHOICES else "email")
 
 
@@ -71,10 +58,10 @@ async def unsubscribe(request: Request, token: str, ctx: ContextDep, now: NowDep
             unsubscribe_client(session, client, CHOICES[choice], source="unsubscribe-link", actor="client", now=now)
         return client
 
-    client = await run_in_threadpool(_transaction, ctx, revoke)
+    client = await in_transaction(ctx, revoke)
     if client is None:
         return _invalid(request, ctx)
-    return _page(request, ctx, "public/done.html", stopped=STOPPED[choice])
+    return page(request, ctx, "public/done.html", stopped=STOPPED[choice])
 
 
 def _find(ctx: Context, token: str) -> tuple[UnsubscribeToken, Client] | None:
@@ -85,11 +72,6 @@ def _find(ctx: Context, token: str) -> tuple[UnsubscribeToken, Client] | None:
     with Session(ctx.engine) as session:
         client = session.get(Client, link.client_id)
     return (link, client) if client is not None else None
-
-
-def _transaction(ctx: Context, work):  # noqa: ANN001, ANN202
-    with session_scope(ctx.engine) as session:
-        return work(session)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -121,14 +103,5 @@ def _masked(client: Client, channel: str) -> str:
     return f"{name[:2]}{'•' * max(len(name) - 2, 1)}@{domain}"
 
 
-def _page(request: Request, ctx: Context, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
-    clinic = ctx.settings.clinic
-    response = templates.TemplateResponse(request, name, {"clinic": clinic, "phone": display_phone(clinic.phone),
-                                                          **context},
-                                          status_code=status_code)
-    response.headers.update(PAGE_HEADERS)
-    return response
-
-
 def _invalid(request: Request, ctx: Context) -> HTMLResponse:
-    return _page(request, ctx, "public/invalid.html", status_code=400)
+    return page(request, ctx, "public/invalid.html", status_code=400)
