@@ -104,11 +104,11 @@ _APPOINTMENT = re.compile(
     r"schedul\w*|cancellation|late|early|omw|on\smy\sway|be\sthere|come\sin|coming\sin|stop\s(?:by|in|over)|"
     r"drop\sby|see\syou|tomorrow|tmrw|tmr|today|tonight|next\sweek|this\s(?:morning|afternoon|evening|week)|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|"
-    r"\d{1,2}\s?(?:am|pm)|noon|slot|openings?|availability|available|waitlist|therapist|"
+    r"\d{1,2}\s?(?:am|pm)|\d+\s(?:hours?|hrs?|days?)\s(?:before|ahead|notice)|noon|slot|openings?|availability|available|waitlist|therapist|"
     r"cita|citas|manana|hoy|lunes|martes|miercoles|jueves|viernes|sabado|domingo|reprogram\w*|llego|llegar)\b")
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 # Opt-out words in a sense that is not "stop texting me": "the pain doesn't stop", "see you at the end of the week".
-_OTHER_SENSES = re.compile(r"\b(?:doesnt|dont|didnt|wont|cant|couldnt|never|not|wouldnt)\s(?:\w+\s)?stop\b|"
+_OTHER_SENSES = re.compile(r"\b(?:doesnt|dont|didnt|wont|cant|couldnt|never|not|wouldnt)\s(?:\w+\s)?(?:stop|end)\b|"
                            r"\bstop\s(?:by|in|over|at|off)\b|\b(?:the|an)\send\b|\bend\sof\b|"
                            r"\b(?:when|what\stime)\s(?:\w+\s){0,4}end\b|\bquit\s(?:my|smoking|drinking)\b")
 _OPT_OUT_WORDS = frozenset({"stop", "stopp", "stopall", "end", "quit", "cancel", "cancelar", "unsubscribe", "unsub",
