@@ -75,7 +75,8 @@ _CLEAR_PHRASES = tuple(re.compile(pattern) for pattern in (
     r"\b(?:dejen|deja|dejar|paren|pare|para|parar)\sde\s(?:enviar|mandar|escribir|contactar|textear|molestar)",
     r"\bde\sbaja\b",
     r"\b(?:sacame|saquenme|borrame|borrenme|eliminame|eliminenme|quitame|quitenme)\b",
-    r"\b(?:saquen|saca|borren|borra|eliminen|elimina|quiten|quita)\s(?:mi\snumero|de\s(?:la|su|sus|tu|esta)\slista)",
+    r"\b(?:saquen|saca|borren|borra|eliminen|elimina|quiten|quita)\s"
+    r"(?:mi\snumero|de\s(?:la|su|sus|tu|esta)\slista)",
     rf"\bcancelar\s(?:la\s|mi\s|los\s|mis\s)?(?:suscripcion|{_ES_TEXTS})\b",
 ))
 # "Please don't stop texting me", "I didn't opt out", "no quiero darme de baja": the phrase is there, the wish is not.
@@ -104,11 +105,13 @@ _APPOINTMENT = re.compile(
     r"schedul\w*|cancellation|late|early|omw|on\smy\sway|be\sthere|come\sin|coming\sin|stop\s(?:by|in|over)|"
     r"drop\sby|see\syou|tomorrow|tmrw|tmr|today|tonight|next\sweek|this\s(?:morning|afternoon|evening|week)|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|"
-    r"\d{1,2}\s?(?:am|pm)|\d+\s(?:hours?|hrs?|days?)\s(?:before|ahead|notice)|noon|slot|openings?|availability|available|waitlist|therapist|"
+    r"\d{1,2}\s?(?:am|pm)|\d+\s(?:hours?|hrs?|days?)\s(?:before|ahead|notice)|noon|slot|openings?|"
+    r"availability|available|waitlist|therapist|"
     r"cita|citas|manana|hoy|lunes|martes|miercoles|jueves|viernes|sabado|domingo|reprogram\w*|llego|llegar)\b")
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 # Opt-out words in a sense that is not "stop texting me": "the pain doesn't stop", "see you at the end of the week".
-_OTHER_SENSES = re.compile(r"\b(?:doesnt|dont|didnt|wont|cant|couldnt|never|not|wouldnt)\s(?:\w+\s)?(?:stop|end)\b|"
+_OTHER_SENSES = re.compile(r"\b(?:doesnt|dont|didnt|wont|cant|couldnt|never|not|wouldnt)\s(?:\w+\s)?"
+                           r"(?:stop|end)\b|"
                            r"\bstop\s(?:by|in|over|at|off)\b|\b(?:the|an)\send\b|\bend\sof\b|"
                            r"\b(?:when|what\stime)\s(?:\w+\s){0,4}end\b|\bquit\s(?:my|smoking|drinking)\b")
 _OPT_OUT_WORDS = frozenset({"stop", "stopp", "stopall", "end", "quit", "cancel", "cancelar", "unsubscribe", "unsub",
@@ -126,7 +129,8 @@ _SCORE_TAIL = re.compile(r"(?:ish|[\s,]*\b(?:today|now|right\snow|tonight|this\s
 
 
 def normalise(body: str) -> str:
-    """Fullwidth to plain, case folded, accents and quote marks dropped: "ＳＴＯＰ", "Don’t", "más" → "stop", "dont", "mas"."""
+    """Fullwidth letters to plain ones, case folded, accents and quote marks dropped: "ＳＴＯＰ" → "stop",
+    "Don’t" → "dont", "más" → "mas"."""
     text = unicodedata.normalize("NFKC", body).casefold()
     text = "".join(char for char in unicodedata.normalize("NFD", text) if not unicodedata.combining(char))
     return _QUOTES.sub("", text)
