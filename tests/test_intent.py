@@ -41,8 +41,8 @@ def test_a_bad_corpus_row_names_the_file_line_and_field(tmp_path):
 
 
 @pytest.mark.parametrize("body,plain", [("ＳＴＯＰ", "stop"), ("Don’t", "dont"), ("No MÁS", "no mas"),
-                                        ("ﬁn", "fin")])
-def test_it_folds_fullwidth_letters_case_accents_and_quote_marks(body, plain):
+                                        ("ﬁn", "fin"), ("S T O P", "stop"), ("s.t.o.p", "stop")])
+def test_it_folds_fullwidth_letters_case_accents_quote_marks_and_spelling_out(body, plain):
     assert normalise(body) == plain
 
 
@@ -84,3 +84,9 @@ def test_it_reads_a_padded_score(body, score):
 @pytest.mark.parametrize("body", ["At 6 today?", "I walked 5 miles", "2 or 3"])
 def test_a_number_in_another_sense_is_not_a_score(body):
     assert read(body).score is None
+
+
+@pytest.mark.parametrize("body", ["I'll stop sending my scores", "Remove me from the Tuesday list, I can't make it",
+                                  "Stop sending me the wrong time, it's at 4", "I got no texts about my visit"])
+def test_opt_out_words_about_something_else_are_no_clear_opt_out(body):
+    assert read(body).intent is not Intent.opt_out

@@ -51,27 +51,39 @@ _OPT_OUT_ALONE = _STOP_ALONE | {"cancel", "end", "cancelar", "para", "parar", "b
 _OPT_IN_ALONE = frozenset({"start", "unstop"})
 _HELP_ALONE = frozenset({"help", "info", "ayuda"})
 
-_TEXTS = (r"(?:texts?|txts?|texting|txting|messages?|msgs?|messaging|sms|reminders?|notifications?|alerts?|"
+# "reminders", not "the reminder": "can you stop the reminder for Tuesday" is about one visit.
+_TEXTS = (r"(?:texts?|txts?|texting|txting|messages?|msgs?|messaging|sms|reminders|notifications?|alerts?|"
           r"promos?|spam|subscription)")
 _ANY = r"(?:(?:all|any|the|these|those|this|your|ur|such|of|more|further|them|me|us|u|my)\s)*"
+_PRONOUNS = r"(?:\s(?:me|us|u|them|these|those|this|it|all))*"
+# Which list: "take me off your texting list", not "remove me from the Tuesday list".
+_LIST = (r"(?:(?:your|the|this|that|ur|my|all|of|texting|text|sms|mailing|contact|marketing|messaging|message|"
+         r"distribution|subscriber|subscription)\s){0,3}(?:list|texts?|messages?|database|system|contacts?|this|it)")
 _ES_TEXTS = r"(?:mensajes|textos|msjs?|sms|recordatorios)"
 _CLEAR_PHRASES = tuple(re.compile(pattern) for pattern in (
-    rf"\b(?:stop|quit|cease|end|cancel)\s(?:with\s)?{_ANY}(?:{_TEXTS}|sending|contacting|calling|emailing|"
-    r"spamming|bothering|harassing|bugging|receiving|getting)\b",
-    r"\b(?:remove|delete|drop|take)\s(?:me|my\s(?:phone\s)?(?:number|cell|info|information))\s(?:off|from)\s"
-    r"(?:\w+\s){0,2}(?:list|texts?|messages?|database|system|contacts?|this|it)\b",
+    rf"\b(?:stop|quit|cease|end|cancel)\s(?:with\s)?{_ANY}{_TEXTS}\b",
+    r"\b(?:stop|quit|cease)\s(?:contacting|calling|emailing|spamming|bothering|harassing|bugging)\b",
+    # "stop sending me these", "stop getting texts"; not "stop sending me the wrong time"
+    rf"\b(?:stop|quit|cease)\s(?:sending|receiving|getting){_PRONOUNS}(?:\s{_ANY}{_TEXTS}\b|$)",
+    r"\bcease\sand\sdesist\b",
+    r"\b(?:revoke|revoking|withdraw|withdrawing)\s(?:my\s|all\s)?consent\b|\brevoke\b",
+    rf"\b(?:remove|delete|drop|take)\s(?:me|my\s(?:phone\s)?(?:number|cell|info|information))\s(?:off|from)\s"
+    rf"{_LIST}\b",
     r"\b(?:remove|delete|drop)\s(?:me|my\s(?:phone\s)?number)$",
     r"\btake\sme\soff$",
     r"\blose\smy\snumber\b",
     rf"\bno\smore\s{_ANY}{_TEXTS}\b",
     rf"\bno\slonger\s(?:want|wish)\s(?:to\s(?:receive|get|be\s(?:texted|contacted))|{_ANY}{_TEXTS})",
-    r"\b(?:dont|do\snot|never)\s(?:ever\s)?(?:text|txt|message|msg|contact|sms|send)\s(?:me|us|u|this\snumber)\b",
+    r"\b(?:dont|do\snot|never)\s(?:ever\s)?(?:text|txt|message|msg|contact|sms|send)"
+    r"(?:\s(?:me|us|u|this\snumber|again|anymore)\b|$)",
+    rf"^(?:please\s)?no\s{_ANY}{_TEXTS}(?:\s(?:please|pls|thanks|thank\syou|anymore))*$",
     rf"\b(?:dont|do\snot)\s(?:want|wish|need)\s(?:to\s(?:receive|get)\s)?{_ANY}{_TEXTS}\b",
     r"\bun\s?sub(?:scribe|scribed|scribing)?\b|\bunsu(?:s|b)?cribe\b",
     r"\bopt(?:ed|ing)?\s(?:me\s)?out\b|\boptout\b",
     rf"\bno\s(?:quiero\s)?(?:recibir\s)?mas\s{_ES_TEXTS}\b",
     rf"\bno\squiero\s(?:recibir\s)?(?:mas\s)?(?:sus\s|estos\s|los\s)?{_ES_TEXTS}\b",
-    r"\bno\s(?:me\s)?(?:envien|manden|escriban|envies|mandes|escribas|contacten|molesten)\b",
+    r"\bno\s(?:me\s)?(?:envien|manden|escriban|envies|mandes|escribas|contacten|molesten|enviar|mandar|escribir)"
+    r"(?:me)?\b",
     r"\b(?:dejen|deja|dejar|paren|pare|para|parar)\sde\s(?:enviar|mandar|escribir|contactar|textear|molestar)",
     r"\bde\sbaja\b",
     r"\b(?:sacame|saquenme|borrame|borrenme|eliminame|eliminenme|quitame|quitenme)\b",
@@ -79,9 +91,11 @@ _CLEAR_PHRASES = tuple(re.compile(pattern) for pattern in (
     r"(?:mi\snumero|de\s(?:la|su|sus|tu|esta)\slista)",
     rf"\bcancelar\s(?:la\s|mi\s|los\s|mis\s)?(?:suscripcion|{_ES_TEXTS})\b",
 ))
-# "Please don't stop texting me", "I didn't opt out", "no quiero darme de baja": the phrase is there, the wish is not.
-_NEGATED = re.compile(r"\b(?:dont|do\snot|didnt|did\snot|never|not|did\si|wont|will\snot|cant|cannot|no\squiero)\s"
-                      r"(?:(?:mean|want|need|wanna|going|have|darme)\s(?:to\s)?)?$")
+# "Please don't stop texting me", "I didn't opt out", "no quiero darme de baja", "I'll stop sending my scores":
+# the phrase is there, the wish is not.
+_NOT_ASKED = re.compile(r"\b(?:(?:dont|do\snot|didnt|did\snot|never|not|did\si|wont|will\snot|cant|cannot|no\squiero)\s"
+                        r"(?:(?:mean|want|need|wanna|going|have|darme)\s(?:to\s)?)?|"
+                        r"(?:ill|i\swill|im\sgoing\sto|i\sam\sgoing\sto|im\sgonna)\s)$")
 
 _COMPLAINTS = tuple(re.compile(pattern) for pattern in (
     r"\bkeep\s(?:on\s)?(?:texting|messaging|sending|contacting|bugging|bothering|spamming|calling)",
@@ -93,7 +107,8 @@ _COMPLAINTS = tuple(re.compile(pattern) for pattern in (
     r"\bwrong\snumber\b|\bnumero\sequivocado\b",
     r"\b(?:how|where)\sdid\syou\sget\smy\snumber\b|\bwho\sgave\syou\smy\snumber\b",
     r"\bharass|\bannoying\b|\b(?:sick|tired)\sof\s(?:these|your|the|getting)\b",
-    r"^(?:(?:thats|ok|okay)\s)?enough(?:\salready)?$",
+    r"^(?:(?:thats|ok|okay)\s)?enough(?:\salready)?$|^no\smore$|^no\sthanks?(?:\syou)?$",
+    r"\b(?:f|fuck|piss|screw)\soff\b|\bfuck|\bwtf\b",
 ))
 _OPT_IN_PHRASES = tuple(re.compile(pattern) for pattern in (
     r"\bopt(?:ing)?\s(?:me\s)?(?:back\s)?in\b",
@@ -118,6 +133,7 @@ _OPT_OUT_WORDS = frozenset({"stop", "stopp", "stopall", "end", "quit", "cancel",
                             "revoke", "optout", "alto", "basta", "baja", "parar", "detener"})
 
 _QUOTES = re.compile(r"['’‘`´]")
+_SPELLED = re.compile(r"\b(?:[^\W\d_][\s.\-]){2,}[^\W\d_]\b")  # "S T O P", "s.t.o.p"
 _CLAUSE = re.compile(r"[.!?;,:\n\r()\[\]]+")
 _TOKEN = re.compile(r"[^\W_]+")
 _SCORE_LEAD = re.compile(
@@ -129,10 +145,11 @@ _SCORE_TAIL = re.compile(r"(?:ish|[\s,]*\b(?:today|now|right\snow|tonight|this\s
 
 
 def normalise(body: str) -> str:
-    """Fullwidth letters to plain ones, case folded, accents and quote marks dropped: "ＳＴＯＰ" → "stop",
-    "Don’t" → "dont", "más" → "mas"."""
+    """Fullwidth letters to plain ones, case folded, accents and quote marks dropped, spelled-out words joined:
+    "ＳＴＯＰ" → "stop", "Don’t" → "dont", "más" → "mas", "S T O P" → "stop"."""
     text = unicodedata.normalize("NFKC", body).casefold()
     text = "".join(char for char in unicodedata.normalize("NFD", text) if not unicodedata.combining(char))
+    text = _SPELLED.sub(lambda spelled: re.sub(r"[\s.\-]", "", spelled[0]), text)
     return _QUOTES.sub("", text)
 
 
@@ -189,7 +206,7 @@ def _opt_out_phrase(clauses: list[str]) -> Intent | None:
     for clause in clauses:
         for pattern in _CLEAR_PHRASES:
             for match in pattern.finditer(clause):
-                if not _NEGATED.search(clause[:match.start()]):
+                if not _NOT_ASKED.search(clause[:match.start()]):
                     return Intent.opt_out
                 found = Intent.possible_opt_out
     return found
