@@ -90,3 +90,20 @@ def test_a_number_in_another_sense_is_not_a_score(body):
                                   "Stop sending me the wrong time, it's at 4", "I got no texts about my visit"])
 def test_opt_out_words_about_something_else_are_no_clear_opt_out(body):
     assert read(body).intent is not Intent.opt_out
+
+
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char for char in text)
+
+
+DRESSINGS = {"upper case": str.upper, "lower case": str.lower, "fullwidth": _fullwidth,
+             "quoted": lambda text: f'"{text}"', "curly quoted": lambda text: f"“{text}”",
+             "emoji": lambda text: f"{text} 🙏", "shouted": lambda text: f"{text}!!", "padded": lambda text: f"  {text} "}
+
+
+@pytest.mark.parametrize("dressing", DRESSINGS)
+def test_case_quotes_emoji_and_fullwidth_letters_never_change_the_opt_out_decision(dressing):
+    dress = DRESSINGS[dressing]
+    changed = [sample.text for sample in load()
+               if (read(dress(sample.text)).intent is Intent.opt_out) != (sample.label == "opt-out")]
+    assert changed == []
