@@ -107,3 +107,9 @@ def test_case_quotes_emoji_and_fullwidth_letters_never_change_the_opt_out_decisi
     changed = [sample.text for sample in load()
                if (read(dress(sample.text)).intent is Intent.opt_out) != (sample.label == "opt-out")]
     assert changed == []
+
+
+def test_it_reads_what_a_person_would_see_of_a_very_long_text():
+    assert read("Please stop texting me. " + "x" * 3000).intent is Intent.opt_out
+    # Past 2,000 characters (Twilio delivers at most 1,600) nothing more is read: a forged megabyte costs nothing.
+    assert read("x " * 1000 + "please stop texting me").intent is Intent.other
