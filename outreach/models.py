@@ -89,7 +89,8 @@ class ConsentEvent(SQLModel, table=True):
     channel: str = Field(max_length=8)
     granted: bool
     at: datetime = Field(default_factory=utcnow)
-    source: str = Field(max_length=64, description="import, dashboard:<user>, sms-keyword, unsubscribe-link, provider")
+    source: str = Field(max_length=64, description="import, dashboard:<user>, sms-keyword, sms-words (an opt-out in "
+                                                   "the client's own words), unsubscribe-link, provider")
     note: str = Field(default="", max_length=500)
 
 

@@ -173,3 +173,10 @@ def test_no_text_template_uses_characters_that_switch_to_ucs2():
         if path.name.endswith(".email.j2") or path.parent.name == "layouts" and "email" in path.name:
             continue
         assert count_segments(path.read_text()).first_non_gsm is None, path
+
+
+def test_the_received_reply_sells_nothing():
+    # It answers texts that may be complaints or appointment changes: no booking link, no link at all.
+    for phase in PHASES:
+        text = reply("received", phase)
+        assert SETTINGS.clinic.booking_url not in text and "http" not in text and "book" not in text.lower()

@@ -221,20 +221,28 @@ def test_it_refuses_a_body_over_a_megabyte(ctx, http):
 
 # --- inbound texts ------------------------------------------------------------------------------------------
 
-def test_it_opts_a_client_out_on_stop_and_confirms_once(ctx, http):
+@pytest.mark.parametrize("words,again,source", [
+    ("Stop", "STOP", "sms-keyword"),
+    # In the client's own words (FCC: revocation by any reasonable means): just like STOP.
+    ("Please stop texting me", "stop texting me!!", "sms-words"),
+    ("No más mensajes", "STOP", "sms-words"),
+    ("ＳＴＯＰ 🙏", "please stop", "sms-words"),
+    ("opt out", "Unsubscribe me", "sms-words"),
+])
+def test_it_opts_a_client_out_on_stop_and_confirms_once(ctx, http, words, again, source):
     client_id = add_client(ctx)
 
-    first = signed(http, INBOUND, text("Stop", sid="SMa"))
-    second = signed(http, INBOUND, text("STOP", sid="SMb"))
+    first = signed(http, INBOUND, text(words, sid="SMa"))
+    second = signed(http, INBOUND, text(again, sid="SMb"))
 
     assert "no more texts" in reply_of(first)
     assert reply_of(second) == ""
     assert load(ctx, Client, client_id).sms_consent is False
     with Session(ctx.engine) as session:
         (event,) = session.exec(select(ConsentEvent)).all()
-    assert (event.channel, event.granted, event.source) == ("sms", False, "sms-keyword")
+    assert (event.channel, event.granted, event.source) == ("sms", False, source)
     assert event.at.replace(tzinfo=NOW.tzinfo) == NOW
-    assert count(ctx, Suppression, Suppression.address == ANA, Suppression.source == "sms-keyword") == 1
+    assert count(ctx, Suppression, Suppression.address == ANA, Suppression.source == source) == 1
     assert count(ctx, InboundMessage, InboundMessage.handled_as == "stop") == 2
 
 
@@ -284,17 +292,18 @@ def test_it_answers_help_with_who_we_are_and_how_to_stop(ctx, http):
         assert "STOP" in answer and "Msg & data rates may apply" in answer
 
 
-def test_it_records_a_score_replied_to_a_check_in(ctx, http):
+@pytest.mark.parametrize("body,score", [("6/10", 6), ("about a 4 today 🙂", 4)])
+def test_it_records_a_score_replied_to_a_check_in(ctx, http, body, score):
     client_id = add_client(ctx)
     add_message(ctx, client_id, stream="checkin", sid="SMcheck", sent_at=NOW - timedelta(hours=3))
 
-    response = signed(http, INBOUND, text("6/10"))
+    response = signed(http, INBOUND, text(body))
 
     assert "Thanks for checking in" in reply_of(response)
     with Session(ctx.engine) as session:
         (entry,) = session.exec(select(ProgressEntry)).all()
         inbound = session.exec(select(InboundMessage)).one()
-    assert (entry.client_id, entry.pain, entry.source) == (client_id, 6, "sms-reply")
+    assert (entry.client_id, entry.pain, entry.source) == (client_id, score, "sms-reply")
     assert (inbound.handled_as, inbound.client_id) == ("progress", client_id)
 
 
@@ -351,3 +360,44 @@ def test_it_takes_yes_from_a_client_who_never_opted_in_as_an_ordinary_message(ct
     assert "front desk" in reply_of(response)
     assert load(ctx, Client, client_id).sms_consent is False
     assert count(ctx, InboundMessage, InboundMessage.handled_as == "other") == 1
+
+
+# --- opt-out in the client's own words ------------------------------------------------------------------------
+
+def test_start_undoes_a_plain_word_opt_out(ctx, http):
+    client_id = add_client(ctx)
+    signed(http, INBOUND, text("Please stop texting me", sid="SMa"))
+
+    start = signed(http, INBOUND, text("START", sid="SMb"))
+
+    assert "subscribed to our texts again" in reply_of(start)
+    assert load(ctx, Client, client_id).sms_consent is True
+    assert count(ctx, Suppression) == 0
+
+
+def test_it_takes_cancelling_an_appointment_to_the_front_desk_without_a_booking_link(ctx, http):
+    client_id = add_client(ctx)
+
+    first = signed(http, INBOUND, text("I need to cancel Tuesday's appointment", sid="SMa"))
+    second = signed(http, INBOUND, text("Cancel my 3pm please", sid="SMb"))
+
+    assert "front desk" in reply_of(first) and reply_of(second) == ""  # one acknowledgement a day
+    assert all(ctx.settings.clinic.booking_url not in reply_of(r) and "http" not in reply_of(r)
+               for r in (first, second))
+    assert load(ctx, Client, client_id).sms_consent is True
+    assert count(ctx, Suppression) == 0
+    assert count(ctx, InboundMessage, InboundMessage.handled_as == "appointment") == 2
+
+
+@pytest.mark.parametrize("words", ["Why do you keep texting me?", "I want to end this", "don't want these"])
+def test_it_sends_nothing_to_a_possible_opt_out_and_leaves_it_to_a_person(ctx, http, words):
+    client_id = add_client(ctx)
+
+    response = signed(http, INBOUND, text(words))
+
+    assert response.status_code == 200 and reply_of(response) == ""
+    assert load(ctx, Client, client_id).sms_consent is True
+    with Session(ctx.engine) as session:
+        inbound = session.exec(select(InboundMessage)).one()
+    assert (inbound.handled_as, inbound.replied, inbound.client_id) == ("possible-opt-out", False, client_id)
+

@@ -1,5 +1,9 @@
-"""Texts clients send us: opt-out and opt-in keywords, HELP, pain score replies to a check-in, and anything else
-for the front desk. Every text is stored once (unique on Twilio's MessageSid); the answer is a Reply to render.
+"""Texts clients send us: opt-outs and opt-ins (keywords or the client's own words), HELP, pain score replies to a
+check-in, appointment messages and anything else for the front desk. Every text is stored once (unique on
+Twilio's MessageSid); the answer is a Reply to render.
+
+A possible opt-out (policy.intent: "why do you keep texting me", "end" inside a longer text) gets no automated
+reply at all: it waits, as handled_as "possible-opt-out", for a person to decide.
 
 When Twilio reports OptOutType, its Advanced Opt-Out has already answered STOP, START or HELP with the
 confirmation configured there, so we record the change and stay quiet instead of texting twice.
@@ -13,7 +17,7 @@ from sqlmodel import Session, select
 
 from outreach.context import Context
 from outreach.models import Client, InboundMessage, Message, MessageStatus
-from outreach.policy.keywords import Keyword, classify, parse_score
+from outreach.policy.intent import Intent, Reading, read
 from outreach.services.clients import cadence_for
 from outreach.services.checkins import record_checkin_answer
 from outreach.services.conversations import note_inbound
@@ -21,6 +25,7 @@ from outreach.services.facts import audit, is_suppressed
 from outreach.services.unsubscribe import clients_at, opt_in_address, opt_out_address
 
 RECEIVED_REPLY_EVERY = timedelta(days=1)
+ACKNOWLEDGED = ("other", "appointment")  # answered with the "received" reply
 MAX_BODY = 2000
 
 
@@ -47,9 +52,9 @@ def handle_inbound_sms(session: Session, ctx: Context, sms: InboundSms, now: dat
     if session.exec(select(InboundMessage.id).where(InboundMessage.provider_id == sms.sid)).first():
         return None  # Twilio retried a webhook we already handled
     clients = clients_at(session, "sms", sms.from_number)
-    keyword = classify(sms.body, sms.opt_out_type or None)
-    handled_as, client, template = _handle(session, ctx, sms, keyword, clients, now)
-    if sms.opt_out_type and keyword is not Keyword.other:
+    reading = read(sms.body, sms.opt_out_type or None)
+    handled_as, client, template = _handle(session, ctx, sms, reading, clients, now)
+    if sms.opt_out_type and reading.keyword:
         template = None
     reply = _reply(session, ctx, template, client, now) if template else None
     session.add(InboundMessage(provider_id=sms.sid, client_id=client.id if client else None,
@@ -59,31 +64,35 @@ def handle_inbound_sms(session: Session, ctx: Context, sms: InboundSms, now: dat
     return reply
 
 
-def _handle(session: Session, ctx: Context, sms: InboundSms, keyword: Keyword, clients: list[Client],
+def _handle(session: Session, ctx: Context, sms: InboundSms, reading: Reading, clients: list[Client],
             now: datetime) -> tuple[str, Client | None, str | None]:
     first = clients[0] if clients else None
-    if keyword is Keyword.stop:
-        changed = opt_out_address(session, "sms", sms.from_number, reason="Replied STOP", source="sms-keyword",
-                                  actor="client", now=now)
+    source = "sms-keyword" if reading.keyword else "sms-words"
+    if reading.intent is Intent.opt_out:
+        reason = "Replied STOP" if reading.keyword else "Asked in their own words to stop texts"
+        changed = opt_out_address(session, "sms", sms.from_number, reason=reason, source=source, actor="client",
+                                  now=now)
         if not clients:
             audit(session, "client", "inbound.stop", None, "STOP from a number that is not a client's", at=now)
         # One confirmation; a second STOP gets silence.
         return "stop", first, "stop" if changed else None
-    if keyword is Keyword.start and opt_in_address(session, "sms", sms.from_number, source="sms-keyword",
-                                                   actor="client", now=now):
+    if reading.intent is Intent.opt_in and opt_in_address(session, "sms", sms.from_number, source=source,
+                                                          actor="client", now=now):
         return "start", first, "start"
     # START (or a "yes") from someone who never opted out is not consent to texts: the front desk reads it.
-    if keyword is Keyword.help:
+    if reading.intent is Intent.help:
         return "help", first, "help"
     if is_suppressed(session, "sms", sms.from_number):
         return "other", first, None  # opted out: nothing more goes to this number until START
-    score = parse_score(sms.body)
-    checked_in = _awaiting_score(session, ctx, clients, now) if score is not None else None
+    if reading.intent is Intent.possible_opt_out:
+        return "possible-opt-out", first, None  # a person decides; nothing automated meanwhile
+    checked_in = _awaiting_score(session, ctx, clients, now) if reading.score is not None else None
     if checked_in is not None:
         client, asked_at = checked_in
-        _record_score(session, client, score, asked_at, now)
+        _record_score(session, client, reading.score, asked_at, now)
         return "progress", client, "checkin-thanks"
-    return "other", first, "received" if _may_acknowledge(session, sms.from_number, now) else None
+    handled_as = "appointment" if reading.intent is Intent.appointment else "other"
+    return handled_as, first, "received" if _may_acknowledge(session, sms.from_number, now) else None
 
 
 def _reply(session: Session, ctx: Context, template: str, client: Client | None, now: datetime) -> Reply:
@@ -118,6 +127,7 @@ def _may_acknowledge(session: Session, from_number: str, now: datetime) -> bool:
     """At most one "we got your message" a day per number."""
     return session.exec(
         select(InboundMessage.id).where(InboundMessage.from_address == from_number,
-                                        InboundMessage.handled_as == "other", InboundMessage.replied.is_(True),
+                                        InboundMessage.handled_as.in_(ACKNOWLEDGED),
+                                        InboundMessage.replied.is_(True),
                                         InboundMessage.received_at > now - RECEIVED_REPLY_EVERY)
     ).first() is None

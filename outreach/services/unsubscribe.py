@@ -12,7 +12,7 @@ from outreach.services.facts import audit, record_consent, suppress
 
 # Suppressions a client's own "START" lifts: ours from their STOP, and the provider's opt-out report.
 # One a staff member added stays.
-LIFTED_BY_OPT_IN = ("sms-keyword", "provider")
+LIFTED_BY_OPT_IN = ("sms-keyword", "sms-words", "provider")
 
 
 def clients_at(session: Session, channel: str, address: str) -> list[Client]:
