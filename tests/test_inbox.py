@@ -301,3 +301,19 @@ def test_a_delivery_of_unknown_outcome_is_settled_from_the_attention_list(desk, 
     desk.post(f"/messages/{message_id}/settle", {"outcome": "failed"})  # settled already: nothing changes
     assert load(ctx, Message, message_id).status == "sent"
     assert len(audit_entries(ctx, "message.settle")) == 1
+
+
+def test_a_text_that_may_be_an_opt_out_gets_no_answer_and_waits_for_a_decision(desk, ann):
+    response = text_in(desk, "Why do you keep texting me?")
+    assert "<Message>" not in response.text
+    conversation = load(desk.ctx, Conversation, conversation_id(desk.ctx))
+    assert conversation.possible_opt_out
+    assert "May be asking to stop texts" in page_text(desk.get("/attention"))
+    assert "Is this a request to stop texts?" in page_text(desk.get(f"/inbox/{conversation.id}"))
+
+
+def test_a_clear_opt_out_in_plain_words_needs_no_one(desk, ann):
+    text_in(desk, "Please stop texting me")
+    conversation = load(desk.ctx, Conversation, conversation_id(desk.ctx))
+    assert not conversation.needs_reply and not conversation.possible_opt_out
+    assert not load(desk.ctx, Client, ann).sms_consent
