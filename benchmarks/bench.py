@@ -8,7 +8,8 @@ Seeds N clients with visit and progress histories into a fresh SQLite file (Core
 `now` (a Monday, noon in Chicago):
 
 - full tick: plan_due then dispatch_due with the embedded outbox channel, everything due at once;
-- floor: the messages the tick sent, rendered by the same Renderer and templates, then one executemany insert;
+- floor: the messages the tick sent, rendered by the same Renderer and templates, written as the same outbox
+  files (.eml, sms.jsonl) by the same channel, then one executemany insert;
 - idle tick: a tick once everything has settled, when nothing is due (must cost O(due), not O(clients));
 - texts: 1,000 texts to the fake Twilio (every answer after 50 ms) at sms_per_second=300, concurrency=16,
   checking the fake never saw more than 300 requests in any one-second window.
@@ -45,11 +46,13 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from outreach.channels.base import OutgoingMessage, Transport  # noqa: E402
 from outreach.channels.outbox import NullTransport  # noqa: E402
+from outreach.channels.registry import transports as configured_transports  # noqa: E402
 from outreach.channels.twilio import TwilioSms  # noqa: E402
 from outreach.context import Context  # noqa: E402
 from outreach.db import make_engine  # noqa: E402
-from outreach.dispatch import dispatch_due  # noqa: E402
+from outreach.dispatch import dispatch_due, email_headers  # noqa: E402
 from outreach.models import Client, ConsentEvent, Message, ProgressEntry, Visit  # noqa: E402
 from outreach.planner import plan_due  # noqa: E402
 from outreach.rendering import message_context  # noqa: E402
@@ -196,7 +199,8 @@ def full_tick(ctx: Context, bar: Progress, profile: Path | None) -> dict:
 
 
 def floor(ctx: Context, directory: Path, bar: Progress) -> dict:
-    """The sent rows again, the least work possible: a render each and one executemany insert."""
+    """The sent rows again, the least work possible: a render each, the same bytes the outbox channel writes,
+    and one executemany insert."""
     with ctx.engine.connect() as conn:
         rows = conn.execute(select(Message.__table__, Client.first_name, Client.timezone)
                             .join(Client, Client.id == Message.client_id).where(Message.status == "sent")).all()
@@ -207,8 +211,9 @@ def floor(ctx: Context, directory: Path, bar: Progress) -> dict:
     table.metadata.create_all(engine)
     public = ctx.settings.web.public_url
     results: dict = {}
+    outbox = floor_outbox(ctx, directory / "floor-outbox")
     with stopwatch(results, "floor_s"):
-        written = render_all(ctx, rows, public, bar, task)
+        written = render_all(ctx, rows, public, outbox, bar, task)
         with engine.begin() as conn:
             conn.execute(insert(table), written)
     bar.update(task, completed=len(rows))
@@ -216,7 +221,15 @@ def floor(ctx: Context, directory: Path, bar: Progress) -> dict:
     return {**results, "floor_messages_per_s": len(rows) / results["floor_s"]}
 
 
-def render_all(ctx: Context, rows: list, public: str, bar: Progress, task) -> list[dict]:  # noqa: ANN001
+def floor_outbox(ctx: Context, directory: Path) -> dict[str, Transport]:
+    """The embedded channel's transports, writing into `directory`."""
+    floor_ctx = Context(ctx.settings.model_copy(update={"outbox": ctx.settings.outbox.model_copy(
+        update={"directory": directory})}), campaigns_dir=ctx.campaigns_dir, templates_dir=ctx.templates_dir)
+    return configured_transports(floor_ctx)
+
+
+def render_all(ctx: Context, rows: list, public: str, outbox: dict[str, Transport], bar: Progress,
+               task) -> list[dict]:  # noqa: ANN001
     written = []
     for message in rows:
         first_name, zone = message.first_name, message.timezone
@@ -227,6 +240,10 @@ def render_all(ctx: Context, rows: list, public: str, bar: Progress, task) -> li
                                  unsubscribe_url=unsubscribe_url(public, token),
                                  preferences_url=preferences_url(public, token), stop_notice=True)
         rendered = ctx.renderer.render(campaign, campaign.step(message.step), message.channel, values)
+        headers = email_headers(ctx, values["unsubscribe_url"]) if message.channel == "email" else {}
+        outbox[message.channel].send(OutgoingMessage(
+            message.id, message.key, message.channel, message.to_address, rendered.text, rendered.subject,
+            rendered.html, headers, campaign.name))
         row = {name: value for name, value in message._mapping.items() if name in MESSAGE_COLUMNS}
         row["reason"] = rendered.subject[:10]
         written.append(row)
@@ -320,7 +337,7 @@ def report(results: dict) -> Table:
                       f"{results['plan_messages_per_s']:,.0f} planned/s", "", ""),
         ("dispatch pass", f"{results['dispatch_s']:.1f} s ({results['dispatch_s_cpu']:.1f} s CPU), "
                           f"{results['dispatch_messages_per_s']:,.0f} sent/s", "", ""),
-        ("floor (render + 1 insert)", f"{results['floor_s']:.1f} s ({results['floor_s_cpu']:.1f} s CPU), "
+        ("floor (render + write + 1 insert)", f"{results['floor_s']:.1f} s ({results['floor_s_cpu']:.1f} s CPU), "
                                       f"{results['floor_messages_per_s']:,.0f}/s", "", ""),
         ("peak RSS, whole run (with the floor)", f"{results['peak_rss_whole_run_mb']:,.0f} MB", "", ""),
         ("tick / floor, by CPU seconds", f"{results['tick_over_floor_cpu']:.2f}", "", ""),
