@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import socket
+import time
 import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlmodel import Session
 
 from outreach.campaigns import Campaign, Step
@@ -96,22 +97,62 @@ def dispatch_due(ctx: Context, now: datetime, transports: dict[str, Transport] |
 
 
 def claim(ctx: Context, now: datetime, worker: str, size: int) -> list[int]:
-    """Atomically take up to `size` due rows for `worker`.
+    """Atomically take the due rows of whole clients for `worker`: every due row of each client it takes, so one
+    batch decides a client's caps with all of them in view; clients are added until about `size` rows.
 
-    Two statements in one transaction: lock the due ids (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers pass
-    each other by; SQLite's `BEGIN IMMEDIATE` serialises instead), then mark exactly those ids. One
+    In one transaction: lock the clients of the first `size` due rows (PostgreSQL: a transaction advisory lock
+    per client, skipping clients another worker is claiming right now; SQLite's `BEGIN IMMEDIATE` serialises
+    claims instead), read every due row of the locked clients, then mark exactly those ids. One
     `UPDATE … WHERE id IN (SELECT … LIMIT n)` is not enough on PostgreSQL: the planner may re-run the
     subquery per row, and the LIMIT window slides past rows the update already changed."""
-    due = (select(Message.id).where(Message.status == MessageStatus.planned, Message.due_at <= now)
-           .order_by(Message.priority, Message.due_at, Message.id).limit(size)
-           .with_for_update(skip_locked=True))
+    # Every planned row has a client (a test send is written already `sending`).
+    due = (Message.status == MessageStatus.planned, Message.due_at <= now, Message.client_id.is_not(None))
+    order = (Message.priority, Message.due_at, Message.id)
     with Session(ctx.engine) as session:
-        ids = list(session.scalars(due))
+        for _ in range(CLAIM_ATTEMPTS):
+            candidates = list(dict.fromkeys(session.scalars(
+                select(Message.client_id).where(*due).order_by(*order).limit(size))))
+            clients = _lock_clients(session, candidates)
+            if clients or not candidates:
+                break
+            session.rollback()  # every candidate is being claimed elsewhere: look again once they are taken
+            time.sleep(random.uniform(0.005, 0.02))
+        rows = session.execute(select(Message.id, Message.client_id).where(*due, Message.client_id.in_(clients))
+                               .order_by(*order).with_for_update(skip_locked=True)).all() if clients else []
+        ids = _whole_clients(rows, size)
         if ids:
             session.execute(update(Message).where(Message.id.in_(ids), Message.status == MessageStatus.planned)
                             .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now, updated_at=now,
                                     attempts=Message.attempts + 1))
         session.commit()
+    return ids
+
+
+CLAIM_ATTEMPTS = 200
+# The first key of the two-key advisory locks claims take on clients (any constant no other code uses).
+CLAIM_LOCK_SPACE = 0x6F757472  # "outr"
+
+
+def _lock_clients(session: Session, candidates: list[int]) -> list[int]:
+    """The candidates this transaction now holds (in their order): on PostgreSQL, those no other claim holds."""
+    if not candidates or session.get_bind().dialect.name != "postgresql":
+        return candidates
+    held = set(session.scalars(text(
+        "SELECT c FROM unnest(CAST(:ids AS integer[])) AS c WHERE pg_try_advisory_xact_lock(:space, c)"),
+        {"ids": candidates, "space": CLAIM_LOCK_SPACE}))
+    return [client for client in candidates if client in held]
+
+
+def _whole_clients(rows: list, size: int) -> list[int]:
+    """Row ids, client by client in order of each one's first due row, until at least `size` rows."""
+    by_client: dict[int, list[int]] = {}
+    for row in rows:
+        by_client.setdefault(row.client_id, []).append(row.id)
+    ids: list[int] = []
+    for client_rows in by_client.values():
+        if len(ids) >= size:
+            break
+        ids.extend(client_rows)
     return ids
 
 
@@ -158,10 +199,10 @@ def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], no
     states = {cid: assess(f.visits, f.scores, now, ctx.settings.cadence) for cid, f in facts.items()}
     sent: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     for cid, f in facts.items():
-        # A row in flight elsewhere or of unknown outcome may well have gone out: it counts, at its due time.
-        # This batch's own rows count below, as they are decided.
-        sent[cid] = [(m.sent_at or m.due_at, m.channel) for m in f.messages
-                     if m.status in COUNTED and (cid, m.campaign, m.step, m.cycle) not in batch]
+        # A row of unknown outcome may well have gone out: it counts, at its due time; one in flight elsewhere
+        # goes out about now (its due time may be long past). This batch's own rows count below, as decided.
+        sent[cid] = [(now if m.status == MessageStatus.sending else m.sent_at or m.due_at, m.channel)
+                     for m in f.messages if m.status in COUNTED and (cid, m.campaign, m.step, m.cycle) not in batch]
     jobs = []
     for row in rows:
         job = _Job(row)

@@ -2,22 +2,16 @@
 A fresh clone shows real messages without any provider credentials."""
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import threading
-from email import policy
-from email.header import Header
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+import uuid
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
 from outreach.channels.base import OutgoingMessage, Receipt, Transport
 from outreach.models import utcnow
-
-# Long header values (List-Unsubscribe URLs) must stay as written, never folded or encoded.
-UNFOLDED = policy.compat32.clone(max_line_length=0, linesep="\r\n")
-
 
 class OutboxEmail(Transport):
     channel = "email"
@@ -25,29 +19,60 @@ class OutboxEmail(Transport):
 
     def __init__(self, directory: Path, from_address: str, from_name: str = "", reply_to: str = "") -> None:
         self.directory = Path(directory) / "email"
-        self.sender = formataddr((from_name, from_address)) if from_name else from_address
-        self.reply_to = reply_to
+        sender = formataddr((from_name, from_address)) if from_name else from_address
+        self._fixed = {"From": sender, **({"Reply-To": reply_to} if reply_to else {})}
+        self._made_directory = False
 
-    def build(self, message: OutgoingMessage) -> Message:
-        # The legacy MIME classes build a message about 3x faster than EmailMessage, which parses every header.
-        email = MIMEMultipart("alternative") if message.html else MIMEText(message.text, "plain", "utf-8")
-        headers = {"From": self.sender, "To": message.to, "Subject": message.subject,
-                   "Date": formatdate(localtime=False),
-                   "Message-ID": make_msgid(idstring=str(message.message_id), domain="outreach.local"),
-                   **({"Reply-To": self.reply_to} if self.reply_to else {}), **message.headers}
-        for name, value in headers.items():
-            email[name] = value if value.isascii() else Header(value, "utf-8")
-        if message.html:
-            email.attach(MIMEText(message.text, "plain", "utf-8"))
-            email.attach(MIMEText(message.html, "html", "utf-8"))
-        return email
+    def build(self, message: OutgoingMessage) -> bytes:
+        """The .eml bytes, written directly: the same MIME layout the email package makes (multipart/alternative,
+        base64 UTF-8 parts, unfolded headers), at a tenth of its cost."""
+        boundary = f"=_outreach_{message.message_id}_{_BOUNDARY_SALT}"
+        headers = {
+            "Content-Type": f'multipart/alternative; boundary="{boundary}"' if message.html else _TEXT_PART,
+            "MIME-Version": "1.0", **self._fixed, "To": message.to, "Subject": message.subject,
+            "Date": formatdate(localtime=False),
+            "Message-ID": make_msgid(idstring=str(message.message_id), domain="outreach.local"),
+            **({} if message.html else {"Content-Transfer-Encoding": "base64"}), **message.headers,
+        }
+        head = "".join(f"{name}: {_header_value(value)}\r\n" for name, value in headers.items())
+        if not message.html:
+            return f"{head}\r\n".encode() + _base64(message.text)
+        parts = (f"--{boundary}\r\n{_PART_HEAD.format(subtype)}\r\n".encode() + _base64(body) + b"\r\n"
+                 for subtype, body in (("plain", message.text), ("html", message.html)))
+        return f"{head}\r\n".encode() + b"".join(parts) + f"--{boundary}--\r\n".encode()
 
     def send(self, message: OutgoingMessage) -> Receipt:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        email = self.build(message)
+        if not self._made_directory:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._made_directory = True
         name = f"{message.message_id:08d}-{_safe(message.key)}.eml"
-        (self.directory / name).write_bytes(email.as_bytes(policy=UNFOLDED))
+        (self.directory / name).write_bytes(self.build(message))
         return Receipt(provider_id=f"outbox-email-{message.message_id}")
+
+
+_WORD_BYTES = 45  # 60 base64 characters: an encoded word stays within RFC 2047's 75
+_BOUNDARY_SALT = uuid.uuid4().hex[:12]
+_TEXT_PART = 'text/plain; charset="utf-8"'
+_PART_HEAD = 'Content-Type: text/{}; charset="utf-8"\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n'
+
+
+def _header_value(value: str) -> str:
+    """ASCII as written, however long (List-Unsubscribe URLs must stay whole); anything else as RFC 2047
+    encoded words, each at most 75 characters, split between characters, one per folded line."""
+    if value.isascii():
+        return value
+    data, words, start = value.encode("utf-8"), [], 0
+    while start < len(data):
+        end = min(start + _WORD_BYTES, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # never split a character's UTF-8 bytes
+            end -= 1
+        words.append(f"=?utf-8?b?{binascii.b2a_base64(data[start:end], newline=False).decode()}?=")
+        start = end
+    return "\r\n ".join(words)
+
+
+def _base64(text: str) -> bytes:
+    return base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
 
 
 class OutboxSms(Transport):
