@@ -15,6 +15,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, text, update
@@ -60,7 +61,7 @@ class DispatchResult(Tally):
 class _Job:
     """One claimed row on its way out, and what became of it."""
 
-    row: Message
+    row: Message | SimpleNamespace  # a claimed row's columns; the send fills in provider_id
     outgoing: OutgoingMessage | None = None
     changes: dict = field(default_factory=dict)
     error: ChannelError | None = None
@@ -170,19 +171,14 @@ def recover_stuck(ctx: Context, now: datetime) -> int:
 
 def _run_batch(ctx: Context, ids: list[int], now: datetime, worker: str, transports: dict[str, Transport],
                pacers: dict[str, Pacer], pool: ThreadPoolExecutor) -> DispatchResult:
-    with Session(ctx.engine, expire_on_commit=False) as session:
-        rows = list(session.scalars(select(Message).where(Message.id.in_(ids))
-                                    .order_by(Message.priority, Message.due_at, Message.id)))
+    with Session(ctx.engine) as session:
+        rows = [SimpleNamespace(**row._mapping) for row in session.execute(
+            select(MESSAGE).where(MESSAGE.c.id.in_(ids)).order_by(MESSAGE.c.priority, MESSAGE.c.due_at, MESSAGE.c.id))]
         facts = load_facts(session, {r.client_id for r in rows if r.client_id}, ctx.settings)
     jobs = _decide(ctx, rows, facts, now)
     ready = [job for job in jobs if job.outgoing is not None]
-    remote = [job for job in ready if transports[job.row.channel].paced]
-    # Providers answer slowly, so their sends overlap in the pool; local files gain nothing from threads.
-    futures = [pool.submit(_send, job, transports[job.row.channel], pacers[job.row.channel]) for job in remote]
-    for job in ready:
-        if not transports[job.row.channel].paced:
-            _send(job, transports[job.row.channel], pacers[job.row.channel])
-    for future in futures:
+    # Providers answer slowly and creating a file waits on the disk: either way the sends overlap in the pool.
+    for future in [pool.submit(_send, job, transports[job.row.channel], pacers[job.row.channel]) for job in ready]:
         future.result()
     for job in ready:
         job.changes = _outcome(ctx, job, now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import threading
 import uuid
 from email.utils import formataddr, formatdate, make_msgid
@@ -45,8 +46,13 @@ class OutboxEmail(Transport):
         if not self._made_directory:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._made_directory = True
-        name = f"{message.message_id:08d}-{_safe(message.key)}.eml"
-        (self.directory / name).write_bytes(self.build(message))
+        data = self.build(message)
+        path = self.directory / f"{message.message_id:08d}-{_safe(message.key)}.eml"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
         return Receipt(provider_id=f"outbox-email-{message.message_id}")
 
 
@@ -78,19 +84,32 @@ def _base64(text: str) -> bytes:
 class OutboxSms(Transport):
     channel = "sms"
     paced = False
-    _lock = threading.Lock()
 
     def __init__(self, directory: Path, from_number: str = "") -> None:
         self.path = Path(directory) / "sms.jsonl"
         self.from_number = from_number
+        self._fd: int | None = None
+        self._lock = threading.Lock()
 
     def send(self, message: OutgoingMessage) -> Receipt:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         record = {"id": message.message_id, "key": message.key, "to": message.to, "from": self.from_number,
                   "body": message.text, "at": utcnow().isoformat(), "test": message.is_test}
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        # One write per line to a file opened for appending: whole lines, whichever thread or process writes.
+        os.write(self._file(), (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
         return Receipt(provider_id=f"outbox-sms-{message.message_id}")
+
+    def _file(self) -> int:
+        with self._lock:
+            if self._fd is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            return self._fd
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
 
 class NullTransport(Transport):
