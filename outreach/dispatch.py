@@ -30,7 +30,7 @@ from outreach.policy.cadence import CadenceState, assess
 from outreach.policy.caps import cap_delay
 from outreach.policy.consent import blocker
 from outreach.policy.schedule import ClientFacts, stale_reason, window_deferral
-from outreach.ratelimit import Pacer
+from outreach.ratelimit import Pacer, SharedPacer
 from outreach.services import facts as fact_services
 from outreach.services.clients import load_facts
 from outreach.services.unsubscribe import opt_out_address
@@ -76,8 +76,8 @@ def dispatch_due(ctx: Context, now: datetime, transports: dict[str, Transport] |
     result = DispatchResult(recovered=recover_stuck(ctx, now))
     owned = transports is None
     transports = transports or configured(ctx)
-    pacers = {"email": Pacer(ctx.settings.dispatch.email_per_second),
-              "sms": Pacer(ctx.settings.dispatch.sms_per_second)}
+    pacers = {"email": SharedPacer(ctx.engine, "email", ctx.settings.dispatch.email_per_second),
+              "sms": SharedPacer(ctx.engine, "sms", ctx.settings.dispatch.sms_per_second)}
     pool = None
     try:
         batches = 0
@@ -170,7 +170,7 @@ def recover_stuck(ctx: Context, now: datetime) -> int:
 
 
 def _run_batch(ctx: Context, ids: list[int], now: datetime, worker: str, transports: dict[str, Transport],
-               pacers: dict[str, Pacer], pool: ThreadPoolExecutor) -> DispatchResult:
+               pacers: dict[str, Pacer | SharedPacer], pool: ThreadPoolExecutor) -> DispatchResult:
     with Session(ctx.engine) as session:
         rows = [SimpleNamespace(**row._mapping) for row in session.execute(
             select(MESSAGE).where(MESSAGE.c.id.in_(ids)).order_by(MESSAGE.c.priority, MESSAGE.c.due_at, MESSAGE.c.id))]
@@ -293,7 +293,7 @@ def _visit_for(cycle: str, client: ClientFacts, zone: ZoneInfo) -> datetime | No
     return None
 
 
-def _send(job: _Job, transport: Transport, pacer: Pacer) -> None:
+def _send(job: _Job, transport: Transport, pacer: Pacer | SharedPacer) -> None:
     if transport.paced:
         pacer.acquire()
     try:

@@ -17,4 +17,4 @@ def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]
         from sqlalchemy.dialects.sqlite import insert
     statement = insert(table).on_conflict_do_nothing(index_elements=list(unique))
     # rowcount is not reliable for batched executemany; count the rows RETURNING gives back instead.
-    return len(session.execute(statement.returning(table.c.id), list(rows)).all())
+    return len(session.execute(statement.returning(*table.primary_key.columns), list(rows)).all())
