@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from outreach.campaigns import Campaign, Step
@@ -34,6 +34,7 @@ from outreach.ratelimit import Pacer, SharedPacer
 from outreach.services import facts as fact_services
 from outreach.services.clients import load_facts
 from outreach.services.unsubscribe import opt_out_address
+from outreach.store import try_lock
 from outreach.tokens import make_unsubscribe_token, preferences_url, unsubscribe_url
 
 COUNTED = ("sending", "sent", "delivered", "unknown")
@@ -113,7 +114,7 @@ def claim(ctx: Context, now: datetime, worker: str, size: int) -> list[int]:
         for _ in range(CLAIM_ATTEMPTS):
             candidates = list(dict.fromkeys(session.scalars(
                 select(Message.client_id).where(*due).order_by(*order).limit(size))))
-            clients = _lock_clients(session, candidates)
+            clients = try_lock(session, CLAIM_LOCK_SPACE, candidates)
             if clients or not candidates:
                 break
             session.rollback()  # every candidate is being claimed elsewhere: look again once they are taken
@@ -130,18 +131,8 @@ def claim(ctx: Context, now: datetime, worker: str, size: int) -> list[int]:
 
 
 CLAIM_ATTEMPTS = 200
-# The first key of the two-key advisory locks claims take on clients (any constant no other code uses).
+# The first key of the advisory locks claims take on clients (any constant no other code uses).
 CLAIM_LOCK_SPACE = 0x6F757472  # "outr"
-
-
-def _lock_clients(session: Session, candidates: list[int]) -> list[int]:
-    """The candidates this transaction now holds (in their order): on PostgreSQL, those no other claim holds."""
-    if not candidates or session.get_bind().dialect.name != "postgresql":
-        return candidates
-    held = set(session.scalars(text(
-        "SELECT c FROM unnest(CAST(:ids AS integer[])) AS c WHERE pg_try_advisory_xact_lock(:space, c)"),
-        {"ids": candidates, "space": CLAIM_LOCK_SPACE}))
-    return [client for client in candidates if client in held]
 
 
 def _whole_clients(rows: list, size: int) -> list[int]:

@@ -3,14 +3,14 @@ caps, with three worker processes on one PostgreSQL database."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
 from outreach.models import Message
 from outreach.ratelimit import SharedPacer
-from tests.fakes.server import busiest_second
+from tests.fakes.server import Fault, busiest_second
 from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
 from tests.worker_process import finish, seed_due_messages, start_tick, status_counts, statuses, worker_env
 
@@ -66,9 +66,12 @@ def test_three_workers_together_never_text_faster_than_the_provider_rate(ctx, tw
 
 @on_postgres_only
 def test_three_workers_send_each_client_exactly_its_cap_when_more_is_due(ctx, twilio_fake):
-    clients, due_each, texts_per_day = 60, 4, 2
-    seeded = seed_due_messages(ctx, clients, NOW, per_client=due_each)
-    env = worker_env(ctx, twilio_fake.url, batch_size=4)
+    # Catching up after a two-day outage: texts in flight elsewhere were due before the 24-hour window began.
+    # Small batches of slow answers: a client's rows would otherwise be in flight in several workers at once.
+    clients, due_each, texts_per_day = 4, 4, 2
+    seeded = seed_due_messages(ctx, clients, NOW, per_client=due_each, overdue=timedelta(days=2))
+    twilio_fake.add_rule(Fault.delay(1.0))
+    env = worker_env(ctx, twilio_fake.url, batch_size=2)
     env.update(OUTREACH_CAPS__TEXTS_PER_DAY=str(texts_per_day), OUTREACH_CAPS__MESSAGES_PER_WEEK="10")
     run_three_workers(ctx, env)
 
