@@ -119,9 +119,12 @@ def claim(ctx: Context, now: datetime, worker: str, size: int) -> list[int]:
                 break
             session.rollback()  # every candidate is being claimed elsewhere: look again once they are taken
             time.sleep(random.uniform(0.005, 0.02))
-        rows = session.execute(select(Message.id, Message.client_id).where(*due, Message.client_id.in_(clients))
-                               .order_by(*order).with_for_update(skip_locked=True)).all() if clients else []
-        ids = _whole_clients(rows, size)
+        # Every row of the held clients, looked up by client (the due index would scan every due row), due ones kept.
+        rows = session.execute(select(Message.id, Message.client_id, Message.status, Message.due_at, Message.priority)
+                               .where(Message.client_id.in_(clients)).with_for_update(skip_locked=True)).all() if clients else []
+        due_rows = sorted((row for row in rows if row.status == MessageStatus.planned and row.due_at <= now),
+                          key=lambda row: (row.priority, row.due_at, row.id))
+        ids = _whole_clients(due_rows, size)
         if ids:
             session.execute(update(Message).where(Message.id.in_(ids), Message.status == MessageStatus.planned)
                             .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now, updated_at=now,
