@@ -8,19 +8,23 @@ Seeds N clients with visit and progress histories into a fresh SQLite file (Core
 `now` (a Monday, noon in Chicago):
 
 - full tick: plan_due then dispatch_due with the embedded outbox channel, everything due at once;
-- floor: the messages the tick sent, rendered by the same Renderer and templates, then one executemany insert;
+- floor: the messages the tick sent, rendered by the same Renderer and templates, written as the same outbox
+  files (.eml, sms.jsonl) by the same channel, then one executemany insert;
 - idle tick: a tick once everything has settled, when nothing is due (must cost O(due), not O(clients));
-- texts: 1,000 texts to the fake Twilio (every answer after 50 ms) at sms_per_second=300, concurrency=16,
-  checking the fake never saw more than 300 requests in any one-second window.
+- texts: 1,000 texts sent by three worker processes to the fake Twilio (every answer after 50 ms) at
+  sms_per_second=300, concurrency=16, checking the fake never saw more than 300 requests in any one-second window;
+- with --postgres URL: the texts on a fresh PostgreSQL database, and the same full tick (--pg-clients) by one worker
+  process, then by three at once (forked, started together) (target: three take at most 0.6x one's time).
 
 Targets (2 cores, SQLite): tick >= 5,000 messages/s, tick/floor >= 0.5, idle < 50 ms, peak RSS < 300 MB,
-1,000 texts < 5 s.
+1,000 texts < 5 s (first to last request); PostgreSQL, three workers <= 0.6x one worker's time.
 """
 from __future__ import annotations
 
 import argparse
 import cProfile
 import json
+import multiprocessing
 import os
 import random
 import resource
@@ -28,7 +32,7 @@ import shutil
 import sys
 import tempfile
 import time
-from bisect import bisect_left
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -40,16 +44,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Column, MetaData, func, insert, select
+from sqlalchemy.engine import make_url
 from sqlalchemy import Table as DbTable
 from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from outreach.channels.base import OutgoingMessage, Transport  # noqa: E402
 from outreach.channels.outbox import NullTransport  # noqa: E402
-from outreach.channels.twilio import TwilioSms  # noqa: E402
+from outreach.channels.registry import transports as configured_transports  # noqa: E402
 from outreach.context import Context  # noqa: E402
-from outreach.db import make_engine  # noqa: E402
-from outreach.dispatch import dispatch_due  # noqa: E402
+from outreach.db import engine_for, make_engine  # noqa: E402
+from outreach.dispatch import dispatch_due, email_headers  # noqa: E402
 from outreach.models import Client, ConsentEvent, Message, ProgressEntry, Visit  # noqa: E402
 from outreach.planner import plan_due  # noqa: E402
 from outreach.rendering import message_context  # noqa: E402
@@ -57,7 +63,7 @@ from outreach.settings import Secrets, Settings  # noqa: E402
 from outreach.tokens import make_unsubscribe_token, preferences_url, unsubscribe_url  # noqa: E402
 from outreach.worker import tick  # noqa: E402
 from tests.fakes import twilio  # noqa: E402
-from tests.fakes.server import Fault, Request  # noqa: E402
+from tests.fakes.server import Fault, busiest_second  # noqa: E402
 from tests.fakes.twilio import FakeTwilio  # noqa: E402
 from tests.worker_process import seed_due_messages  # noqa: E402
 
@@ -66,7 +72,7 @@ NOW = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)  # a Monday, noon in Chicago
 ZONES = ("America/Chicago", "America/New_York", "America/Denver", "America/Los_Angeles")
 NAMES = ("Ana", "Ben", "Chloe", "Dev", "Elif", "Farah", "Gus", "Hana", "Ivan", "June")
 CHUNK = 10_000
-TEXTS_PER_SECOND, TEXT_CONCURRENCY, ANSWER_AFTER = 300, 16, 0.05
+TEXTS_PER_SECOND, TEXT_CONCURRENCY, ANSWER_AFTER, WORKERS = 300, 16, 0.05, 3
 MESSAGE_COLUMNS = {column.name for column in Message.__table__.columns} - {"id"}
 console = Console(stderr=True)
 
@@ -88,13 +94,14 @@ TARGETS = (
     Target("tick / floor", "tick_over_floor", 0.5, True),
     Target("idle tick, ms", "idle_tick_ms", 50, False),
     Target("peak RSS after the tick, MB", "peak_rss_mb", 300, False),
-    Target("1,000 texts, s", "texts_seconds", 5, False),
+    Target("1,000 texts by 3 workers, first to last, s", "texts_seconds", 5, False),
+    Target("PostgreSQL: 3 workers' time / 1 worker's", "pg_three_over_one", 0.6, False),
 )
 
 
 def context(directory: Path, **sections) -> Context:
-    settings = Settings(database={"url": f"sqlite:///{directory / 'outreach.db'}"},
-                        outbox={"directory": str(directory / "outbox")}, **sections)
+    sections.setdefault("database", {"url": f"sqlite:///{directory / 'outreach.db'}"})
+    settings = Settings(outbox={"directory": str(directory / "outbox")}, **sections)
     ctx = Context(settings, campaigns_dir=ROOT / "campaigns", templates_dir=ROOT / "templates")
     ctx.upgrade_schema()
     return ctx
@@ -196,7 +203,8 @@ def full_tick(ctx: Context, bar: Progress, profile: Path | None) -> dict:
 
 
 def floor(ctx: Context, directory: Path, bar: Progress) -> dict:
-    """The sent rows again, the least work possible: a render each and one executemany insert."""
+    """The sent rows again, the least work possible: a render each, the same bytes the outbox channel writes,
+    and one executemany insert."""
     with ctx.engine.connect() as conn:
         rows = conn.execute(select(Message.__table__, Client.first_name, Client.timezone)
                             .join(Client, Client.id == Message.client_id).where(Message.status == "sent")).all()
@@ -207,8 +215,9 @@ def floor(ctx: Context, directory: Path, bar: Progress) -> dict:
     table.metadata.create_all(engine)
     public = ctx.settings.web.public_url
     results: dict = {}
+    outbox = floor_outbox(ctx, directory / "floor-outbox")
     with stopwatch(results, "floor_s"):
-        written = render_all(ctx, rows, public, bar, task)
+        written = render_all(ctx, rows, public, outbox, bar, task)
         with engine.begin() as conn:
             conn.execute(insert(table), written)
     bar.update(task, completed=len(rows))
@@ -216,7 +225,15 @@ def floor(ctx: Context, directory: Path, bar: Progress) -> dict:
     return {**results, "floor_messages_per_s": len(rows) / results["floor_s"]}
 
 
-def render_all(ctx: Context, rows: list, public: str, bar: Progress, task) -> list[dict]:  # noqa: ANN001
+def floor_outbox(ctx: Context, directory: Path) -> dict[str, Transport]:
+    """The embedded channel's transports, writing into `directory`."""
+    floor_ctx = Context(ctx.settings.model_copy(update={"outbox": ctx.settings.outbox.model_copy(
+        update={"directory": directory})}), campaigns_dir=ctx.campaigns_dir, templates_dir=ctx.templates_dir)
+    return configured_transports(floor_ctx)
+
+
+def render_all(ctx: Context, rows: list, public: str, outbox: dict[str, Transport], bar: Progress,
+               task) -> list[dict]:  # noqa: ANN001
     written = []
     for message in rows:
         first_name, zone = message.first_name, message.timezone
@@ -227,6 +244,10 @@ def render_all(ctx: Context, rows: list, public: str, bar: Progress, task) -> li
                                  unsubscribe_url=unsubscribe_url(public, token),
                                  preferences_url=preferences_url(public, token), stop_notice=True)
         rendered = ctx.renderer.render(campaign, campaign.step(message.step), message.channel, values)
+        headers = email_headers(ctx, values["unsubscribe_url"]) if message.channel == "email" else {}
+        outbox[message.channel].send(OutgoingMessage(
+            message.id, message.key, message.channel, message.to_address, rendered.text, rendered.subject,
+            rendered.html, headers, campaign.name))
         row = {name: value for name, value in message._mapping.items() if name in MESSAGE_COLUMNS}
         row["reason"] = rendered.subject[:10]
         written.append(row)
@@ -259,41 +280,96 @@ def idle_tick(ctx: Context, bar: Progress) -> dict:
     return {"idle_tick_ms": 1000 * min(times), "settle_tick_clients": settle.plan.clients}
 
 
-class TimedTwilio(FakeTwilio):
-    """The fake Twilio, noting when each request arrived."""
-
-    def parse(self, request: Request) -> None:
-        request.arrived = time.monotonic()
-        super().parse(request)
-
-
-def busiest_second(moments: list[float]) -> int:
-    """The most requests in any one-second window."""
-    ordered = sorted(moments)
-    return max((bisect_left(ordered, t + 1.0) - i for i, t in enumerate(ordered)), default=0)
-
-
-def texts(directory: Path, count: int, bar: Progress) -> dict:
-    task = bar.add_task(f"{count:,} texts to a fake Twilio (50 ms answers)", total=1)
-    ctx = context(directory, dispatch={"sms_per_second": TEXTS_PER_SECOND, "concurrency": TEXT_CONCURRENCY})
-    seed_due_messages(ctx, count, NOW)
-    with TimedTwilio() as fake:
-        fake.add_rule(Fault.delay(ANSWER_AFTER))
-        settings = ctx.settings.model_copy(update={"twilio": ctx.settings.twilio.model_copy(update={
-            "account_sid": twilio.ACCOUNT_SID, "messaging_service_sid": twilio.MESSAGING_SERVICE_SID,
-            "base_url": fake.url})})
-        channels = {"sms": TwilioSms(settings, Secrets(twilio_auth_token=twilio.AUTH_TOKEN)),
-                    "email": NullTransport("email")}
-        started = time.perf_counter()
-        result = dispatch_due(ctx, NOW, channels)
-        seconds = time.perf_counter() - started
-        channels["sms"].close()
-        accepted = fake.accepted
+def texts(directory: Path, count: int, bar: Progress, database_url: str | None) -> dict:
+    """`count` texts sent by three worker processes through the fake Twilio, sharing one rate."""
+    task = bar.add_task(f"{count:,} texts, {WORKERS} workers, to a fake Twilio (50 ms answers)", total=1)
+    with fresh_database(database_url, directory) as url:
+        ctx = context(directory, database={"url": url})
+        seed_due_messages(ctx, count, NOW)
+        ctx.engine.dispose()
+        with FakeTwilio() as fake:
+            fake.add_rule(Fault.delay(ANSWER_AFTER))
+            settings = ctx.settings.model_copy(update={
+                "email": ctx.settings.email.model_copy(update={"backend": "null"}),
+                "sms": ctx.settings.sms.model_copy(update={"backend": "twilio"}),
+                "twilio": ctx.settings.twilio.model_copy(update={
+                    "account_sid": twilio.ACCOUNT_SID, "messaging_service_sid": twilio.MESSAGING_SERVICE_SID,
+                    "base_url": fake.url}),
+                "dispatch": ctx.settings.dispatch.model_copy(update={
+                    "sms_per_second": TEXTS_PER_SECOND, "concurrency": TEXT_CONCURRENCY})})
+            seconds = run_workers(settings, WORKERS, Secrets(twilio_auth_token=twilio.AUTH_TOKEN))
+            accepted = fake.accepted
     bar.advance(task)
-    ctx.engine.dispose()
-    return {"texts_seconds": seconds, "texts_sent": result.sent, "texts_accepted": len(accepted),
-            "texts_busiest_second": busiest_second([r.arrived for r in accepted]),
-            "texts_rate_limit": TEXTS_PER_SECOND, "texts_concurrency": TEXT_CONCURRENCY}
+    moments = [request.arrived for request in accepted]
+    return {"texts_seconds": max(moments) - min(moments), "texts_wall_seconds": seconds,
+            "texts_accepted": len(accepted), "texts_busiest_second": busiest_second(accepted),
+            "texts_rate_limit": TEXTS_PER_SECOND, "texts_concurrency": TEXT_CONCURRENCY,
+            "texts_database": "PostgreSQL" if database_url else "SQLite"}
+
+
+def run_workers(settings: Settings, workers: int, secrets: Secrets | None = None) -> float:
+    """Seconds for `workers` forked processes, started together once each has loaded campaigns and templates,
+    to finish one tick at NOW each."""
+    processes = multiprocessing.get_context("fork")
+    ready = processes.Barrier(workers + 1)
+    children = [processes.Process(target=_worker_tick, args=(settings, secrets or Secrets(), ready))
+                for _ in range(workers)]
+    for child in children:
+        child.start()
+    ready.wait()
+    started = time.perf_counter()
+    for child in children:
+        child.join()
+    if any(child.exitcode for child in children):
+        raise RuntimeError(f"a worker failed: exit codes {[child.exitcode for child in children]}")
+    return time.perf_counter() - started
+
+
+def _worker_tick(settings: Settings, secrets: Secrets, ready) -> None:  # noqa: ANN001
+    engine_for.cache_clear()  # never share the parent's connections
+    ctx = Context(settings, campaigns_dir=ROOT / "campaigns", templates_dir=ROOT / "templates", secrets=secrets)
+    ctx.catalog, ctx.renderer  # noqa: B018  (loaded before the start)
+    ready.wait()
+    tick(ctx, NOW)
+
+
+@contextmanager
+def fresh_database(admin_url: str | None, directory: Path) -> Iterator[str]:
+    """A new empty database: a SQLite file in `directory`, or one created on the PostgreSQL server and dropped."""
+    if not admin_url:
+        directory.mkdir(parents=True, exist_ok=True)
+        yield f"sqlite:///{directory / 'outreach.db'}"
+        return
+    import psycopg
+
+    name = f"outreach_bench_{uuid.uuid4().hex[:10]}"
+    admin = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        engine_for.cache_clear()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_workers(admin_url: str, directory: Path, clients: int, bar: Progress) -> dict:
+    """The same full tick on PostgreSQL by one worker process, then by three at once."""
+    results: dict = {"pg_clients": clients}
+    for workers in (1, WORKERS):
+        task = bar.add_task(f"PostgreSQL: {clients:,} clients, {workers} worker(s)", total=1)
+        with fresh_database(admin_url, directory) as url:
+            ctx = context(directory / f"pg-{workers}", database={"url": url},
+                          dispatch={"concurrency": TEXT_CONCURRENCY})
+            seed_clients(ctx, clients, bar)
+            ctx.engine.dispose()
+            results[f"pg_tick_s_{workers}"] = run_workers(ctx.settings, workers)
+            results[f"pg_sent_{workers}"] = outbox_size(ctx)["outbox_by_status"].get("sent", 0)
+            ctx.engine.dispose()
+        bar.advance(task)
+    results["pg_three_over_one"] = results[f"pg_tick_s_{WORKERS}"] / results["pg_tick_s_1"]
+    return results
 
 
 def peak_rss_mb() -> float:
@@ -320,17 +396,23 @@ def report(results: dict) -> Table:
                       f"{results['plan_messages_per_s']:,.0f} planned/s", "", ""),
         ("dispatch pass", f"{results['dispatch_s']:.1f} s ({results['dispatch_s_cpu']:.1f} s CPU), "
                           f"{results['dispatch_messages_per_s']:,.0f} sent/s", "", ""),
-        ("floor (render + 1 insert)", f"{results['floor_s']:.1f} s ({results['floor_s_cpu']:.1f} s CPU), "
+        ("floor (render + write + 1 insert)", f"{results['floor_s']:.1f} s ({results['floor_s_cpu']:.1f} s CPU), "
                                       f"{results['floor_messages_per_s']:,.0f}/s", "", ""),
         ("peak RSS, whole run (with the floor)", f"{results['peak_rss_whole_run_mb']:,.0f} MB", "", ""),
         ("tick / floor, by CPU seconds", f"{results['tick_over_floor_cpu']:.2f}", "", ""),
         ("load average at the end", f"{os.getloadavg()[0]:.1f}", "", ""),
-        ("texts: busiest second", f"{results['texts_busiest_second']} requests",
+        ("texts, 3 workers: busiest second", f"{results['texts_busiest_second']} requests",
          f"<= {results['texts_rate_limit']}", "yes" if results["texts_busiest_second"] <= results["texts_rate_limit"] else "NO"),
+        ("texts, 3 workers: wall, start to all done", f"{results['texts_wall_seconds']:.1f} s "
+                                                        f"({results['texts_database']})", "", ""),
     )
+    if "pg_tick_s_1" in results:
+        rows += ((f"PostgreSQL tick, {results['pg_clients']:,} clients: 1 / 3 workers",
+                  f"{results['pg_tick_s_1']:.1f} s / {results[f'pg_tick_s_{WORKERS}']:.1f} s "
+                  f"({results['pg_sent_1']:,} / {results[f'pg_sent_{WORKERS}']:,} sent)", "", ""),)
     for row in rows:
         table.add_row(*row)
-    for target in TARGETS:
+    for target in (target for target in TARGETS if target.key in results):
         value = results[target.key]
         shown = f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
         table.add_row(target.label, shown, f"{'>=' if target.at_least else '<'} {target.limit:g}",
@@ -345,6 +427,9 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="write a cProfile of the full tick here (pstats)")
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it (default: a temporary one)")
+    parser.add_argument("--postgres", help="a PostgreSQL server URL (a database is created on it and dropped) for "
+                                           "the texts and the one-vs-three workers rows")
+    parser.add_argument("--pg-clients", type=int, default=20_000, help="clients for the PostgreSQL workers row")
     args = parser.parse_args()
 
     directory = args.keep or Path(tempfile.mkdtemp(prefix="outreach-bench-"))
@@ -361,7 +446,9 @@ def main() -> None:
             results.update(idle_tick(ctx, bar))
             results.update(outbox_size(ctx))
             ctx.engine.dispose()
-            results.update(texts(directory / "texts", args.texts, bar))
+            results.update(texts(directory / "texts", args.texts, bar, args.postgres))
+            if args.postgres:
+                results.update(postgres_workers(args.postgres, directory, args.pg_clients, bar))
         results["tick_over_floor"] = results["tick_messages_per_s"] / results["floor_messages_per_s"]
         results["tick_over_floor_cpu"] = results["tick_messages_per_cpu_s"] / (
             results["messages_sent"] / results["floor_s_cpu"])

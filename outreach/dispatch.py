@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import random
 import socket
+import time
 import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, update
@@ -30,11 +32,12 @@ from outreach.policy.consent import blocker
 from outreach.policy.replies import reply_blocker, reply_deferral
 from outreach.policy.windows import SendWindow
 from outreach.policy.schedule import ClientFacts, stale_reason, window_deferral
-from outreach.ratelimit import Pacer
+from outreach.ratelimit import Pacer, SharedPacer
 from outreach.services import facts as fact_services
 from outreach.services.clients import load_facts
 from outreach.services.conversations import CONFIRMATION_STEP, REPLY_STREAM
 from outreach.services.unsubscribe import opt_out_address
+from outreach.store import try_lock
 from outreach.tokens import (
     checkin_answer_urls,
     make_checkin_token,
@@ -68,7 +71,7 @@ class DispatchResult(Tally):
 class _Job:
     """One claimed row on its way out, and what became of it."""
 
-    row: Message
+    row: Message | SimpleNamespace  # a claimed row's columns; the send fills in provider_id
     outgoing: OutgoingMessage | None = None
     changes: dict = field(default_factory=dict)
     error: ChannelError | None = None
@@ -83,8 +86,8 @@ def dispatch_due(ctx: Context, now: datetime, transports: dict[str, Transport] |
     result = DispatchResult(recovered=recover_stuck(ctx, now))
     owned = transports is None
     transports = transports or configured(ctx)
-    pacers = {"email": Pacer(ctx.settings.dispatch.email_per_second),
-              "sms": Pacer(ctx.settings.dispatch.sms_per_second)}
+    pacers = {"email": SharedPacer(ctx.engine, "email", ctx.settings.dispatch.email_per_second),
+              "sms": SharedPacer(ctx.engine, "sms", ctx.settings.dispatch.sms_per_second)}
     pool = None
     try:
         batches = 0
@@ -105,22 +108,55 @@ def dispatch_due(ctx: Context, now: datetime, transports: dict[str, Transport] |
 
 
 def claim(ctx: Context, now: datetime, worker: str, size: int) -> list[int]:
-    """Atomically take up to `size` due rows for `worker`.
+    """Atomically take the due rows of whole clients for `worker`: every due row of each client it takes, so one
+    batch decides a client's caps with all of them in view; clients are added until about `size` rows.
 
-    Two statements in one transaction: lock the due ids (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers pass
-    each other by; SQLite's `BEGIN IMMEDIATE` serialises instead), then mark exactly those ids. One
+    In one transaction: lock the clients of the first `size` due rows (PostgreSQL: a transaction advisory lock
+    per client, skipping clients another worker is claiming right now; SQLite's `BEGIN IMMEDIATE` serialises
+    claims instead), read every due row of the locked clients, then mark exactly those ids. One
     `UPDATE … WHERE id IN (SELECT … LIMIT n)` is not enough on PostgreSQL: the planner may re-run the
     subquery per row, and the LIMIT window slides past rows the update already changed."""
-    due = (select(Message.id).where(Message.status == MessageStatus.planned, Message.due_at <= now)
-           .order_by(Message.priority, Message.due_at, Message.id).limit(size)
-           .with_for_update(skip_locked=True))
+    # Every planned row has a client (a test send is written already `sending`).
+    due = (Message.status == MessageStatus.planned, Message.due_at <= now, Message.client_id.is_not(None))
+    order = (Message.priority, Message.due_at, Message.id)
     with Session(ctx.engine) as session:
-        ids = list(session.scalars(due))
+        for _ in range(CLAIM_ATTEMPTS):
+            candidates = list(dict.fromkeys(session.scalars(
+                select(Message.client_id).where(*due).order_by(*order).limit(size))))
+            clients = try_lock(session, CLAIM_LOCK_SPACE, candidates)
+            if clients or not candidates:
+                break
+            session.rollback()  # every candidate is being claimed elsewhere: look again once they are taken
+            time.sleep(random.uniform(0.005, 0.02))
+        # Every row of the held clients, looked up by client (the due index would scan every due row), due ones kept.
+        rows = session.execute(select(Message.id, Message.client_id, Message.status, Message.due_at, Message.priority)
+                               .where(Message.client_id.in_(clients)).with_for_update(skip_locked=True)).all() if clients else []
+        due_rows = sorted((row for row in rows if row.status == MessageStatus.planned and row.due_at <= now),
+                          key=lambda row: (row.priority, row.due_at, row.id))
+        ids = _whole_clients(due_rows, size)
         if ids:
             session.execute(update(Message).where(Message.id.in_(ids), Message.status == MessageStatus.planned)
                             .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now, updated_at=now,
                                     attempts=Message.attempts + 1))
         session.commit()
+    return ids
+
+
+CLAIM_ATTEMPTS = 200
+# The first key of the advisory locks claims take on clients (any constant no other code uses).
+CLAIM_LOCK_SPACE = 0x6F757472  # "outr"
+
+
+def _whole_clients(rows: list, size: int) -> list[int]:
+    """Row ids, client by client in order of each one's first due row, until at least `size` rows."""
+    by_client: dict[int, list[int]] = {}
+    for row in rows:
+        by_client.setdefault(row.client_id, []).append(row.id)
+    ids: list[int] = []
+    for client_rows in by_client.values():
+        if len(ids) >= size:
+            break
+        ids.extend(client_rows)
     return ids
 
 
@@ -137,20 +173,15 @@ def recover_stuck(ctx: Context, now: datetime) -> int:
 
 
 def _run_batch(ctx: Context, ids: list[int], now: datetime, worker: str, transports: dict[str, Transport],
-               pacers: dict[str, Pacer], pool: ThreadPoolExecutor) -> DispatchResult:
-    with Session(ctx.engine, expire_on_commit=False) as session:
-        rows = list(session.scalars(select(Message).where(Message.id.in_(ids))
-                                    .order_by(Message.priority, Message.due_at, Message.id)))
+               pacers: dict[str, Pacer | SharedPacer], pool: ThreadPoolExecutor) -> DispatchResult:
+    with Session(ctx.engine) as session:
+        rows = [SimpleNamespace(**row._mapping) for row in session.execute(
+            select(MESSAGE).where(MESSAGE.c.id.in_(ids)).order_by(MESSAGE.c.priority, MESSAGE.c.due_at, MESSAGE.c.id))]
         facts = load_facts(session, {r.client_id for r in rows if r.client_id}, ctx.settings)
     jobs = _decide(ctx, rows, facts, now)
     ready = [job for job in jobs if job.outgoing is not None]
-    remote = [job for job in ready if transports[job.row.channel].paced]
-    # Providers answer slowly, so their sends overlap in the pool; local files gain nothing from threads.
-    futures = [pool.submit(_send, job, transports[job.row.channel], pacers[job.row.channel]) for job in remote]
-    for job in ready:
-        if not transports[job.row.channel].paced:
-            _send(job, transports[job.row.channel], pacers[job.row.channel])
-    for future in futures:
+    # Providers answer slowly and creating a file waits on the disk: either way the sends overlap in the pool.
+    for future in [pool.submit(_send, job, transports[job.row.channel], pacers[job.row.channel]) for job in ready]:
         future.result()
     for job in ready:
         job.changes = _outcome(ctx, job, now)
@@ -167,10 +198,10 @@ def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], no
     states = {cid: assess(f.visits, f.scores, now, ctx.settings.cadence) for cid, f in facts.items()}
     sent: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     for cid, f in facts.items():
-        # A row in flight elsewhere or of unknown outcome may well have gone out: it counts, at its due time.
-        # This batch's own rows count below, as they are decided.
-        sent[cid] = [(m.sent_at or m.due_at, m.channel) for m in f.messages
-                     if m.status in COUNTED and (cid, m.campaign, m.step, m.cycle) not in batch]
+        # A row of unknown outcome may well have gone out: it counts, at its due time; one in flight elsewhere
+        # goes out about now (its due time may be long past). This batch's own rows count below, as decided.
+        sent[cid] = [(now if m.status == MessageStatus.sending else m.sent_at or m.due_at, m.channel)
+                     for m in f.messages if m.status in COUNTED and (cid, m.campaign, m.step, m.cycle) not in batch]
     jobs = []
     for row in rows:
         job = _Job(row)
@@ -301,7 +332,7 @@ def _visit_for(cycle: str, client: ClientFacts, zone: ZoneInfo) -> datetime | No
     return None
 
 
-def _send(job: _Job, transport: Transport, pacer: Pacer) -> None:
+def _send(job: _Job, transport: Transport, pacer: Pacer | SharedPacer) -> None:
     if transport.paced:
         pacer.acquire()
     try:

@@ -257,3 +257,12 @@ class WorkerRun(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: Optional[datetime] = None
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class SendRate(SQLModel, table=True):
+    """A channel's next free send slot, shared by every worker, so the provider's rate holds for all of them."""
+
+    __tablename__ = "send_rate"
+
+    channel: str = Field(primary_key=True, max_length=8)
+    next_at: float = Field(default=0.0, description="seconds since the epoch")

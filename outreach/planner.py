@@ -14,9 +14,11 @@ from outreach.models import Client, ClientStatus, Enrolment, Message
 from outreach.policy.cadence import LAPSED
 from outreach.policy.schedule import ClientPlan, plan_client
 from outreach.services.clients import load_facts
-from outreach.store import insert_ignore
+from outreach.store import insert_ignore, try_lock
 
 CHUNK = 500
+# The first key of the advisory locks planners take on clients (dispatch claims use another).
+PLAN_LOCK_SPACE = 0x6F757470  # "outp"
 
 
 @dataclass
@@ -42,9 +44,17 @@ def plan_due(ctx: Context, now: datetime, limit: int | None = None) -> PlanResul
 
 
 def _due_clients(session: Session, now: datetime, size: int) -> list[int]:
+    """Up to `size` due clients that this transaction holds: several workers plan different clients at once."""
     query = (select(Client.id).where(Client.next_plan_at <= now, Client.status != ClientStatus.archived)
-             .order_by(Client.next_plan_at).limit(size))
-    return list(session.scalars(query))
+             .order_by(Client.next_plan_at, Client.id))
+    held: list[int] = []
+    offset = 0
+    while True:  # past the clients other workers are planning right now
+        window = list(session.scalars(query.offset(offset).limit(size)))
+        held += try_lock(session, PLAN_LOCK_SPACE, window)[:size - len(held)]
+        if len(held) >= size or len(window) < size:
+            return held
+        offset += size
 
 
 def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime) -> PlanResult:

@@ -1,9 +1,10 @@
-"""Portable bulk writes: insert-or-ignore on a unique key, for SQLite and PostgreSQL alike."""
+"""Portable bulk writes and claims: insert-or-ignore on a unique key, and per-client locks that let several
+workers share out the clients, for SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlmodel import Session
 
 
@@ -17,4 +18,15 @@ def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]
         from sqlalchemy.dialects.sqlite import insert
     statement = insert(table).on_conflict_do_nothing(index_elements=list(unique))
     # rowcount is not reliable for batched executemany; count the rows RETURNING gives back instead.
-    return len(session.execute(statement.returning(table.c.id), list(rows)).all())
+    return len(session.execute(statement.returning(*table.primary_key.columns), list(rows)).all())
+
+
+def try_lock(session: Session, space: int, ids: Sequence[int]) -> list[int]:
+    """The ids (in their order) this transaction now holds under `space`. On PostgreSQL a transaction advisory
+    lock per id, skipping ids another transaction holds (they never block row updates); SQLite's
+    `BEGIN IMMEDIATE` already serialises writing transactions, so there every id is held."""
+    if not ids or session.get_bind().dialect.name != "postgresql":
+        return list(ids)
+    held = set(session.scalars(text("SELECT i FROM unnest(CAST(:ids AS integer[])) AS i "
+                                    "WHERE pg_try_advisory_xact_lock(:space, i)"), {"ids": list(ids), "space": space}))
+    return [i for i in ids if i in held]

@@ -52,8 +52,10 @@ def email_of(number: int) -> str:
     return f"client{number}@example.com"
 
 
-def seed_due_messages(ctx: Context, count: int, now: datetime, channel: str = "sms", first: int = 0) -> Seeded:
-    """`count` consenting clients in Chicago, each with one planned lesson due a minute before `now`."""
+def seed_due_messages(ctx: Context, count: int, now: datetime, channel: str = "sms", first: int = 0,
+                      per_client: int = 1, overdue: timedelta = timedelta(minutes=1)) -> Seeded:
+    """`count` consenting clients in Chicago, each with `per_client` planned lessons (cycles "1", "2", …) due
+    `overdue` before `now`; the rows go cycle by cycle, so each client's rows lie far apart in the due order."""
     campaign, step = first_lesson(ctx.catalog, channel)
     numbers = range(first, first + count)
     clients = [{
@@ -69,12 +71,12 @@ def seed_due_messages(ctx: Context, count: int, now: datetime, channel: str = "s
             {"client_id": cid, "channel": name, "granted": True, "at": now, "source": "import", "note": ""}
             for cid in ids for name in ("email", "sms")])
         rows = [{
-            "key": message_key(cid, campaign.name, step.key, "1"), "client_id": cid, "campaign": campaign.name,
-            "step": step.key, "cycle": "1", "stream": campaign.stream, "priority": campaign.rank,
+            "key": message_key(cid, campaign.name, step.key, cycle), "client_id": cid, "campaign": campaign.name,
+            "step": step.key, "cycle": cycle, "stream": campaign.stream, "priority": campaign.rank,
             "channel": channel, "to_address": phone_of(n) if channel == "sms" else email_of(n),
-            "status": "planned", "due_at": now - timedelta(minutes=1), "reason": "", "error_code": "",
+            "status": "planned", "due_at": now - overdue, "reason": "", "error_code": "",
             "attempts": 0, "is_test": False, "created_at": now, "updated_at": now,
-        } for cid, n in zip(ids, numbers)]
+        } for cycle in map(str, range(1, per_client + 1)) for cid, n in zip(ids, numbers)]
         message_ids = [row.id for row in conn.execute(insert(Message.__table__).returning(
             Message.__table__.c.id, sort_by_parameter_order=True), rows)]
     return Seeded({mid: row["to_address"] for mid, row in zip(message_ids, rows)})

@@ -2,22 +2,17 @@
 A fresh clone shows real messages without any provider credentials."""
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import os
 import threading
-from email import policy
-from email.header import Header
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+import uuid
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
 from outreach.channels.base import OutgoingMessage, Receipt, Transport
 from outreach.models import utcnow
-
-# Long header values (List-Unsubscribe URLs) must stay as written, never folded or encoded.
-UNFOLDED = policy.compat32.clone(max_line_length=0, linesep="\r\n")
-
 
 class OutboxEmail(Transport):
     channel = "email"
@@ -25,47 +20,96 @@ class OutboxEmail(Transport):
 
     def __init__(self, directory: Path, from_address: str, from_name: str = "", reply_to: str = "") -> None:
         self.directory = Path(directory) / "email"
-        self.sender = formataddr((from_name, from_address)) if from_name else from_address
-        self.reply_to = reply_to
+        sender = formataddr((from_name, from_address)) if from_name else from_address
+        self._fixed = {"From": sender, **({"Reply-To": reply_to} if reply_to else {})}
+        self._made_directory = False
 
-    def build(self, message: OutgoingMessage) -> Message:
-        # The legacy MIME classes build a message about 3x faster than EmailMessage, which parses every header.
-        email = MIMEMultipart("alternative") if message.html else MIMEText(message.text, "plain", "utf-8")
-        headers = {"From": self.sender, "To": message.to, "Subject": message.subject,
-                   "Date": formatdate(localtime=False),
-                   "Message-ID": make_msgid(idstring=str(message.message_id), domain="outreach.local"),
-                   **({"Reply-To": self.reply_to} if self.reply_to else {}), **message.headers}
-        for name, value in headers.items():
-            email[name] = value if value.isascii() else Header(value, "utf-8")
-        if message.html:
-            email.attach(MIMEText(message.text, "plain", "utf-8"))
-            email.attach(MIMEText(message.html, "html", "utf-8"))
-        return email
+    def build(self, message: OutgoingMessage) -> bytes:
+        """The .eml bytes, written directly: the same MIME layout the email package makes (multipart/alternative,
+        base64 UTF-8 parts, unfolded headers), at a tenth of its cost."""
+        boundary = f"=_outreach_{message.message_id}_{_BOUNDARY_SALT}"
+        headers = {
+            "Content-Type": f'multipart/alternative; boundary="{boundary}"' if message.html else _TEXT_PART,
+            "MIME-Version": "1.0", **self._fixed, "To": message.to, "Subject": message.subject,
+            "Date": formatdate(localtime=False),
+            "Message-ID": make_msgid(idstring=str(message.message_id), domain="outreach.local"),
+            **({} if message.html else {"Content-Transfer-Encoding": "base64"}), **message.headers,
+        }
+        head = "".join(f"{name}: {_header_value(value)}\r\n" for name, value in headers.items())
+        if not message.html:
+            return f"{head}\r\n".encode() + _base64(message.text)
+        parts = (f"--{boundary}\r\n{_PART_HEAD.format(subtype)}\r\n".encode() + _base64(body) + b"\r\n"
+                 for subtype, body in (("plain", message.text), ("html", message.html)))
+        return f"{head}\r\n".encode() + b"".join(parts) + f"--{boundary}--\r\n".encode()
 
     def send(self, message: OutgoingMessage) -> Receipt:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        email = self.build(message)
-        name = f"{message.message_id:08d}-{_safe(message.key)}.eml"
-        (self.directory / name).write_bytes(email.as_bytes(policy=UNFOLDED))
+        if not self._made_directory:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._made_directory = True
+        data = self.build(message)
+        path = self.directory / f"{message.message_id:08d}-{_safe(message.key)}.eml"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
         return Receipt(provider_id=f"outbox-email-{message.message_id}")
+
+
+_WORD_BYTES = 45  # 60 base64 characters: an encoded word stays within RFC 2047's 75
+_BOUNDARY_SALT = uuid.uuid4().hex[:12]
+_TEXT_PART = 'text/plain; charset="utf-8"'
+_PART_HEAD = 'Content-Type: text/{}; charset="utf-8"\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n'
+
+
+def _header_value(value: str) -> str:
+    """ASCII as written, however long (List-Unsubscribe URLs must stay whole); anything else as RFC 2047
+    encoded words, each at most 75 characters, split between characters, one per folded line."""
+    if value.isascii():
+        return value
+    data, words, start = value.encode("utf-8"), [], 0
+    while start < len(data):
+        end = min(start + _WORD_BYTES, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # never split a character's UTF-8 bytes
+            end -= 1
+        words.append(f"=?utf-8?b?{binascii.b2a_base64(data[start:end], newline=False).decode()}?=")
+        start = end
+    return "\r\n ".join(words)
+
+
+def _base64(text: str) -> bytes:
+    return base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
 
 
 class OutboxSms(Transport):
     channel = "sms"
     paced = False
-    _lock = threading.Lock()
 
     def __init__(self, directory: Path, from_number: str = "") -> None:
         self.path = Path(directory) / "sms.jsonl"
         self.from_number = from_number
+        self._fd: int | None = None
+        self._lock = threading.Lock()
 
     def send(self, message: OutgoingMessage) -> Receipt:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         record = {"id": message.message_id, "key": message.key, "to": message.to, "from": self.from_number,
                   "body": message.text, "at": utcnow().isoformat(), "test": message.is_test}
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        # One write per line to a file opened for appending: whole lines, whichever thread or process writes.
+        os.write(self._file(), (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
         return Receipt(provider_id=f"outbox-sms-{message.message_id}")
+
+    def _file(self) -> int:
+        with self._lock:
+            if self._fd is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            return self._fd
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
 
 class NullTransport(Transport):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from sqlalchemy import or_, select
 from sqlmodel import Session
@@ -25,7 +25,7 @@ def load_facts(session: Session, client_ids: Iterable[int], settings: Settings) 
     ids = list(client_ids)
     if not ids:
         return {}
-    clients = list(session.scalars(select(Client).where(Client.id.in_(ids))))
+    clients = session.execute(select(Client.__table__).where(Client.__table__.c.id.in_(ids))).all()
     visits, scores, messages, enrolments = (defaultdict(list) for _ in range(4))
     for row in session.execute(select(Visit.client_id, Visit.starts_at, Visit.status, Visit.id)
                                .where(Visit.client_id.in_(ids))):
@@ -61,7 +61,7 @@ def load_facts(session: Session, client_ids: Iterable[int], settings: Settings) 
     }
 
 
-def _suppressed(session: Session, clients: list[Client]) -> dict[int, frozenset[str]]:
+def _suppressed(session: Session, clients: Sequence) -> dict[int, frozenset[str]]:
     emails = {c.email.lower(): c.id for c in clients if c.email}
     phones = {c.phone: c.id for c in clients if c.phone}
     if not emails and not phones:

@@ -11,6 +11,8 @@ import random
 import socket
 import struct
 import threading
+import time
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -37,6 +39,12 @@ class Reply:
         return cls(status, json.dumps(payload).encode(), {"Content-Type": "application/json", **(headers or {})})
 
 
+def busiest_second(requests: list["Request"]) -> int:
+    """The most requests that arrived in any one-second window."""
+    moments = sorted(request.arrived for request in requests)
+    return max((bisect_left(moments, t + 1.0) - i for i, t in enumerate(moments)), default=0)
+
+
 @dataclass
 class Request:
     """One request as the fake saw it, and what it did with it."""
@@ -51,6 +59,7 @@ class Request:
     outcome: str = ""
     status: int = 0
     reply: Reply | None = None
+    arrived: float = field(default_factory=time.monotonic)
 
     @property
     def answer(self) -> Any:
