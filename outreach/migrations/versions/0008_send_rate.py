@@ -1,7 +1,7 @@
 """send rate: one row per channel, the next free send slot shared by every worker
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-02
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0008'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
