@@ -1,12 +1,16 @@
 """Signed, per-client tokens for unsubscribe and preference links (no login needed, as CAN-SPAM asks)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 _SALT = "outreach.unsubscribe.v1"
+# Every route whose path carries a signed token: the token is a credential, so logs show it redacted.
+TOKEN_ROUTES = ("/unsubscribe/",)
+_TOKEN_IN_PATH = re.compile("(" + "|".join(re.escape(prefix) for prefix in TOKEN_ROUTES) + r")[^/?#\s\"]+")
 
 
 class InvalidToken(Exception):
@@ -38,8 +42,13 @@ def read_unsubscribe_token(secret_key: str, token: str) -> UnsubscribeToken:
     return UnsubscribeToken(int(client_id), str(channel), str(campaign))
 
 
+def redact_tokens(text: str) -> str:
+    """`text` with every token in a token route's path replaced by `[token]`."""
+    return _TOKEN_IN_PATH.sub(r"\1[token]", text)
+
+
 def unsubscribe_url(public_url: str, token: str) -> str:
-    return f"{public_url}/unsubscribe/{token}"
+    return f"{public_url}{TOKEN_ROUTES[0]}{token}"
 
 
 def preferences_url(public_url: str, token: str) -> str:
