@@ -41,7 +41,7 @@ def settings(database_url, tmp_path, sendgrid_fake, twilio_fake):
 @pytest.fixture
 def provider_ctx(ctx):
     ctx.secrets = Secrets(sendgrid_api_key=sendgrid.API_KEY, twilio_auth_token=twilio.AUTH_TOKEN,
-                          secret_key="tick-test-key")
+                          secret_key="tick-test-key-" + "k" * 32)
     return ctx
 
 

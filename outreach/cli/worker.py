@@ -41,7 +41,9 @@ def worker() -> None:
     from outreach.worker import run_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run_forever(context())
+    ctx = context()
+    ctx.secret_key  # unsubscribe links are signed with it: a missing or short key stops start-up, not a send
+    run_forever(ctx)
 
 
 def _sandbox(directory: Path, backend: str) -> Context:
