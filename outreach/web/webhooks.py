@@ -19,6 +19,7 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -107,26 +108,47 @@ async def sendgrid_events(request: Request, ctx: ContextDep, now: NowDep) -> Res
 
 
 async def _verified_twilio_form(request: Request, ctx: Context) -> dict[str, str]:
+    """The request's fields once Twilio's own validator accepts its signature: a form (fields may repeat; the
+    first value is used), or a JSON object whose hash the signed URL carries as bodySHA256."""
     signature = request.headers.get(TWILIO_SIGNATURE)
     if not signature:
         raise HTTPException(403, "missing X-Twilio-Signature")
     body = await read_body(request)
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
-    except (UnicodeDecodeError, ValueError):
-        raise HTTPException(400, "body is not a form") from None
-    params = dict(pairs)
-    if len(params) != len(pairs):
-        raise HTTPException(400, "a form field is repeated")
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(400, "body is not UTF-8") from None
+    signed_body = "bodySHA256" in request.query_params
+    signed = text if signed_body else _form(text)
     # Twilio signs the URL it was given: ours from settings, never whatever Host the request claims.
     url = ctx.settings.web.public_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     token = ctx.secrets.twilio_auth_token
     if not token:
         log.warning("Twilio webhook refused: TWILIO_AUTH_TOKEN is not set, so no signature can be checked")
-    if not token or not RequestValidator(token).validate(url, params, signature):
+    if not token or not RequestValidator(token).validate(url, signed, signature):
         raise HTTPException(403, "bad X-Twilio-Signature")
+    fields = _json_fields(text) if signed_body else {name: signed.getlist(name)[0] for name in signed}
     # PostgreSQL text refuses NUL; nothing legitimate carries one.
-    return {name: value.replace("\x00", "") for name, value in params.items()}
+    return {name: value.replace("\x00", "") for name, value in fields.items()}
+
+
+def _form(text: str) -> ImmutableMultiDict:
+    try:
+        return ImmutableMultiDict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
+    except ValueError:
+        raise HTTPException(400, "body is not a form") from None
+
+
+def _json_fields(text: str) -> dict[str, str]:
+    """A signed JSON body's top-level fields, as the form's strings; nested values are left out."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise HTTPException(400, "body is not JSON") from None
+    if not isinstance(data, dict):
+        raise HTTPException(400, "expected a JSON object")
+    return {str(name): value if isinstance(value, str) else json.dumps(value)
+            for name, value in data.items() if isinstance(value, (str, int, float, bool))}
 
 
 def _sid(params: dict[str, str]) -> str:
