@@ -14,14 +14,18 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from outreach.campaigns import Campaign, Step
 from outreach.channels.base import ChannelError, Failure, OutgoingMessage, Transport
 from outreach.context import Context
+from outreach import receipts
 from outreach.tally import Tally
 from outreach.models import Client, Message, MessageStatus
 from outreach.policy.cadence import CadenceState, assess
@@ -71,6 +75,7 @@ def dispatch_due(ctx: Context, now: datetime, transports: dict[str, Transport] |
     from outreach.channels.registry import transports as configured
 
     worker = worker or worker_id()
+    receipts.settle(ctx.engine, receipt_dir(ctx), _SETTLE)
     result = DispatchResult(recovered=recover_stuck(ctx, now))
     owned = transports is None
     transports = transports or configured(ctx)
@@ -145,10 +150,25 @@ def _run_batch(ctx: Context, ids: list[int], now: datetime, worker: str, transpo
         future.result()
     for job in ready:
         job.changes = _outcome(ctx, job, now)
-    with Session(ctx.engine) as session:
-        result = _record(session, jobs, now, worker)
-        _apply_side_effects(session, ready, now)
-        session.commit()
+    try:
+        return _record_with_retries(ctx, jobs, ready, now, worker)
+    except OperationalError:
+        receipts.keep(receipt_dir(ctx), _outcome_rows(jobs, now, worker)[1])
+        raise
+
+
+def receipt_dir(ctx: Context) -> Path:
+    return ctx.data_dir / "receipts"
+
+
+def _record_with_retries(ctx: Context, jobs: list[_Job], ready: list[_Job], now: datetime,
+                         worker: str) -> DispatchResult:
+    """The providers took the batch: a busy or briefly unreachable database must not lose what they said."""
+    for attempt in Retrying(**RECORD_RETRY):
+        with attempt, Session(ctx.engine) as session:
+            result = _record(session, jobs, now, worker)
+            _apply_side_effects(session, ready, now)
+            session.commit()
     return result
 
 
@@ -291,13 +311,24 @@ def backoff(attempt: int, base: float, cap: float, retry_after: float | None = N
 # What a pass may change on a row it claimed; every outcome writes all of them (unchanged ones as they were),
 # so one executemany records a whole batch.
 OUTCOME_COLUMNS = ("status", "due_at", "reason", "error_code", "provider_id", "sent_at")
-_FINISH = (update(MESSAGE)
-           .where(MESSAGE.c.id == bindparam("row_id"), MESSAGE.c.status == MessageStatus.sending,
-                  MESSAGE.c.claimed_by == bindparam("worker"))
-           .values({name: bindparam(name) for name in OUTCOME_COLUMNS + ("updated_at",)}))
+RECORD_RETRY = {"retry": retry_if_exception_type(OperationalError), "stop": stop_after_attempt(6),
+                "wait": wait_random_exponential(multiplier=0.1, max=3), "reraise": True}
 
 
-def _record(session: Session, jobs: list[_Job], now: datetime, worker: str) -> DispatchResult:
+def _finish(*statuses: MessageStatus):  # noqa: ANN202
+    """Only the claimant may finish a row, and only from `statuses`: recovery may have taken it meanwhile."""
+    return (update(MESSAGE)
+            .where(MESSAGE.c.id == bindparam("row_id"), or_(*(MESSAGE.c.status == status for status in statuses)),
+                   MESSAGE.c.claimed_by == bindparam("worker"))
+            .values({name: bindparam(name) for name in OUTCOME_COLUMNS + ("updated_at",)}))
+
+
+_FINISH = _finish(MessageStatus.sending)
+# A receipt kept on disk also settles a row that recovery marked `unknown` while it waited.
+_SETTLE = _finish(MessageStatus.sending, MessageStatus.unknown)
+
+
+def _outcome_rows(jobs: list[_Job], now: datetime, worker: str) -> tuple[DispatchResult, list[dict]]:
     result = DispatchResult(claimed=len(jobs))
     rows = []
     for job in jobs:
@@ -307,7 +338,11 @@ def _record(session: Session, jobs: list[_Job], now: datetime, worker: str) -> D
         setattr(result, counter, getattr(result, counter) + 1)
         current = {name: getattr(job.row, name) for name in OUTCOME_COLUMNS}
         rows.append({**current, **changes, "updated_at": now, "row_id": job.row.id, "worker": worker})
-    # Only the claimant may finish a row: recovery may have taken it meanwhile.
+    return result, rows
+
+
+def _record(session: Session, jobs: list[_Job], now: datetime, worker: str) -> DispatchResult:
+    result, rows = _outcome_rows(jobs, now, worker)
     session.execute(_FINISH, rows)
     woken = {job.row.client_id for job in jobs if job.row.client_id and job.changes.get("status") != "planned"}
     if woken:
