@@ -92,3 +92,30 @@ def raw_post(client, path: str, body: bytes, headers: dict[str, str | bytes]) ->
     except Exception:  # noqa: BLE001  an error escaping the app is what a server answers with 500
         return 500
     return started[0] if started else 500
+
+
+@contextmanager
+def served(ctx: Context) -> Iterator[str]:
+    """The real web app behind a real uvicorn server on a free loopback port; yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from outreach.web.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(lambda: create_app(ctx), factory=True, host="127.0.0.1", port=port,
+                                           lifespan="off", log_level="info"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -2,19 +2,15 @@
 from __future__ import annotations
 
 import logging
-import socket
-import threading
-import time
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from outreach.tokens import make_unsubscribe_token
-from outreach.web.app import create_app
+from tests.helpers import served
 
 
 def test_a_database_error_names_no_bound_parameter(ctx):
@@ -34,31 +30,15 @@ class Lines(logging.Handler):
         self.lines.append(self.format(record))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_the_access_log_shows_no_unsubscribe_token(ctx):
     token = make_unsubscribe_token(ctx.secret_key, 42, "email", "education")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(lambda: create_app(ctx), factory=True, host="127.0.0.1", port=port,
-                                           lifespan="off"))
     lines = Lines()
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(200):
-            if server.started:
-                break
-            time.sleep(0.05)
+    with served(ctx) as base_url:
         logging.getLogger("uvicorn.access").addHandler(lines)
-        httpx.get(f"http://127.0.0.1:{port}/unsubscribe/{token}?preferences=1", timeout=10)
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        logging.getLogger("uvicorn.access").removeHandler(lines)
+        try:
+            httpx.get(f"{base_url}/unsubscribe/{token}?preferences=1", timeout=10)
+        finally:
+            logging.getLogger("uvicorn.access").removeHandler(lines)
 
     assert any("/unsubscribe/[token]?preferences=1" in line for line in lines.lines), lines.lines
     assert not any(token in line for line in lines.lines)

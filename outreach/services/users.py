@@ -4,6 +4,7 @@ Failed logins are AuditEntry rows, so the limit holds across web processes witho
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -78,18 +79,45 @@ def active_user(session: Session, user_id: int) -> StaffUser | None:
     return user if user is not None and user.active else None
 
 
-def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
-    """The active user with this password, or None. Unknown names cost as much time as wrong passwords."""
+@dataclass(frozen=True)
+class Account:
+    """An active account whose password was just checked."""
+
+    id: int
+    username: str
+    password_hash: str
+
+
+def check_login(session: Session, username: str, password: str) -> Account | None:
+    """The active account with this password, or None. Unknown names cost as much time as wrong passwords.
+
+    The password is checked after the session's transaction has ended: the hash is slow on purpose, and on SQLite
+    a write transaction holds the database's one write lock (outreach.db). Give it a read-only session."""
     user = find_user(session, username)
-    if user is None or not user.active:
-        _verify(_dummy_hash(), password)
+    account = Account(user.id, user.username, user.password_hash) if user is not None and user.active else None
+    session.rollback()
+    if not _verify(account.password_hash if account else _dummy_hash(), password):
         return None
-    if not _verify(user.password_hash, password):
+    return account
+
+
+def signed_in(session: Session, account: Account, password: str, address: str, now: datetime) -> StaffUser | None:
+    """Record the sign-in (upgrading an old password hash on the way); None if the account went meanwhile."""
+    fresh = _hasher.hash(password) if _hasher.check_needs_rehash(account.password_hash) else None
+    user = active_user(session, account.id)
+    if user is None:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if fresh:
+        user.password_hash = fresh
         session.add(user)
+    audit(session, user.username, "login", detail=_from(address), at=now)
     return user
+
+
+def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
+    """The active user with this password, or None (check_login, then the user's row)."""
+    account = check_login(session, username, password)
+    return active_user(session, account.id) if account else None
 
 
 def failed_logins(session: Session, username: str, address: str, now: datetime) -> int:
@@ -119,10 +147,6 @@ def retry_after(session: Session, username: str, address: str, now: datetime) ->
 
 def record_failed_login(session: Session, username: str, address: str, now: datetime) -> None:
     audit(session, normalise_username(username), LOGIN_FAILED, detail=_from(address), at=now)
-
-
-def record_login(session: Session, user: StaffUser, address: str, now: datetime) -> None:
-    audit(session, user.username, "login", detail=_from(address), at=now)
 
 
 def record_logout(session: Session, username: str, now: datetime) -> None:
