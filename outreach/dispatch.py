@@ -34,6 +34,7 @@ from outreach.policy.consent import blocker
 from outreach.policy.schedule import ClientFacts, stale_reason, window_deferral
 from outreach.ratelimit import Pacer
 from outreach.services import facts as fact_services
+from outreach.services import test_sends
 from outreach.services.clients import load_facts
 from outreach.services.unsubscribe import opt_out_address
 from outreach.tokens import make_unsubscribe_token, preferences_url, unsubscribe_url
@@ -371,9 +372,10 @@ def _apply_side_effects(session: Session, jobs: list[_Job], now: datetime) -> No
             fact_services.suppress(session, "email", row.to_address, f"Invalid address ({error.code})", "provider")
 
 
-def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: datetime,
+def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: datetime, actor: str,
               phase: str = "establishing", transports: dict[str, Transport] | None = None) -> Message:
-    """Render one step for a sample client and send it to `to` through the configured channel, logged as a test."""
+    """Render one step for a sample client and send it to `to` through the configured channel, logged as a test
+    and audited as `actor`'s. Raises test_sends.SendTestRefused for an opted-out address or past the limit."""
     from outreach.channels.registry import transports as configured
     from outreach.rendering import sample_context
     from outreach.validation import normalise_email, normalise_phone
@@ -386,6 +388,7 @@ def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: dat
         raise ValueError(f"step {campaign_name}/{step_key} is not sent by {channel}")
     rendered = ctx.renderer.render(campaign, step, channel, sample_context(ctx.settings, phase, channel))
     with Session(ctx.engine, expire_on_commit=False) as session:
+        test_sends.check(session, actor, channel, address, now)
         row = Message(key=f"test:{uuid.uuid4().hex}", campaign=campaign.name, step=step.key, cycle="test",
                       stream=campaign.stream, channel=channel, to_address=address, status=MessageStatus.sending,
                       due_at=now, claimed_by=worker_id(), claimed_at=now, attempts=1, is_test=True, created_at=now)
@@ -403,5 +406,6 @@ def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: dat
         job.changes.update(status=MessageStatus.failed)
     with Session(ctx.engine, expire_on_commit=False) as session:
         _record(session, [job], now, row.claimed_by)
+        test_sends.record(session, actor, f"{campaign.name}/{step.key}", address, job.changes["status"], now)
         session.commit()
         return session.get(Message, row.id)
