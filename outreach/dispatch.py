@@ -18,7 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
@@ -153,7 +153,7 @@ def _run_batch(ctx: Context, ids: list[int], now: datetime, worker: str, transpo
         job.changes = _outcome(ctx, job, now)
     try:
         return _record_with_retries(ctx, jobs, ready, now, worker)
-    except OperationalError:
+    except SQLAlchemyError:
         receipts.keep(receipt_dir(ctx), _outcome_rows(jobs, now, worker)[1])
         raise
 

@@ -50,15 +50,16 @@ def settle(engine: Engine, directory: Path, statement: Update) -> int:
             path.rename(claimed)
         except FileNotFoundError:  # another worker took it
             continue
-        rows = [_typed(row) for row in json.loads(claimed.read_text(encoding="utf-8"))]
         try:
+            rows = [_typed(row) for row in json.loads(claimed.read_text(encoding="utf-8"))]
             with Session(engine) as session:
                 settled += session.execute(statement, rows).rowcount
                 _attach_early_reports(session, [row["provider_id"] for row in rows if row.get("provider_id")])
                 session.commit()
-        except Exception:
-            claimed.rename(path)  # keep it for the next pass
-            raise
+        except Exception:  # noqa: BLE001  keep it for the next pass; sending goes on meanwhile
+            log.exception("could not apply the receipts in %s yet", path)
+            claimed.rename(path)
+            continue
         claimed.unlink()
     return settled
 
