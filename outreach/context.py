@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from outreach import db
-from outreach.settings import Secrets, Settings, get_settings, local_secret_key
+from outreach.settings import Secrets, Settings, get_settings
 
 PROJECT_ROOT = Path.cwd()
 
@@ -38,7 +38,9 @@ class Context:
 
     @cached_property
     def secret_key(self) -> str:
-        return local_secret_key(self.data_dir)
+        from outreach.signing_key import signing_key
+
+        return signing_key(self.secrets.secret_key, self.data_dir)
 
     @property
     def data_dir(self) -> Path:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+READ_ONLY = "outreach_read_only"  # an execution option: see read_only_session
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -18,13 +19,15 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
+    """Bound parameters stay out of error messages and logs: they hold client names, addresses, search terms."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     database = parsed.database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+                           hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):  # noqa: ANN001
@@ -40,7 +43,8 @@ def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin_immediate(conn):  # noqa: ANN001
         # Read-then-write transactions must not upgrade a shared lock later (SQLITE_BUSY with no retry).
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A session that only reads begins plainly: in WAL mode it then neither waits for nor blocks a writer.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -60,6 +64,17 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_only_session(engine: Engine) -> Iterator[Session]:
+    """A session for reads alone (it is rolled back at the end). On SQLite it takes no write lock, so the web
+    process can read while the worker writes, e.g. during a flood of logins."""
+    with Session(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 def alembic_config(url: str):  # noqa: ANN201

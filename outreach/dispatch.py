@@ -15,15 +15,19 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from outreach.campaigns import Campaign, Step
 from outreach.channels.base import ChannelError, Failure, OutgoingMessage, Transport
 from outreach.context import Context
+from outreach import receipts
 from outreach.tally import Tally
 from outreach.models import Client, Conversation, Message, MessageStatus
 from outreach.policy.cadence import CadenceState, assess
@@ -34,6 +38,7 @@ from outreach.policy.windows import SendWindow
 from outreach.policy.schedule import ClientFacts, stale_reason, window_deferral
 from outreach.ratelimit import Pacer, SharedPacer
 from outreach.services import facts as fact_services
+from outreach.services import test_sends
 from outreach.services.clients import load_facts
 from outreach.services.conversations import CONFIRMATION_STEP, REPLY_STREAM
 from outreach.services.unsubscribe import opt_out_address
@@ -83,6 +88,7 @@ def dispatch_due(ctx: Context, now: datetime, transports: dict[str, Transport] |
     from outreach.channels.registry import transports as configured
 
     worker = worker or worker_id()
+    receipts.settle(ctx.engine, receipt_dir(ctx), _SETTLE)
     result = DispatchResult(recovered=recover_stuck(ctx, now))
     owned = transports is None
     transports = transports or configured(ctx)
@@ -185,10 +191,25 @@ def _run_batch(ctx: Context, ids: list[int], now: datetime, worker: str, transpo
         future.result()
     for job in ready:
         job.changes = _outcome(ctx, job, now)
-    with Session(ctx.engine) as session:
-        result = _record(session, jobs, now, worker)
-        _apply_side_effects(session, ready, now)
-        session.commit()
+    try:
+        return _record_with_retries(ctx, jobs, ready, now, worker)
+    except SQLAlchemyError:
+        receipts.keep(receipt_dir(ctx), _outcome_rows(jobs, now, worker)[1])
+        raise
+
+
+def receipt_dir(ctx: Context) -> Path:
+    return ctx.data_dir / "receipts"
+
+
+def _record_with_retries(ctx: Context, jobs: list[_Job], ready: list[_Job], now: datetime,
+                         worker: str) -> DispatchResult:
+    """The providers took the batch: a busy or briefly unreachable database must not lose what they said."""
+    for attempt in Retrying(**RECORD_RETRY):
+        with attempt, Session(ctx.engine) as session:
+            result = _record(session, jobs, now, worker)
+            _apply_side_effects(session, ready, now)
+            session.commit()
     return result
 
 
@@ -369,13 +390,24 @@ def backoff(attempt: int, base: float, cap: float, retry_after: float | None = N
 # What a pass may change on a row it claimed; every outcome writes all of them (unchanged ones as they were),
 # so one executemany records a whole batch.
 OUTCOME_COLUMNS = ("status", "due_at", "reason", "error_code", "provider_id", "sent_at", "body")
-_FINISH = (update(MESSAGE)
-           .where(MESSAGE.c.id == bindparam("row_id"), MESSAGE.c.status == MessageStatus.sending,
-                  MESSAGE.c.claimed_by == bindparam("worker"))
-           .values({name: bindparam(name) for name in OUTCOME_COLUMNS + ("updated_at",)}))
+RECORD_RETRY = {"retry": retry_if_exception_type(OperationalError), "stop": stop_after_attempt(6),
+                "wait": wait_random_exponential(multiplier=0.1, max=3), "reraise": True}
 
 
-def _record(session: Session, jobs: list[_Job], now: datetime, worker: str) -> DispatchResult:
+def _finish(*statuses: MessageStatus):  # noqa: ANN202
+    """Only the claimant may finish a row, and only from `statuses`: recovery may have taken it meanwhile."""
+    return (update(MESSAGE)
+            .where(MESSAGE.c.id == bindparam("row_id"), or_(*(MESSAGE.c.status == status for status in statuses)),
+                   MESSAGE.c.claimed_by == bindparam("worker"))
+            .values({name: bindparam(name) for name in OUTCOME_COLUMNS + ("updated_at",)}))
+
+
+_FINISH = _finish(MessageStatus.sending)
+# A receipt kept on disk also settles a row that recovery marked `unknown` while it waited.
+_SETTLE = _finish(MessageStatus.sending, MessageStatus.unknown)
+
+
+def _outcome_rows(jobs: list[_Job], now: datetime, worker: str) -> tuple[DispatchResult, list[dict]]:
     result = DispatchResult(claimed=len(jobs))
     rows = []
     for job in jobs:
@@ -385,7 +417,11 @@ def _record(session: Session, jobs: list[_Job], now: datetime, worker: str) -> D
         setattr(result, counter, getattr(result, counter) + 1)
         current = {name: getattr(job.row, name) for name in OUTCOME_COLUMNS}
         rows.append({**current, **changes, "updated_at": now, "row_id": job.row.id, "worker": worker})
-    # Only the claimant may finish a row: recovery may have taken it meanwhile.
+    return result, rows
+
+
+def _record(session: Session, jobs: list[_Job], now: datetime, worker: str) -> DispatchResult:
+    result, rows = _outcome_rows(jobs, now, worker)
     session.execute(_FINISH, rows)
     woken = {job.row.client_id for job in jobs if job.row.client_id and job.changes.get("status") != "planned"}
     if woken:
@@ -414,9 +450,10 @@ def _apply_side_effects(session: Session, jobs: list[_Job], now: datetime) -> No
             fact_services.suppress(session, "email", row.to_address, f"Invalid address ({error.code})", "provider")
 
 
-def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: datetime,
+def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: datetime, actor: str,
               phase: str = "establishing", transports: dict[str, Transport] | None = None) -> Message:
-    """Render one step for a sample client and send it to `to` through the configured channel, logged as a test."""
+    """Render one step for a sample client and send it to `to` through the configured channel, logged as a test
+    and audited as `actor`'s. Raises test_sends.SendTestRefused for an opted-out address or past the limit."""
     from outreach.channels.registry import transports as configured
     from outreach.rendering import sample_context
     from outreach.validation import normalise_email, normalise_phone
@@ -429,6 +466,7 @@ def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: dat
         raise ValueError(f"step {campaign_name}/{step_key} is not sent by {channel}")
     rendered = ctx.renderer.render(campaign, step, channel, sample_context(ctx.settings, phase, channel))
     with Session(ctx.engine, expire_on_commit=False) as session:
+        test_sends.check(session, actor, channel, address, now)
         row = Message(key=f"test:{uuid.uuid4().hex}", campaign=campaign.name, step=step.key, cycle="test",
                       stream=campaign.stream, channel=channel, to_address=address, status=MessageStatus.sending,
                       due_at=now, claimed_by=worker_id(), claimed_at=now, attempts=1, is_test=True, created_at=now)
@@ -446,5 +484,6 @@ def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: dat
         job.changes.update(status=MessageStatus.failed)
     with Session(ctx.engine, expire_on_commit=False) as session:
         _record(session, [job], now, row.claimed_by)
+        test_sends.record(session, actor, f"{campaign.name}/{step.key}", address, job.changes["status"], now)
         session.commit()
         return session.get(Message, row.id)

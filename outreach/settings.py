@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets as _secrets
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -299,18 +298,3 @@ def load_settings() -> Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
-
-
-def local_secret_key(data_dir: Path) -> str:
-    """The web/unsubscribe signing key: $OUTREACH_SECRET_KEY, or a per-install key kept in data_dir."""
-    configured = Secrets.from_env().secret_key
-    if configured:
-        return configured
-    path = data_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = _secrets.token_urlsafe(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key

@@ -3,6 +3,7 @@ answers to an emailed check-in. The signature is the proof; each kind has its ow
 the other."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -12,6 +13,9 @@ _UNSUBSCRIBE_SALT = "outreach.unsubscribe.v1"
 _CHECKIN_SALT = "outreach.checkin.v1"
 # The answers an emailed check-in offers, each its own link (0 = none, 10 = worst imaginable).
 CHECKIN_ANSWERS = tuple(range(11))
+# Every route whose path carries a signed token: the token is a credential, so logs show it redacted.
+TOKEN_ROUTES = ("/unsubscribe/", "/checkin/")
+_TOKEN_IN_PATH = re.compile("(" + "|".join(re.escape(prefix) for prefix in TOKEN_ROUTES) + r")[^/?#\s\"]+")
 
 
 class InvalidToken(Exception):
@@ -74,8 +78,13 @@ def read_checkin_token(secret_key: str, token: str) -> CheckinToken:
         raise InvalidToken("this link is not valid") from None
 
 
+def redact_tokens(text: str) -> str:
+    """`text` with every token in a token route's path replaced by `[token]`."""
+    return _TOKEN_IN_PATH.sub(r"\1[token]", text)
+
+
 def unsubscribe_url(public_url: str, token: str) -> str:
-    return f"{public_url}/unsubscribe/{token}"
+    return f"{public_url}{TOKEN_ROUTES[0]}{token}"
 
 
 def preferences_url(public_url: str, token: str) -> str:

@@ -67,3 +67,55 @@ def web_client(ctx: Context, now: datetime, **options) -> Iterator:  # noqa: ANN
     app.state.clock = lambda: now
     with TestClient(app, **options) as client:
         yield client
+
+
+def raw_post(client, path: str, body: bytes, headers: dict[str, str | bytes]) -> int:
+    """POST through a started TestClient with header bytes exactly as given (Latin-1, as a raw HTTP client sends them): httpx re-encodes."""
+    raw = [(name.lower().encode(), value if isinstance(value, bytes) else value.encode()) for name, value in
+           headers.items()]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": raw + [(b"content-length", str(len(body)).encode())], "client": ("127.0.0.1", 5000),
+             "server": ("testserver", 80)}
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    started: list[int] = []
+
+    async def receive() -> dict:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            started.append(message["status"])
+
+    try:
+        client.portal.call(client.app, scope, receive, send)
+    except Exception:  # noqa: BLE001  an error escaping the app is what a server answers with 500
+        return 500
+    return started[0] if started else 500
+
+
+@contextmanager
+def served(ctx: Context) -> Iterator[str]:
+    """The real web app behind a real uvicorn server on a free loopback port; yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from outreach.web.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(lambda: create_app(ctx), factory=True, host="127.0.0.1", port=port,
+                                           lifespan="off", log_level="info"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 from twilio.request_validator import RequestValidator
 
@@ -19,7 +20,7 @@ from tests.fakes import sendgrid, twilio
 from tests.fakes.sendgrid import sendgrid_fake  # noqa: F401  (fixture)
 from tests.fakes.server import Fault
 from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
-from tests.helpers import add_client
+from tests.helpers import add_client, web_client
 
 PUBLIC_URL = "https://clinic.example"
 NOW = utc(2026, 3, 3, 17, 0)  # Tuesday 11:00 in Chicago: inside every send window
@@ -41,7 +42,7 @@ def settings(database_url, tmp_path, sendgrid_fake, twilio_fake):
 @pytest.fixture
 def provider_ctx(ctx):
     ctx.secrets = Secrets(sendgrid_api_key=sendgrid.API_KEY, twilio_auth_token=twilio.AUTH_TOKEN,
-                          secret_key="tick-test-key")
+                          secret_key="tick-test-key-" + "k" * 32)
     return ctx
 
 
@@ -156,3 +157,65 @@ def test_it_sends_a_batch_concurrently_with_some_failures(provider_ctx, twilio_f
     assert statuses.count("sent") == result.sent == len(twilio_fake.accepted)
     assert statuses.count("unknown") == result.unknown == len(twilio_fake.requests) - len(twilio_fake.accepted) > 0
     assert twilio_fake.violations == []
+
+
+def database_busy(monkeypatch, times: int | None) -> list[int]:
+    """The batch record fails `times` times (None: always) as SQLite does when another writer holds the lock."""
+    import outreach.dispatch as dispatch
+
+    real, calls = dispatch._record, []
+
+    def record(*args, **kwargs):
+        calls.append(1)
+        if times is None or len(calls) <= times:
+            raise OperationalError("UPDATE message ...", {}, Exception("database is locked"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dispatch, "_record", record)
+    return calls
+
+
+def twilio_status(ctx, sid: str, status: str) -> int:
+    callback = {"MessageSid": sid, "MessageStatus": status, "To": ANN_PHONE, "AccountSid": twilio.ACCOUNT_SID}
+    signature = RequestValidator(twilio.AUTH_TOKEN).compute_signature(f"{PUBLIC_URL}/webhooks/twilio/status",
+                                                                      callback)
+    with web_client(ctx, NOW + timedelta(seconds=20)) as http:
+        return http.post("/webhooks/twilio/status", data=callback,
+                         headers={"X-Twilio-Signature": signature}).status_code
+
+
+def test_it_retries_the_record_when_the_database_is_busy_after_the_providers_accepted(
+        provider_ctx, sendgrid_fake, twilio_fake, monkeypatch):
+    ann = add_client(provider_ctx, at=NOW - timedelta(days=1))
+    email_id, text_id = plan(provider_ctx, ann, "email"), plan(provider_ctx, ann, "sms")
+    attempts = database_busy(monkeypatch, times=2)
+
+    result = dispatch_due(provider_ctx, NOW)
+
+    assert len(attempts) == 3
+    assert result.sent == 2
+    assert [row(provider_ctx, i).status for i in (email_id, text_id)] == ["sent", "sent"]
+    assert row(provider_ctx, text_id).provider_id == twilio_fake.accepted[0].answer["sid"]
+
+
+def test_it_keeps_the_receipts_when_the_record_keeps_failing_and_settles_the_rows_later(
+        provider_ctx, sendgrid_fake, twilio_fake, monkeypatch, caplog):
+    ann = add_client(provider_ctx, at=NOW - timedelta(days=1))
+    email_id, text_id = plan(provider_ctx, ann, "email"), plan(provider_ctx, ann, "sms")
+    database_busy(monkeypatch, times=None)
+
+    with pytest.raises(OperationalError):
+        dispatch_due(provider_ctx, NOW)
+
+    sid = twilio_fake.accepted[0].answer["sid"]
+    assert any(f"message {text_id} " in line and sid in line for line in caplog.messages), caplog.messages
+    assert row(provider_ctx, text_id).status == "sending"
+    assert twilio_status(provider_ctx, sid, "delivered") == 204  # the callback comes before the row knows its SID
+    monkeypatch.undo()
+
+    dispatch_due(provider_ctx, NOW + timedelta(hours=2))  # the next pass, after the sending timeout
+
+    sms, mail = row(provider_ctx, text_id), row(provider_ctx, email_id)
+    assert (sms.status, sms.provider_id) == ("delivered", sid)
+    assert (mail.status, mail.provider_id) == ("sent", sendgrid_fake.accepted[0].reply.headers["X-Message-Id"])
+    assert (len(twilio_fake.accepted), len(sendgrid_fake.accepted)) == (1, 1)

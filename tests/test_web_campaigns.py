@@ -129,3 +129,64 @@ def test_it_says_when_each_kind_of_step_goes_out(stream, steps, expected):
     campaign = Campaign(name="c", title="C", stream=stream, steps=steps)
 
     assert timing(campaign, campaign.steps[-1]) == expected
+
+
+def opt_out(ctx: Context, channel: str, address: str) -> None:
+    from outreach.services.unsubscribe import opt_out_address
+    from tests.conftest import utc
+    from tests.helpers import add_client
+
+    add_client(ctx, "stopped", at=utc(2026, 1, 5), email="gone@example.com", phone="+16125550177")
+    with Session(ctx.engine) as session:
+        opt_out_address(session, channel, address, reason="Replied STOP", source="sms-keyword", actor="client",
+                        now=utc(2026, 2, 1))
+        session.commit()
+
+
+@pytest.mark.parametrize("channel, address, why", [
+    ("sms", "+16125550177", "+16125550177 is on the suppression list (Replied STOP)"),
+    ("email", "gone@example.com", "gone@example.com is on the suppression list (Replied STOP)"),
+])
+def test_it_refuses_a_test_to_an_address_that_opted_out(marketing, channel, address, why):
+    opt_out(marketing.ctx, channel, address)
+    name, key = a_step(marketing.ctx, channel)
+
+    sent = marketing.post(f"/campaigns/{name}/{key}/test", {"to": address})
+    page = html.unescape(marketing.get(sent.headers["location"]).text)
+
+    assert f"Test not sent: {why}" in page
+    with Session(marketing.ctx.engine) as session:
+        assert session.exec(select(Message)).all() == []
+
+
+def test_it_refuses_a_test_to_a_client_who_revoked_consent(marketing):
+    from outreach.services import facts
+    from tests.conftest import utc
+    from tests.helpers import add_client, change
+
+    client_id = add_client(marketing.ctx, "ann", at=utc(2026, 1, 5), phone="+16125550188")
+    change(marketing.ctx, client_id, facts.record_consent, "sms", False, "desk", "front desk")
+    name, key = a_step(marketing.ctx, "sms")
+
+    sent = marketing.post(f"/campaigns/{name}/{key}/test", {"to": "+1 612 555 0188"})
+    page = html.unescape(marketing.get(sent.headers["location"]).text)
+
+    assert "Test not sent: a client at +16125550188 opted out of texts" in page
+
+
+def test_it_limits_test_sends_per_staff_member(marketing, monkeypatch):
+    monkeypatch.setattr("outreach.services.test_sends.PER_HOUR", 2)
+    name, key = a_step(marketing.ctx, "email")
+    for _ in range(2):
+        marketing.post(f"/campaigns/{name}/{key}/test", {"to": "owner@example.com"})
+    marketing.advance(minutes=20)
+
+    sent = marketing.post(f"/campaigns/{name}/{key}/test", {"to": "owner@example.com"})
+    page = html.unescape(marketing.get(sent.headers["location"]).text)
+    colleague = Desk(marketing.ctx, now=marketing.now).sign_in_as("admin")
+    colleague.post(f"/campaigns/{name}/{key}/test", {"to": "owner@example.com"})
+
+    assert "Test not sent: marketing has sent 2 tests in the last hour, the most allowed; try again in 40 minutes" \
+        in page
+    with Session(marketing.ctx.engine) as session:
+        assert len(session.exec(select(Message)).all()) == 3

@@ -19,7 +19,7 @@ from tests.conftest import utc
 
 PASSWORD = "correct horse battery staple"
 START = utc(2026, 3, 2, 15, 0)  # a Monday, 09:00 in Minneapolis
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +73,7 @@ class Desk:
         return self.http.post(path, data=form, follow_redirects=False)
 
     def csrf_token(self) -> str:
-        return _CSRF.search(self.http.get("/login").text).group(1)
+        return CSRF_FIELD.search(self.http.get("/login").text).group(1)
 
     def sign_in(self, username: str, password: str = PASSWORD):  # noqa: ANN201
         return self.post("/login", {"username": username, "password": password})

@@ -9,8 +9,10 @@ from outreach.cli import app
 from outreach.models import AuditEntry, StaffUser
 from outreach.services import users
 from outreach.settings import get_settings
+from tests.conftest import utc
 
 PASSWORD = "a long enough passphrase"
+NOW = utc(2026, 3, 2, 15, 0)
 
 
 def accounts(ctx) -> list[StaffUser]:
@@ -103,3 +105,93 @@ def test_it_refuses_an_unknown_role_or_a_taken_name_on_the_command_line(cli):
     assert unknown_role.exit_code == 2
     assert taken.exit_code == 1
     assert "username 'maria' is already taken" in taken.output
+
+
+# --- weak passwords, deactivation, password resets and roles ------------------------------------------------
+
+@pytest.mark.parametrize("password, why", [
+    ("password1234", "This is a very common password."),
+    ("qwertyuiop12", "This is similar to a commonly used password."),
+    ("aaaaaaaaaaaa", 'Repeats like "aaa" are easy to guess.'),
+    ("abcdefghijkl", 'Sequences like "abc" or "6543" are easy to guess.'),
+    ("mariamaria12", "too easy to guess"),
+])
+def test_it_refuses_a_common_or_trivially_weak_password(ctx, password, why):
+    with Session(ctx.engine) as session, pytest.raises(users.UserError, match="too easy to guess") as refused:
+        users.create_user(session, "maria", password, "admin", actor="cli")
+
+    assert why in str(refused.value)
+    assert accounts(ctx) == []
+
+
+def some_staff(ctx, *accounts_and_roles: tuple[str, str]) -> None:
+    with Session(ctx.engine) as session:
+        for username, role in accounts_and_roles:
+            users.create_user(session, username, PASSWORD, role, actor="cli")
+        session.commit()
+
+
+def test_the_last_active_admin_can_be_neither_deactivated_nor_demoted(ctx):
+    some_staff(ctx, ("alex", "admin"), ("sam", "admin"), ("maria", "front_desk"))
+    with Session(ctx.engine) as session:
+        users.deactivate(session, "sam", "alex", NOW)
+        session.commit()
+        with pytest.raises(users.UserError, match="alex: it is the last active admin account"):
+            users.deactivate(session, "alex", "alex", NOW)
+        with pytest.raises(users.UserError, match="cannot make marketing alex: it is the last active admin"):
+            users.change_role(session, "alex", "marketing", "alex", NOW)
+        users.change_role(session, "maria", "admin", "alex", NOW)
+        users.change_role(session, "alex", "marketing", "maria", NOW)
+        session.commit()
+
+    assert {(u.username, u.role, u.active) for u in accounts(ctx)} == {
+        ("alex", "marketing", True), ("sam", "admin", False), ("maria", "admin", True)}
+
+
+def test_every_change_to_an_account_is_audited(ctx):
+    some_staff(ctx, ("alex", "admin"), ("maria", "front_desk"))
+    with Session(ctx.engine) as session:
+        users.change_role(session, "maria", "marketing", "alex", NOW)
+        users.reset_password(session, "maria", "another long passphrase", "alex", NOW)
+        users.deactivate(session, "maria", "alex", NOW)
+        session.commit()
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action != "user.create")
+                               .order_by(AuditEntry.id)).all()
+
+    assert [(e.actor, e.action, e.detail) for e in entries] == [
+        ("alex", "user.role", "maria: front_desk to marketing"),
+        ("alex", "user.password_reset", "maria"),
+        ("alex", "user.deactivate", "maria"),
+    ]
+
+
+def test_a_reset_password_is_judged_like_a_new_one_and_replaces_the_old(ctx):
+    some_staff(ctx, ("maria", "front_desk"))
+    with Session(ctx.engine) as session:
+        with pytest.raises(users.UserError, match="too easy to guess"):
+            users.reset_password(session, "maria", "password1234", "alex", NOW)
+        users.reset_password(session, "maria", "another long passphrase", "alex", NOW)
+        session.commit()
+
+        assert users.authenticate(session, "maria", PASSWORD) is None
+        assert users.authenticate(session, "maria", "another long passphrase").username == "maria"
+
+
+def test_it_manages_accounts_from_the_command_line(cli):
+    cli("users", "add", "alex", "--role", "admin", input=f"{PASSWORD}\n{PASSWORD}\n")
+    cli("users", "add", "maria", "--role", "front_desk", input=f"{PASSWORD}\n{PASSWORD}\n")
+
+    promoted = cli("users", "set-role", "maria", "--role", "admin")
+    reset = cli("users", "reset-password", "Maria", input="password1234\npassword1234\n"
+                f"another long passphrase\nanother long passphrase\n")
+    deactivated = cli("users", "deactivate", "alex")
+    last = cli("users", "deactivate", "maria")
+    nobody = cli("users", "deactivate", "nobody")
+
+    assert promoted.exit_code == 0 and "maria is now admin." in promoted.output
+    assert reset.exit_code == 0 and "This is a very common password." in reset.output
+    assert "New password set for maria" in reset.output
+    assert deactivated.exit_code == 0 and "Deactivated alex." in deactivated.output
+    assert last.exit_code == 1 and "last active admin" in last.output
+    assert nobody.exit_code == 1 and "there is no staff account named 'nobody'" in nobody.output
+    assert "(inactive)" in [line for line in cli("users", "list").output.splitlines() if "alex" in line][0]

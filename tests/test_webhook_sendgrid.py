@@ -14,7 +14,7 @@ from sqlmodel import Session, func, select
 from outreach.models import Client, ConsentEvent, DeliveryEvent, Message, Suppression
 from outreach.web.app import create_app
 from tests.conftest import make_settings, utc
-from tests.helpers import count, load, web_client
+from tests.helpers import count, load, raw_post, web_client
 
 NOW = utc(2026, 3, 2, 15, 0)
 PATH = "/webhooks/sendgrid/events"
@@ -258,3 +258,23 @@ def test_it_passes_over_events_that_cannot_be_ours_and_keeps_the_rest_of_the_bat
     assert load(ctx, Message, message_id).status == "delivered"
     assert count(ctx, Suppression) == 0
     assert count(ctx, DeliveryEvent) == 3
+
+
+@pytest.mark.parametrize("timestamp", [b"\xb2", b"1" * 5000, b"-1", b"", b"12.5", b"0x10"])
+def test_it_refuses_a_malformed_timestamp_header_without_an_error(ctx, timestamp):
+    body = json.dumps([event("delivered", "ev1")]).encode()
+    headers = {**headers_for(body), "X-Twilio-Email-Event-Webhook-Timestamp": timestamp}
+
+    with web_client(ctx, NOW, raise_server_exceptions=False) as client:
+        status = raw_post(client, PATH, body, headers)
+
+    assert status in (400, 403)
+    assert count(ctx, DeliveryEvent) == 0
+
+
+def test_it_checks_the_headers_before_reading_the_body(ctx, http):
+    too_big = b"[" + b" " * 2_000_000 + b"]"
+
+    response = http.post(PATH, content=too_big, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 403

@@ -1,12 +1,16 @@
 """Twilio's webhooks: status callbacks and inbound texts, signed as Twilio signs them."""
 from __future__ import annotations
 
+import hashlib
+import json
 import xml.etree.ElementTree as ElementTree
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
+from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 
 from outreach.models import (Client, ConsentEvent, DeliveryEvent, InboundMessage, Message, ProgressEntry,
@@ -401,3 +405,60 @@ def test_it_sends_nothing_to_a_possible_opt_out_and_leaves_it_to_a_person(ctx, h
         inbound = session.exec(select(InboundMessage)).one()
     assert (inbound.handled_as, inbound.replied, inbound.client_id) == ("possible-opt-out", False, client_id)
 
+
+# --- what Twilio's own validator accepts --------------------------------------------------------------------
+
+def test_it_accepts_a_signed_request_with_a_repeated_field(ctx, http):
+    message_id = add_message(ctx, add_client(ctx))
+    pairs = [*status("SM1", "delivered").items(), ("MediaUrl", "https://a.example"),
+             ("MediaUrl", "https://b.example")]
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + STATUS, ImmutableMultiDict(pairs))
+
+    response = http.post(STATUS, content=urlencode(pairs), headers={
+        "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+
+    assert response.status_code == 204
+    assert load(ctx, Message, message_id).status == "delivered"
+
+
+def test_it_refuses_a_repeated_field_added_to_a_signed_request(ctx, http):
+    add_message(ctx, add_client(ctx))
+    params = status("SM1", "delivered")
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + STATUS, params)
+    before = snapshot(ctx)
+
+    response = http.post(STATUS, content=urlencode([*params.items(), ("MessageStatus", "failed")]), headers={
+        "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+
+    assert response.status_code == 403
+    assert snapshot(ctx) == before
+
+
+def signed_json(http: TestClient, path: str, payload: dict, token: str = AUTH_TOKEN, body: bytes | None = None):
+    """As Twilio signs a JSON body: the URL carries bodySHA256, and the signature covers the URL alone."""
+    content = json.dumps(payload).encode()
+    url = f"{PUBLIC_URL}{path}?" + urlencode({"bodySHA256": hashlib.sha256(content).hexdigest()})
+    signature = RequestValidator(token).compute_signature(url, {})
+    return http.post(url.removeprefix(PUBLIC_URL), content=content if body is None else body,
+                     headers={"X-Twilio-Signature": signature, "Content-Type": "application/json"})
+
+
+def test_it_accepts_a_json_body_signed_with_body_sha256(ctx, http):
+    message_id = add_message(ctx, add_client(ctx))
+
+    response = signed_json(http, STATUS, status("SM1", "delivered"))
+
+    assert response.status_code == 204
+    assert load(ctx, Message, message_id).status == "delivered"
+
+
+def test_it_refuses_a_json_body_that_is_not_the_one_signed(ctx, http):
+    add_message(ctx, add_client(ctx))
+    before = snapshot(ctx)
+
+    tampered = signed_json(http, STATUS, status("SM1", "delivered"),
+                           body=json.dumps(status("SM1", "failed")).encode())
+    forged = signed_json(http, STATUS, status("SM1", "delivered"), token="someone-elses-token")
+
+    assert [tampered.status_code, forged.status_code] == [403, 403]
+    assert snapshot(ctx) == before

@@ -91,3 +91,22 @@ def test_the_worker_process_stops_cleanly_on_sigterm(tmp_path):
     output = "".join(lines) + rest
     assert "worker stopped" in output and "received SIGTERM" in output
     assert any("plan: {" in l for l in lines)
+
+
+def test_send_test_refuses_a_number_that_replied_stop(cli_env):
+    from datetime import datetime, timezone
+
+    from sqlmodel import Session
+
+    from outreach.services.unsubscribe import opt_out_address
+
+    with Session(cli_env.engine) as session:
+        opt_out_address(session, "sms", "+16125550100", reason="Replied STOP", source="sms-keyword", actor="client",
+                        now=datetime(2026, 3, 1, tzinfo=timezone.utc))
+        session.commit()
+
+    result = CliRunner().invoke(app, ["send-test", "education", "pain-cycle", "--to", "+16125550100"])
+
+    assert result.exit_code == 1
+    assert "Test not sent: +16125550100 is on the suppression list (Replied STOP)" in result.output
+    assert messages(cli_env) == []

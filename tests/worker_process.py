@@ -102,7 +102,7 @@ def worker_env(ctx: Context, twilio_url: str, **dispatch: object) -> dict[str, s
     env.update({
         "OUTREACH_DATABASE__URL": ctx.settings.database.url,
         "OUTREACH_OUTBOX__DIRECTORY": str(ctx.settings.outbox.directory),
-        "OUTREACH_SECRET_KEY": "reliability-tests",
+        "OUTREACH_SECRET_KEY": "reliability-tests-signing-key-0123456789",
         "OUTREACH_EMAIL__BACKEND": "null",
         "OUTREACH_SMS__BACKEND": "twilio",
         "OUTREACH_TWILIO__BASE_URL": twilio_url,

@@ -1,13 +1,14 @@
 """`outreach web` serves the dashboard and webhooks; `outreach users …` manages staff accounts."""
 from __future__ import annotations
 
-from typing import Optional
+from datetime import datetime, timezone
+from typing import Callable, Optional
 
 import typer
 from sqlmodel import Session
 
-from outreach.cli.common import context, fail
-from outreach.models import Role
+from outreach.cli.common import cli_actor, context, fail
+from outreach.models import Role, StaffUser
 from outreach.services import users
 from outreach.settings import get_settings
 
@@ -17,6 +18,9 @@ def register(app: typer.Typer) -> None:
     users_app = typer.Typer(help="Staff accounts for the dashboard.", no_args_is_help=True)
     users_app.command("add")(add_user)
     users_app.command("list")(list_users)
+    users_app.command("deactivate")(deactivate_user)
+    users_app.command("reset-password")(reset_password)
+    users_app.command("set-role")(set_role)
     app.add_typer(users_app, name="users")
 
 
@@ -25,6 +29,7 @@ def web(host: Optional[str] = typer.Option(None, help="Address to listen on; def
     """Serve the dashboard and the provider webhooks. Run exactly this in the web process."""
     import uvicorn
 
+    context(upgrade=False).secret_key  # a missing or short signing key stops start-up here, in one line
     settings = get_settings().web
     uvicorn.run("outreach.web.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
                 proxy_headers=True)
@@ -38,11 +43,11 @@ def add_user(name: str = typer.Argument(..., help="The username staff will sign 
         username = users.check_username(name)
     except users.UserError as exc:
         fail(str(exc))
-    password = _new_password()
+    password = _new_password(username)
     ctx = context()
     with Session(ctx.engine) as session:
         try:
-            users.create_user(session, username, password, role, actor="cli")
+            users.create_user(session, username, password, role, actor=cli_actor())
         except users.UserError as exc:
             fail(str(exc))
         session.commit()
@@ -63,10 +68,44 @@ def list_users() -> None:
         typer.echo(f"{user.username:<{width}}  {user.role:<10}  added {user.created_at:%Y-%m-%d}{state}")
 
 
-def _new_password() -> str:
+def deactivate_user(name: str = typer.Argument(..., help="The username to close.")) -> None:
+    """Close a staff account: it can no longer sign in, and its open sessions end. Audited."""
+    _change(name, "Deactivated {user}.", lambda session, actor: users.deactivate(session, name, actor, _now()))
+
+
+def reset_password(name: str = typer.Argument(..., help="The username whose password to replace.")) -> None:
+    """Give a staff account a new password (asked for twice, never echoed); its open sessions end. Audited."""
+    password = _new_password(users.normalise_username(name))
+    _change(name, "New password set for {user}; their sessions have ended.",
+            lambda session, actor: users.reset_password(session, name, password, actor, _now()))
+
+
+def set_role(name: str = typer.Argument(..., help="The username to change."),
+             role: Role = typer.Option(..., help="The new role: front_desk, marketing or admin.")) -> None:
+    """Change a staff account's role; it applies from that member's next page. Audited."""
+    _change(name, "{user} is now " + role.value + ".",
+            lambda session, actor: users.change_role(session, name, role.value, actor, _now()))
+
+
+def _change(name: str, done: str, change: Callable[[Session, str], StaffUser]) -> None:
+    ctx = context()
+    with Session(ctx.engine) as session:
+        try:
+            user = change(session, cli_actor())
+        except users.UserError as exc:
+            fail(str(exc))
+        session.commit()
+        typer.echo(done.format(user=user.username))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _new_password(username: str) -> str:
     while True:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         try:
-            return users.check_password(password)
+            return users.check_password(password, username)
         except users.UserError as exc:
             typer.secho(str(exc), err=True, fg=typer.colors.RED)

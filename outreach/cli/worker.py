@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from outreach.cli.common import context, parse_now
+from outreach.cli.common import cli_actor, context, fail, parse_now
 from outreach.context import Context
 from outreach.settings import get_settings
 
@@ -41,7 +41,9 @@ def worker() -> None:
     from outreach.worker import run_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run_forever(context())
+    ctx = context()
+    ctx.secret_key  # unsubscribe links are signed with it: a missing or short key stops start-up, not a send
+    run_forever(ctx)
 
 
 def _sandbox(directory: Path, backend: str) -> Context:
@@ -163,9 +165,13 @@ def send_test(
     """Send one rendered step for a sample client through the configured channel; logged as a test."""
     from outreach.dispatch import send_test as send_one
 
+    from outreach.services.test_sends import SendTestRefused
+
     ctx = context()
     try:
-        message = send_one(ctx, campaign, step, to, datetime.now(timezone.utc), phase=sample)
+        message = send_one(ctx, campaign, step, to, datetime.now(timezone.utc), cli_actor(), phase=sample)
+    except SendTestRefused as exc:
+        fail(f"Test not sent: {exc}")
     except (KeyError, ValueError) as exc:
         raise typer.BadParameter(str(exc.args[0] if exc.args else exc)) from None
     where = {"outbox": f" (written under {ctx.settings.outbox.directory})"}.get(

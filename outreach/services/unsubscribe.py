@@ -18,9 +18,9 @@ LIFTED_BY_OPT_IN = ("sms-keyword", "sms-words", "provider")
 def clients_at(session: Session, channel: str, address: str) -> list[Client]:
     """Every client reached at an address (a family may share a phone or an inbox)."""
     if Channel(channel) == Channel.email:
-        condition = func.lower(Client.email) == _normal(channel, address)
+        condition = func.lower(Client.email) == normal_address(channel, address)
     else:
-        condition = Client.phone == _normal(channel, address)
+        condition = Client.phone == normal_address(channel, address)
     return list(session.exec(select(Client).where(condition).order_by(Client.id)))
 
 
@@ -40,14 +40,14 @@ def opt_in_address(session: Session, channel: str, address: str, *, source: str,
     provider's report of it) put on the address, and restore consent for the clients there who had revoked it.
     A client who never consented gains none here. Returns True if anything changed."""
     lifted = session.exec(delete(Suppression).where(
-        Suppression.channel == Channel(channel), Suppression.address == _normal(channel, address),
+        Suppression.channel == Channel(channel), Suppression.address == normal_address(channel, address),
         Suppression.source.in_(LIFTED_BY_OPT_IN),
     )).rowcount
     clients = clients_at(session, channel, address)
     if lifted:
         audit(session, actor, "suppression.lift", clients[0].id if clients else None,
               f"{channel} opt-in via {source}", at=now)
-    restored = [client for client in clients if _revoked(session, client, channel)
+    restored = [client for client in clients if revoked(session, client, channel)
                 and record_consent(session, client, channel, True, source, actor, at=now)]
     return bool(lifted or restored)
 
@@ -59,7 +59,7 @@ def unsubscribe_client(session: Session, client: Client, channels: list[str], *,
             if record_consent(session, client, channel, False, source, actor, at=now)]
 
 
-def _revoked(session: Session, client: Client, channel: str) -> bool:
+def revoked(session: Session, client: Client, channel: str) -> bool:
     """Consent this client gave and later took back (as opposed to never given)."""
     latest = session.exec(select(ConsentEvent.granted).where(
         ConsentEvent.client_id == client.id, ConsentEvent.channel == Channel(channel),
@@ -67,6 +67,6 @@ def _revoked(session: Session, client: Client, channel: str) -> bool:
     return latest is False
 
 
-def _normal(channel: str, address: str) -> str:
+def normal_address(channel: str, address: str) -> str:
     # As facts.suppress stores it.
     return address.strip().lower() if Channel(channel) == Channel.email else address.strip()

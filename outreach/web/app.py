@@ -11,6 +11,9 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app = FastAPI(title="outreach", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
     from outreach.web import checkin, dashboard, unsubscribe, webhooks
+    from outreach.web.logs import install_redaction
+
+    install_redaction()
 
     app.include_router(webhooks.router)
     app.include_router(unsubscribe.router)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import binascii
 import json
 import logging
+import re
 from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Callable, TypeVar
@@ -18,6 +19,7 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
 MAX_SID, MAX_STATUS, MAX_ADDRESS = 64, 32, 254
 TWILIO_SIGNATURE = "X-Twilio-Signature"
+UNIX_TIME = re.compile(r"[0-9]{1,12}")
 T = TypeVar("T")
 
 
@@ -90,8 +93,9 @@ async def twilio_inbound(request: Request, ctx: ContextDep, now: NowDep) -> Resp
 
 @router.post("/webhooks/sendgrid/events", status_code=204)
 async def sendgrid_events(request: Request, ctx: ContextDep, now: NowDep) -> Response:
+    signature, timestamp = _sendgrid_headers(request, ctx, now)
     body = await read_body(request)
-    _verify_sendgrid(request, body, ctx, now)
+    _verify_sendgrid(ctx, body, signature, timestamp)
     try:
         events = json.loads(body)
     except (ValueError, RecursionError):
@@ -104,26 +108,47 @@ async def sendgrid_events(request: Request, ctx: ContextDep, now: NowDep) -> Res
 
 
 async def _verified_twilio_form(request: Request, ctx: Context) -> dict[str, str]:
+    """The request's fields once Twilio's own validator accepts its signature: a form (fields may repeat; the
+    first value is used), or a JSON object whose hash the signed URL carries as bodySHA256."""
     signature = request.headers.get(TWILIO_SIGNATURE)
     if not signature:
         raise HTTPException(403, "missing X-Twilio-Signature")
     body = await read_body(request)
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
-    except (UnicodeDecodeError, ValueError):
-        raise HTTPException(400, "body is not a form") from None
-    params = dict(pairs)
-    if len(params) != len(pairs):
-        raise HTTPException(400, "a form field is repeated")
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(400, "body is not UTF-8") from None
+    signed_body = "bodySHA256" in request.query_params
+    signed = text if signed_body else _form(text)
     # Twilio signs the URL it was given: ours from settings, never whatever Host the request claims.
     url = ctx.settings.web.public_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     token = ctx.secrets.twilio_auth_token
     if not token:
         log.warning("Twilio webhook refused: TWILIO_AUTH_TOKEN is not set, so no signature can be checked")
-    if not token or not RequestValidator(token).validate(url, params, signature):
+    if not token or not RequestValidator(token).validate(url, signed, signature):
         raise HTTPException(403, "bad X-Twilio-Signature")
+    fields = _json_fields(text) if signed_body else {name: signed.getlist(name)[0] for name in signed}
     # PostgreSQL text refuses NUL; nothing legitimate carries one.
-    return {name: value.replace("\x00", "") for name, value in params.items()}
+    return {name: value.replace("\x00", "") for name, value in fields.items()}
+
+
+def _form(text: str) -> ImmutableMultiDict:
+    try:
+        return ImmutableMultiDict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
+    except ValueError:
+        raise HTTPException(400, "body is not a form") from None
+
+
+def _json_fields(text: str) -> dict[str, str]:
+    """A signed JSON body's top-level fields, as the form's strings; nested values are left out."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise HTTPException(400, "body is not JSON") from None
+    if not isinstance(data, dict):
+        raise HTTPException(400, "expected a JSON object")
+    return {str(name): value if isinstance(value, str) else json.dumps(value)
+            for name, value in data.items() if isinstance(value, (str, int, float, bool))}
 
 
 def _sid(params: dict[str, str]) -> str:
@@ -134,24 +159,31 @@ def _sid(params: dict[str, str]) -> str:
     return sid
 
 
-def _verify_sendgrid(request: Request, body: bytes, ctx: Context, now: datetime) -> None:
+def _sendgrid_headers(request: Request, ctx: Context, now: datetime) -> tuple[str, str]:
+    """The signature and timestamp headers, checked before the body is read: 403 unless both are usable."""
     config = ctx.settings.sendgrid
     signature = request.headers.get(EventWebhookHeader.SIGNATURE, "")
     timestamp = request.headers.get(EventWebhookHeader.TIMESTAMP, "").strip()
     if not config.webhook_public_key:
         log.warning("SendGrid webhook refused: sendgrid.webhook_public_key is not set")
         raise HTTPException(403, "signed event webhook is not configured")
-    if not signature or not timestamp.isdigit():
-        raise HTTPException(403, "missing signature or timestamp")
+    # ASCII digits only, and few of them: str.isdigit() takes "²", and int() refuses 5,000 digits.
+    if not signature or not UNIX_TIME.fullmatch(timestamp):
+        raise HTTPException(403, "missing or malformed signature or timestamp")
     # Both directions: an old timestamp is a replay, one from the future a forgery or a broken clock.
     if abs(now.timestamp() - int(timestamp)) > config.webhook_max_age_seconds:
         raise HTTPException(403, "stale timestamp")
+    return signature, timestamp
+
+
+def _verify_sendgrid(ctx: Context, body: bytes, signature: str, timestamp: str) -> None:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise HTTPException(400, "body is not UTF-8") from None
     try:
-        valid = _sendgrid_verifier(config.webhook_public_key).verify_signature(text, signature, timestamp)
+        valid = _sendgrid_verifier(ctx.settings.sendgrid.webhook_public_key).verify_signature(
+            text, signature, timestamp)
     except (ValueError, binascii.Error, TypeError):
         valid = False
     if not valid:

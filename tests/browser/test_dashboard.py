@@ -144,3 +144,30 @@ def test_it_fits_a_small_laptop_screen(site):
 
     assert overflow <= 0
     screenshot(page, "12-client-small-laptop")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_it_lets_an_admin_manage_staff_at_laptop_and_phone_width(site, width):
+    from sqlmodel import Session
+
+    from outreach.services.users import create_user
+    from tests.browser.conftest import PASSWORD
+
+    member = f"temp{width}"
+    with Session(site.ctx.engine) as session:
+        create_user(session, member, PASSWORD, "front_desk", actor="test")
+        session.commit()
+    page = site.signed_in("admin")
+    page.set_viewport_size({"width": width, "height": 844})
+    page.get_by_role("link", name="Staff").click()
+    page.locator("summary", has_text=member).click()
+    account = page.locator("details[open]")
+
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    screenshot(page, f"13-staff-{width}")
+    account.locator("select[name=role]").select_option("marketing")
+    account.get_by_role("button", name="Change role").click()
+
+    assert overflow <= 0
+    assert page.get_by_text(f"{member} is now marketing.").is_visible()
+    assert page.console_errors == []

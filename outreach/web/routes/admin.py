@@ -1,18 +1,22 @@
-"""Admin pages: the audit log and the staff accounts (accounts are added with `outreach users add`)."""
+"""Admin pages: the audit log, and the staff accounts: deactivate, reset a password, change a role (accounts are
+added with `outreach users add`)."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Callable
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
 from sqlmodel import select
 
-from outreach.models import AuditEntry
+from outreach.models import AuditEntry, Role, StaffUser
+from outreach.services import users
 from outreach.services.delivery_log import MAX_ID
 from outreach.services.users import list_users
-from outreach.web.auth import AdminStaff
+from outreach.web.auth import ROLE_NAMES, AdminStaff, now
 from outreach.web.deps import SessionDep
-from outreach.web.routes.pages import render
+from outreach.web.routes.clients import FormText
+from outreach.web.routes.pages import flash, render
 
 router = APIRouter()
 PAGE_SIZE = 100
@@ -42,4 +46,39 @@ def audit_log(request: Request, session: SessionDep, staff: AdminStaff, actor: s
 
 @router.get("/users")
 def staff_accounts(request: Request, session: SessionDep, staff: AdminStaff):
-    return render(request, "users.html", users=list_users(session))
+    return render(request, "users.html", users=list_users(session), roles=[(role.value, name) for role, name in ROLE_NAMES.items()])
+
+
+@router.post("/users/{username}/role")
+def change_role(request: Request, session: SessionDep, staff: AdminStaff, username: str, role: FormText = ""):
+    return _change_account(request, session, lambda: users.change_role(
+        session, username, role, staff.username, now(request)), "{user} is now {role}.")
+
+
+@router.post("/users/{username}/password")
+def reset_password(request: Request, session: SessionDep, staff: AdminStaff, username: str,
+                   password: FormText = "", confirm: FormText = ""):
+    def reset() -> StaffUser:
+        if password != confirm:
+            raise users.UserError("password: the two entries differ")
+        return users.reset_password(session, username, password, staff.username, now(request))
+
+    return _change_account(request, session, reset, "New password set for {user}; their sessions have ended.")
+
+
+@router.post("/users/{username}/deactivate")
+def deactivate(request: Request, session: SessionDep, staff: AdminStaff, username: str):
+    return _change_account(request, session, lambda: users.deactivate(
+        session, username, staff.username, now(request)), "Deactivated {user}; their sessions have ended.")
+
+
+def _change_account(request: Request, session: SessionDep, change: Callable[[], StaffUser], done: str):
+    try:
+        user = change()
+    except users.UserError as exc:
+        session.rollback()
+        flash(request, "error", f"Not changed: {exc}")
+    else:
+        session.commit()
+        flash(request, "ok", done.format(user=user.username, role=ROLE_NAMES[Role(user.role)]))
+    return RedirectResponse("/users", status_code=303)

@@ -13,9 +13,8 @@ from outreach.context import Context
 from outreach.dispatch import send_test
 from outreach.policy.segments import count_segments
 from outreach.rendering import PHASES, Rendered, RenderError, sample_context
-from outreach.services.facts import audit
 from outreach.web.auth import CampaignsStaff, now
-from outreach.web.deps import ContextDep, SessionDep
+from outreach.web.deps import ContextDep
 from outreach.web.routes.pages import PageNotFound, flash, render
 
 router = APIRouter(prefix="/campaigns")
@@ -88,19 +87,16 @@ def step_preview(request: Request, ctx: ContextDep, staff: CampaignsStaff, name:
 
 
 @router.post("/{name}/{step_key}/test")
-def test_send(request: Request, ctx: ContextDep, session: SessionDep, staff: CampaignsStaff, name: str,
+def test_send(request: Request, ctx: ContextDep, staff: CampaignsStaff, name: str,
               step_key: str, to: Annotated[str, Form()] = "", phase: Annotated[str, Form()] = "establishing"):
     campaign, step = _find(ctx, name, step_key)
     phase = phase if phase in PHASES else "establishing"
     back = f"/campaigns/{campaign.name}/{step.key}?" + urlencode({"phase": phase})
     try:
-        message = send_test(ctx, campaign.name, step.key, to.strip(), now(request), phase=phase)
+        message = send_test(ctx, campaign.name, step.key, to.strip(), now(request), staff.username, phase=phase)
     except (ValueError, RenderError) as exc:
         flash(request, "error", f"Test not sent: {exc}")
         return RedirectResponse(back, status_code=303)
-    audit(session, staff.username, "campaign.test_send", detail=f"{campaign.name}/{step.key} to {message.to_address}"
-          f" ({message.status})", at=now(request))
-    session.commit()
     outcome = "sent" if message.status in ("sent", "delivered") else f"{message.status}: {message.reason}"
     flash(request, "ok" if message.status in ("sent", "delivered") else "error",
           f"Test to {message.to_address} {outcome}.")

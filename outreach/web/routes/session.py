@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
+from outreach.db import read_only_session
 from outreach.models import Role
 from outreach.services import users
 from outreach.web.auth import PERMISSIONS, NotSignedIn, current_staff, now, sign_in, sign_out
@@ -26,17 +27,18 @@ def login_page(request: Request, expired: bool = False, next: str = "/"):  # noq
 def login(request: Request, ctx: ContextDep, session: SessionDep, username: Annotated[str, Form()] = "",
           password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):  # noqa: A002
     at, address = now(request), client_address(request)
-    limit = ctx.settings.web.login_attempts
-    if users.failed_logins(session, username, address, at) >= limit:
-        minutes = math.ceil(users.retry_after(session, username, address, at).total_seconds() / 60)
-        return _refuse(request, username, next, 429,
-                       f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.")
-    user = users.authenticate(session, username, password)
+    # Reads and the slow hash hold no write lock; only the audit row below is written, in a short transaction.
+    with read_only_session(ctx.engine) as reading:
+        if users.failed_logins(reading, username, address, at) >= ctx.settings.web.login_attempts:
+            minutes = math.ceil(users.retry_after(reading, username, address, at).total_seconds() / 60)
+            return _refuse(request, username, next, 429,
+                           f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.")
+        account = users.check_login(reading, username, password)
+    user = users.signed_in(session, account, password, address, at) if account else None
     if user is None:
         users.record_failed_login(session, username, address, at)
         session.commit()
         return _refuse(request, username, next, 400, "That username and password do not match an active account.")
-    users.record_login(session, user, address, at)
     session.commit()
     sign_in(request, user.id, at)
     target = safe_next(next)
