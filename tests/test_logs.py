@@ -42,3 +42,10 @@ def test_the_access_log_shows_no_unsubscribe_token(ctx):
 
     assert any("/unsubscribe/[token]?preferences=1" in line for line in lines.lines), lines.lines
     assert not any(token in line for line in lines.lines)
+
+
+def test_check_in_answer_links_are_redacted_like_unsubscribe_links():
+    from outreach.tokens import redact_tokens
+
+    line = '"GET /checkin/WzEsMl0.abc-DEF_123/4 HTTP/1.1" 200 and "POST /unsubscribe/WzFd.x9?one-click=1"'
+    assert redact_tokens(line) == '"GET /checkin/[token]/4 HTTP/1.1" 200 and "POST /unsubscribe/[token]?one-click=1"'
