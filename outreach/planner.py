@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from outreach.context import Context
 from outreach.tally import Tally
-from outreach.models import Client, ClientStatus, Enrolment, Message
+from outreach.models import Client, ClientStatus, Enrolment, HeldOutOccasion, Message
 from outreach.policy.schedule import ClientPlan, plan_client
 from outreach.services.clients import load_facts
 from outreach.store import insert_ignore
@@ -52,6 +52,9 @@ def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime) -
     rows = [_message_row(m, now) for plan in plans.values() for m in plan.messages]
     inserted = insert_ignore(session, Message.__table__, rows, ["key"])
     insert_ignore(session, Enrolment.__table__, _enrolment_rows(plans), ["client_id", "campaign"])
+    insert_ignore(session, HeldOutOccasion.__table__, [dict(vars(o), created_at=now) for plan in plans.values()
+                                                        for o in plan.held_out],
+                  ["client_id", "campaign", "step", "cycle"])
     session.execute(
         update(Client.__table__).where(Client.__table__.c.id == bindparam("cid")),
         [{"cid": cid, "next_plan_at": plan.wake_at} for cid, plan in plans.items()],
