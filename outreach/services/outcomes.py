@@ -1,0 +1,225 @@
+"""Campaign outcomes for a period: per campaign and step, what was planned, sent, delivered, opened, answered and
+rebooked; skips by reason; weekly trends; and messaged against held-out clients. Aggregates only: no client is
+named, scored or phased here, so marketing may see all of it. The web page and `outreach report` both print it.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from outreach.campaigns import Catalog
+from outreach.models import ReportDay
+from outreach.policy.comparison import Arm, Comparison
+from outreach.policy.holdout import HOLDOUT_STEP
+from outreach.services import rollup
+from outreach.services.delivery_log import LogFilter
+from outreach.settings import Settings
+
+STEP_COLUMNS = ("planned", "sent", "delivered", "failed", "skipped", "waiting", "opened", "clicked",
+                "unsubscribed", "stop", "replies", "rebooked")
+WEEK_COLUMNS = ("sent", "delivered", "failed", "opened", "clicked", "replies", "stop", "rebooked")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days in the clinic's time zone, both ends included."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def parse(cls, params: Mapping[str, str], today: date, weeks: int) -> "Period":
+        """From `from` and `to` query parameters (FilterError names a bad one); by default the last `weeks` weeks."""
+        chosen = LogFilter.parse({name: params.get(name, "") for name in ("from", "to")})
+        end = chosen.end or today
+        return cls(chosen.start or end - timedelta(weeks=weeks) + timedelta(days=1), end)
+
+    def params(self) -> dict[str, str]:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of a report: the page shows it, the CSV export and `outreach report --json` carry it."""
+
+    name: str
+    title: str
+    header: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.header, row)) for row in self.rows]
+
+
+@dataclass(frozen=True)
+class HoldoutResult:
+    campaign: str
+    step: str
+    since: date
+    comparison: Comparison
+
+
+@dataclass
+class OutcomesReport:
+    period: Period
+    attribution_days: int
+    visits_window_days: int
+    steps: Table
+    skipped: Table
+    weeks: Table
+    holdouts: list[HoldoutResult] = field(default_factory=list)
+
+    @property
+    def holdout_table(self) -> Table:
+        return holdout_table(self.holdouts)
+
+    def tables(self) -> list[Table]:
+        return [self.steps, self.skipped, self.weeks, self.holdout_table]
+
+
+def outcomes_report(session: Session, settings: Settings, catalog: Catalog | None, period: Period) -> OutcomesReport:
+    rollup.refresh(session, settings)
+    totals = _totals(session, period)
+    order = _step_order(catalog, totals)
+    return OutcomesReport(
+        period=period,
+        attribution_days=settings.reports.attribution_days,
+        visits_window_days=settings.reports.visits_window_days,
+        steps=_steps_table(totals, order, catalog),
+        skipped=_skipped_table(totals, order),
+        weeks=_weeks_table(session, period),
+        holdouts=_holdouts(session, totals, catalog, period, settings.reports.min_group_size),
+    )
+
+
+def today_in(settings: Settings, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(settings.clinic.timezone)).date()
+
+
+Totals = dict[tuple[str, str], dict[str, Counter]]  # (campaign, step) -> metric -> detail -> count
+
+
+def _totals(session: Session, period: Period) -> Totals:
+    query = (select(ReportDay.campaign, ReportDay.step, ReportDay.metric, ReportDay.detail, func.sum(ReportDay.count))
+             .where(ReportDay.day >= period.start, ReportDay.day <= period.end)
+             .group_by(ReportDay.campaign, ReportDay.step, ReportDay.metric, ReportDay.detail))
+    totals: Totals = defaultdict(lambda: defaultdict(Counter))
+    for campaign, step, metric, detail, count in session.exec(query):
+        totals[campaign, step][metric][detail] += int(count)
+    return totals
+
+
+def _step_order(catalog: Catalog | None, totals: Totals) -> list[tuple[str, str]]:
+    """The catalog's campaigns and steps in file order, then any others the period saw (a step since removed)."""
+    known = [(c.name, s.key) for c in catalog.campaigns for s in c.steps] if catalog else []
+    seen = sorted(key for key in totals if key not in known and key[1] != HOLDOUT_STEP)
+    return [key for key in known if key in totals] + seen
+
+
+def _steps_table(totals: Totals, order: list[tuple[str, str]], catalog: Catalog | None) -> Table:
+    streams = {c.name: c.stream for c in catalog.campaigns} if catalog else {}
+    rows = []
+    for campaign, step in order:
+        metrics = totals[campaign, step]
+        cells = [sum(metrics[name].values()) for name in STEP_COLUMNS]
+        if streams.get(campaign, "rebook") != "rebook":
+            cells[-1] = None  # rebooks are counted for rebook nudges only
+        held_out = sum(totals.get((campaign, HOLDOUT_STEP), {}).get("held_out_clients", Counter()).values())
+        rows.append((campaign, step, *cells, held_out if step == _first_step(catalog, campaign) else None))
+    return Table("steps", "Per campaign and step", ("campaign", "step", *STEP_COLUMNS, "held_out_clients"), rows)
+
+
+def _skipped_table(totals: Totals, order: list[tuple[str, str]]) -> Table:
+    rows = [(campaign, step, reason, count) for campaign, step in order
+            for reason, count in totals[campaign, step]["skipped"].most_common()]
+    return Table("skipped", "Skipped, by reason", ("campaign", "step", "reason", "messages"), rows)
+
+
+def _weeks_table(session: Session, period: Period) -> Table:
+    query = (select(ReportDay.day, ReportDay.metric, func.sum(ReportDay.count))
+             .where(ReportDay.day >= period.start, ReportDay.day <= period.end,
+                    ReportDay.metric.in_(WEEK_COLUMNS), ReportDay.step != HOLDOUT_STEP)
+             .group_by(ReportDay.day, ReportDay.metric))
+    weeks: dict[date, Counter] = defaultdict(Counter)
+    for day, metric, count in session.exec(query):
+        weeks[week_of(day)][metric] += int(count)
+    first = week_of(period.start)
+    starts = [first + timedelta(weeks=i) for i in range((period.end - first).days // 7 + 1)]
+    rows = [(start.isoformat(), *(weeks[start][name] for name in WEEK_COLUMNS)) for start in starts]
+    return Table("weeks", "Week by week", ("week_of", *WEEK_COLUMNS), rows)
+
+
+def week_of(day: date) -> date:
+    """The Monday that starts the day's week."""
+    return day - timedelta(days=day.weekday())
+
+
+def _first_step(catalog: Catalog | None, campaign: str) -> str | None:
+    if catalog is None:
+        return None
+    try:
+        return catalog.get(campaign).steps[0].key
+    except KeyError:
+        return None
+
+
+def _holdouts(session: Session, totals: Totals, catalog: Catalog | None, period: Period,
+              min_size: int) -> list[HoldoutResult]:
+    """For each campaign with held-out occasions in the period, its first step: messaged against held out,
+    counting the messaged side only from the day the holdout began, so both sides cover the same weeks."""
+    results = []
+    for (campaign, step), metrics in sorted(totals.items()):
+        if not metrics["held_out_occasions"] or step != (_first_step(catalog, campaign) or step):
+            continue
+        since = max(period.start, _holdout_began(session, campaign))
+        sides = _totals(session, Period(since, period.end))[campaign, step]
+        results.append(HoldoutResult(campaign, step, since, Comparison(
+            _arm(sides, ""), _arm(sides, "held_out_"), min_size)))
+    return results
+
+
+def _holdout_began(session: Session, campaign: str) -> date:
+    return session.exec(select(func.min(ReportDay.day)).where(
+        ReportDay.campaign == campaign, ReportDay.metric == "held_out_occasions")).one()
+
+
+def _arm(metrics: dict[str, Counter], prefix: str) -> Arm:
+    visits = {int(n): count for n, count in metrics[f"{prefix}visits_after"].items()}
+    return Arm(sum(metrics[f"{prefix}occasions"].values()), sum(metrics[f"{prefix}rebooked_after"].values()), visits)
+
+
+HOLDOUT_HEADER = ("campaign", "step", "group", "nudges", "rebooked", "rebook_rate", "rebook_rate_low",
+                  "rebook_rate_high", "visits_per_nudge", "visits_low", "visits_high", "note")
+
+
+def holdout_table(results: list[HoldoutResult]) -> Table:
+    rows = []
+    for result in results:
+        c = result.comparison
+        note = "" if c.enough_data else f"not enough data yet (fewer than {c.min_group_size} in a group)"
+        for group, arm in (("messaged", c.messaged), ("held out", c.held_out)):
+            numbers = _arm_numbers(arm) if c.enough_data else (None,) * 6
+            rows.append((result.campaign, result.step, group, arm.occasions, arm.rebooked, *numbers, note))
+        if c.enough_data:
+            rebook, visits = c.rebook_difference, c.visits_difference
+            rows.append((result.campaign, result.step, "difference", None, None,
+                         *_rounded(rebook.estimate, rebook.low, rebook.high),
+                         *_rounded(visits.estimate, visits.low, visits.high), "messaged minus held out"))
+    return Table("holdout", "Messaged against held out", HOLDOUT_HEADER, rows)
+
+
+def _arm_numbers(arm: Arm) -> tuple:
+    if not arm.occasions:
+        return (None,) * 6
+    rate, visits = arm.rebook_rate, arm.mean_visits
+    return (*_rounded(rate.estimate, rate.low, rate.high), *_rounded(visits.estimate, visits.low, visits.high))
+
+
+def _rounded(*values: float) -> tuple[float, ...]:
+    return tuple(round(value, 4) for value in values)
