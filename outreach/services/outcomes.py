@@ -4,6 +4,8 @@ named, scored or phased here, so marketing may see all of it. The web page and `
 """
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,6 +21,7 @@ from outreach.policy.comparison import Arm, Comparison
 from outreach.policy.holdout import HOLDOUT_STEP
 from outreach.services import rollup
 from outreach.services.delivery_log import LogFilter
+from outreach.services.delivery_log import _cell as safe_cell  # spreadsheet formulas defused, as in the log
 from outreach.settings import Settings
 
 STEP_COLUMNS = ("planned", "sent", "delivered", "failed", "skipped", "waiting", "opened", "clicked",
@@ -55,6 +58,13 @@ class Table:
 
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.header, row)) for row in self.rows]
+
+    def csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(self.header)
+        writer.writerows([safe_cell("" if value is None else value) for value in row] for row in self.rows)
+        return buffer.getvalue()
 
 
 @dataclass(frozen=True)
