@@ -136,3 +136,22 @@ def test_held_out_occasions_count_rebooks_the_same_way(seeded, ctx):
     assert (result.comparison.messaged.occasions, result.comparison.messaged.rebooked) == (6, 3)
     assert not result.comparison.enough_data
     assert "not enough data yet" in report(ctx).holdout_table.records()[0]["note"]
+
+
+def test_the_command_prints_the_same_numbers_as_json(seeded, cli_env):
+    import json
+
+    from typer.testing import CliRunner
+
+    from outreach.cli import app
+
+    result = CliRunner().invoke(app, ["report", "--since", "2026-03-02", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    nudge = next(r for r in figures["steps"] if r["step"] == "nudge")
+    assert (nudge["planned"], nudge["sent"], nudge["rebooked"], figures["from"]) == (6, 5, 2, "2026-03-02")
+    assert {"skipped", "weeks", "holdout", "phases", "visits", "improvement", "taper"} <= set(figures)
+    table = CliRunner().invoke(app, ["report", "--since", "2026-03-02"])
+    assert table.exit_code == 0 and "Per campaign and step" in table.output
+    bad = CliRunner().invoke(app, ["report", "--since", "March"])
+    assert bad.exit_code == 2 and "'March' is not a date like 2026-03-02" in bad.output

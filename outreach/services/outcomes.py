@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from outreach.campaigns import Catalog
+from outreach.campaigns import CampaignError, Catalog
+from outreach.context import Context
 from outreach.models import ReportDay
 from outreach.policy.comparison import Arm, Comparison
 from outreach.policy.holdout import HOLDOUT_STEP
@@ -106,6 +107,14 @@ def outcomes_report(session: Session, settings: Settings, catalog: Catalog | Non
         weeks=_weeks_table(session, period),
         holdouts=_holdouts(session, totals, catalog, period, settings.reports.min_group_size),
     )
+
+
+def usable_catalog(ctx: Context) -> Catalog | None:
+    """The campaigns, or None while a file has errors: the figures are in the database either way."""
+    try:
+        return ctx.catalog
+    except CampaignError:
+        return None
 
 
 def today_in(settings: Settings, now: datetime) -> date:

@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from outreach.campaigns import CampaignError
 from outreach.context import Context
 from outreach.services.care import care_report
 from outreach.services.delivery_log import FilterError
-from outreach.services.outcomes import Period, Table, outcomes_report, today_in
+from outreach.services.outcomes import Period, Table, outcomes_report, today_in, usable_catalog
 from outreach.web.auth import Staff, now, require
 from outreach.web.deps import ContextDep, SessionDep
 from outreach.web.routes.pages import PageNotFound, render
@@ -31,7 +30,7 @@ PHASE_LINES = (("establishing", "Establishing"), ("tapering", "Tapering"), ("mai
 @router.get("/reports")
 def outcomes_page(request: Request, ctx: ContextDep, session: SessionDep, staff: ReportsStaff):
     period, problems = _period(request, ctx)
-    report = None if problems else outcomes_report(session, ctx.settings, _catalog(ctx), period)
+    report = None if problems else outcomes_report(session, ctx.settings, usable_catalog(ctx), period)
     charts = []
     if report is not None:
         charts = [_chart("sent-chart", "Messages sent per week", report.weeks, SENT_LINES),
@@ -43,7 +42,7 @@ def outcomes_page(request: Request, ctx: ContextDep, session: SessionDep, staff:
 @router.get("/reports/{name}.csv")
 def outcomes_csv(request: Request, ctx: ContextDep, session: SessionDep, staff: ReportsStaff, name: str):
     period = _period_or_404(request, ctx)
-    report = outcomes_report(session, ctx.settings, _catalog(ctx), period)
+    report = outcomes_report(session, ctx.settings, usable_catalog(ctx), period)
     return _csv(report.tables(), name, period)
 
 
@@ -96,11 +95,4 @@ def _chart(name: str, title: str, table: Table, lines: tuple[tuple[str, str], ..
 
 def _query(period: Period) -> str:
     return f"from={period.start}&to={period.end}"
-
-
-def _catalog(ctx: Context):  # noqa: ANN202  (Catalog | None)
-    try:
-        return ctx.catalog
-    except CampaignError:
-        return None
 
