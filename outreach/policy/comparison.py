@@ -80,3 +80,17 @@ def _interval(estimate: float, low: float, high: float) -> Interval:
     if math.isnan(low) or math.isnan(high):
         return Interval(float(estimate), float(estimate), float(estimate))
     return Interval(float(estimate), float(low), float(high))
+
+
+def detectable_difference(messaged: int, held_out: int, base_rate: float, power: float = 0.8) -> float | None:
+    """The smallest rise in rebook rate over `base_rate` that groups this size would detect (two-sided 5%, the
+    given power), in rate units; None when no rise up to 100% would be."""
+    from statsmodels.stats.power import NormalIndPower
+
+    if min(messaged, held_out) < 2:
+        return None
+    effect = NormalIndPower().solve_power(nobs1=messaged, ratio=held_out / messaged, alpha=1 - CONFIDENCE,
+                                          power=power, alternative="two-sided")
+    # Cohen's h = 2 asin(sqrt(p1)) - 2 asin(sqrt(p0)), solved for p1.
+    angle = math.asin(math.sqrt(min(max(base_rate, 0.0), 1.0))) + effect / 2
+    return None if angle > math.pi / 2 else math.sin(angle) ** 2 - base_rate
