@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import select
+from sqlmodel import Session
 
 from outreach.campaigns import CampaignError, Catalog
 from outreach.context import Context
@@ -96,7 +96,8 @@ class OutcomesReport:
 
 def outcomes_report(session: Session, settings: Settings, catalog: Catalog | None, period: Period) -> OutcomesReport:
     rollup.refresh(session, settings)
-    totals = _totals(session, period)
+    rows = _rollup_rows(session, period)
+    totals = _totals(rows)
     order = _step_order(catalog, totals)
     return OutcomesReport(
         period=period,
@@ -104,8 +105,8 @@ def outcomes_report(session: Session, settings: Settings, catalog: Catalog | Non
         visits_window_days=settings.reports.visits_window_days,
         steps=_steps_table(totals, order, catalog),
         skipped=_skipped_table(totals, order),
-        weeks=_weeks_table(session, period),
-        holdouts=_holdouts(session, totals, catalog, period, settings.reports.min_group_size),
+        weeks=_weeks_table(rows, period),
+        holdouts=_holdouts(rows, totals, catalog, settings.reports.min_group_size),
     )
 
 
@@ -121,16 +122,22 @@ def today_in(settings: Settings, now: datetime) -> date:
     return now.astimezone(ZoneInfo(settings.clinic.timezone)).date()
 
 
+Row = tuple[date, str, str, str, str, int]  # day, campaign, step, metric, detail, count
 Totals = dict[tuple[str, str], dict[str, Counter]]  # (campaign, step) -> metric -> detail -> count
 
 
-def _totals(session: Session, period: Period) -> Totals:
-    query = (select(ReportDay.campaign, ReportDay.step, ReportDay.metric, ReportDay.detail, func.sum(ReportDay.count))
-             .where(ReportDay.day >= period.start, ReportDay.day <= period.end)
-             .group_by(ReportDay.campaign, ReportDay.step, ReportDay.metric, ReportDay.detail))
+def _rollup_rows(session: Session, period: Period) -> list[Row]:
+    """The period's rollup rows, read once (a year is some tens of thousands) and added up in Python."""
+    table = ReportDay.__table__
+    query = (select(table.c.day, table.c.campaign, table.c.step, table.c.metric, table.c.detail, table.c.count)
+             .where(table.c.day >= period.start, table.c.day <= period.end))
+    return [tuple(row) for row in session.connection().execute(query)]
+
+
+def _totals(rows: list[Row]) -> Totals:
     totals: Totals = defaultdict(lambda: defaultdict(Counter))
-    for campaign, step, metric, detail, count in session.exec(query):
-        totals[campaign, step][metric][detail] += int(count)
+    for _, campaign, step, metric, detail, count in rows:
+        totals[campaign, step][metric][detail] += count
     return totals
 
 
@@ -160,18 +167,15 @@ def _skipped_table(totals: Totals, order: list[tuple[str, str]]) -> Table:
     return Table("skipped", "Skipped, by reason", ("campaign", "step", "reason", "messages"), rows)
 
 
-def _weeks_table(session: Session, period: Period) -> Table:
-    query = (select(ReportDay.day, ReportDay.metric, func.sum(ReportDay.count))
-             .where(ReportDay.day >= period.start, ReportDay.day <= period.end,
-                    ReportDay.metric.in_(WEEK_COLUMNS), ReportDay.step != HOLDOUT_STEP)
-             .group_by(ReportDay.day, ReportDay.metric))
+def _weeks_table(rows: list[Row], period: Period) -> Table:
     weeks: dict[date, Counter] = defaultdict(Counter)
-    for day, metric, count in session.exec(query):
-        weeks[week_of(day)][metric] += int(count)
+    for day, _, step, metric, _, count in rows:
+        if metric in WEEK_COLUMNS and step != HOLDOUT_STEP:
+            weeks[week_of(day)][metric] += count
     first = week_of(period.start)
     starts = [first + timedelta(weeks=i) for i in range((period.end - first).days // 7 + 1)]
-    rows = [(start.isoformat(), *(weeks[start][name] for name in WEEK_COLUMNS)) for start in starts]
-    return Table("weeks", "Week by week", ("week_of", *WEEK_COLUMNS), rows)
+    table_rows = [(start.isoformat(), *(weeks[start][name] for name in WEEK_COLUMNS)) for start in starts]
+    return Table("weeks", "Week by week", ("week_of", *WEEK_COLUMNS), table_rows)
 
 
 def week_of(day: date) -> date:
@@ -188,24 +192,18 @@ def _first_step(catalog: Catalog | None, campaign: str) -> str | None:
         return None
 
 
-def _holdouts(session: Session, totals: Totals, catalog: Catalog | None, period: Period,
-              min_size: int) -> list[HoldoutResult]:
+def _holdouts(rows: list[Row], totals: Totals, catalog: Catalog | None, min_size: int) -> list[HoldoutResult]:
     """For each campaign with held-out occasions in the period, its first step: messaged against held out,
-    counting the messaged side only from the day the holdout began, so both sides cover the same weeks."""
+    counting the messaged side only from the first day with a held-out occasion, so both cover the same weeks."""
     results = []
     for (campaign, step), metrics in sorted(totals.items()):
         if not metrics["held_out_occasions"] or step != (_first_step(catalog, campaign) or step):
             continue
-        since = max(period.start, _holdout_began(session, campaign))
-        sides = _totals(session, Period(since, period.end))[campaign, step]
+        since = min(row[0] for row in rows if row[1:4] == (campaign, step, "held_out_occasions"))
+        sides = _totals([row for row in rows if row[1:3] == (campaign, step) and row[0] >= since])[campaign, step]
         results.append(HoldoutResult(campaign, step, since, Comparison(
             _arm(sides, ""), _arm(sides, "held_out_"), min_size)))
     return results
-
-
-def _holdout_began(session: Session, campaign: str) -> date:
-    return session.exec(select(func.min(ReportDay.day)).where(
-        ReportDay.campaign == campaign, ReportDay.metric == "held_out_occasions")).one()
 
 
 def _arm(metrics: dict[str, Counter], prefix: str) -> Arm:

@@ -26,11 +26,10 @@ from outreach.models import (DeliveryEvent, HeldOutOccasion, InboundMessage, Mes
 from outreach.policy.holdout import HOLDOUT_STEP
 from outreach.settings import Reports, Settings
 
-# Rows committed a little after a newer one (a slow transaction) are still found: re-read this much each time.
-OVERLAP = timedelta(minutes=10)
 # More changed visits than this (an import) and every day is rebuilt rather than looked up visit by visit.
 VISITS_FOR_FULL_REBUILD = 5000
 CHUNK = 500
+EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)  # the mark of an empty table
 EVENT_METRICS = {"open": "opened", "click": "clicked", "unsubscribe": "unsubscribed",
                  "group_unsubscribe": "unsubscribed", "spamreport": "unsubscribed"}
 STATUS_METRICS = {MessageStatus.delivered: "delivered", MessageStatus.failed: "failed",
@@ -61,21 +60,31 @@ def refresh(session: Session, settings: Settings) -> int:
     days = LocalDays(ZoneInfo(settings.clinic.timezone))
     marks = _load_marks(session)
     latest = _current_marks(session)
+    if marks == latest:
+        session.commit()  # nothing new since the last refresh: no writes, the lock goes at once
+        return 0
     changed = _all_days(session, days) if not marks else _changed_days(session, marks, days, settings.reports)
+    compared = held_out_steps(session)
     for day in sorted(changed):
-        rebuild_day(session, day, days, settings.reports)
+        rebuild_day(session, day, days, settings.reports, compared)
     _save_marks(session, latest)
     session.commit()
     return len(changed)
 
 
-def rebuild_day(session: Session, day: date, days: LocalDays, reports: Reports) -> None:
+def held_out_steps(session: Session) -> set[tuple[str, str]]:
+    """The (campaign, step) pairs with a holdout: only their messages are counted as the messaged side."""
+    return {tuple(row) for row in session.exec(select(HeldOutOccasion.campaign, HeldOutOccasion.step).distinct())}
+
+
+def rebuild_day(session: Session, day: date, days: LocalDays, reports: Reports,
+                compared: set[tuple[str, str]]) -> None:
     start, end = days.start(day), days.start(day + timedelta(days=1))
     counts: Counter[Key] = Counter()
     _count_statuses(session, start, end, counts)
     _count_events(session, start, end, counts)
     _count_replies(session, start, end, counts)
-    _count_occasions(session, start, end, reports, counts)
+    _count_occasions(session, start, end, reports, compared, counts)
     session.execute(delete(ReportDay).where(ReportDay.day == day))
     rows = [{"day": day, "campaign": c, "step": s, "metric": m, "detail": d, "count": n}
             for (c, s, m, d), n in counts.items() if n]
@@ -132,7 +141,8 @@ def _count_replies(session: Session, start: datetime, end: datetime, counts: Cou
             counts[(*last_text, "stop" if handled_as == "stop" else "replies", "")] += 1
 
 
-def _count_occasions(session: Session, start: datetime, end: datetime, reports: Reports, counts: Counter) -> None:
+def _count_occasions(session: Session, start: datetime, end: datetime, reports: Reports,
+                     compared: set[tuple[str, str]], counts: Counter) -> None:
     """Rebooks after each message that went out or was due to a reachable client, and after each held-out
     occasion: the two sides of the holdout comparison, counted the same way."""
     messaged = session.exec(
@@ -149,7 +159,7 @@ def _count_occasions(session: Session, start: datetime, end: datetime, reports: 
         mine = visits.get(client_id, ())
         if sent_at is not None and stream == "rebook":
             counts[campaign, step, "rebooked", ""] += rebooked(mine, sent_at, reports.attribution_days)
-        if to_address:
+        if to_address and (campaign, step) in compared:
             _occasion(counts, campaign, step, "", mine, sent_at or due_at, reports)
     for campaign, step, client_id, due_at in held_out:
         _occasion(counts, campaign, step, "held_out_", visits.get(client_id, ()), due_at, reports)
@@ -192,8 +202,10 @@ def _made_between(start: datetime, end: datetime) -> tuple:
 # Which days changed.
 
 def _changed_days(session: Session, marks: dict[str, str], days: LocalDays, reports: Reports) -> set[date]:
-    since = datetime.fromisoformat(marks["messages"]) - OVERLAP
-    changed = {days.of(at) for at in session.exec(select(Message.created_at).where(Message.updated_at >= since))}
+    since = datetime.fromisoformat(marks["messages"])
+    # The newest day is always rebuilt: a slow transaction may commit rows stamped a little before the mark.
+    changed = {days.of(since)} if since > EPOCH else set()
+    changed |= {days.of(at) for at in session.exec(select(Message.created_at).where(Message.updated_at > since))}
     changed |= {days.of(at) for at in session.exec(
         select(Message.created_at).join(DeliveryEvent, DeliveryEvent.message_id == Message.id)
         .where(DeliveryEvent.id > int(marks["events"])))}
@@ -202,7 +214,7 @@ def _changed_days(session: Session, marks: dict[str, str], days: LocalDays, repo
     changed |= {days.of(at) for at in session.exec(
         select(HeldOutOccasion.due_at).where(HeldOutOccasion.id > int(marks["occasions"])))}
     visits = session.exec(select(Visit.client_id, Visit.starts_at).where(
-        Visit.updated_at >= datetime.fromisoformat(marks["visits"]) - OVERLAP)).all()
+        Visit.updated_at > datetime.fromisoformat(marks["visits"]))).all()
     if len(visits) > VISITS_FOR_FULL_REBUILD:
         return _all_days(session, days)
     horizon = timedelta(days=max(reports.attribution_days, reports.visits_window_days))
@@ -240,10 +252,9 @@ def _current_marks(session: Session) -> dict[str, str]:
         value = session.exec(select(func.max(column))).one()
         return (value if value is not None else empty)
 
-    epoch = datetime(2000, 1, 1, tzinfo=timezone.utc)
     return {
-        "messages": largest(Message.updated_at, epoch).isoformat(),
-        "visits": largest(Visit.updated_at, epoch).isoformat(),
+        "messages": largest(Message.updated_at, EPOCH).isoformat(),
+        "visits": largest(Visit.updated_at, EPOCH).isoformat(),
         "events": str(largest(DeliveryEvent.id, 0)),
         "inbound": str(largest(InboundMessage.id, 0)),
         "occasions": str(largest(HeldOutOccasion.id, 0)),

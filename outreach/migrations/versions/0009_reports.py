@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('day', 'campaign', 'step', 'metric', 'detail', name='uq_report_day')
     )
     with op.batch_alter_table('report_day', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_report_day_day'), ['day'], unique=False)
+        batch_op.create_index('ix_report_day_covering', ['day', 'campaign', 'step', 'metric', 'detail', 'count'], unique=False)
 
     op.create_table('report_state',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -75,6 +75,6 @@ def downgrade() -> None:
     op.drop_table('held_out_occasion')
     op.drop_table('report_state')
     with op.batch_alter_table('report_day', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_report_day_day'))
+        batch_op.drop_index('ix_report_day_covering')
 
     op.drop_table('report_day')
