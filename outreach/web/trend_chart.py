@@ -50,8 +50,8 @@ def describe(weeks: list[date], series: list[Series]) -> str:
 
 def _nice_top(largest: float) -> float:
     """A round upper bound for the y axis: 1, 2 or 5 times a power of ten."""
-    if largest <= 0:
-        return 1
+    if largest <= 4:
+        return 4  # whole numbers on every tick
     step = 1
     while True:
         for factor in (1, 2, 5):
@@ -77,9 +77,11 @@ def _grid(weeks: list[date], top: float) -> list[str]:
         parts.append(f'<line class="grid" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>')
         parts.append(f'<text class="axis" x="{LEFT - 8}" y="{y + 4}" text-anchor="end">{_number(value)}</text>')
     every = max(1, len(weeks) // 6)
+    last = len(weeks) - 1
     for index in range(0, len(weeks), every):
+        anchor = "start" if index == 0 else "end" if index == last else "middle"
         parts.append(f'<text class="axis" x="{_x(index, len(weeks))}" y="{HEIGHT - BOTTOM + 20}" '
-                     f'text-anchor="middle">{_day(weeks[index])}</text>')
+                     f'text-anchor="{anchor}">{_day(weeks[index])}</text>')
     return parts
 
 

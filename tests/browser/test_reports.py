@@ -45,7 +45,7 @@ def test_the_front_desk_sees_care_outcomes(site):
     assert page.get_by_role("link", name="Reports").count() == 0
     page.get_by_role("link", name="Care outcomes").click()
     page.wait_for_url(re.compile(r"/care$"))
-    assert page.get_by_role("heading", name="Clients per phase").is_visible()
+    assert page.get_by_role("heading", name="Clients per phase", exact=True).is_visible()
     assert page.locator("#table-phases tbody tr").count() >= 12
     assert page.console_errors == []
     screenshot(page, "22-care-laptop")

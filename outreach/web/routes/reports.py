@@ -90,7 +90,7 @@ def _chart(name: str, title: str, table: Table, lines: tuple[tuple[str, str], ..
     records = table.records()
     weeks = [date.fromisoformat(r["week_of"]) for r in records]
     series = [Series(label, tuple(r[column] for r in records)) for column, label in lines]
-    return trend_chart(name, title, weeks, series, table_id=f"table-{table.name}")
+    return title, trend_chart(name, title, weeks, series, table_id=f"table-{table.name}")
 
 
 def _query(period: Period) -> str:
