@@ -2,7 +2,7 @@
 share improved by the taper's thresholds, and the days to tapering; stored and served again within the cache."""
 from datetime import date, datetime, timedelta, timezone
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from outreach.models import ProgressEntry, Visit
 from outreach.policy.cadence import Score, VisitFact
@@ -64,3 +64,14 @@ def test_the_report_is_stored_and_served_again_until_it_is_stale(ctx):
         assert cached.visits.rows == first.visits.rows and cached.computed_at == NOW
         fresh = care_report(session, ctx.settings, PERIOD, NOW + timedelta(hours=2))
         assert fresh.visits.records()[0]["visits"] == 4
+
+
+def test_the_workers_refresh_leaves_the_default_period_ready(ctx):
+    from outreach.models import ReportState
+    from outreach.services.care import refresh_default_reports
+
+    add_client(ctx, at=MONDAY)
+    refresh_default_reports(ctx.engine, ctx.settings, NOW)
+    with Session(ctx.engine) as session:
+        keys = {row.key for row in session.exec(select(ReportState))}
+    assert "care:2025-12-30:2026-03-23" in keys and "rollup:messages" in keys

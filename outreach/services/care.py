@@ -61,6 +61,18 @@ def care_report(session: Session, settings: Settings, period: Period, now: datet
     return report
 
 
+def refresh_default_reports(engine, settings: Settings, now: datetime) -> None:  # noqa: ANN001
+    """What the worker does between page views: the rollup brought up to date and the default period's care
+    outcomes recomputed, so neither page pays for them."""
+    from outreach.services import rollup
+    from outreach.services.outcomes import today_in
+
+    with Session(engine, expire_on_commit=False) as session:
+        rollup.refresh(session, settings)
+        period = Period.parse({}, today_in(settings, now), settings.reports.trend_weeks)
+        care_report(session, settings, period, now)
+
+
 def histories(session: Session) -> Iterator[History]:
     """Every client's visits and scores, a client at a time (archived clients left out)."""
     ids = list(session.exec(select(Client.id).where(Client.status != ClientStatus.archived).order_by(Client.id)))
