@@ -2,13 +2,14 @@
 share improved by the taper's thresholds, and the days to tapering; stored and served again within the cache."""
 from datetime import date, datetime, timedelta, timezone
 
+from hypothesis import given, settings, strategies as st
 from sqlmodel import Session, select
 
 from outreach.models import ProgressEntry, Visit
-from outreach.policy.cadence import Score, VisitFact
+from outreach.policy.cadence import Score, VisitFact, assess, phases_at
 from outreach.services.care import History, care_report, compute_care
 from outreach.services.outcomes import Period
-from outreach.settings import Settings
+from outreach.settings import Cadence, Settings
 from tests.helpers import add_client
 
 MONDAY = datetime(2026, 3, 2, 16, tzinfo=timezone.utc)  # 10:00 in Chicago
@@ -75,3 +76,20 @@ def test_the_workers_refresh_leaves_the_default_period_ready(ctx):
     with Session(ctx.engine) as session:
         keys = {row.key for row in session.exec(select(ReportState))}
     assert "care:2025-12-30:2026-03-23" in keys and "rollup:messages" in keys
+
+
+visit_facts = st.lists(st.tuples(st.integers(0, 200), st.sampled_from(["attended", "booked", "cancelled", "no_show"])),
+                       max_size=15)
+score_facts = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 10)), max_size=15)
+
+
+@given(visit_facts, score_facts, st.lists(st.integers(-10, 260), min_size=1, max_size=10),
+       st.integers(0, 14), st.integers(20, 90))
+@settings(max_examples=400, deadline=None)
+def test_phases_at_each_moment_are_what_assess_says(visits, scores, moments, baseline_days, lapsed_after):
+    cadence = Cadence(baseline_days=baseline_days, lapsed_after_days=lapsed_after)
+    visit_list = [VisitFact(MONDAY + timedelta(days=d), status) for d, status in visits]
+    score_list = [Score(MONDAY + timedelta(days=d, hours=i), pain) for i, (d, pain) in enumerate(scores)]
+    instants = [MONDAY + timedelta(days=d) for d in moments]
+    assert phases_at(visit_list, score_list, instants, cadence) == [
+        assess(visit_list, score_list, at, cadence).phase for at in instants]

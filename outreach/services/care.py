@@ -8,6 +8,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Iterator
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from outreach.models import Client, ClientStatus, ProgressEntry, ReportState, Visit
-from outreach.policy.cadence import PHASES, Score, VisitFact, assess, baseline_of, progress_level
+from outreach.policy.cadence import PHASES, Score, VisitFact, baseline_of, phases_at, progress_steps
 from outreach.services.outcomes import Period, Table, week_of
 from outreach.settings import Cadence, Settings
 
@@ -29,8 +30,13 @@ class History:
     visits: tuple[VisitFact, ...]
     scores: tuple[Score, ...]
 
+    @cached_property
+    def first_at(self) -> datetime | None:
+        moments = [v.starts_at for v in self.visits] + [s.recorded_at for s in self.scores]
+        return min(moments, default=None)
+
     def started_by(self, at: datetime) -> bool:
-        return any(v.starts_at <= at for v in self.visits) or any(s.recorded_at <= at for s in self.scores)
+        return self.first_at is not None and self.first_at <= at
 
 
 @dataclass
@@ -102,11 +108,10 @@ def compute_care(clients: Iterator[History], settings: Settings, period: Period,
     per_month: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])  # clients, visits
     improved, taper_days = Counter(), []
     for history in clients:
-        for week, end in weeks:
-            if history.started_by(end):
-                per_week[week][assess(history.visits, history.scores, end, cadence).phase] += 1
-        for month, start, end in months:
-            phase = _phase_for_month(history, start, end, cadence)
+        seen = [(week, end) for week, end in weeks if history.started_by(end)]
+        for (week, _), phase in zip(seen, phases_at(history.visits, history.scores, [e for _, e in seen], cadence)):
+            per_week[week][phase] += 1
+        for (month, start, end), phase in zip(months, _phases_for_months(history, months, cadence)):
             if phase:
                 per_month[month, phase][0] += 1
                 per_month[month, phase][1] += sum(v.status == "attended" and start <= v.starts_at < end
@@ -141,12 +146,13 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, datetime.min.time(), zone)
 
 
-def _phase_for_month(history: History, start: datetime, end: datetime, cadence: Cadence) -> str | None:
-    """The phase a client was in as the month began; a client whose first visit falls in the month is
-    establishing; one not yet seen by its end is not counted."""
-    if history.started_by(start):
-        return assess(history.visits, history.scores, start, cadence).phase
-    return PHASES[0] if history.started_by(end) and start < end else None
+def _phases_for_months(history: History, months: list, cadence: Cadence) -> list[str | None]:
+    """The phase each client was in as each month began; a client whose first visit falls in the month is
+    establishing; one not yet seen by its end is not counted (None)."""
+    begun = [start for _, start, _ in months if history.started_by(start)]
+    at_start = dict(zip(begun, phases_at(history.visits, history.scores, begun, cadence)))
+    return [at_start.get(start) or (PHASES[0] if history.started_by(end) and start < end else None)
+            for _, start, end in months]
 
 
 def _count_improvement(history: History, now: datetime, cadence: Cadence, improved: Counter) -> None:
@@ -165,10 +171,9 @@ def days_to_taper(history: History, cadence: Cadence) -> float | None:
     attended = [v.starts_at for v in history.visits if v.status == "attended"]
     if not attended:
         return None
-    scores = list(history.scores)
-    for index in range(len(scores)):
-        if progress_level(scores[:index + 1], cadence)[0] >= 1:
-            return round((scores[index].recorded_at - min(attended)).total_seconds() / 86400, 1)
+    for checkin, level, _ in progress_steps(history.scores, cadence):
+        if level >= 1:
+            return round((checkin.recorded_at - min(attended)).total_seconds() / 86400, 1)
     return None
 
 
