@@ -58,6 +58,9 @@ class LocalDays:
 def refresh(session: Session, settings: Settings) -> int:
     """Bring report_day up to date and commit; returns how many days were rebuilt."""
     days = LocalDays(ZoneInfo(settings.clinic.timezone))
+    # One refresh at a time (the web process and the worker may both start one): on PostgreSQL the second waits
+    # here, then finds the marks moved; SQLite's write lock already keeps them apart.
+    session.exec(select(ReportState.key).where(ReportState.key == MARK_PREFIX + "messages").with_for_update())
     marks = _load_marks(session)
     latest = _current_marks(session)
     if marks == latest:
