@@ -94,3 +94,23 @@ def test_campaigns_check_refuses_a_holdout_on_reminders(tmp_path):
     assert problems == [f"{folder}/reminder.toml:5: holdout_percent: a reminder campaign is never held out "
                         "(visit reminders are service, not marketing); remove it"]
 
+
+
+def test_the_comparison_has_group_sizes_and_95_percent_intervals():
+    from outreach.policy.comparison import Arm, Comparison
+    from outreach.services.outcomes import HoldoutResult, holdout_table
+
+    messaged, held_out = Arm(200, 80, {0: 50, 1: 100, 2: 50}), Arm(100, 20, {0: 50, 1: 40, 2: 10})
+    comparison = Comparison(messaged, held_out, min_group_size=100)
+    rate, difference = comparison.messaged.rebook_rate, comparison.rebook_difference
+    assert (rate.estimate, round(rate.low, 4), round(rate.high, 4)) == (0.4, 0.3346, 0.4692)  # Wilson
+    assert (difference.estimate, round(difference.low, 4), round(difference.high, 4)) == (0.2, 0.0897, 0.296)
+    visits = comparison.visits_difference
+    assert (round(visits.estimate, 4), round(visits.low, 4), round(visits.high, 4)) == (0.4, 0.2356, 0.5644)
+    rows = holdout_table([HoldoutResult("rebook", "nudge", None, comparison)]).records()
+    assert [(r["group"], r["nudges"], r["rebook_rate"]) for r in rows] == [
+        ("messaged", 200, 0.4), ("held out", 100, 0.2), ("difference", None, 0.2)]
+    too_few = Comparison(messaged, Arm(99, 20, {0: 99}), min_group_size=100)
+    assert not too_few.enough_data
+    assert [r["rebook_rate"] for r in holdout_table([HoldoutResult("rebook", "nudge", None, too_few)]).records()
+            ] == [None, None]

@@ -152,7 +152,8 @@ def _count_occasions(session: Session, start: datetime, end: datetime, reports: 
         select(Message.campaign, Message.step, Message.client_id, Message.sent_at, Message.due_at,
                Message.to_address, Message.stream)
         .where(*_made_between(start, end), Message.step != HOLDOUT_STEP, Message.client_id.is_not(None),
-               (Message.sent_at.is_not(None)) | (Message.to_address != ""))).all()
+               (Message.sent_at.is_not(None)) | (Message.to_address != ""),
+               (Message.stream == "rebook") | Message.campaign.in_(sorted({c for c, _ in compared})))).all()
     held_out = session.exec(
         select(HeldOutOccasion.campaign, HeldOutOccasion.step, HeldOutOccasion.client_id, HeldOutOccasion.due_at)
         .where(HeldOutOccasion.due_at >= start, HeldOutOccasion.due_at < end)).all()
