@@ -66,3 +66,11 @@ def test_who_sees_which_report(desk, seeded):  # noqa: F811
 def test_marketing_cannot_open_care_outcomes(marketing):
     assert marketing.get("/care").status_code == 403
     assert marketing.get("/care/improvement.csv").status_code == 403
+
+
+def test_the_campaign_list_says_which_campaign_holds_clients_out(marketing):
+    from outreach.simulation import with_holdout
+
+    marketing.ctx.__dict__["catalog"] = with_holdout(marketing.ctx.catalog, "rebook", 10)
+    text = page_text(marketing.get("/campaigns"))
+    assert text.count("holds out 10% of clients to measure it") == 1
