@@ -62,11 +62,15 @@ def refresh(session: Session, settings: Settings) -> int:
     # here, then finds the marks moved; SQLite's write lock already keeps them apart.
     session.exec(select(ReportState.key).where(ReportState.key == MARK_PREFIX + "messages").with_for_update())
     marks = _load_marks(session)
-    latest = _current_marks(session)
+    latest = {**_current_marks(session), "counting": _counting(settings)}
     if marks == latest:
         session.commit()  # nothing new since the last refresh: no writes, the lock goes at once
         return 0
-    changed = _all_days(session, days) if not marks else _changed_days(session, marks, days, settings.reports)
+    if marks.get("counting") != latest["counting"]:  # a first build, or the days or windows changed
+        session.execute(delete(ReportDay))
+        changed = _all_days(session, days)
+    else:
+        changed = _changed_days(session, marks, days, settings.reports)
     compared = held_out_steps(session)
     for day in sorted(changed):
         rebuild_day(session, day, days, settings.reports, compared)
@@ -266,6 +270,12 @@ def _current_marks(session: Session) -> dict[str, str]:
 
 
 MARK_PREFIX = "rollup:"
+
+
+def _counting(settings: Settings) -> str:
+    """The settings the counts depend on: when one changes, every day is counted again."""
+    reports = settings.reports
+    return f"{settings.clinic.timezone}|{reports.attribution_days}|{reports.visits_window_days}"
 
 
 def _load_marks(session: Session) -> dict[str, str]:
