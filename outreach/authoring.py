@@ -17,6 +17,7 @@ from jinja2 import TemplateSyntaxError, meta, nodes
 from markupsafe import escape
 
 from outreach.campaigns import Campaign, CampaignError, Catalog, Problem, Step, locate, parse_campaign
+from outreach.policy.holdout import NEVER_HELD_OUT
 from outreach.policy.segments import SegmentCount, capacity, count_segments
 from outreach.rendering import (
     HTML_LAYOUT,
@@ -110,6 +111,10 @@ class _Checker:
             yield from (Finding(p.path, p.line, p.message) for p in exc.problems)
             return
         text = path.read_text(encoding="utf-8")
+        if campaign.holdout_percent and campaign.stream in NEVER_HELD_OUT:
+            yield Finding(path, locate(text, ("holdout_percent",)),
+                          f"holdout_percent: a {campaign.stream} campaign is never held out (visit reminders are "
+                          "service, not marketing); remove it")
         for index, step in enumerate(campaign.steps):
             yield from self._timing(campaign, step, path, text, index)
             for channel in step.channels:

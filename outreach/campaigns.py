@@ -93,6 +93,8 @@ class Campaign(_Strict):
     stream: Stream
     enabled: bool = True
     priority: int | None = Field(default=None, ge=0, le=100)
+    # Percent of clients held out of every step, to measure what the campaign changes (outreach.policy.holdout).
+    holdout_percent: float = Field(default=0, ge=0, le=50)
     audience: Audience = Audience()
     window: Window | None = None
     steps: tuple[Step, ...] = Field(min_length=1)

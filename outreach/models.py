@@ -1,7 +1,7 @@
 """Database tables. Every timestamp is an aware UTC datetime; convert to local time at the edges only."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from enum import StrEnum
 from typing import Any, Optional
 
@@ -95,7 +95,8 @@ class ConsentEvent(SQLModel, table=True):
 
 
 class Visit(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("client_id", "starts_at", name="uq_visit_client_start"),)
+    __table_args__ = (UniqueConstraint("client_id", "starts_at", name="uq_visit_client_start"),
+                      Index("ix_visit_updated", "updated_at"))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     client_id: int = Field(foreign_key="client.id", index=True)
@@ -141,6 +142,8 @@ class Message(SQLModel, table=True):
         Index("ix_message_status_created", "status", "created_at"),
         Index("ix_message_campaign_created", "campaign", "created_at"),
         Index("ix_message_client_created", "client_id", "created_at"),
+        # The reports' rollup finds what changed since it last looked (outreach.services.rollup).
+        Index("ix_message_updated_created", "updated_at", "created_at"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -266,3 +269,53 @@ class SendRate(SQLModel, table=True):
 
     channel: str = Field(primary_key=True, max_length=8)
     next_at: float = Field(default=0.0, description="seconds since the epoch")
+
+
+class HeldOutOccasion(SQLModel, table=True):
+    """When a held-out client would have been sent a campaign's step: the control group's side of the comparison.
+    (The delivery log shows one "held out" row per client and campaign; this table keeps every occasion.)"""
+
+    __tablename__ = "held_out_occasion"
+    __table_args__ = (
+        UniqueConstraint("client_id", "campaign", "step", "cycle", name="uq_held_out_occasion"),
+        Index("ix_held_out_occasion_due", "due_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    campaign: str = Field(max_length=64)
+    step: str = Field(max_length=64)
+    cycle: str = Field(max_length=64)
+    due_at: datetime
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportDay(SQLModel, table=True):
+    """Counts per clinic-local day, campaign, step and metric: the reports add these up instead of scanning
+    the outbox. Rebuilt day by day when something in that day changes (outreach.services.rollup)."""
+
+    __tablename__ = "report_day"
+    __table_args__ = (
+        UniqueConstraint("day", "campaign", "step", "metric", "detail", name="uq_report_day"),
+        # Covers the reports' one read (a period's rows), so it never touches the table itself.
+        Index("ix_report_day_covering", "day", "campaign", "step", "metric", "detail", "count"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    day: date
+    campaign: str = Field(max_length=64)
+    step: str = Field(max_length=64)
+    metric: str = Field(max_length=32)
+    detail: str = Field(default="", max_length=200)
+    count: int = 0
+
+
+class ReportState(SQLModel, table=True):
+    """How far the rollup has read each source (a time or an id), and cached slow figures as JSON."""
+
+    __tablename__ = "report_state"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(default="", max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    updated_at: datetime = Field(default_factory=utcnow)

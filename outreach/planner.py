@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from outreach.context import Context
 from outreach.tally import Tally
-from outreach.models import Client, ClientStatus, Enrolment, Message
+from outreach.models import Client, ClientStatus, Enrolment, HeldOutOccasion, Message
 from outreach.policy.cadence import LAPSED
 from outreach.policy.schedule import ClientPlan, plan_client
 from outreach.services.clients import load_facts
@@ -63,6 +63,9 @@ def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime) -
     rows = [_message_row(m, now) for plan in plans.values() for m in plan.messages]
     inserted = insert_ignore(session, Message.__table__, rows, ["key"])
     insert_ignore(session, Enrolment.__table__, _enrolment_rows(plans), ["client_id", "campaign"])
+    insert_ignore(session, HeldOutOccasion.__table__, [dict(vars(o), created_at=now) for plan in plans.values()
+                                                        for o in plan.held_out],
+                  ["client_id", "campaign", "step", "cycle"])
     session.execute(_SUMMARY, [_summary_row(cid, plan, now) for cid, plan in plans.items()])
     written = [m for plan in plans.values() for m in plan.messages]
     return PlanResult(

@@ -191,6 +191,14 @@ class Compliance(Section):
     deny_words: tuple[str, ...] = ("pain score", "pain level", "diagnos", "medication")
 
 
+class Reports(Section):
+    attribution_days: int = Field(14, ge=1, le=180)
+    visits_window_days: int = Field(56, ge=1, le=365)
+    min_group_size: int = Field(100, ge=2)
+    trend_weeks: int = Field(12, ge=2, le=104)
+    care_cache_minutes: int = Field(60, ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OUTREACH_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -212,6 +220,7 @@ class Settings(BaseSettings):
     twilio: Twilio = Twilio()
     sendgrid: Sendgrid = Sendgrid()
     compliance: Compliance = Compliance()
+    reports: Reports = Reports()
 
     @classmethod
     def settings_customise_sources(

@@ -8,6 +8,7 @@ and no score is logged at its visits: its taper moves on those answers alone.
 """
 from __future__ import annotations
 
+import random
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -38,6 +39,14 @@ ANSWER_LINK = re.compile(r"/checkin/([^/\s<>\"]+)/(\d+)")
 
 
 @dataclass(frozen=True)
+class Habit:
+    """How likely a client is, on any one day with nothing booked, to book: after a nudge, and without one."""
+
+    after_nudge: float = 0.25
+    on_own: float = 0.05
+
+
+@dataclass(frozen=True)
 class Persona:
     external_id: str
     first_name: str
@@ -50,6 +59,7 @@ class Persona:
     scores: tuple[int, ...] = ()
     # Answers each check-in email by tapping a number, instead of having a score logged at each visit.
     answers_by_email: bool = False
+    habit: Habit | None = None  # None: books two days after a nudge, or ten days after the last visit
 
     def score_for(self, visit_number: int) -> int:
         series = self.scores or SCORES[self.kind]
@@ -256,8 +266,18 @@ def _wants_to_book(session: Session, persona: Persona, client: Client, visits: l
     last = max((v.starts_at for v in visits if v.status == "attended"), default=start)
     nudged = session.scalars(select(Message.id).where(
         Message.client_id == client.id, Message.stream == "rebook", Message.sent_at > last)).first()
+    if persona.habit is not None:
+        # The same client on the same day always decides the same way: reruns give the same population.
+        chance = persona.habit.after_nudge if nudged is not None else persona.habit.on_own
+        return random.Random(f"{persona.external_id}:{now.date()}").random() < chance
     # Clients who get no texts or emails still come back on their own, a little later.
     return nudged is not None or now - last >= timedelta(days=10)
+
+
+def population(size: int, habit: Habit) -> tuple[Persona, ...]:
+    """`size` simulated clients of every kind in turn, all with the same booking habit."""
+    return tuple(Persona(f"pop-{i}", f"Pat{i}", "Sample", PERSONAS[i % len(PERSONAS)], habit=habit)
+                 for i in range(size))
 
 
 def _note_phases(ctx: Context, timelines: list[Timeline], now: datetime, week: int) -> None:
@@ -315,3 +335,43 @@ def skip_reasons(timeline: Timeline) -> dict[str, int]:
         if message.status == "skipped" or message.reason.startswith("Deferred"):
             reasons[message.reason.split(" until ")[0]] += 1
     return dict(reasons)
+
+
+def with_holdout(catalog, campaign: str, percent: float):  # noqa: ANN001, ANN201  (Catalog)
+    """The same campaigns with `campaign` holding out `percent` of its clients."""
+    from outreach.campaigns import Catalog
+
+    changed = tuple(c.model_copy(update={"holdout_percent": percent}) if c.name == campaign else c
+                    for c in catalog.campaigns)
+    return Catalog(changed, catalog.sources)
+
+
+def compare_groups(ctx: Context, simulation: Simulation) -> list:
+    """The report's messaged-against-held-out comparison over the simulated weeks."""
+    from outreach.services.outcomes import Period, outcomes_report, today_in
+
+    end = simulation.start + timedelta(weeks=simulation.weeks)
+    period = Period(today_in(ctx.settings, simulation.start), today_in(ctx.settings, end))
+    with Session(ctx.engine) as session:
+        return outcomes_report(session, ctx.settings, ctx.catalog, period).holdouts
+
+
+def detectable(results: list, min_group_size: int) -> list[str]:
+    """In words: what groups of these sizes can tell apart."""
+    from outreach.policy.comparison import detectable_difference
+
+    lines = []
+    for result in results:
+        messaged, held_out = result.comparison.messaged, result.comparison.held_out
+        base = held_out.rebooked / held_out.occasions if held_out.occasions else 0.0
+        smallest = detectable_difference(messaged.occasions, held_out.occasions, base)
+        sizes = f"{messaged.occasions} messaged and {held_out.occasions} held-out nudges"
+        if smallest is None:
+            lines.append(f"With {sizes}, no difference in rebook rate could be told apart from chance.")
+        else:
+            lines.append(f"With {sizes}, a rise of {smallest * 100:.1f} points in rebook rate over the held-out "
+                         f"{base * 100:.1f}% would be detected 80% of the time (two-sided 5%).")
+        if min(messaged.occasions, held_out.occasions) < min_group_size:
+            lines.append(f"The dashboard shows figures from {min_group_size} nudges in each group "
+                         "([reports] min_group_size).")
+    return lines

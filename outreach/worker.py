@@ -78,7 +78,14 @@ def run_forever(ctx: Context) -> None:
         result = dispatch_pass(ctx, datetime.now(timezone.utc))
         log.info("dispatch: %s", asdict(result))
 
+    def reports_job() -> None:
+        from outreach.services.care import refresh_default_reports
+
+        refresh_default_reports(ctx.engine, ctx.settings, datetime.now(timezone.utc))
+
     now = datetime.now(timezone.utc)
+    scheduler.add_job(reports_job, "interval", minutes=max(ctx.settings.reports.care_cache_minutes, 1), id="reports",
+                      next_run_time=now + timedelta(minutes=1))
     scheduler.add_job(plan_job, "interval", seconds=settings.plan_every_seconds, id="plan", next_run_time=now)
     scheduler.add_job(dispatch_job, "interval", seconds=settings.dispatch_every_seconds, id="dispatch",
                       next_run_time=now)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 import shutil
 import tempfile
 from datetime import datetime, time, timezone
@@ -112,11 +113,20 @@ def simulate(
     report: Path = typer.Option(Path("var/simulation.html"), help="Where to write the HTML report."),
     email_only: bool = typer.Option(False, "--email-only",
                                     help="A client without SMS consent, who answers the check-in emails."),
+    population: int = typer.Option(0, min=0, max=5000, help="Simulate this many clients instead, with a holdout."),
+    holdout: float = typer.Option(10, min=0, max=50, help="With --population: percent held out of rebook."),
+    after_nudge: float = typer.Option(0.25, min=0, max=1, help="With --population: chance a day that a nudged "
+                                                               "client books."),
+    on_own: float = typer.Option(0.05, min=0, max=1, help="With --population: the same without a nudge."),
 ) -> None:
-    """Run the real cadence and planner for one simulated client and print the timeline. Nothing is sent."""
+    """Run the real cadence and planner for one simulated client and print the timeline. Nothing is sent.
+    With --population, run many clients with part of them held out of rebook nudges, and compare the groups."""
     from outreach import simulation
     from outreach.reports import simulation_report
 
+    if population:
+        _simulate_population(population, weeks, holdout, simulation.Habit(after_nudge, on_own))
+        return
     if persona not in simulation.PERSONAS:
         raise typer.BadParameter(f"choose one of {', '.join(simulation.PERSONAS)}", param_hint="--persona")
     series = _parse_scores(scores)
@@ -142,6 +152,29 @@ def simulate(
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(simulation_report(result, timeline, ctx.settings.cadence), encoding="utf-8")
     typer.echo(f"Report: {report}")
+
+
+def _simulate_population(size: int, weeks: int, holdout: float, habit) -> None:  # noqa: ANN001
+    from outreach import simulation
+    from outreach.services.outcomes import holdout_table
+    from outreach.simulation import with_holdout
+
+    with tempfile.TemporaryDirectory() as scratch:
+        ctx = _sandbox(Path(scratch), "null")
+        ctx.__dict__["catalog"] = with_holdout(ctx.catalog, "rebook", holdout)
+        result = _simulate(ctx, simulation.population(size, habit), weeks,
+                           simulation.first_monday(datetime.now(timezone.utc).date()))
+        comparison = simulation.compare_groups(ctx, result)
+        ctx.engine.dispose()
+    # A simulation is for seeing what a holdout this size shows, so its figures are printed at any size.
+    table = holdout_table([replace(r, comparison=replace(r.comparison, min_group_size=2)) for r in comparison])
+    typer.echo(f"{size} simulated clients, {weeks} weeks, {holdout:g}% held out of rebook; "
+               f"a day's chance to book: {habit.after_nudge:g} after a nudge, {habit.on_own:g} without.\n")
+    for record in table.records():
+        typer.echo("  ".join(f"{name}={'-' if value is None else value}" for name, value in record.items()
+                             if name not in ("campaign", "step")))
+    for line in simulation.detectable(comparison, ctx.settings.reports.min_group_size):
+        typer.echo(line)
 
 
 def _parse_scores(raw: str | None) -> tuple[int, ...]:

@@ -21,9 +21,10 @@ Definitions (every number is a setting in [cadence]):
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from outreach.settings import Cadence
 
@@ -91,10 +92,19 @@ def level_of(pain: int, baseline: float, settings: Cadence) -> int:
 
 def progress_level(scores: Sequence[Score], settings: Cadence) -> tuple[int, bool, float | None]:
     """Walk the check-ins in order: (level reached, worsening flag, baseline)."""
-    baseline, checkins = baseline_of(scores, settings)
+    baseline = baseline_of(scores, settings)[0]
     level, worsening = 0, False
+    for _, level, worsening in progress_steps(scores, settings):
+        pass
+    return level, worsening, baseline
+
+
+def progress_steps(scores: Sequence[Score], settings: Cadence) -> Iterator[tuple[Score, int, bool]]:
+    """After each check-in from the second on: (that check-in, the level reached, the worsening flag)."""
+    baseline, checkins = baseline_of(scores, settings)
     if baseline is None:
-        return level, worsening, baseline
+        return
+    level, worsening = 0, False
     for previous, current in zip(checkins, checkins[1:]):
         pair = (level_of(previous.pain, baseline, settings), level_of(current.pain, baseline, settings))
         if min(pair) > level:
@@ -105,7 +115,7 @@ def progress_level(scores: Sequence[Score], settings: Cadence) -> tuple[int, boo
             level = max(pair)
         if all(s.pain >= baseline + settings.taper_points for s in (previous, current)):
             level, worsening = 0, True
-    return level, worsening, baseline
+        yield current, level, worsening
 
 
 def assess(visits: Iterable[VisitFact], scores: Iterable[Score], now: datetime, settings: Cadence) -> CadenceState:
@@ -131,6 +141,29 @@ def assess(visits: Iterable[VisitFact], scores: Iterable[Score], now: datetime, 
         next_booked=next_booked,
         explanation=_explain(phase, level, worsening, baseline, ordered, last_attended, settings),
     )
+
+
+def phases_at(visits: Sequence[VisitFact], scores: Sequence[Score], moments: Sequence[datetime],
+              settings: Cadence) -> list[str]:
+    """assess(visits, scores, moment, settings).phase at each moment, walking the scores once (the reports ask
+    for a phase every week for every client)."""
+    ordered = sorted(scores, key=lambda s: s.recorded_at)
+    steps = [(checkin.recorded_at, level) for checkin, level, _ in progress_steps(ordered, settings)]
+    checked_at = [at for at, _ in steps]
+    baseline_end = ordered[0].recorded_at + timedelta(days=settings.baseline_days) if ordered else None
+    attended = sorted(v.starts_at for v in visits if v.status == "attended")
+    booked = [v.starts_at for v in visits if v.status == "booked"]
+    phases = []
+    for moment in moments:
+        if baseline_end is not None and moment < baseline_end:  # the baseline itself is still forming
+            phases.append(assess(visits, scores, moment, settings).phase)
+            continue
+        reached, seen = bisect_right(checked_at, moment), bisect_right(attended, moment)
+        last = attended[seen - 1] if seen else None
+        lapsed = (last is not None and not any(at > moment for at in booked)
+                  and moment - last >= timedelta(days=settings.lapsed_after_days))
+        phases.append(LAPSED if lapsed else _BY_LEVEL[steps[reached - 1][1] if reached else 0])
+    return phases
 
 
 def _explain(phase: str, level: int, worsening: bool, baseline: float | None, scores: Sequence[Score],

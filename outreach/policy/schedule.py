@@ -14,6 +14,7 @@ from typing import Iterator
 from outreach.campaigns import Campaign, Catalog, Step
 from outreach.policy.cadence import LAPSED, CadenceState, Score, VisitFact, assess
 from outreach.policy.consent import Reachability, blocker, first_open
+from outreach.policy.holdout import HOLDOUT_CYCLE, HOLDOUT_STEP, holdout_reason, is_held_out
 from outreach.policy.windows import SendWindow, deferral_reason, next_allowed
 from outreach.settings import Settings
 
@@ -73,12 +74,24 @@ class Planned:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Occasion:
+    """A step that would have gone to a held-out client who could be reached, had it not been held out."""
+
+    client_id: int
+    campaign: str
+    step: str
+    cycle: str
+    due_at: datetime
+
+
 @dataclass
 class ClientPlan:
     messages: list[Planned]
     enrolments: dict[str, datetime]  # new ones
     wake_at: datetime
     state: CadenceState
+    held_out: list[Occasion] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -102,12 +115,28 @@ def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: d
         existing = {(m.step, m.cycle): m for m in facts.messages if m.campaign == campaign.name}
         if _unreachable_again(campaign, facts, existing):
             continue
+        held_out = is_held_out(facts.id, campaign.name, campaign.stream, campaign.holdout_percent)
         for due in _due_steps(campaign, facts, state, enrolled_at, existing, settings, now):
             if due.due_at > now:
                 plan.wake_at = min(plan.wake_at, due.due_at)
+            elif held_out:
+                _hold_out(plan, campaign, due, facts, existing)
             else:
                 plan.messages.append(_plan_message(campaign, due, facts, settings))
     return plan
+
+
+def _hold_out(plan: ClientPlan, campaign: Campaign, due: _Due, facts: ClientFacts, existing: dict) -> None:
+    """Instead of the message: the occasion, if the client could have been reached, and the one log row."""
+    if first_open(facts.reach, due.step.channels)[0] is not None:
+        plan.held_out.append(Occasion(facts.id, campaign.name, due.step.key, due.cycle, due.due_at))
+    if (HOLDOUT_STEP, HOLDOUT_CYCLE) not in existing and not any(
+            m.campaign == campaign.name and m.step == HOLDOUT_STEP for m in plan.messages):
+        plan.messages.append(Planned(
+            key=message_key(facts.id, campaign.name, HOLDOUT_STEP, HOLDOUT_CYCLE), client_id=facts.id,
+            campaign=campaign.name, step=HOLDOUT_STEP, cycle=HOLDOUT_CYCLE, stream=campaign.stream,
+            priority=campaign.rank, channel=due.step.channels[0], to_address="", due_at=due.due_at,
+            status="skipped", reason=holdout_reason(campaign.holdout_percent)))
 
 
 def _in_audience(campaign: Campaign, facts: ClientFacts, state: CadenceState) -> bool:

@@ -24,6 +24,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "clients": frozenset({Role.front_desk, Role.admin}),  # client pages, their forms and CSV exports
     "campaigns": frozenset({Role.marketing, Role.admin}),
     "admin": frozenset({Role.admin}),  # the audit log and staff accounts
+    "reports": frozenset({Role.marketing, Role.admin}),  # campaign outcomes: aggregates only
+    "care": frozenset({Role.front_desk, Role.admin}),  # care outcomes: phases and pain, in aggregate
 }
 ROLE_NAMES = {Role.front_desk: "front desk", Role.marketing: "marketing", Role.admin: "admin"}
 

@@ -23,6 +23,8 @@ NAVIGATION = (  # (label, path, permission)
     ("Delivery log", "/", "log"),
     ("Clients", "/clients", "clients"),
     ("Campaigns", "/campaigns", "campaigns"),
+    ("Reports", "/reports", "reports"),
+    ("Care outcomes", "/care", "care"),
     ("Status", "/status", "status"),
     ("Audit log", "/audit", "admin"),
     ("Staff", "/users", "admin"),
