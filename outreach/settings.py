@@ -206,6 +206,16 @@ class Settings(BaseSettings):
     sendgrid: Sendgrid = Sendgrid()
     compliance: Compliance = Compliance()
 
+    @model_validator(mode="after")
+    def _one_click_over_https(self) -> "Settings":
+        # Providers and mail clients refuse one-click unsubscribe (RFC 8058) and signed webhooks over http.
+        real = [f"[{name}] backend = \"{backend}\"" for name, backend in
+                (("email", self.email.backend), ("sms", self.sms.backend)) if backend in ("sendgrid", "twilio")]
+        if real and not self.web.public_url.startswith("https://"):
+            raise ValueError(f"web.public_url: must start with https:// when {' and '.join(real)} sends for real, "
+                             f"not {self.web.public_url}")
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -256,7 +266,8 @@ def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"])
-        lines.append(f"settings: {key}: {item['msg']}")
+        # A rule across sections has no location of its own: its message starts with the key it names.
+        lines.append(f"settings: {key}: {item['msg']}" if key else f"settings: {item['msg'].removeprefix('Value error, ')}")
     return "\n".join(lines)
 
 
