@@ -14,6 +14,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, update
@@ -34,7 +35,11 @@ from outreach.services.clients import load_facts
 from outreach.services.unsubscribe import opt_out_address
 from outreach.tokens import make_unsubscribe_token, preferences_url, unsubscribe_url
 
+if TYPE_CHECKING:
+    from outreach.rendering import Rendered
+
 COUNTED = ("sending", "sent", "delivered", "unknown")
+PREVIEW_ADDRESS = "client@example.com"
 MESSAGE = Message.__table__
 
 
@@ -213,11 +218,26 @@ def _compose(ctx: Context, row: Message, campaign: Campaign, step: Step, client:
     texts_so_far = sum(1 for _, channel in sent if channel == "sms")
     context = client_context(ctx, client, campaign.name, row.channel, row.cycle, now, texts_so_far, state)
     rendered = ctx.renderer.render(campaign, step, row.channel, context)
+    return outgoing(ctx, row, rendered, context, now)
+
+
+def outgoing(ctx: Context, row: Message, rendered: "Rendered", context: dict, now: datetime) -> OutgoingMessage:
+    """The message a channel sends for `row`: the one place sends, test sends and previews are put together."""
     return OutgoingMessage(
-        message_id=row.id, key=row.key, channel=row.channel, to=row.to_address, text=rendered.text,
-        subject=rendered.subject, html=rendered.html, campaign=campaign.name,
+        message_id=row.id or 0, key=row.key, channel=row.channel, to=row.to_address, text=rendered.text,
+        subject=rendered.subject, html=rendered.html, campaign=row.campaign, is_test=row.is_test, sent_at=now,
         headers=email_headers(ctx, context["unsubscribe_url"]) if row.channel == "email" else {},
     )
+
+
+def preview_email(ctx: Context, campaign: Campaign, step: Step, rendered: "Rendered", context: dict,
+                  now: datetime) -> bytes:
+    """The .eml the embedded outbox would write for this rendering, byte for byte."""
+    from outreach.channels.outbox import OutboxEmail
+
+    row = Message(id=0, key=f"preview:{campaign.name}:{step.key}", campaign=campaign.name, step=step.key,
+                  cycle="preview", stream=campaign.stream, channel="email", to_address=PREVIEW_ADDRESS, due_at=now)
+    return OutboxEmail.from_settings(ctx.settings).as_bytes(outgoing(ctx, row, rendered, context, now))
 
 
 def client_context(ctx: Context, client: ClientFacts, campaign: str, channel: str, cycle: str, now: datetime,
@@ -349,18 +369,16 @@ def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: dat
     address = normalise_email(to) if channel == "email" else normalise_phone(to, ctx.settings.clinic.default_region)
     if channel not in step.channels:
         raise ValueError(f"step {campaign_name}/{step_key} is not sent by {channel}")
-    rendered = ctx.renderer.render(campaign, step, channel, sample_context(ctx.settings, phase, channel))
+    context = sample_context(ctx.settings, phase, channel)
+    rendered = ctx.renderer.render(campaign, step, channel, context)
     with Session(ctx.engine, expire_on_commit=False) as session:
         row = Message(key=f"test:{uuid.uuid4().hex}", campaign=campaign.name, step=step.key, cycle="test",
                       stream=campaign.stream, channel=channel, to_address=address, status=MessageStatus.sending,
                       due_at=now, claimed_by=worker_id(), claimed_at=now, attempts=1, is_test=True, created_at=now)
         session.add(row)
         session.commit()
-    outgoing = OutgoingMessage(row.id, row.key, channel, address, rendered.text, rendered.subject, rendered.html,
-                               email_headers(ctx, sample_context(ctx.settings, phase, channel)["unsubscribe_url"])
-                               if channel == "email" else {}, campaign.name, is_test=True)
     transports = transports or configured(ctx)
-    job = _Job(row, outgoing)
+    job = _Job(row, outgoing(ctx, row, rendered, context, now))
     _send(job, transports[channel], Pacer(1000))
     job.changes = _outcome(ctx, job, now)
     job.changes.pop("retried", None)

@@ -1,6 +1,7 @@
 """`outreach campaigns …`: check, list and preview campaigns before they go live."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -63,6 +64,8 @@ def preview(
     client: Optional[str] = typer.Option(None, help="Preview for a real client (by external id) instead."),
 ) -> None:
     """Render one step for a sample client: the email into files, the text to the screen."""
+    from outreach.dispatch import preview_email
+
     if sample not in PHASES:
         fail(f"--sample must be one of {', '.join(PHASES)}", 2)
     ctx = context(upgrade=client is not None)
@@ -81,7 +84,8 @@ def preview(
         except RenderError as exc:
             fail(str(exc))
         if channel == "email":
-            paths = write_email_preview(out, f"{campaign}-{step}-{sample}", rendered, message_context, ctx.settings)
+            eml = preview_email(ctx, found, chosen, rendered, message_context, datetime.now(timezone.utc))
+            paths = write_email_preview(out, f"{campaign}-{step}-{sample}", rendered, eml)
             typer.echo(f"email: {rendered.subject}\n  " + "\n  ".join(str(p) for p in paths))
         else:
             count = count_segments(rendered.text)
@@ -92,8 +96,6 @@ def preview(
 def _preview_context(ctx: Context, phase: str, channel: str, client: str | None, campaign: str) -> dict:
     if client is None:
         return sample_context(ctx.settings, phase, channel)
-    from datetime import datetime, timezone
-
     from sqlmodel import Session, select
 
     from outreach.dispatch import client_context
