@@ -6,6 +6,7 @@ desk records its pain score at each visit, so the taper shows up as it would at 
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -26,7 +27,6 @@ SCORES = {
     "worsening": (7, 5, 4, 4, 4, 6, 7, 7, 6, 7, 7, 7, 6, 7, 7, 7),
     "lapsing": (7, 6, 6, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5),
 }
-PERSONAS = tuple(SCORES)
 # Simulated clients decide about booking once a day, at noon in Chicago.
 BOOKING_HOUR_UTC = 18
 
@@ -56,6 +56,8 @@ DEMO_CLIENTS = (
     Persona("demo-eve", "Eve", "NoConsent", "steady", email_consent=False, sms_consent=False),
     Persona("demo-finn", "Finn", "NightOwl", "improving", timezone="Pacific/Honolulu", email_consent=False),
 )
+# The demo's clients by the name `outreach simulate --persona` knows them by: improving, ..., no-consent, night-owl.
+PERSONAS = {re.sub(r"(?<!^)(?=[A-Z])", "-", p.last_name).lower(): p for p in DEMO_CLIENTS}
 
 
 @dataclass

@@ -11,14 +11,14 @@ from rich.table import Table
 
 from outreach.authoring import check_campaigns, count_files, errors, sms_table, write_email_preview
 from outreach.campaigns import CampaignError
-from outreach.cli.common import context, fail
+from outreach.cli.common import Typer, context, fail
 from outreach.context import Context
 from outreach.policy.segments import SegmentCount, count_segments
 from outreach.rendering import PHASES, RenderError, sample_context
 
 
 def register(app: typer.Typer) -> None:
-    campaigns_app = typer.Typer(help="Campaign files and message templates.", no_args_is_help=True)
+    campaigns_app = Typer(help="Campaign files and message templates.", no_args_is_help=True)
     campaigns_app.command("check")(check)
     campaigns_app.command("list")(list_campaigns)
     campaigns_app.command("preview")(preview)

@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 from sqlmodel import Session
 
-from outreach.cli.common import context, fail
+from outreach.cli.common import Typer, context, fail
 from outreach.models import Role
 from outreach.services import users
 from outreach.settings import get_settings
@@ -14,7 +14,7 @@ from outreach.settings import get_settings
 
 def register(app: typer.Typer) -> None:
     app.command()(web)
-    users_app = typer.Typer(help="Staff accounts for the dashboard.", no_args_is_help=True)
+    users_app = Typer(help="Staff accounts for the dashboard.", no_args_is_help=True)
     users_app.command("add")(add_user)
     users_app.command("list")(list_users)
     app.add_typer(users_app, name="users")

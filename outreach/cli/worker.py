@@ -1,6 +1,7 @@
 """`outreach tick`, `outreach worker`, `outreach demo`, `outreach simulate`: the sending side."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import tempfile
@@ -15,6 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from outreach.cli.common import context, parse_now
 from outreach.context import Context
 from outreach.settings import get_settings
+from outreach.simulation import PERSONAS
 
 console = Console(stderr=True)
 
@@ -104,7 +106,7 @@ def demo(
 
 
 def simulate(
-    persona: str = typer.Option("improving", help="improving, steady, worsening or lapsing."),
+    persona: str = typer.Option("improving", help=f"One of the demo's clients: {', '.join(PERSONAS)}."),
     weeks: int = typer.Option(16, min=1, max=104, help="Simulated weeks."),
     scores: Optional[str] = typer.Option(None, help="Pain scores at successive visits, e.g. 7,6,6,5,4."),
     report: Path = typer.Option(Path("var/simulation.html"), help="Where to write the HTML report."),
@@ -113,11 +115,10 @@ def simulate(
     from outreach import simulation
     from outreach.reports import simulation_report
 
-    if persona not in simulation.PERSONAS:
-        raise typer.BadParameter(f"choose one of {', '.join(simulation.PERSONAS)}", param_hint="--persona")
-    series = _parse_scores(scores)
-    subject = simulation.Persona("sim-1", "Sam", persona.title(), persona, scores=series,
-                                 stops_booking_after_week=5 if persona == "lapsing" else None)
+    if persona not in PERSONAS:
+        raise typer.BadParameter(f"choose one of {', '.join(PERSONAS)}", param_hint="--persona")
+    chosen = PERSONAS[persona]
+    subject = dataclasses.replace(chosen, scores=_parse_scores(scores) or chosen.scores)
     with tempfile.TemporaryDirectory() as scratch:
         ctx = _sandbox(Path(scratch), "null")
         result = _simulate(ctx, (subject,), weeks, simulation.first_monday(datetime.now(timezone.utc).date()))
