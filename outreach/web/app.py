@@ -10,8 +10,9 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     ctx = ctx or open_context()
     app = FastAPI(title="outreach", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
-    from outreach.web import dashboard, unsubscribe, webhooks
+    from outreach.web import dashboard, health, unsubscribe, webhooks
 
+    app.include_router(health.router)
     app.include_router(webhooks.router)
     app.include_router(unsubscribe.router)
     dashboard.install(app)
