@@ -91,6 +91,11 @@ class Outbox(Section):
     directory: Path = Path("var/outbox")
 
 
+class Paths(Section):
+    campaigns: Path = Path("campaigns")
+    templates: Path = Path("templates")
+
+
 class QuietHours(Section):
     start: time = time(8, 0)
     end: time = time(20, 0)
@@ -195,6 +200,7 @@ class Settings(BaseSettings):
     email: Email = Email()
     sms: Sms = Sms()
     outbox: Outbox = Outbox()
+    paths: Paths = Paths()
     quiet_hours: QuietHours = QuietHours()
     caps: Caps = Caps()
     cadence: Cadence = Cadence()
@@ -251,6 +257,15 @@ class Secrets(BaseModel):
         )
 
 
+def project_root() -> Path:
+    """The folder relative paths in settings are read from: $OUTREACH_HOME, else the folder of
+    $OUTREACH_SETTINGS, else the current directory."""
+    home, named = os.environ.get("OUTREACH_HOME"), os.environ.get("OUTREACH_SETTINGS")
+    if home:
+        return Path(home).resolve()
+    return Path(named).resolve().parent if named else Path.cwd()
+
+
 def _settings_file() -> Path | None:
     named = os.environ.get("OUTREACH_SETTINGS")
     if named:
@@ -258,8 +273,27 @@ def _settings_file() -> Path | None:
         if not path.is_file():
             raise SettingsError(f"OUTREACH_SETTINGS: no such file {named}")
         return path
-    default = Path(DEFAULT_SETTINGS_FILE)
+    home = os.environ.get("OUTREACH_HOME")
+    if home and not Path(home).is_dir():
+        raise SettingsError(f"OUTREACH_HOME: no such folder {home}")
+    default = project_root() / DEFAULT_SETTINGS_FILE
     return default if default.is_file() else None
+
+
+def anchored(settings: Settings, root: Path) -> Settings:
+    """`settings` with every relative path (folders, the SQLite file) made absolute under `root`, so a command
+    run from another directory reads and writes the same files."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database.url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        url = url.set(database=str(root / url.database))
+    return settings.model_copy(update={
+        "database": settings.database.model_copy(update={"url": url.render_as_string(hide_password=False)}),
+        "outbox": settings.outbox.model_copy(update={"directory": root / settings.outbox.directory}),
+        "paths": settings.paths.model_copy(update={"campaigns": root / settings.paths.campaigns,
+                                                   "templates": root / settings.paths.templates}),
+    })
 
 
 def _describe(error: ValidationError) -> str:
@@ -291,10 +325,11 @@ def _refuse_secrets_in_file(path: Path | None) -> None:
 
 
 def load_settings() -> Settings:
-    """Read settings.toml (or $OUTREACH_SETTINGS) and the environment; raise SettingsError on any problem."""
+    """Read the project's settings.toml (or $OUTREACH_SETTINGS) and the environment, with relative paths under
+    project_root(); raise SettingsError on any problem."""
     _refuse_secrets_in_file(_settings_file())
     try:
-        return Settings()
+        return anchored(Settings(), project_root())
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
 

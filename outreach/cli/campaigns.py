@@ -26,14 +26,19 @@ def register(app: typer.Typer) -> None:
 
 
 def check(
-    path: Path = typer.Argument(Path("campaigns"), help="The campaigns folder."),
-    templates: Optional[Path] = typer.Option(None, help="The templates folder [default: beside PATH, ../templates]."),
+    path: Optional[Path] = typer.Argument(None, help="The campaigns folder [default: [paths] campaigns, in the "
+                                                     "project folder]."),
+    templates: Optional[Path] = typer.Option(None, help="The templates folder [default: beside PATH, ../templates; "
+                                                        "without PATH, [paths] templates]."),
 ) -> None:
     """Check every campaign and template; exit 1 on any error, printing each as FILE:LINE: problem."""
+    ctx = context(upgrade=False)
+    if path is None:
+        path, templates = ctx.campaigns_dir, templates or ctx.templates_dir
     if not path.is_dir():
         fail(f"{path}: no such folder", 2)
     templates = templates or path.parent / "templates"
-    findings = check_campaigns(path, templates, context(upgrade=False).settings)
+    findings = check_campaigns(path, templates, ctx.settings)
     for finding in findings:
         typer.secho(str(finding), fg=typer.colors.RED if finding.is_error else typer.colors.YELLOW)
     error_count = len(errors(findings))
@@ -60,7 +65,8 @@ def preview(
     campaign: str = typer.Argument(..., help="Campaign name, e.g. education."),
     step: str = typer.Argument(..., help="Step key, e.g. pain-cycle."),
     sample: str = typer.Option("establishing", help=f"Cadence phase of the sample client: {', '.join(PHASES)}."),
-    out: Path = typer.Option(Path("var/previews"), help="Folder for the email's .html, .txt and .eml files."),
+    out: Optional[Path] = typer.Option(None, help="Folder for the email's .html, .txt and .eml files "
+                                                  "[default: var/previews in the project folder]."),
     client: Optional[str] = typer.Option(None, help="Preview for a real client (by external id) instead."),
 ) -> None:
     """Render one step for a sample client: the email into files, the text to the screen."""
@@ -69,6 +75,7 @@ def preview(
     if sample not in PHASES:
         fail(f"--sample must be one of {', '.join(PHASES)}", 2)
     ctx = context(upgrade=client is not None)
+    out = out or ctx.data_dir / "previews"
     try:
         found = _catalog(ctx).get(campaign)
         chosen = found.step(step)

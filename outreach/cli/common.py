@@ -11,8 +11,16 @@ from typer.core import TyperArgument, TyperCommand
 from outreach.context import Context, open_context
 
 
-def context(upgrade: bool = True) -> Context:
-    return open_context(upgrade=upgrade)
+def context(upgrade: bool = True, needs_campaigns: bool = False) -> Context:
+    """The project's context; `needs_campaigns` refuses to go on (before touching the database) when there are
+    no campaigns to plan from: a worker started in the wrong folder would otherwise plan nothing, silently."""
+    ctx = open_context(upgrade=False)
+    if needs_campaigns and not any(ctx.campaigns_dir.glob("*.toml")):
+        fail(f"No campaigns in {ctx.campaigns_dir}: run from the project folder (the one with settings.toml), "
+             f"set OUTREACH_HOME to it, or set [paths] campaigns.", 2)
+    if upgrade:
+        ctx.upgrade_schema()
+    return ctx
 
 
 def parse_now(value: str | None) -> datetime:

@@ -25,6 +25,7 @@ def web(host: Optional[str] = typer.Option(None, help="Address to listen on; def
     """Serve the dashboard and the provider webhooks. Run exactly this in the web process."""
     import uvicorn
 
+    context(upgrade=False, needs_campaigns=True)
     settings = get_settings().web
     uvicorn.run("outreach.web.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
                 proxy_headers=True)

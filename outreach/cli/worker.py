@@ -33,7 +33,7 @@ def tick(now: Optional[str] = typer.Option(None, help="The instant to act at (IS
     """Run one planning and dispatch pass: what the worker does on each beat. For cron users and tests."""
     from outreach.worker import tick as run_tick
 
-    ctx = context()
+    ctx = context(needs_campaigns=True)
     result = run_tick(ctx, parse_now(now))
     typer.echo(result.summary())
 
@@ -42,8 +42,9 @@ def worker() -> None:
     """Run the scheduler: plan and dispatch on intervals until SIGTERM/SIGINT. Run exactly this in the worker process."""
     from outreach.worker import run_forever
 
+    ctx = context(needs_campaigns=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run_forever(context())
+    run_forever(ctx)
 
 
 def _sandbox(directory: Path, backend: str) -> Context:
@@ -80,12 +81,14 @@ def _simulate(ctx: Context, personas, weeks: int, start_day):  # noqa: ANN001, A
 
 def demo(
     weeks: int = typer.Option(16, min=1, max=104, help="Simulated weeks."),
-    directory: Path = typer.Option(Path("var/demo"), help="Where the demo database and outbox go (recreated)."),
+    directory: Optional[Path] = typer.Option(None, help="Where the demo database and outbox go (recreated) "
+                                                        "[default: var/demo in the project folder]."),
 ) -> None:
     """Show the whole product on sample data: six clients live through 16 weeks of real planning and sending,
     with messages written to a local outbox (never a real provider)."""
     from outreach import simulation
 
+    directory = directory or context(upgrade=False, needs_campaigns=True).data_dir / "demo"
     ctx = _sandbox(directory, "outbox")
     start_day = simulation.first_monday(datetime.now(timezone.utc).date())
     result = _simulate(ctx, simulation.DEMO_CLIENTS, weeks, start_day)
@@ -109,7 +112,8 @@ def simulate(
     persona: str = typer.Option("improving", help=f"One of the demo's clients: {', '.join(PERSONAS)}."),
     weeks: int = typer.Option(16, min=1, max=104, help="Simulated weeks."),
     scores: Optional[str] = typer.Option(None, help="Pain scores at successive visits, e.g. 7,6,6,5,4."),
-    report: Path = typer.Option(Path("var/simulation.html"), help="Where to write the HTML report."),
+    report: Optional[Path] = typer.Option(None, help="Where to write the HTML report "
+                                                     "[default: var/simulation.html in the project folder]."),
 ) -> None:
     """Run the real cadence and planner for one simulated client and print the timeline. Nothing is sent."""
     from outreach import simulation
@@ -118,6 +122,7 @@ def simulate(
     if persona not in PERSONAS:
         raise typer.BadParameter(f"choose one of {', '.join(PERSONAS)}", param_hint="--persona")
     chosen = PERSONAS[persona]
+    report = report or context(upgrade=False, needs_campaigns=True).data_dir / "simulation.html"
     subject = dataclasses.replace(chosen, scores=_parse_scores(scores) or chosen.scores)
     with tempfile.TemporaryDirectory() as scratch:
         ctx = _sandbox(Path(scratch), "null")
