@@ -29,6 +29,8 @@ SCORES = {
 }
 # Simulated clients decide about booking once a day, at noon in Chicago.
 BOOKING_HOUR_UTC = 18
+# Simulated days start at 06:00 UTC: before the clinic opens anywhere in the Americas.
+DAY_STARTS_UTC = 6
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,14 @@ class Simulation:
 
 def first_monday(on_or_after: date) -> date:
     return on_or_after + timedelta(days=(7 - on_or_after.weekday()) % 7)
+
+
+def ending_now(now: datetime, weeks: int) -> datetime:
+    """The start of `weeks` that end at the last 06:00 UTC before `now`: a past the dashboard can show as past."""
+    last = now.astimezone(timezone.utc).replace(hour=DAY_STARTS_UTC, minute=0, second=0, microsecond=0)
+    if last > now:
+        last -= timedelta(days=1)
+    return last - timedelta(weeks=weeks)
 
 
 def run(ctx: Context, personas: tuple[Persona, ...], start: datetime, weeks: int, transports,  # noqa: ANN001

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import secrets
+import shlex
 import shutil
+import sys
 import tempfile
 from datetime import datetime, time, timezone
 from pathlib import Path
@@ -15,10 +18,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from outreach.cli.common import context, parse_now
 from outreach.context import Context
-from outreach.settings import get_settings
+from outreach.settings import get_settings, project_root
 from outreach.simulation import PERSONAS
 
 console = Console(stderr=True)
+DEMO_ACCOUNT = "demo"
 
 
 def register(app: typer.Typer) -> None:
@@ -63,11 +67,10 @@ def _sandbox(directory: Path, backend: str) -> Context:
     return ctx
 
 
-def _simulate(ctx: Context, personas, weeks: int, start_day):  # noqa: ANN001, ANN202
+def _simulate(ctx: Context, personas, weeks: int, start: datetime):  # noqa: ANN001, ANN202
     from outreach import simulation
     from outreach.channels.registry import transports
 
-    start = datetime.combine(start_day, time(6), tzinfo=timezone.utc)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[day]}"),
                   TimeRemainingColumn(), console=console, transient=True) as bar:
         task = bar.add_task(f"Simulating {weeks} weeks", total=weeks * 7 * 24, day="")
@@ -88,11 +91,12 @@ def demo(
     with messages written to a local outbox (never a real provider)."""
     from outreach import simulation
 
-    directory = directory or context(upgrade=False, needs_campaigns=True).data_dir / "demo"
+    directory = (directory or context(upgrade=False, needs_campaigns=True).data_dir / "demo").resolve()
     ctx = _sandbox(directory, "outbox")
-    start_day = simulation.first_monday(datetime.now(timezone.utc).date())
-    result = _simulate(ctx, simulation.DEMO_CLIENTS, weeks, start_day)
-    typer.echo(f"\noutreach demo: {len(result.timelines)} sample clients, {weeks} weeks from {start_day:%a %d %b %Y}\n")
+    start = simulation.ending_now(datetime.now(timezone.utc), weeks)
+    result = _simulate(ctx, simulation.DEMO_CLIENTS, weeks, start)
+    typer.echo(f"\noutreach demo: {len(result.timelines)} sample clients, the {weeks} weeks from "
+               f"{start:%a %d %b %Y} to today\n")
     typer.echo("Messages sent per week, and the cadence phase at each week's end "
                "(E establishing, T tapering, M maintaining, L lapsed, ! worsening):\n")
     for line in simulation.summary_table(result):
@@ -106,6 +110,34 @@ def demo(
             typer.echo(f"{'':<6} {count} x {reason}")
     outbox = ctx.settings.outbox.directory
     typer.echo(f"\nEmails: {outbox / 'email'}/*.eml   Texts: {outbox / 'sms.jsonl'}   Database: {directory / 'outreach.db'}")
+    for line in _dashboard_lines(ctx):
+        typer.echo(line)
+
+
+def _dashboard_lines(ctx: Context) -> list[str]:
+    """How to see the demo in the dashboard: an account on the demo's database, the command, the address."""
+    from sqlmodel import Session
+
+    from outreach.services import users
+
+    password = secrets.token_urlsafe(12)
+    with Session(ctx.engine) as session:
+        users.create_user(session, DEMO_ACCOUNT, password, "admin", actor="demo")
+        session.commit()
+    env = {"OUTREACH_HOME": project_root(), "OUTREACH_DATABASE__URL": ctx.settings.database.url,
+           "OUTREACH_OUTBOX__DIRECTORY": ctx.settings.outbox.directory}
+    command = " ".join(f"{name}={shlex.quote(str(value))}" for name, value in env.items())
+    return ["", "See it in the dashboard: start the web process on the demo's database,",
+            f"  {command} {_this_program()} web",
+            f"then open {ctx.settings.web.public_url} and sign in as {DEMO_ACCOUNT}, password {password}"]
+
+
+def _this_program() -> str:
+    """This command as the user can run it again: the script they ran, else the interpreter with -m."""
+    invoked = Path(sys.argv[0])
+    if invoked.name == "outreach":
+        return shlex.quote(str(invoked))
+    return f"{shlex.quote(sys.executable)} -m outreach"
 
 
 def simulate(
@@ -126,7 +158,9 @@ def simulate(
     subject = dataclasses.replace(chosen, scores=_parse_scores(scores) or chosen.scores)
     with tempfile.TemporaryDirectory() as scratch:
         ctx = _sandbox(Path(scratch), "null")
-        result = _simulate(ctx, (subject,), weeks, simulation.first_monday(datetime.now(timezone.utc).date()))
+        start = datetime.combine(simulation.first_monday(datetime.now(timezone.utc).date()),
+                                 time(simulation.DAY_STARTS_UTC), tzinfo=timezone.utc)
+        result = _simulate(ctx, (subject,), weeks, start)
         ctx.engine.dispose()
     timeline = result.timelines[0]
     typer.echo(f"{'date':<12}{'phase':<14}{'channel':<9}{'campaign/step':<34}status")
