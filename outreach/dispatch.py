@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from outreach.campaigns import Campaign, Step
 from outreach.channels.base import ChannelError, Failure, OutgoingMessage, Transport
 from outreach.context import Context
 from outreach.tally import Tally
-from outreach.models import Client, Message, MessageStatus
+from outreach.models import Client, DeliveryEvent, Message, MessageStatus
 from outreach.policy.cadence import CadenceState, assess
 from outreach.policy.caps import cap_delay
 from outreach.policy.consent import blocker
@@ -290,7 +290,8 @@ def _send(job: _Job, transport: Transport, pacer: Pacer) -> None:
 def _outcome(ctx: Context, job: _Job, now: datetime) -> dict:
     error = job.error
     if error is None:
-        return {"status": MessageStatus.sent, "sent_at": now, "provider_id": job.row.provider_id}
+        # A reason from an earlier deferral ("Capped: …") no longer says anything once it is sent.
+        return {"status": MessageStatus.sent, "sent_at": now, "provider_id": job.row.provider_id, "reason": ""}
     common = {"error_code": error.code, "reason": error.reason}
     if error.failure == Failure.transient and job.row.attempts < ctx.settings.dispatch.max_attempts:
         delay = backoff(job.row.attempts, ctx.settings.dispatch.retry_base_seconds,
@@ -329,11 +330,20 @@ def _record(session: Session, jobs: list[_Job], now: datetime, worker: str) -> D
         rows.append({**current, **changes, "updated_at": now, "row_id": job.row.id, "worker": worker})
     # Only the claimant may finish a row: recovery may have taken it meanwhile.
     session.execute(_FINISH, rows)
+    _keep_deferrals(session, [job for job in jobs if job.changes.get("deferred")], now)
     woken = {job.row.client_id for job in jobs if job.row.client_id and job.changes.get("status") != "planned"}
     if woken:
         session.execute(update(Client).where(Client.id.in_(woken), Client.next_plan_at > now)
                         .values(next_plan_at=now))
     return result
+
+
+def _keep_deferrals(session: Session, jobs: list[_Job], now: datetime) -> None:
+    """Each deferral, kept as an event of the message: the row's reason is overwritten by what comes next."""
+    if jobs:
+        session.execute(insert(DeliveryEvent), [
+            {"message_id": job.row.id, "provider": "outreach", "provider_event_id": f"deferred:{job.row.id}:{now.isoformat()}",
+             "event": "deferred", "at": now, "detail": job.changes["reason"][:500], "payload": {}} for job in jobs])
 
 
 def _apply_side_effects(session: Session, jobs: list[_Job], now: datetime) -> None:
