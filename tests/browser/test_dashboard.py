@@ -141,3 +141,22 @@ def test_it_fits_a_small_laptop_screen(site):
 
     assert overflow <= 0
     screenshot(page, "12-client-small-laptop")
+
+
+PAGES = ("/", "/?status=failed", "/clients", "/clients/{ann}", "/campaigns", "/campaigns/education/pain-cycle",
+         "/status", "/admin/audit", "/admin/users")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_every_page_fits_the_screen_from_a_phone_to_a_laptop(site, width):
+    page = site.signed_in("admin")
+    page.set_viewport_size({"width": width, "height": 844})
+    too_wide = {}
+    for number, path in enumerate(PAGES):
+        page.goto(path.format(ann=site.clients["ann"]))
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if overflow > 0:
+            too_wide[path] = overflow
+        screenshot(page, f"20-{width}-{number}-{path.strip('/').replace('/', '-').replace('?', '-') or 'log'}")
+
+    assert too_wide == {}
