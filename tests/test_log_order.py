@@ -10,6 +10,7 @@ from outreach.planner import plan_due
 from outreach.services.delivery_log import LogFilter, log_page
 from tests.conftest import utc
 from tests.helpers import add_client, messages
+from tests.test_web_support import desk, page_text  # noqa: F401  (fixture)
 
 CHICAGO = ZoneInfo("America/Chicago")
 FRIDAY = utc(2026, 3, 27, 15)
@@ -55,3 +56,22 @@ def test_a_sent_message_shows_no_stale_cap_reason_and_keeps_its_deferrals_as_eve
     with Session(ctx.engine) as session:
         events = session.exec(select(DeliveryEvent).where(DeliveryEvent.message_id == capped.id)).all()
     assert [(e.event, e.detail) for e in events] == [("deferred", capped.reason)]
+
+
+def test_the_message_page_shows_its_deferral_history_and_the_log_links_to_it(desk):  # noqa: F811
+    desk.ctx.settings.caps.__dict__["messages_per_week"] = 1
+    add_client(desk.ctx, at=FRIDAY)
+    plan_due(desk.ctx, FRIDAY)
+    dispatch_due(desk.ctx, FRIDAY)
+    [capped] = [m for m in messages(desk.ctx) if m.status == "planned"]
+    dispatch_due(desk.ctx, capped.due_at)
+    desk.sign_in_as("front_desk")
+
+    log = desk.get("/")
+    page = desk.get(f"/messages/{capped.id}")
+
+    assert f'href="/messages/{capped.id}"' in log.text
+    assert page.status_code == 200
+    text = page_text(page)
+    assert "deferred" in text and capped.reason in text
+    assert desk.get("/messages/999999").status_code == 404

@@ -303,3 +303,24 @@ def _choice(params: Mapping[str, str], name: str, allowed: list[str], problems: 
 def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
+
+
+@dataclass(frozen=True)
+class MessageDetail:
+    message: Message
+    client_name: str
+    events: list  # DeliveryEvent rows, oldest first: deferrals and provider reports
+
+
+def message_detail(session: Session, message_id: int) -> MessageDetail | None:
+    """One message with its history: each deferral and each provider event, oldest first."""
+    from outreach.models import DeliveryEvent
+
+    message = session.get(Message, message_id)
+    if message is None:
+        return None
+    client = session.get(Client, message.client_id) if message.client_id else None
+    events = list(session.exec(select(DeliveryEvent).where(DeliveryEvent.message_id == message_id)
+                               .order_by(DeliveryEvent.at, DeliveryEvent.id)))
+    name = f"{client.first_name} {client.last_name or ''}".strip() if client else ""
+    return MessageDetail(message, name, events)

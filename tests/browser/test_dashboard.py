@@ -144,7 +144,7 @@ def test_it_fits_a_small_laptop_screen(site):
 
 
 PAGES = ("/", "/?status=failed", "/clients", "/clients/{ann}", "/campaigns", "/campaigns/education/pain-cycle",
-         "/status", "/admin/audit", "/admin/users")
+         "/messages/1", "/status", "/admin/audit", "/admin/users")
 
 
 @pytest.mark.parametrize("width", [390, 1280])
