@@ -9,8 +9,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from email.message import EmailMessage
-from email.utils import formataddr
 from pathlib import Path
 
 from jinja2 import TemplateSyntaxError, meta, nodes
@@ -364,19 +362,11 @@ def _measure(render: Callable[[dict], str], settings: Settings, phase: str) -> S
         return None
 
 
-def write_email_preview(out_dir: Path, stem: str, rendered: Rendered, context: dict, settings: Settings) -> list[Path]:
+def write_email_preview(out_dir: Path, stem: str, rendered: Rendered, eml: bytes) -> list[Path]:
     """The email as OUT/STEM.html, .txt and .eml (open the .eml in a mail client to see both parts)."""
-    message = EmailMessage()
-    message["Subject"] = rendered.subject
-    message["From"] = formataddr((settings.email.from_name, settings.email.from_address))
-    message["To"] = formataddr((context["client"]["first_name"], "client@example.com"))
-    message["Reply-To"] = settings.email.reply_to
-    message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{stem}.{suffix}" for suffix in ("html", "txt", "eml")]
     paths[0].write_text(rendered.html, encoding="utf-8")
     paths[1].write_text(rendered.text, encoding="utf-8")
-    paths[2].write_bytes(message.as_bytes())
+    paths[2].write_bytes(eml)
     return paths

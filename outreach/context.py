@@ -10,15 +10,17 @@ from sqlalchemy import Engine
 from outreach import db
 from outreach.settings import Secrets, Settings, get_settings
 
-PROJECT_ROOT = Path.cwd()
-
 
 @dataclass
 class Context:
     settings: Settings
-    campaigns_dir: Path = Path("campaigns")
-    templates_dir: Path = Path("templates")
+    campaigns_dir: Path | None = None  # default: settings.paths.campaigns
+    templates_dir: Path | None = None  # default: settings.paths.templates
     secrets: Secrets = field(default_factory=Secrets.from_env)
+
+    def __post_init__(self) -> None:
+        self.campaigns_dir = Path(self.campaigns_dir or self.settings.paths.campaigns)
+        self.templates_dir = Path(self.templates_dir or self.settings.paths.templates)
 
     @cached_property
     def engine(self) -> Engine:

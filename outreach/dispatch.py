@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
@@ -29,7 +30,7 @@ from outreach.channels.base import ChannelError, Failure, OutgoingMessage, Trans
 from outreach.context import Context
 from outreach import receipts
 from outreach.tally import Tally
-from outreach.models import Client, Conversation, Message, MessageStatus
+from outreach.models import Client, Conversation, DeliveryEvent, Message, MessageStatus
 from outreach.policy.cadence import CadenceState, assess
 from outreach.policy.caps import cap_delay
 from outreach.policy.consent import blocker
@@ -51,7 +52,11 @@ from outreach.tokens import (
     unsubscribe_url,
 )
 
+if TYPE_CHECKING:
+    from outreach.rendering import Rendered
+
 COUNTED = ("sending", "sent", "delivered", "unknown")
+PREVIEW_ADDRESS = "client@example.com"
 MESSAGE = Message.__table__
 
 
@@ -302,11 +307,26 @@ def _compose(ctx: Context, row: Message, campaign: Campaign | None, step: Step |
     context = client_context(ctx, client, campaign.name, row.channel, row.cycle, now, texts_so_far, state,
                              message_id=row.id)
     rendered = ctx.renderer.render(campaign, step, row.channel, context)
+    return outgoing(ctx, row, rendered, context, now)
+
+
+def outgoing(ctx: Context, row: Message, rendered: "Rendered", context: dict, now: datetime) -> OutgoingMessage:
+    """The message a channel sends for `row`: the one place sends, test sends and previews are put together."""
     return OutgoingMessage(
-        message_id=row.id, key=row.key, channel=row.channel, to=row.to_address, text=rendered.text,
-        subject=rendered.subject, html=rendered.html, campaign=campaign.name,
+        message_id=row.id or 0, key=row.key, channel=row.channel, to=row.to_address, text=rendered.text,
+        subject=rendered.subject, html=rendered.html, campaign=row.campaign, is_test=row.is_test, sent_at=now,
         headers=email_headers(ctx, context["unsubscribe_url"]) if row.channel == "email" else {},
     )
+
+
+def preview_email(ctx: Context, campaign: Campaign, step: Step, rendered: "Rendered", context: dict,
+                  now: datetime) -> bytes:
+    """The .eml the embedded outbox would write for this rendering, byte for byte."""
+    from outreach.channels.outbox import OutboxEmail
+
+    row = Message(id=0, key=f"preview:{campaign.name}:{step.key}", campaign=campaign.name, step=step.key,
+                  cycle="preview", stream=campaign.stream, channel="email", to_address=PREVIEW_ADDRESS, due_at=now)
+    return OutboxEmail.from_settings(ctx.settings).as_bytes(outgoing(ctx, row, rendered, context, now))
 
 
 def client_context(ctx: Context, client: ClientFacts, campaign: str, channel: str, cycle: str, now: datetime,
@@ -367,7 +387,8 @@ def _send(job: _Job, transport: Transport, pacer: Pacer | SharedPacer) -> None:
 def _outcome(ctx: Context, job: _Job, now: datetime) -> dict:
     error = job.error
     if error is None:
-        sent = {"status": MessageStatus.sent, "sent_at": now, "provider_id": job.row.provider_id}
+        # A reason from an earlier deferral ("Capped: …") no longer says anything once it is sent.
+        sent = {"status": MessageStatus.sent, "sent_at": now, "provider_id": job.row.provider_id, "reason": ""}
         # A text's words are kept for the inbox's thread; an email's stay in the provider's and outbox's copy.
         return {**sent, "body": job.outgoing.text} if job.row.channel == "sms" else sent
     common = {"error_code": error.code, "reason": error.reason}
@@ -423,11 +444,20 @@ def _outcome_rows(jobs: list[_Job], now: datetime, worker: str) -> tuple[Dispatc
 def _record(session: Session, jobs: list[_Job], now: datetime, worker: str) -> DispatchResult:
     result, rows = _outcome_rows(jobs, now, worker)
     session.execute(_FINISH, rows)
+    _keep_deferrals(session, [job for job in jobs if job.changes.get("deferred")], now)
     woken = {job.row.client_id for job in jobs if job.row.client_id and job.changes.get("status") != "planned"}
     if woken:
         session.execute(update(Client).where(Client.id.in_(woken), Client.next_plan_at > now)
                         .values(next_plan_at=now))
     return result
+
+
+def _keep_deferrals(session: Session, jobs: list[_Job], now: datetime) -> None:
+    """Each deferral, kept as an event of the message: the row's reason is overwritten by what comes next."""
+    if jobs:
+        session.execute(insert(DeliveryEvent), [
+            {"message_id": job.row.id, "provider": "outreach", "provider_event_id": f"deferred:{job.row.id}:{now.isoformat()}",
+             "event": "deferred", "at": now, "detail": job.changes["reason"][:500], "payload": {}} for job in jobs])
 
 
 def _apply_side_effects(session: Session, jobs: list[_Job], now: datetime) -> None:
@@ -464,7 +494,8 @@ def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: dat
     address = normalise_email(to) if channel == "email" else normalise_phone(to, ctx.settings.clinic.default_region)
     if channel not in step.channels:
         raise ValueError(f"step {campaign_name}/{step_key} is not sent by {channel}")
-    rendered = ctx.renderer.render(campaign, step, channel, sample_context(ctx.settings, phase, channel))
+    context = sample_context(ctx.settings, phase, channel)
+    rendered = ctx.renderer.render(campaign, step, channel, context)
     with Session(ctx.engine, expire_on_commit=False) as session:
         test_sends.check(session, actor, channel, address, now)
         row = Message(key=f"test:{uuid.uuid4().hex}", campaign=campaign.name, step=step.key, cycle="test",
@@ -472,11 +503,8 @@ def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: dat
                       due_at=now, claimed_by=worker_id(), claimed_at=now, attempts=1, is_test=True, created_at=now)
         session.add(row)
         session.commit()
-    outgoing = OutgoingMessage(row.id, row.key, channel, address, rendered.text, rendered.subject, rendered.html,
-                               email_headers(ctx, sample_context(ctx.settings, phase, channel)["unsubscribe_url"])
-                               if channel == "email" else {}, campaign.name, is_test=True)
     transports = transports or configured(ctx)
-    job = _Job(row, outgoing)
+    job = _Job(row, outgoing(ctx, row, rendered, context, now))
     _send(job, transports[channel], Pacer(1000))
     job.changes = _outcome(ctx, job, now)
     job.changes.pop("retried", None)

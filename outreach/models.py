@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -131,6 +131,11 @@ class Enrolment(SQLModel, table=True):
     completed_at: Optional[datetime] = None
 
 
+# The time the delivery log shows and sorts a message by: when it was sent, else when it last changed (planned,
+# deferred, failed, skipped). Indexed as written; a CASE would come back from PostgreSQL rewritten.
+LOG_TIME_SQL = "coalesce(sent_at, updated_at)"
+
+
 class Message(SQLModel, table=True):
     """The outbox and delivery log: one row per message, unique on its key."""
 
@@ -144,6 +149,10 @@ class Message(SQLModel, table=True):
         Index("ix_message_client_created", "client_id", "created_at"),
         # The reports' rollup finds what changed since it last looked (outreach.services.rollup).
         Index("ix_message_updated_created", "updated_at", "created_at"),
+        # The delivery log in the order of the time it shows, whole and filtered by status or client.
+        Index("ix_message_log_time", text(LOG_TIME_SQL), "id"),
+        Index("ix_message_status_log_time", "status", text(LOG_TIME_SQL), "id"),
+        Index("ix_message_client_log_time", "client_id", text(LOG_TIME_SQL), "id"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

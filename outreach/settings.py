@@ -90,6 +90,11 @@ class Outbox(Section):
     directory: Path = Path("var/outbox")
 
 
+class Paths(Section):
+    campaigns: Path = Path("campaigns")
+    templates: Path = Path("templates")
+
+
 class QuietHours(Section):
     start: time = time(8, 0)
     end: time = time(20, 0)
@@ -209,6 +214,7 @@ class Settings(BaseSettings):
     email: Email = Email()
     sms: Sms = Sms()
     outbox: Outbox = Outbox()
+    paths: Paths = Paths()
     quiet_hours: QuietHours = QuietHours()
     caps: Caps = Caps()
     cadence: Cadence = Cadence()
@@ -221,6 +227,16 @@ class Settings(BaseSettings):
     sendgrid: Sendgrid = Sendgrid()
     compliance: Compliance = Compliance()
     reports: Reports = Reports()
+
+    @model_validator(mode="after")
+    def _one_click_over_https(self) -> "Settings":
+        # Providers and mail clients refuse one-click unsubscribe (RFC 8058) and signed webhooks over http.
+        real = [f"[{name}] backend = \"{backend}\"" for name, backend in
+                (("email", self.email.backend), ("sms", self.sms.backend)) if backend in ("sendgrid", "twilio")]
+        if real and not self.web.public_url.startswith("https://"):
+            raise ValueError(f"web.public_url: must start with https:// when {' and '.join(real)} sends for real, "
+                             f"not {self.web.public_url}")
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -257,6 +273,15 @@ class Secrets(BaseModel):
         )
 
 
+def project_root() -> Path:
+    """The folder relative paths in settings are read from: $OUTREACH_HOME, else the folder of
+    $OUTREACH_SETTINGS, else the current directory."""
+    home, named = os.environ.get("OUTREACH_HOME"), os.environ.get("OUTREACH_SETTINGS")
+    if home:
+        return Path(home).resolve()
+    return Path(named).resolve().parent if named else Path.cwd()
+
+
 def _settings_file() -> Path | None:
     named = os.environ.get("OUTREACH_SETTINGS")
     if named:
@@ -264,15 +289,35 @@ def _settings_file() -> Path | None:
         if not path.is_file():
             raise SettingsError(f"OUTREACH_SETTINGS: no such file {named}")
         return path
-    default = Path(DEFAULT_SETTINGS_FILE)
+    home = os.environ.get("OUTREACH_HOME")
+    if home and not Path(home).is_dir():
+        raise SettingsError(f"OUTREACH_HOME: no such folder {home}")
+    default = project_root() / DEFAULT_SETTINGS_FILE
     return default if default.is_file() else None
+
+
+def anchored(settings: Settings, root: Path) -> Settings:
+    """`settings` with every relative path (folders, the SQLite file) made absolute under `root`, so a command
+    run from another directory reads and writes the same files."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database.url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        url = url.set(database=str(root / url.database))
+    return settings.model_copy(update={
+        "database": settings.database.model_copy(update={"url": url.render_as_string(hide_password=False)}),
+        "outbox": settings.outbox.model_copy(update={"directory": root / settings.outbox.directory}),
+        "paths": settings.paths.model_copy(update={"campaigns": root / settings.paths.campaigns,
+                                                   "templates": root / settings.paths.templates}),
+    })
 
 
 def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"])
-        lines.append(f"settings: {key}: {item['msg']}")
+        # A rule across sections has no location of its own: its message starts with the key it names.
+        lines.append(f"settings: {key}: {item['msg']}" if key else f"settings: {item['msg'].removeprefix('Value error, ')}")
     return "\n".join(lines)
 
 
@@ -296,10 +341,11 @@ def _refuse_secrets_in_file(path: Path | None) -> None:
 
 
 def load_settings() -> Settings:
-    """Read settings.toml (or $OUTREACH_SETTINGS) and the environment; raise SettingsError on any problem."""
+    """Read the project's settings.toml (or $OUTREACH_SETTINGS) and the environment, with relative paths under
+    project_root(); raise SettingsError on any problem."""
     _refuse_secrets_in_file(_settings_file())
     try:
-        return Settings()
+        return anchored(Settings(), project_root())
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
 

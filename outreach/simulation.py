@@ -32,7 +32,6 @@ SCORES = {
     "worsening": (7, 5, 4, 4, 4, 6, 7, 7, 6, 7, 7, 7, 6, 7, 7, 7),
     "lapsing": (7, 6, 6, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5),
 }
-PERSONAS = tuple(SCORES)
 # Simulated clients decide about booking once a day, at noon in Chicago.
 BOOKING_HOUR_UTC = 18
 ANSWER_LINK = re.compile(r"/checkin/([^/\s<>\"]+)/(\d+)")
@@ -44,6 +43,10 @@ class Habit:
 
     after_nudge: float = 0.25
     on_own: float = 0.05
+
+
+# Simulated days start at 06:00 UTC: before the clinic opens anywhere in the Americas.
+DAY_STARTS_UTC = 6
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ DEMO_CLIENTS = (
     Persona("demo-finn", "Finn", "NightOwl", "improving", timezone="Pacific/Honolulu", email_consent=False),
     Persona("demo-gia", "Gia", "EmailOnly", "improving", sms_consent=False, answers_by_email=True),
 )
+# The demo's clients by the name `outreach simulate --persona` knows them by: improving, ..., no-consent, night-owl.
+PERSONAS = {re.sub(r"(?<!^)(?=[A-Z])", "-", p.last_name).lower(): p for p in DEMO_CLIENTS}
 
 
 @dataclass
@@ -131,6 +136,14 @@ class Simulation:
 
 def first_monday(on_or_after: date) -> date:
     return on_or_after + timedelta(days=(7 - on_or_after.weekday()) % 7)
+
+
+def ending_now(now: datetime, weeks: int) -> datetime:
+    """The start of `weeks` that end at the last 06:00 UTC before `now`: a past the dashboard can show as past."""
+    last = now.astimezone(timezone.utc).replace(hour=DAY_STARTS_UTC, minute=0, second=0, microsecond=0)
+    if last > now:
+        last -= timedelta(days=1)
+    return last - timedelta(weeks=weeks)
 
 
 def run(ctx: Context, personas: tuple[Persona, ...], start: datetime, weeks: int, transports,  # noqa: ANN001

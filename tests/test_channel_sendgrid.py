@@ -21,7 +21,7 @@ def make_channel(base_url: str, timeout: float = 2.0, **email_settings) -> Sendg
     settings = Settings(email={"backend": "sendgrid", "from_address": "hello@clinic.example",
                                "from_name": "Northside Massage Therapy", "reply_to": "frontdesk@clinic.example",
                                **email_settings},
-                        sendgrid={"base_url": base_url})
+                        sendgrid={"base_url": base_url}, web={"public_url": "https://clinic.example"})
     return SendgridEmail(settings, Secrets(sendgrid_api_key=sendgrid.API_KEY), timeout=timeout)
 
 
@@ -165,7 +165,7 @@ def test_it_sends_from_many_threads_at_once(sendgrid_fake):
 
 def test_it_refuses_to_start_without_an_api_key():
     with pytest.raises(SettingsError, match="SENDGRID_API_KEY"):
-        SendgridEmail(Settings(email={"backend": "sendgrid"}), Secrets())
+        SendgridEmail(Settings(email={"backend": "sendgrid"}, web={"public_url": "https://clinic.example"}), Secrets())
 
 
 def test_the_fake_holds_requests_to_sendgrids_contract(sendgrid_fake):

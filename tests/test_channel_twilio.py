@@ -184,7 +184,7 @@ def test_it_refuses_to_start_without_its_settings(missing, named):
 
 
 def test_it_refuses_to_start_without_an_auth_token():
-    settings = Settings(sms={"backend": "twilio"},
+    settings = Settings(sms={"backend": "twilio"}, web={"public_url": PUBLIC_URL},
                         twilio={"account_sid": twilio.ACCOUNT_SID, "from_number": "+16125222225"})
 
     with pytest.raises(SettingsError, match="TWILIO_AUTH_TOKEN"):

@@ -84,3 +84,22 @@ def test_it_knows_how_much_fits_in_a_budget():
     assert capacity("GSM-7", 1) == 160
     assert capacity("GSM-7", 2) == 306
     assert capacity("UCS-2", 2) == 134
+
+
+FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466"  # 11 UTF-16 code units, one grapheme
+KEYCAP_ONE = "1\ufe0f\u20e3"  # 3 code units, one grapheme
+
+
+def test_it_moves_a_zwj_family_emoji_that_straddles_a_part_boundary_whole_into_the_next_part():
+    # 60 + 11 = 71 units: two parts. Splitting by code point fits the family's first 7 units in part one
+    # (67) and the rest in part two; a phone shows the emoji whole, so it all moves: 60 | 11 + 60 = 71 > 67.
+    text = "\u2019" * 60 + FAMILY + "\u2019" * 60
+
+    assert count_segments(text) == SegmentCount("UCS-2", 3, 131, "\u2019")
+
+
+def test_it_moves_a_keycap_that_straddles_a_part_boundary_whole_into_the_next_part():
+    text = "\u2019" * 66 + KEYCAP_ONE + "\u2019" * 65
+
+    assert count_segments(text).segments == 3
+    assert count_segments("\u2019" * 64 + KEYCAP_ONE + "\u2019" * 67).segments == 2

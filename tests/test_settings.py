@@ -75,3 +75,31 @@ def test_the_cli_stops_with_one_clear_line(tmp_path):
                             env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == "settings: clinic.timezone: Value error, unknown IANA time zone 'Nowhere/Land'"
+
+
+@pytest.mark.parametrize("section", ["EMAIL", "SMS"])
+def test_a_real_provider_needs_an_https_public_url(settings_file, monkeypatch, section):
+    monkeypatch.setenv(f"OUTREACH_{section}__BACKEND", {"EMAIL": "sendgrid", "SMS": "twilio"}[section])
+    monkeypatch.setenv("OUTREACH_WEB__PUBLIC_URL", "http://clinic.example")
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    assert str(caught.value).startswith("settings: web.public_url: must start with https:// when [")
+    monkeypatch.setenv("OUTREACH_WEB__PUBLIC_URL", "https://clinic.example")
+    assert load_settings().web.public_url == "https://clinic.example"
+
+
+def test_the_local_outbox_may_use_an_http_public_url(settings_file, monkeypatch):
+    monkeypatch.setenv("OUTREACH_WEB__PUBLIC_URL", "http://localhost:8000")
+
+    assert load_settings().web.public_url == "http://localhost:8000"
+
+
+def test_the_web_process_refuses_to_start_with_a_real_provider_over_http(tmp_path):
+    env = {"OUTREACH_EMAIL__BACKEND": "sendgrid", "OUTREACH_WEB__PUBLIC_URL": "http://clinic.example",
+           "PATH": "", "OUTREACH_SETTINGS": ""}
+    result = subprocess.run([sys.executable, "-m", "outreach", "web"], capture_output=True, text=True,
+                            env=env, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2
+    assert "web.public_url: must start with https://" in result.stderr

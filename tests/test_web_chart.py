@@ -71,3 +71,21 @@ def test_it_marks_the_baseline():
              is not None]
 
     assert [line.find(f"{SVG}title").text for line in lines] == ["Baseline 6"]
+
+
+def _shape(element: ElementTree.Element) -> tuple[str, str]:
+    """What a reader tells marks apart by: the element drawn and its styling class (fill, stroke)."""
+    return element.tag.removeprefix(SVG), [c for c in (element.get("class") or "").split() if c != "legend"][-1]
+
+
+def test_every_legend_entry_has_a_shape_of_its_own_and_pain_scores_have_one():
+    svg = parse(ChartData(weekly(6), (Mark(NOW + timedelta(days=5), "booked"),), ()))
+    legend = [e for e in svg if e.tag != f"{SVG}title" and float(e.get("cy") or e.get("y") or e.get("y1") or 0) > 270
+              and e.tag != f"{SVG}text"]
+    labels = [t.text for t in svg.iter(f"{SVG}text") if float(t.get("y")) > 270]
+    booked = [e for e in svg.iter() if "visit-booked" in (e.get("class") or "")]
+
+    assert "pain score" in labels and "booked" in labels
+    assert len({_shape(e) for e in legend}) == len(legend)
+    hollow_pain = _shape(next(e for e in svg.iter(f"{SVG}circle") if e.get("class") == "pain-point"))
+    assert all(_shape(e)[0] != hollow_pain[0] for e in booked)

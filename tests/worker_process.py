@@ -105,6 +105,7 @@ def worker_env(ctx: Context, twilio_url: str, **dispatch: object) -> dict[str, s
         "OUTREACH_SECRET_KEY": "reliability-tests-signing-key-0123456789",
         "OUTREACH_EMAIL__BACKEND": "null",
         "OUTREACH_SMS__BACKEND": "twilio",
+        "OUTREACH_WEB__PUBLIC_URL": "https://clinic.example",  # a real provider needs https
         "OUTREACH_TWILIO__BASE_URL": twilio_url,
         "OUTREACH_TWILIO__ACCOUNT_SID": twilio.ACCOUNT_SID,
         "OUTREACH_TWILIO__MESSAGING_SERVICE_SID": twilio.MESSAGING_SERVICE_SID,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -40,6 +41,8 @@ class OutgoingMessage:
     headers: dict[str, str] = field(default_factory=dict)
     campaign: str = ""
     is_test: bool = False
+    # The pass's `now`: the email's Date header (simulated time in a simulation).
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,7 @@ def email_transport(ctx: Context) -> Transport:
         return SendgridEmail(settings, ctx.secrets)
     if backend == "null":
         return NullTransport("email")
-    return OutboxEmail(settings.outbox.directory, settings.email.from_address, settings.email.from_name,
-                       settings.email.reply_to)
+    return OutboxEmail.from_settings(settings)
 
 
 def sms_transport(ctx: Context) -> Transport:

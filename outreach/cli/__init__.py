@@ -6,9 +6,10 @@ import sys
 import typer
 
 from outreach.cli import campaigns, database, imports, reports, web, worker
+from outreach.cli.common import Typer
 from outreach.settings import SettingsError
 
-app = typer.Typer(
+app = Typer(
     name="outreach",
     help="Email and SMS outreach for a massage-therapy clinic: education drip, tapering reminders, consent first.",
     no_args_is_help=True,

@@ -1,6 +1,7 @@
 """`outreach campaigns …`: check, list and preview campaigns before they go live."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -10,14 +11,14 @@ from rich.table import Table
 
 from outreach.authoring import check_campaigns, count_files, errors, sms_table, write_email_preview
 from outreach.campaigns import CampaignError
-from outreach.cli.common import context, fail
+from outreach.cli.common import Typer, context, fail
 from outreach.context import Context
 from outreach.policy.segments import SegmentCount, count_segments
 from outreach.rendering import PHASES, RenderError, sample_context
 
 
 def register(app: typer.Typer) -> None:
-    campaigns_app = typer.Typer(help="Campaign files and message templates.", no_args_is_help=True)
+    campaigns_app = Typer(help="Campaign files and message templates.", no_args_is_help=True)
     campaigns_app.command("check")(check)
     campaigns_app.command("list")(list_campaigns)
     campaigns_app.command("preview")(preview)
@@ -25,14 +26,19 @@ def register(app: typer.Typer) -> None:
 
 
 def check(
-    path: Path = typer.Argument(Path("campaigns"), help="The campaigns folder."),
-    templates: Optional[Path] = typer.Option(None, help="The templates folder [default: beside PATH, ../templates]."),
+    path: Optional[Path] = typer.Argument(None, help="The campaigns folder [default: [paths] campaigns, in the "
+                                                     "project folder]."),
+    templates: Optional[Path] = typer.Option(None, help="The templates folder [default: beside PATH, ../templates; "
+                                                        "without PATH, [paths] templates]."),
 ) -> None:
     """Check every campaign and template; exit 1 on any error, printing each as FILE:LINE: problem."""
+    ctx = context(upgrade=False)
+    if path is None:
+        path, templates = ctx.campaigns_dir, templates or ctx.templates_dir
     if not path.is_dir():
         fail(f"{path}: no such folder", 2)
     templates = templates or path.parent / "templates"
-    findings = check_campaigns(path, templates, context(upgrade=False).settings)
+    findings = check_campaigns(path, templates, ctx.settings)
     for finding in findings:
         typer.secho(str(finding), fg=typer.colors.RED if finding.is_error else typer.colors.YELLOW)
     error_count = len(errors(findings))
@@ -59,13 +65,17 @@ def preview(
     campaign: str = typer.Argument(..., help="Campaign name, e.g. education."),
     step: str = typer.Argument(..., help="Step key, e.g. pain-cycle."),
     sample: str = typer.Option("establishing", help=f"Cadence phase of the sample client: {', '.join(PHASES)}."),
-    out: Path = typer.Option(Path("var/previews"), help="Folder for the email's .html, .txt and .eml files."),
+    out: Optional[Path] = typer.Option(None, help="Folder for the email's .html, .txt and .eml files "
+                                                  "[default: var/previews in the project folder]."),
     client: Optional[str] = typer.Option(None, help="Preview for a real client (by external id) instead."),
 ) -> None:
     """Render one step for a sample client: the email into files, the text to the screen."""
+    from outreach.dispatch import preview_email
+
     if sample not in PHASES:
         fail(f"--sample must be one of {', '.join(PHASES)}", 2)
     ctx = context(upgrade=client is not None)
+    out = out or ctx.data_dir / "previews"
     try:
         found = _catalog(ctx).get(campaign)
         chosen = found.step(step)
@@ -81,7 +91,8 @@ def preview(
         except RenderError as exc:
             fail(str(exc))
         if channel == "email":
-            paths = write_email_preview(out, f"{campaign}-{step}-{sample}", rendered, message_context, ctx.settings)
+            eml = preview_email(ctx, found, chosen, rendered, message_context, datetime.now(timezone.utc))
+            paths = write_email_preview(out, f"{campaign}-{step}-{sample}", rendered, eml)
             typer.echo(f"email: {rendered.subject}\n  " + "\n  ".join(str(p) for p in paths))
         else:
             count = count_segments(rendered.text)
@@ -92,8 +103,6 @@ def preview(
 def _preview_context(ctx: Context, phase: str, channel: str, client: str | None, campaign: str) -> dict:
     if client is None:
         return sample_context(ctx.settings, phase, channel)
-    from datetime import datetime, timezone
-
     from sqlmodel import Session, select
 
     from outreach.dispatch import client_context

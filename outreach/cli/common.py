@@ -3,14 +3,25 @@ from __future__ import annotations
 
 import getpass
 from datetime import datetime, timezone
+from typing import Any
 
+import click
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 from outreach.context import Context, open_context
 
 
-def context(upgrade: bool = True) -> Context:
-    return open_context(upgrade=upgrade)
+def context(upgrade: bool = True, needs_campaigns: bool = False) -> Context:
+    """The project's context; `needs_campaigns` refuses to go on (before touching the database) when there are
+    no campaigns to plan from: a worker started in the wrong folder would otherwise plan nothing, silently."""
+    ctx = open_context(upgrade=False)
+    if needs_campaigns and not any(ctx.campaigns_dir.glob("*.toml")):
+        fail(f"No campaigns in {ctx.campaigns_dir}: run from the project folder (the one with settings.toml), "
+             f"set OUTREACH_HOME to it, or set [paths] campaigns.", 2)
+    if upgrade:
+        ctx.upgrade_schema()
+    return ctx
 
 
 def parse_now(value: str | None) -> datetime:
@@ -35,3 +46,35 @@ def cli_actor() -> str:
 def fail(message: str, code: int = 1) -> None:
     typer.secho(message, err=True, fg=typer.colors.RED)
     raise typer.Exit(code)
+
+
+class Command(TyperCommand):
+    """Arguments named as Unix tools name them: `outreach import clients [OPTIONS] FILE`, not `{file}`."""
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(*args, **options)
+        for param in self.params:
+            if isinstance(param, TyperArgument) and param.metavar is None:
+                param.metavar = (param.name or "").upper()
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.metavar + ("..." if param.nargs != 1 else "")
+                pieces.append(name if param.required else f"[{name}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
+class Typer(typer.Typer):
+    """The house style for every command group: plain help text, so "[web] host" prints as written (Rich markup
+    would swallow it) and flags show no `<bool>` type; Unix usage lines."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(rich_markup_mode=None, **options)
+
+    def command(self, *args: Any, **options: Any):  # noqa: ANN201  (typer's decorator)
+        options.setdefault("cls", Command)
+        return super().command(*args, **options)

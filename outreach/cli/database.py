@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import typer
 
-from outreach.cli.common import context
+from outreach.cli.common import Typer, context
 
 
 def register(app: typer.Typer) -> None:
-    db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+    db_app = Typer(help="Database schema.", no_args_is_help=True)
 
     @db_app.command("upgrade")
     def upgrade() -> None:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from sqlalchemy.exc import SQLAlchemyError
 
-from outreach.cli.common import context, fail
+from outreach.cli.common import Typer, context, fail
 from outreach.importers import ImportReport, import_clients, import_progress, import_visits
 from outreach.importing import clients, progress, visits
 from outreach.importing.csvfile import Columns
@@ -24,7 +24,7 @@ Importer = Callable[..., ImportReport]
 
 
 def register(app: typer.Typer) -> None:
-    import_app = typer.Typer(help="Import clients, visits and progress from CSV files: all rows or none.",
+    import_app = Typer(help="Import clients, visits and progress from CSV files: all rows or none.",
                              no_args_is_help=True)
     for name, importer, columns in (("clients", import_clients, clients.COLUMNS),
                                     ("visits", import_visits, visits.COLUMNS),

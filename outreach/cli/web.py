@@ -7,7 +7,7 @@ from typing import Callable, Optional
 import typer
 from sqlmodel import Session
 
-from outreach.cli.common import cli_actor, context, fail
+from outreach.cli.common import Typer, cli_actor, context, fail
 from outreach.models import Role, StaffUser
 from outreach.services import users
 from outreach.settings import get_settings
@@ -15,7 +15,7 @@ from outreach.settings import get_settings
 
 def register(app: typer.Typer) -> None:
     app.command()(web)
-    users_app = typer.Typer(help="Staff accounts for the dashboard.", no_args_is_help=True)
+    users_app = Typer(help="Staff accounts for the dashboard.", no_args_is_help=True)
     users_app.command("add")(add_user)
     users_app.command("list")(list_users)
     users_app.command("deactivate")(deactivate_user)
@@ -29,7 +29,7 @@ def web(host: Optional[str] = typer.Option(None, help="Address to listen on; def
     """Serve the dashboard and the provider webhooks. Run exactly this in the web process."""
     import uvicorn
 
-    context(upgrade=False).secret_key  # a missing or short signing key stops start-up here, in one line
+    context(upgrade=False, needs_campaigns=True).secret_key  # a missing or short signing key stops start-up here
     settings = get_settings().web
     uvicorn.run("outreach.web.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
                 proxy_headers=True)

@@ -1,9 +1,13 @@
 """`outreach tick`, `outreach worker`, `outreach demo`, `outreach simulate`: the sending side."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import replace
+import secrets
+import shlex
 import shutil
+import sys
 import tempfile
 from datetime import datetime, time, timezone
 from pathlib import Path
@@ -15,9 +19,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from outreach.cli.common import cli_actor, context, fail, parse_now
 from outreach.context import Context
-from outreach.settings import get_settings
+from outreach.settings import get_settings, project_root
+from outreach.simulation import PERSONAS
 
 console = Console(stderr=True)
+DEMO_ACCOUNT = "demo"
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +38,7 @@ def tick(now: Optional[str] = typer.Option(None, help="The instant to act at (IS
     """Run one planning and dispatch pass: what the worker does on each beat. For cron users and tests."""
     from outreach.worker import tick as run_tick
 
-    ctx = context()
+    ctx = context(needs_campaigns=True)
     result = run_tick(ctx, parse_now(now))
     typer.echo(result.summary())
 
@@ -41,8 +47,8 @@ def worker() -> None:
     """Run the scheduler: plan and dispatch on intervals until SIGTERM/SIGINT. Run exactly this in the worker process."""
     from outreach.worker import run_forever
 
+    ctx = context(needs_campaigns=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx = context()
     ctx.secret_key  # unsubscribe links are signed with it: a missing or short key stops start-up, not a send
     run_forever(ctx)
 
@@ -63,11 +69,10 @@ def _sandbox(directory: Path, backend: str) -> Context:
     return ctx
 
 
-def _simulate(ctx: Context, personas, weeks: int, start_day):  # noqa: ANN001, ANN202
+def _simulate(ctx: Context, personas, weeks: int, start: datetime):  # noqa: ANN001, ANN202
     from outreach import simulation
     from outreach.channels.registry import transports
 
-    start = datetime.combine(start_day, time(6), tzinfo=timezone.utc)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[day]}"),
                   TimeRemainingColumn(), console=console, transient=True) as bar:
         task = bar.add_task(f"Simulating {weeks} weeks", total=weeks * 7 * 24, day="")
@@ -81,16 +86,19 @@ def _simulate(ctx: Context, personas, weeks: int, start_day):  # noqa: ANN001, A
 
 def demo(
     weeks: int = typer.Option(16, min=1, max=104, help="Simulated weeks."),
-    directory: Path = typer.Option(Path("var/demo"), help="Where the demo database and outbox go (recreated)."),
+    directory: Optional[Path] = typer.Option(None, help="Where the demo database and outbox go (recreated) "
+                                                        "[default: var/demo in the project folder]."),
 ) -> None:
     """Show the whole product on sample data: seven clients live through 16 weeks of real planning and sending,
     with messages written to a local outbox (never a real provider)."""
     from outreach import simulation
 
+    directory = (directory or context(upgrade=False, needs_campaigns=True).data_dir / "demo").resolve()
     ctx = _sandbox(directory, "outbox")
-    start_day = simulation.first_monday(datetime.now(timezone.utc).date())
-    result = _simulate(ctx, simulation.DEMO_CLIENTS, weeks, start_day)
-    typer.echo(f"\noutreach demo: {len(result.timelines)} sample clients, {weeks} weeks from {start_day:%a %d %b %Y}\n")
+    start = simulation.ending_now(datetime.now(timezone.utc), weeks)
+    result = _simulate(ctx, simulation.DEMO_CLIENTS, weeks, start)
+    typer.echo(f"\noutreach demo: {len(result.timelines)} sample clients, the {weeks} weeks from "
+               f"{start:%a %d %b %Y} to today\n")
     typer.echo("Messages sent per week, and the cadence phase at each week's end "
                "(E establishing, T tapering, M maintaining, L lapsed, ! worsening):\n")
     for line in simulation.summary_table(result):
@@ -104,13 +112,42 @@ def demo(
             typer.echo(f"{'':<6} {count} x {reason}")
     outbox = ctx.settings.outbox.directory
     typer.echo(f"\nEmails: {outbox / 'email'}/*.eml   Texts: {outbox / 'sms.jsonl'}   Database: {directory / 'outreach.db'}")
+    for line in _dashboard_lines(ctx):
+        typer.echo(line)
+
+
+def _dashboard_lines(ctx: Context) -> list[str]:
+    """How to see the demo in the dashboard: an account on the demo's database, the command, the address."""
+    from sqlmodel import Session
+
+    from outreach.services import users
+
+    password = secrets.token_urlsafe(12)
+    with Session(ctx.engine) as session:
+        users.create_user(session, DEMO_ACCOUNT, password, "admin", actor="demo")
+        session.commit()
+    env = {"OUTREACH_HOME": project_root(), "OUTREACH_DATABASE__URL": ctx.settings.database.url,
+           "OUTREACH_OUTBOX__DIRECTORY": ctx.settings.outbox.directory}
+    command = " ".join(f"{name}={shlex.quote(str(value))}" for name, value in env.items())
+    return ["", "See it in the dashboard: start the web process on the demo's database,",
+            f"  {command} {_this_program()} web",
+            f"then open {ctx.settings.web.public_url} and sign in as {DEMO_ACCOUNT}, password {password}"]
+
+
+def _this_program() -> str:
+    """This command as the user can run it again: the script they ran, else the interpreter with -m."""
+    invoked = Path(sys.argv[0])
+    if invoked.name == "outreach":
+        return shlex.quote(str(invoked))
+    return f"{shlex.quote(sys.executable)} -m outreach"
 
 
 def simulate(
-    persona: str = typer.Option("improving", help="improving, steady, worsening or lapsing."),
+    persona: str = typer.Option("improving", help=f"One of the demo's clients: {', '.join(PERSONAS)}."),
     weeks: int = typer.Option(16, min=1, max=104, help="Simulated weeks."),
     scores: Optional[str] = typer.Option(None, help="Pain scores at successive visits, e.g. 7,6,6,5,4."),
-    report: Path = typer.Option(Path("var/simulation.html"), help="Where to write the HTML report."),
+    report: Optional[Path] = typer.Option(None, help="Where to write the HTML report "
+                                                     "[default: var/simulation.html in the project folder]."),
     email_only: bool = typer.Option(False, "--email-only",
                                     help="A client without SMS consent, who answers the check-in emails."),
     population: int = typer.Option(0, min=0, max=5000, help="Simulate this many clients instead, with a holdout."),
@@ -127,15 +164,18 @@ def simulate(
     if population:
         _simulate_population(population, weeks, holdout, simulation.Habit(after_nudge, on_own))
         return
-    if persona not in simulation.PERSONAS:
-        raise typer.BadParameter(f"choose one of {', '.join(simulation.PERSONAS)}", param_hint="--persona")
-    series = _parse_scores(scores)
-    subject = simulation.Persona("sim-1", "Sam", persona.title(), persona, scores=series,
-                                 stops_booking_after_week=5 if persona == "lapsing" else None,
-                                 sms_consent=not email_only, answers_by_email=email_only)
+    if persona not in PERSONAS:
+        raise typer.BadParameter(f"choose one of {', '.join(PERSONAS)}", param_hint="--persona")
+    chosen = PERSONAS[persona]
+    report = report or context(upgrade=False, needs_campaigns=True).data_dir / "simulation.html"
+    subject = dataclasses.replace(chosen, scores=_parse_scores(scores) or chosen.scores)
+    if email_only:
+        subject = dataclasses.replace(subject, sms_consent=False, answers_by_email=True)
     with tempfile.TemporaryDirectory() as scratch:
         ctx = _sandbox(Path(scratch), "null")
-        result = _simulate(ctx, (subject,), weeks, simulation.first_monday(datetime.now(timezone.utc).date()))
+        start = datetime.combine(simulation.first_monday(datetime.now(timezone.utc).date()),
+                                 time(simulation.DAY_STARTS_UTC), tzinfo=timezone.utc)
+        result = _simulate(ctx, (subject,), weeks, start)
         ctx.engine.dispose()
     timeline = result.timelines[0]
     typer.echo(f"{'date':<12}{'phase':<14}{'channel':<9}{'campaign/step':<34}status")

@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import regex
+
+# An extended grapheme cluster (UAX #29): what a phone shows as one character, e.g. a ZWJ family emoji.
+_GRAPHEME = regex.compile(r"\X")
+
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -30,10 +35,11 @@ class SegmentCount:
 def count_segments(text: str) -> SegmentCount:
     """Segments a text is sent in. An empty text still takes one message."""
     first_non_gsm = next((c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENSION), None)
+    graphemes = _GRAPHEME.findall(text)
     if first_non_gsm is None:
-        units = [2 if c in GSM7_EXTENSION else 1 for c in text]
+        units = [sum(2 if c in GSM7_EXTENSION else 1 for c in g) for g in graphemes]
         return SegmentCount("GSM-7", _segments(units, GSM7_LIMITS), sum(units), None)
-    units = [2 if ord(c) > 0xFFFF else 1 for c in text]
+    units = [len(g.encode("utf-16-le")) // 2 for g in graphemes]
     return SegmentCount("UCS-2", _segments(units, UCS2_LIMITS), sum(units), first_non_gsm)
 
 
@@ -47,10 +53,14 @@ def _segments(units: list[int], limits: tuple[int, int]) -> int:
     single, part = limits
     if sum(units) <= single:
         return 1
-    # A two-unit character (escape pair, surrogate pair) is never split between parts: it moves to the next.
+    # A character is never split between parts: an escape pair, a surrogate pair or a whole grapheme cluster
+    # (keycap, ZWJ emoji) that would straddle the boundary moves to the next part, as phones and the providers'
+    # own calculators do. A cluster longer than a part cannot move whole and is split where it must be.
     segments, used = 1, 0
     for size in units:
-        if used + size > part:
+        if used + size > part and used:
             segments, used = segments + 1, 0
+        while used + size > part:
+            segments, size = segments + 1, size - part
         used += size
     return segments

@@ -142,6 +142,8 @@ def _visit(mark: Mark, frame: Frame, zone: ZoneInfo) -> str:
     kind = escape(mark.kind)
     if mark.kind in ("cancelled", "no_show"):
         return (f'<path class="visit visit-{kind}" d="M{x - 4},{VISIT_ROW - 4} l8,8 m0,-8 l-8,8">{title}</path>')
+    if mark.kind == "booked":  # a hollow square: hollow circles are pain scores
+        return f'<rect class="visit visit-booked" x="{x - 5}" y="{VISIT_ROW - 5}" width="10" height="10">{title}</rect>'
     return f'<circle class="visit visit-{kind}" cx="{x}" cy="{VISIT_ROW}" r="5">{title}</circle>'
 
 
@@ -154,14 +156,16 @@ def _message(mark: Mark, frame: Frame, zone: ZoneInfo) -> str:
 
 def _legend() -> list[str]:
     shapes = (
+        lambda x, y: f'<circle class="pain-point legend" cx="{x + 5}" cy="{y}" r="4"/>',
         lambda x, y: f'<circle class="visit visit-attended" cx="{x + 5}" cy="{y}" r="5"/>',
-        lambda x, y: f'<circle class="visit visit-booked" cx="{x + 5}" cy="{y}" r="5"/>',
+        lambda x, y: f'<rect class="visit visit-booked" x="{x}" y="{y - 5}" width="10" height="10"/>',
         lambda x, y: f'<path class="visit visit-no_show" d="M{x + 1},{y - 4} l8,8 m0,-8 l-8,8"/>',
         lambda x, y: f'<path class="message message-email" d="M{x + 5},{y - 5} l5,5 l-5,5 l-5,-5 z"/>',
         lambda x, y: f'<path class="message message-sms" d="M{x + 5},{y - 5} l5,5 l-5,5 l-5,-5 z"/>',
         lambda x, y: f'<line class="baseline" x1="{x}" y1="{y}" x2="{x + 24}" y2="{y}"/>',
     )
-    labels = ("visit attended", "booked", "missed or cancelled", "email sent", "text sent", "baseline")
+    labels = ("pain score", "visit attended", "booked", "missed or cancelled", "email sent", "text sent",
+              "baseline")
     parts, x, y = [], LEFT, HEIGHT - 6
     for shape, label in zip(shapes, labels):
         parts.append(shape(x, y - 4))

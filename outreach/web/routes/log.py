@@ -9,11 +9,13 @@ from fastapi.responses import StreamingResponse
 from outreach.campaigns import CampaignError
 from outreach.context import Context
 from outreach.models import Channel, MessageStatus
-from outreach.services.delivery_log import Cursor, FilterError, LogFilter, LogPage, csv_lines, iter_log, log_page
+from outreach.services.delivery_log import (
+    Cursor, FilterError, LogFilter, LogPage, csv_lines, iter_log, log_page, message_detail,
+)
 from outreach.services.facts import audit
 from outreach.web.auth import AnyStaff, ClientsStaff, Forbidden, Staff, now
 from outreach.web.deps import ContextDep, SessionDep
-from outreach.web.routes.pages import clinic_zone, render
+from outreach.web.routes.pages import PageNotFound, clinic_zone, render
 
 router = APIRouter()
 
@@ -34,6 +36,16 @@ def delivery_log(request: Request, ctx: ContextDep, session: SessionDep, staff: 
         older_url=_page_url(log_filter, "before", page.older), newer_url=_page_url(log_filter, "after", page.newer),
         export_url="/export.csv?" + urlencode(log_filter.params()),
     )
+
+
+@router.get("/messages/{message_id}")
+def message_page(request: Request, session: SessionDep, staff: AnyStaff, message_id: int):
+    """One message: what it is, where it stands, and its history (deferrals, provider events)."""
+    detail = message_detail(session, message_id)
+    if detail is None:
+        raise PageNotFound("There is no such message.")
+    return render(request, "message.html", detail=detail, message=detail.message,
+                  show_clients=staff.can("clients"))
 
 
 @router.get("/export.csv")
