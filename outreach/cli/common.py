@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import getpass
+import importlib
 from datetime import datetime, timezone
 from typing import Any
 
@@ -66,6 +67,24 @@ class Command(TyperCommand):
             else:
                 pieces.extend(param.get_usage_pieces(ctx))
         return pieces
+
+
+# Help text wraps between words only: a value such as "no-consent" or a flag such as "--email-only" must not be
+# split at its hyphen, or the name a reader would type is lost across two lines. Click (and the copy of it that
+# Typer carries) look their TextWrapper up on each call, so the subclass below serves both.
+def _wrap_whole_words(module: Any) -> None:
+    class WholeWords(module.TextWrapper):
+        def __init__(self, *args: Any, **options: Any) -> None:
+            super().__init__(*args, **{**options, "break_on_hyphens": False})
+
+    module.TextWrapper = WholeWords
+
+
+for _module_name in ("click._textwrap", "typer._click._textwrap"):
+    try:
+        _wrap_whole_words(importlib.import_module(_module_name))
+    except ImportError:
+        pass
 
 
 class Typer(typer.Typer):
