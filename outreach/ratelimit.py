@@ -18,9 +18,9 @@ from sqlmodel import Session
 from outreach.models import SendRate
 from outreach.store import insert_ignore
 
-# Requests reach the provider a few milliseconds late, unevenly; `rate` slots span a second plus this margin,
-# so the busiest second the provider sees stays within the rate.
-MARGIN_SECONDS = 0.1
+# Requests reach the provider late, unevenly (by 100 ms and more on a busy machine); `rate` slots span a second
+# plus this margin, so the busiest second the provider sees stays within the rate.
+MARGIN_SECONDS = 0.2
 # A slot whose moment passed this long ago is dropped unused: sent late, it could crowd the next second.
 LATE_SECONDS = MARGIN_SECONDS / 2
 # How far ahead one claim reaches: fewer round trips, yet a stalled worker holds up little of the others' time.
@@ -57,15 +57,17 @@ class SharedPacer:
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        with self._lock:
-            while True:
+        while True:
+            with self._lock:
                 if not self._slots:
                     self._slots.extend(self._claim())
-                slot, now = self._slots.popleft(), self._clock()
-                if slot >= now - LATE_SECONDS:
-                    break
-        if slot > now:
-            self._sleep(slot - now)
+                slot = self._slots.popleft()
+            now = self._clock()
+            if slot > now:
+                self._sleep(slot - now)
+                now = self._clock()
+            if now - slot <= LATE_SECONDS:  # else woken too late (a busy machine): that slot is gone, take another
+                return
 
     def _claim(self) -> list[float]:
         """The next `block` slots of the channel, from now or from where the last claim (anyone's) ended."""
