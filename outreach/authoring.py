@@ -174,15 +174,18 @@ class _Checker:
                     texts.append((phase, render({**context, "stop_notice": False})))
                 except RenderError as exc:
                     yield Finding(exc.path, exc.line, exc.message)
-            yield from self._sms(template, texts)
+            yield from self._sms(template, texts, keyword_reply=template == reply_name(name))
 
     # What a rendered message must and must not contain.
 
-    def _sms(self, name: str, texts: list[tuple[str, str]]) -> Iterator[Finding]:
+    def _sms(self, name: str, texts: list[tuple[str, str]], keyword_reply: bool = False) -> Iterator[Finding]:
+        """Size, encoding and words of a text. Keyword replies carry wording carriers require, so only the
+        maximum binds them; every other text should fit sms.target_segments."""
         if not texts:
             return
         sources = self._sources(name, SMS_LAYOUT)
-        budget = self.settings.sms.max_segments
+        maximum = self.settings.sms.max_segments
+        target = maximum if keyword_reply else self.settings.sms.target_segments
         for phase, text in texts:
             count = count_segments(text)
             if count.first_non_gsm is not None:
@@ -191,13 +194,16 @@ class _Checker:
         phase, text = max(texts, key=lambda item: _size(item[1]))
         count = count_segments(text)
         path, line = sources[0][0], 1
-        if count.segments > budget:
-            yield Finding(path, line, f"SMS needs {count.segments} segments ({count.encoding}, {count.characters} "
-                                      f"characters) in phase {phase!r}; the budget is {budget} (sms.max_segments)")
-        elif count.encoding == "GSM-7" and capacity("GSM-7", budget) - count.characters < SMS_HEADROOM:
-            spare = capacity("GSM-7", budget) - count.characters
+        size = f"{count.segments} segments ({count.encoding}, {count.characters} characters) in phase {phase!r}"
+        if count.segments > maximum:
+            yield Finding(path, line, f"SMS needs {size}; the budget is {maximum} (sms.max_segments)")
+        elif count.segments > target:
+            yield Finding(path, line, f"SMS needs {size}; each segment is billed, aim for {target} "
+                                      "(sms.target_segments)", "warning")
+        elif count.encoding == "GSM-7" and capacity("GSM-7", target) - count.characters < SMS_HEADROOM:
+            spare = capacity("GSM-7", target) - count.characters
             yield Finding(path, line, f"SMS leaves only {spare} characters spare in phase {phase!r}: a longer name "
-                                      f"or booking link could make it {budget + 1} segments", "warning")
+                                      f"or booking link could make it {target + 1} segments", "warning")
         for _, text in texts:
             yield from self._deny_words(sources, {"text": text})
 

@@ -55,6 +55,7 @@ from outreach.validation import display_phone
 PHASES = ("establishing", "tapering", "maintaining", "lapsed")
 CHANNELS = ("email", "sms")
 REPLIES = ("help", "stop", "start", "checkin-thanks", "received")
+LESSON_PATH = "/learn/"
 QUICK_REPLIES = "quick-replies"  # folder of short texts the front desk can insert into a reply
 EMAIL_BLOCKS = ("subject", "preheader", "body")
 HTML_LAYOUT = "layouts/email.html.j2"
@@ -94,6 +95,11 @@ def template_name(step: Step, channel: str) -> str:
     return f"{step.template}.{channel}{TEMPLATE_SUFFIX}"
 
 
+def lesson_url(public_url: str, lesson: str) -> str:
+    """The lesson's public page (outreach.web.lessons): the same for every client, nothing personal in it."""
+    return f"{public_url.rstrip('/')}{LESSON_PATH}{lesson}"
+
+
 def reply_name(name: str) -> str:
     return f"replies/{name}.sms{TEMPLATE_SUFFIX}"
 
@@ -113,6 +119,8 @@ class Renderer:
 
     def render(self, campaign: Campaign, step: Step, channel: str, context: dict) -> Rendered:
         name = template_name(step, channel)
+        if campaign.stream == "education":
+            context = {**context, "lesson_url": lesson_url(self.settings.web.public_url, step.key)}
         if channel == "email":
             return self._email(name, context)
         if channel == "sms":
