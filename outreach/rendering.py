@@ -127,6 +127,14 @@ class Renderer:
             return Rendered("sms", "", self._sms(name, context), "")
         raise ValueError(f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}")
 
+    def render_email_body(self, step: Step, context: dict) -> tuple[str, str]:
+        """An email's subject and its body as HTML, without the layout and footer (a lesson's public page)."""
+        name = template_name(step, "email")
+        with _recording() as values:
+            subject, _, body = self._run(name, lambda t: _email_blocks(t, context))
+            html = markdown_html(body)
+        return " ".join(_fill(subject, values, str).split()), _fill(html, values, _escaped)
+
     def render_reply(self, name: str, context: dict) -> str:
         return self._sms(reply_name(name), context)
 
