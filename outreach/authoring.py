@@ -6,14 +6,14 @@ The dashboard shows the same findings.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from email.message import EmailMessage
 from email.utils import formataddr
 from pathlib import Path
 
-from jinja2 import TemplateSyntaxError, meta, nodes
+from jinja2 import TemplateNotFound, TemplateSyntaxError, meta, nodes
 from markupsafe import escape
 
 from outreach.campaigns import Campaign, CampaignError, Catalog, Problem, Step, locate, parse_campaign
@@ -60,9 +60,11 @@ class Finding(Problem):
         return f"{self.path}:{self.line}: {marker}{self.message}"
 
 
-def check_campaigns(campaigns_dir: Path, templates_dir: Path, settings: Settings) -> list[Finding]:
-    """All problems in campaigns_dir/*.toml and templates_dir, errors and warnings, sorted by file and line."""
-    checker = _Checker(Renderer(settings, templates_dir), settings)
+def check_campaigns(campaigns_dir: Path, templates_dir: Path, settings: Settings,
+                    overrides: Mapping[str, str] | None = None) -> list[Finding]:
+    """All problems in campaigns_dir/*.toml and templates_dir, errors and warnings, sorted by file and line.
+    `overrides` (template name -> source) stand in for files: copy edited in the browser, checked the same way."""
+    checker = _Checker(Renderer(settings, templates_dir, overrides), settings)
     found = list(checker.templates())
     for path in sorted(Path(campaigns_dir).glob("*.toml")):
         found.extend(checker.campaign(path))
@@ -89,7 +91,7 @@ class _Checker:
 
     def _template(self, path: Path, name: str) -> Iterator[Finding]:
         try:
-            tree = self.environment.parse(path.read_text(encoding="utf-8"), name, str(path))
+            tree = self.environment.parse(self.renderer.source_of(name), name, str(path))
         except TemplateSyntaxError as exc:
             yield Finding(path, exc.lineno, f"syntax error: {exc.message}")
             return
@@ -258,16 +260,15 @@ class _Checker:
         """The template, the templates it includes, and its layouts: where a rendered word can come from."""
         names = [name]
         try:
-            tree = self.environment.parse(self.renderer.path_of(name).read_text(encoding="utf-8"))
+            tree = self.environment.parse(self.renderer.source_of(name))
             names += [n for n in meta.find_referenced_templates(tree) if isinstance(n, str)]
-        except (OSError, TemplateSyntaxError, UnicodeDecodeError):
+        except (OSError, TemplateNotFound, TemplateSyntaxError, UnicodeDecodeError):
             pass
         sources = []
         for each in [*names, *layouts]:
-            path = self.renderer.path_of(each)
             try:
-                sources.append((path, path.read_text(encoding="utf-8")))
-            except (OSError, UnicodeDecodeError):
+                sources.append((self.renderer.path_of(each), self.renderer.source_of(each)))
+            except (OSError, UnicodeDecodeError, TemplateNotFound):
                 continue
         return sources or [(self.renderer.path_of(name), "")]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 import css_inline
@@ -109,10 +109,11 @@ def quick_reply_name(name: str) -> str:
 
 
 class Renderer:
-    def __init__(self, settings: Settings, templates_dir: Path) -> None:
+    def __init__(self, settings: Settings, templates_dir: Path, overrides: Mapping[str, str] | None = None) -> None:
         self.settings = settings
         self.templates_dir = Path(templates_dir)
-        self.environment = template_environment(self.templates_dir)
+        self._loader = OverridingLoader(self.templates_dir, overrides or {})
+        self.environment = template_environment(self._loader)
         inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self._inline = lru_cache(maxsize=512)(inliner.inline)
         self._exists: dict[str, bool] = {}
@@ -157,6 +158,16 @@ class Renderer:
         with _recording() as values:
             text = self._run(SMS_LAYOUT, lambda t: t.render({**context, "body": body, "stop_notice": False}))
         return _fill(text.strip(), values, str)
+
+    def use_overrides(self, overrides: Mapping[str, str]) -> None:
+        """Copy published in the browser replaces the files' (the worker refreshes it each pass)."""
+        if dict(overrides) != self._loader.overrides:
+            self._loader.overrides = dict(overrides)
+            self.environment.cache.clear()  # compiled templates are never re-checked (auto_reload=False)
+
+    def source_of(self, name: str) -> str:
+        """A template's source as renders read it: the published copy if there is one, else the file."""
+        return self._loader.get_source(self.environment, name)[0]
 
     def has_template(self, step: Step, channel: str) -> bool:
         name = template_name(step, channel)
@@ -216,9 +227,23 @@ class Renderer:
             raise RenderError(path, line, message) from None
 
 
-def template_environment(templates_dir: Path) -> Environment:
+class OverridingLoader(FileSystemLoader):
+    """The template files, except those given other copy (published edits, or a draft being checked).
+    An override keeps its file's path, so errors and tracebacks name the file with the override's own lines."""
+
+    def __init__(self, templates_dir: Path, overrides: Mapping[str, str]) -> None:
+        super().__init__(templates_dir)
+        self.overrides = dict(overrides)
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Callable[[], bool]]:
+        if template in self.overrides:
+            return self.overrides[template], os.path.normpath(os.path.join(self.searchpath[0], template)), lambda: True
+        return super().get_source(environment, template)
+
+
+def template_environment(loader: FileSystemLoader) -> Environment:
     environment = Environment(
-        loader=FileSystemLoader(templates_dir),
+        loader=loader,
         undefined=StrictUndefined,
         # Harmless for text, since every printed value becomes a token and is escaped (or not) at the end; it
         # makes macro and {% set %} block output Markup, which then stays template text, tokens and all.
