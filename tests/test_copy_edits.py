@@ -105,3 +105,18 @@ def test_export_writes_the_published_state_as_files(ctx, tmp_path):
     assert (tmp_path / "out" / "templates" / SMS).read_text() == "Why pain loops: {{ lesson_url }}"
     assert (tmp_path / "out" / "campaigns" / "education.toml").is_file()
     assert (tmp_path / "out" / "templates" / EMAIL).read_text() == ctx.renderer.path_of(EMAIL).read_text()
+
+
+def test_the_export_command_writes_the_published_state(cli_env, tmp_path):
+    from typer.testing import CliRunner
+
+    from outreach.cli import app
+
+    in_session(cli_env, lambda s: edits.save_draft(s, {CHECKIN: NEW_COPY}, "mia", MONDAY))
+    in_session(cli_env, lambda s: edits.publish(cli_env, s, [CHECKIN], "mia", MONDAY))
+
+    result = CliRunner().invoke(app, ["campaigns", "export", str(tmp_path / "out")])
+
+    assert result.exit_code == 0, result.output
+    assert f"1 template from the database: {CHECKIN}" in result.output
+    assert (tmp_path / "out" / "templates" / CHECKIN).read_text() == NEW_COPY

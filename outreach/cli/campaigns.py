@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
     campaigns_app.command("check")(check)
     campaigns_app.command("list")(list_campaigns)
     campaigns_app.command("preview")(preview)
+    campaigns_app.command("export")(export)
     app.add_typer(campaigns_app, name="campaigns")
 
 
@@ -89,6 +90,19 @@ def preview(
             count = count_segments(rendered.text)
             typer.echo(f"sms ({count.segments} segments, {count.encoding}, {count.characters} characters):\n"
                        f"  {rendered.text}")
+
+
+def export(out: Path = typer.Argument(..., help="The folder to write campaigns/ and templates/ into.")) -> None:
+    """Write the campaigns and templates as they are live: the files, with copy published in the browser."""
+    from sqlmodel import Session
+
+    from outreach.services.edits import export as export_files
+
+    ctx = context()
+    with Session(ctx.engine) as session:
+        written = export_files(ctx, session, out)
+    typer.echo(f"Wrote {out}/campaigns and {out}/templates; {_plural(len(written), 'template')} from the database"
+               + (f": {', '.join(written)}" if written else "."))
 
 
 def _preview_context(ctx: Context, phase: str, channel: str, client: str | None, campaign: str) -> dict:
