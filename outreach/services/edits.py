@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from outreach.authoring import Finding, check_campaigns, errors
 from outreach.campaigns import Step
 from outreach.context import Context
 from outreach.models import TemplateDraft, TemplateVersion
-from outreach.rendering import template_name
+from outreach.rendering import Renderer, template_name
 from outreach.services.facts import audit
 
 _BLOCK = re.compile(r"{%-?\s*block\s+(\w+)\s*-?%}(.*?){%-?\s*endblock\b[^%]*%}", re.DOTALL)
@@ -41,15 +41,18 @@ class EmailCopy:
     body: str
     preheader: str = ""
     prefix: str = ""
+    original: str = field(default="", compare=False)  # the source parsed, kept verbatim while nothing changes
 
     @classmethod
     def parse(cls, source: str) -> "EmailCopy":
         blocks = {name: text for name, text in _BLOCK.findall(source)}
         first = _BLOCK.search(source)
         return cls(" ".join(blocks.get("subject", "").split()), blocks.get("body", "").strip("\n"),
-                   blocks.get("preheader", "").strip(), source[:first.start()] if first else "")
+                   blocks.get("preheader", "").strip(), source[:first.start()] if first else "", source)
 
     def source(self) -> str:
+        if self.original and EmailCopy.parse(self.original) == self:
+            return self.original
         return (f"{self.prefix}{{% block subject %}}{' '.join(self.subject.split())}{{% endblock %}}\n"
                 f"{{% block preheader %}}{self.preheader}{{% endblock %}}\n"
                 f"{{% block body %}}\n{self.body.strip(chr(10))}\n{{% endblock %}}\n")
@@ -62,6 +65,60 @@ class EmailCopy:
 def step_templates(step: Step) -> dict[str, str]:
     """channel -> template name, for the channels the editor offers (email and text)."""
     return {channel: template_name(step, channel) for channel in step.channels}
+
+
+@dataclass(frozen=True)
+class StepCopy:
+    """What the editor shows for one step: its email and text as they stand (the draft, else what is live)."""
+
+    names: dict[str, str]  # channel -> template name
+    email: EmailCopy | None
+    sms: str | None
+    draft_by: str = ""  # who saved the draft being shown, "" when it is the live copy
+
+    def sources(self) -> dict[str, str]:
+        found = {}
+        if self.email is not None and "email" in self.names:
+            found[self.names["email"]] = self.email.source()
+        if self.sms is not None and "sms" in self.names:
+            found[self.names["sms"]] = self.sms
+        return found
+
+    def edited(self, subject: str, body: str, sms: str) -> "StepCopy":
+        email = self.email and replace(self.email, subject=" ".join(subject.split()),
+                                       body=body.replace("\r\n", "\n").strip("\n"))
+        return StepCopy(self.names, email, None if self.sms is None else sms.replace("\r\n", "\n").strip())
+
+    def where(self, finding: Finding, renderer: Renderer) -> str:
+        """A finding's place as the editor labels it: "Text, line 2", "Email body, line 5", "Subject"."""
+        path = Path(finding.path)
+        if "sms" in self.names and path == renderer.path_of(self.names["sms"]):
+            return f"Text, line {finding.line}"
+        if self.email is not None and path == renderer.path_of(self.names["email"]):
+            first = self.email.body_first_line()
+            if finding.line >= first:
+                return f"Email body, line {finding.line - first + 1}"
+            return "Subject" if finding.line == 1 else f"Email, line {finding.line}"
+        return f"{path.name}, line {finding.line}"
+
+
+def step_copy(ctx: Context, session: Session, step: Step) -> StepCopy:
+    names = {channel: name for channel, name in step_templates(step).items()
+             if channel in ("email", "sms") and ctx.renderer.path_of(name).is_file()}
+    pending = drafts(session, list(names.values()))
+    live = published(session)
+
+    def source(name: str) -> str:
+        return pending[name].source if name in pending else live.get(name) or ctx.renderer.path_of(name).read_text()
+
+    email = EmailCopy.parse(source(names["email"])) if "email" in names else None
+    sms = source(names["sms"]) if "sms" in names else None
+    return StepCopy(names, email, sms, ", ".join(sorted({d.author for d in pending.values()})))
+
+
+def draft_renderer(ctx: Context, session: Session, sources: dict[str, str]) -> Renderer:
+    """A renderer for previews: published copy and `sources` over the files. Never the worker's."""
+    return Renderer(ctx.settings, ctx.templates_dir, {**published(session), **sources})
 
 
 def published(session: Session) -> dict[str, str]:
@@ -115,10 +172,11 @@ def publish(ctx: Context, session: Session, names: list[str], author: str, at: d
     live = published(session)
     versions = []
     for name, draft in sorted(pending.items()):
-        if name not in live:  # keep the file's copy, so it can be restored
-            session.add(TemplateVersion(name=name, source=ctx.renderer.path_of(name).read_text(encoding="utf-8"),
-                                        author=SHIPPED, published_at=at, note="the shipped file"))
-        if live.get(name) != draft.source:
+        shipped = ctx.renderer.path_of(name).read_text(encoding="utf-8")
+        if draft.source != live.get(name, shipped):
+            if name not in live:  # keep the file's copy, so it can be restored
+                session.add(TemplateVersion(name=name, source=shipped, author=SHIPPED, published_at=at,
+                                            note="the shipped file"))
             versions.append(TemplateVersion(name=name, source=draft.source, author=author, published_at=at,
                                             note="published"))
         session.delete(draft)
