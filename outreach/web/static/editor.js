@@ -32,6 +32,9 @@
       });
   }
 
+  // A preview still waiting would race the form's own post: saving shows the saved copy anyway.
+  form.addEventListener("submit", function () { clearTimeout(timer); });
+
   form.querySelectorAll("[data-preview-input]").forEach(function (field) {
     field.addEventListener("input", function () {
       clearTimeout(timer);
