@@ -112,7 +112,8 @@ def restore(request: Request, ctx: ContextDep, session: SessionDep, staff: Campa
 def sms_size(text: str, ctx: Context) -> str:
     """The rendered text's size in words, with the budget: "1 segment · GSM-7 · 130 characters"."""
     count = count_segments(text)
-    words = f"{count.segments} segment{'s' if count.segments != 1 else ''} · {count.encoding} · {count.characters} characters"
+    plural = "s" if count.segments != 1 else ""
+    words = f"{count.segments} segment{plural} · {count.encoding} · {count.characters} characters"
     target = ctx.settings.sms.target_segments
     return words + (f" · over the target of {target}: shorten it" if count.segments > target else "")
 
