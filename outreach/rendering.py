@@ -38,6 +38,7 @@ from jinja2 import (
     UndefinedError,
     pass_eval_context,
 )
+from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import concat
 from markupsafe import Markup, escape
 
@@ -242,7 +243,8 @@ class OverridingLoader(FileSystemLoader):
 
 
 def template_environment(loader: FileSystemLoader) -> Environment:
-    environment = Environment(
+    # Sandboxed: marketing writes templates in the browser too, and a template must not reach Python's internals.
+    environment = SandboxedEnvironment(
         loader=loader,
         undefined=StrictUndefined,
         # Harmless for text, since every printed value becomes a token and is escaped (or not) at the end; it

@@ -60,7 +60,7 @@ def test_a_draft_is_checked_like_a_file_with_its_own_line_numbers(ctx):
 
 
 def test_publish_refuses_copy_with_errors_and_keeps_the_draft(ctx):
-    in_session(ctx, lambda s: edits.save_draft(s, {SMS: "{{ client.last_name }}"}, "mia", MONDAY))
+    in_session(ctx, lambda s: edits.save_draft(ctx, s, {SMS: "{{ client.last_name }}"}, "mia", MONDAY))
 
     with pytest.raises(edits.CopyHasErrors):
         in_session(ctx, lambda s: edits.publish(ctx, s, [SMS], "mia", MONDAY))
@@ -70,7 +70,7 @@ def test_publish_refuses_copy_with_errors_and_keeps_the_draft(ctx):
 
 
 def test_the_worker_sends_published_copy_only_and_a_restored_version_again(ctx):
-    in_session(ctx, lambda s: edits.save_draft(s, {CHECKIN: NEW_COPY}, "mia", MONDAY))
+    in_session(ctx, lambda s: edits.save_draft(ctx, s, {CHECKIN: NEW_COPY}, "mia", MONDAY))
     add_client(ctx, "c1", at=MONDAY, phone="+16125550100")
     tick(ctx, MONDAY, record=False)
     assert "how is your pain today" not in sent_texts(ctx)[-1]  # a draft is never sent
@@ -91,12 +91,21 @@ def test_the_worker_sends_published_copy_only_and_a_restored_version_again(ctx):
     assert notes == [("mia", f"restored version {shipped.id}"), ("mia", "published"), ("files", "the shipped file")]
 
 
+def test_saving_the_live_copy_unchanged_leaves_no_draft(ctx):
+    in_session(ctx, lambda s: edits.save_draft(ctx, s, {CHECKIN: NEW_COPY}, "mia", MONDAY))
+
+    in_session(ctx, lambda s: edits.save_draft(ctx, s, {CHECKIN: ctx.renderer.path_of(CHECKIN).read_text()}, "mia",
+                                               MONDAY))
+
+    assert in_session(ctx, edits.drafts) == {}
+
+
 def test_a_diff_shows_what_changed():
     assert [kind for kind, _ in edits.diff("a\nb\n", "a\nc\n")] == ["hunk", "context", "remove", "add"]
 
 
 def test_export_writes_the_published_state_as_files(ctx, tmp_path):
-    in_session(ctx, lambda s: edits.save_draft(s, {SMS: "Why pain loops: {{ lesson_url }}"}, "mia", MONDAY))
+    in_session(ctx, lambda s: edits.save_draft(ctx, s, {SMS: "Why pain loops: {{ lesson_url }}"}, "mia", MONDAY))
     in_session(ctx, lambda s: edits.publish(ctx, s, [SMS], "mia", MONDAY))
 
     written = in_session(ctx, lambda s: edits.export(ctx, s, tmp_path / "out"))
@@ -112,7 +121,7 @@ def test_the_export_command_writes_the_published_state(cli_env, tmp_path):
 
     from outreach.cli import app
 
-    in_session(cli_env, lambda s: edits.save_draft(s, {CHECKIN: NEW_COPY}, "mia", MONDAY))
+    in_session(cli_env, lambda s: edits.save_draft(cli_env, s, {CHECKIN: NEW_COPY}, "mia", MONDAY))
     in_session(cli_env, lambda s: edits.publish(cli_env, s, [CHECKIN], "mia", MONDAY))
 
     result = CliRunner().invoke(app, ["campaigns", "export", str(tmp_path / "out")])
@@ -120,3 +129,9 @@ def test_the_export_command_writes_the_published_state(cli_env, tmp_path):
     assert result.exit_code == 0, result.output
     assert f"1 template from the database: {CHECKIN}" in result.output
     assert (tmp_path / "out" / "templates" / CHECKIN).read_text() == NEW_COPY
+
+
+def test_a_template_cannot_reach_python_internals(ctx):
+    found = in_session(ctx, lambda s: edits.check(ctx, s, {CHECKIN: "{{ client.__class__.__mro__ }} 0-10"}))
+
+    assert any("unsafe" in f.message or "__class__" in f.message for f in found), [str(f) for f in found]

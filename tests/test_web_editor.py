@@ -73,7 +73,7 @@ def test_marketing_sees_the_warning_fixes_publishes_and_the_next_tick_sends_the_
 def test_restoring_the_old_version_sends_the_old_copy(ctx, marketing):
     marketing.post(EDIT, {**form(marketing, EDIT), "sms": FIXED, "action": "publish"})
     page = page_text(marketing.get(EDIT))
-    shipped_id = re.search(r"Version (\d+): the shipped file, .*? by files", page).group(1)
+    shipped_id = re.search(r"Version (\d+) ?: the shipped file, .*? by files", page).group(1)
 
     assert marketing.post(f"{EDIT.replace('/edit', '')}/versions/{shipped_id}/restore").status_code == 303
 

@@ -106,10 +106,9 @@ def step_copy(ctx: Context, session: Session, step: Step) -> StepCopy:
     names = {channel: name for channel, name in step_templates(step).items()
              if channel in ("email", "sms") and ctx.renderer.path_of(name).is_file()}
     pending = drafts(session, list(names.values()))
-    live = published(session)
 
     def source(name: str) -> str:
-        return pending[name].source if name in pending else live.get(name) or ctx.renderer.path_of(name).read_text()
+        return pending[name].source if name in pending else live_source(ctx, session, name)
 
     email = EmailCopy.parse(source(names["email"])) if "email" in names else None
     sms = source(names["sms"]) if "sms" in names else None
@@ -148,10 +147,23 @@ def check(ctx: Context, session: Session, sources: dict[str, str]) -> list[Findi
     return [f for f in findings if Path(f.path) in paths]
 
 
-def save_draft(session: Session, sources: dict[str, str], author: str, at: datetime) -> None:
+def live_source(ctx: Context, session: Session, name: str) -> str:
+    """What the worker sends for a template now: its newest published version, else its file."""
+    version = session.exec(select(TemplateVersion).where(TemplateVersion.name == name)
+                           .order_by(TemplateVersion.id.desc())).first()
+    return version.source if version else ctx.renderer.path_of(name).read_text(encoding="utf-8")
+
+
+def save_draft(ctx: Context, session: Session, sources: dict[str, str], author: str, at: datetime) -> None:
+    """Keep `sources` as drafts; a template whose source is the live one needs no draft (and loses any)."""
     current = drafts(session, list(sources))
     for name, source in sources.items():
-        draft = current.get(name) or TemplateDraft(name=name, source=source, author=author)
+        draft = current.get(name)
+        if source == live_source(ctx, session, name):
+            if draft is not None:
+                session.delete(draft)
+            continue
+        draft = draft or TemplateDraft(name=name, source=source, author=author)
         draft.source, draft.author, draft.updated_at = source, author, at
         session.add(draft)
     audit(session, author, "copy.save_draft", detail=", ".join(sorted(sources)), at=at)
@@ -172,11 +184,10 @@ def publish(ctx: Context, session: Session, names: list[str], author: str, at: d
     live = published(session)
     versions = []
     for name, draft in sorted(pending.items()):
-        shipped = ctx.renderer.path_of(name).read_text(encoding="utf-8")
-        if draft.source != live.get(name, shipped):
+        if draft.source != live_source(ctx, session, name):
             if name not in live:  # keep the file's copy, so it can be restored
-                session.add(TemplateVersion(name=name, source=shipped, author=SHIPPED, published_at=at,
-                                            note="the shipped file"))
+                session.add(TemplateVersion(name=name, source=live_source(ctx, session, name), author=SHIPPED,
+                                            published_at=at, note="the shipped file"))
             versions.append(TemplateVersion(name=name, source=draft.source, author=author, published_at=at,
                                             note="published"))
         session.delete(draft)

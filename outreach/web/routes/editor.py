@@ -53,7 +53,7 @@ def save(request: Request, ctx: ContextDep, session: SessionDep, staff: Campaign
         session.commit()
         flash(request, "ok", "Draft discarded: the editor shows the live copy.")
         return RedirectResponse(back, status_code=303)
-    edits.save_draft(session, copy.edited(subject, body, sms).sources(), staff.username, now(request))
+    edits.save_draft(ctx, session, copy.edited(subject, body, sms).sources(), staff.username, now(request))
     session.commit()
     if action != "publish":
         flash(request, "ok", "Draft saved. It is not sent until it is published.")
