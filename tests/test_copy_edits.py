@@ -50,8 +50,8 @@ def test_an_email_splits_into_subject_and_body_and_back_without_changing_a_rende
 def test_a_draft_is_checked_like_a_file_with_its_own_line_numbers(ctx):
     too_long = "Hi {{ client.first_name }}, " + "a long lesson teaser that goes on " * 5 + "{{ lesson_url }}"
 
-    found = in_session(ctx, lambda s: edits.check(ctx, s, {SMS: "Hi\n{{ client.last_name }}"}))
-    warned = in_session(ctx, lambda s: edits.check(ctx, s, {SMS: too_long}))
+    found = in_session(ctx, lambda s: edits.check(ctx, edits.published(s), {SMS: "Hi\n{{ client.last_name }}"}))
+    warned = in_session(ctx, lambda s: edits.check(ctx, edits.published(s), {SMS: too_long}))
 
     assert [(f.line, f.severity, f.message) for f in found] == [
         (2, "error", "'dict object' has no attribute 'last_name'")]
@@ -132,6 +132,6 @@ def test_the_export_command_writes_the_published_state(cli_env, tmp_path):
 
 
 def test_a_template_cannot_reach_python_internals(ctx):
-    found = in_session(ctx, lambda s: edits.check(ctx, s, {CHECKIN: "{{ client.__class__.__mro__ }} 0-10"}))
+    found = in_session(ctx, lambda s: edits.check(ctx, edits.published(s), {CHECKIN: "{{ client.__class__.__mro__ }} 0-10"}))
 
     assert any("unsafe" in f.message or "__class__" in f.message for f in found), [str(f) for f in found]

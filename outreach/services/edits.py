@@ -115,9 +115,9 @@ def step_copy(ctx: Context, session: Session, step: Step) -> StepCopy:
     return StepCopy(names, email, sms, ", ".join(sorted({d.author for d in pending.values()})))
 
 
-def draft_renderer(ctx: Context, session: Session, sources: dict[str, str]) -> Renderer:
-    """A renderer for previews: published copy and `sources` over the files. Never the worker's."""
-    return Renderer(ctx.settings, ctx.templates_dir, {**published(session), **sources})
+def draft_renderer(ctx: Context, live: dict[str, str], sources: dict[str, str]) -> Renderer:
+    """A renderer for previews: the published copy (`live`) and `sources` over the files. Never the worker's."""
+    return Renderer(ctx.settings, ctx.templates_dir, {**live, **sources})
 
 
 def published(session: Session) -> dict[str, str]:
@@ -138,11 +138,10 @@ def refresh_published(ctx: Context) -> None:
         ctx.renderer.use_overrides(published(session))
 
 
-def check(ctx: Context, session: Session, sources: dict[str, str]) -> list[Finding]:
-    """Exactly `campaigns check`, with the published copy and `sources` (name -> source) over the files;
-    only the findings in those templates."""
-    findings = check_campaigns(ctx.campaigns_dir, ctx.templates_dir, ctx.settings,
-                               {**published(session), **sources})
+def check(ctx: Context, live: dict[str, str], sources: dict[str, str]) -> list[Finding]:
+    """Exactly `campaigns check`, with the published copy (`live`) and `sources` (name -> source) over the
+    files; only the findings in those templates. No database work: callers end their transaction first."""
+    findings = check_campaigns(ctx.campaigns_dir, ctx.templates_dir, ctx.settings, {**live, **sources})
     paths = {ctx.renderer.path_of(name) for name in sources}
     return [f for f in findings if Path(f.path) in paths]
 
@@ -178,7 +177,7 @@ def discard_drafts(session: Session, names: list[str], author: str, at: datetime
 def publish(ctx: Context, session: Session, names: list[str], author: str, at: datetime) -> list[TemplateVersion]:
     """Publish the drafts of `names`; CopyHasErrors if the check finds any error (warnings do not stop it)."""
     pending = drafts(session, names)
-    problems = errors(check(ctx, session, {name: d.source for name, d in pending.items()}))
+    problems = errors(check(ctx, published(session), {name: d.source for name, d in pending.items()}))
     if problems:
         raise CopyHasErrors(problems)
     live = published(session)

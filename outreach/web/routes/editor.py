@@ -29,10 +29,12 @@ def edit_page(request: Request, ctx: ContextDep, session: SessionDep, staff: Cam
     campaign, step = find_step(ctx, name, step_key)
     phase = phase if phase in PHASES else "establishing"
     copy = edits.step_copy(ctx, session, step)
-    findings = edits.check(ctx, session, copy.sources())
-    renderer = edits.draft_renderer(ctx, session, copy.sources())
-    previews = {channel: _render(renderer, campaign, step, channel, phase) for channel in copy.names}
+    live = edits.published(session)
     history = {channel: edits.history(session, template) for channel, template in copy.names.items()}
+    session.commit()  # the check takes a while: hold no lock (on SQLite every transaction takes the write lock)
+    findings = edits.check(ctx, live, copy.sources())
+    renderer = edits.draft_renderer(ctx, live, copy.sources())
+    previews = {channel: _render(renderer, campaign, step, channel, phase) for channel in copy.names}
     response = render(request, "editor.html", campaign=campaign, step=step, copy=copy, phase=phase, phases=PHASES,
                       findings=[(copy.where(f, ctx.renderer), f) for f in findings], blocked=bool(errors(findings)),
                       previews=previews, history=history, sms_prefix=f"{ctx.settings.clinic.sms_name}: ",
@@ -77,7 +79,9 @@ def live_preview(ctx: ContextDep, session: SessionDep, staff: CampaignsStaff, na
     """The preview as the person types (dashboard.js): nothing is stored."""
     campaign, step = find_step(ctx, name, step_key)
     copy = edits.step_copy(ctx, session, step).edited(subject, body, sms)
-    renderer = edits.draft_renderer(ctx, session, copy.sources())
+    live = edits.published(session)
+    session.commit()
+    renderer = edits.draft_renderer(ctx, live, copy.sources())
     found = {}
     for channel in copy.names:
         rendered, error = _render(renderer, campaign, step, channel, phase if phase in PHASES else "establishing")
