@@ -132,6 +132,9 @@ def test_the_export_command_writes_the_published_state(cli_env, tmp_path):
 
 
 def test_a_template_cannot_reach_python_internals(ctx):
-    found = in_session(ctx, lambda s: edits.check(ctx, edits.published(s), {CHECKIN: "{{ client.__class__.__mro__ }} 0-10"}))
+    sneaky = {CHECKIN: "{{ client.__class__.__mro__ }} 0-10"}
 
-    assert any("unsafe" in f.message or "__class__" in f.message for f in found), [str(f) for f in found]
+    found = in_session(ctx, lambda s: edits.check(ctx, edits.published(s), sneaky))
+
+    assert [(f.severity, f.message) for f in found if "unsafe" in f.message] == [
+        ("error", "SecurityError: access to attribute '__class__' of 'dict' object is unsafe.")]
