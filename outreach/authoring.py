@@ -6,12 +6,12 @@ The dashboard shows the same findings.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from jinja2 import TemplateSyntaxError, meta, nodes
+from jinja2 import TemplateNotFound, TemplateSyntaxError, meta, nodes
 from markupsafe import escape
 
 from outreach.campaigns import Campaign, CampaignError, Catalog, Problem, Step, locate, parse_campaign
@@ -59,9 +59,11 @@ class Finding(Problem):
         return f"{self.path}:{self.line}: {marker}{self.message}"
 
 
-def check_campaigns(campaigns_dir: Path, templates_dir: Path, settings: Settings) -> list[Finding]:
-    """All problems in campaigns_dir/*.toml and templates_dir, errors and warnings, sorted by file and line."""
-    checker = _Checker(Renderer(settings, templates_dir), settings)
+def check_campaigns(campaigns_dir: Path, templates_dir: Path, settings: Settings,
+                    overrides: Mapping[str, str] | None = None) -> list[Finding]:
+    """All problems in campaigns_dir/*.toml and templates_dir, errors and warnings, sorted by file and line.
+    `overrides` (template name -> source) stand in for files: copy edited in the browser, checked the same way."""
+    checker = _Checker(Renderer(settings, templates_dir, overrides), settings)
     found = list(checker.templates())
     for path in sorted(Path(campaigns_dir).glob("*.toml")):
         found.extend(checker.campaign(path))
@@ -88,7 +90,7 @@ class _Checker:
 
     def _template(self, path: Path, name: str) -> Iterator[Finding]:
         try:
-            tree = self.environment.parse(path.read_text(encoding="utf-8"), name, str(path))
+            tree = self.environment.parse(self.renderer.source_of(name), name, str(path))
         except TemplateSyntaxError as exc:
             yield Finding(path, exc.lineno, f"syntax error: {exc.message}")
             return
@@ -177,15 +179,18 @@ class _Checker:
                     texts.append((phase, render({**context, "stop_notice": False})))
                 except RenderError as exc:
                     yield Finding(exc.path, exc.line, exc.message)
-            yield from self._sms(template, texts)
+            yield from self._sms(template, texts, keyword_reply=template == reply_name(name))
 
     # What a rendered message must and must not contain.
 
-    def _sms(self, name: str, texts: list[tuple[str, str]]) -> Iterator[Finding]:
+    def _sms(self, name: str, texts: list[tuple[str, str]], keyword_reply: bool = False) -> Iterator[Finding]:
+        """Size, encoding and words of a text. Keyword replies carry wording carriers require, so only the
+        maximum binds them; every other text should fit sms.target_segments."""
         if not texts:
             return
         sources = self._sources(name, SMS_LAYOUT)
-        budget = self.settings.sms.max_segments
+        maximum = self.settings.sms.max_segments
+        target = maximum if keyword_reply else self.settings.sms.target_segments
         for phase, text in texts:
             count = count_segments(text)
             if count.first_non_gsm is not None:
@@ -194,13 +199,16 @@ class _Checker:
         phase, text = max(texts, key=lambda item: _size(item[1]))
         count = count_segments(text)
         path, line = sources[0][0], 1
-        if count.segments > budget:
-            yield Finding(path, line, f"SMS needs {count.segments} segments ({count.encoding}, {count.characters} "
-                                      f"characters) in phase {phase!r}; the budget is {budget} (sms.max_segments)")
-        elif count.encoding == "GSM-7" and capacity("GSM-7", budget) - count.characters < SMS_HEADROOM:
-            spare = capacity("GSM-7", budget) - count.characters
+        size = f"{count.segments} segments ({count.encoding}, {count.characters} characters) in phase {phase!r}"
+        if count.segments > maximum:
+            yield Finding(path, line, f"SMS needs {size}; the budget is {maximum} (sms.max_segments)")
+        elif count.segments > target:
+            yield Finding(path, line, f"SMS needs {size}; each segment is billed, aim for {target} "
+                                      "(sms.target_segments)", "warning")
+        elif count.encoding == "GSM-7" and capacity("GSM-7", target) - count.characters < SMS_HEADROOM:
+            spare = capacity("GSM-7", target) - count.characters
             yield Finding(path, line, f"SMS leaves only {spare} characters spare in phase {phase!r}: a longer name "
-                                      f"or booking link could make it {budget + 1} segments", "warning")
+                                      f"or booking link could make it {target + 1} segments", "warning")
         for _, text in texts:
             yield from self._deny_words(sources, {"text": text})
 
@@ -255,16 +263,15 @@ class _Checker:
         """The template, the templates it includes, and its layouts: where a rendered word can come from."""
         names = [name]
         try:
-            tree = self.environment.parse(self.renderer.path_of(name).read_text(encoding="utf-8"))
+            tree = self.environment.parse(self.renderer.source_of(name))
             names += [n for n in meta.find_referenced_templates(tree) if isinstance(n, str)]
-        except (OSError, TemplateSyntaxError, UnicodeDecodeError):
+        except (OSError, TemplateNotFound, TemplateSyntaxError, UnicodeDecodeError):
             pass
         sources = []
         for each in [*names, *layouts]:
-            path = self.renderer.path_of(each)
             try:
-                sources.append((path, path.read_text(encoding="utf-8")))
-            except (OSError, UnicodeDecodeError):
+                sources.append((self.renderer.path_of(each), self.renderer.source_of(each)))
+            except (OSError, UnicodeDecodeError, TemplateNotFound):
                 continue
         return sources or [(self.renderer.path_of(name), "")]
 

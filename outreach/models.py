@@ -328,3 +328,28 @@ class ReportState(SQLModel, table=True):
     value: str = Field(default="", max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TemplateDraft(SQLModel, table=True):
+    """Copy being edited in the browser, one per template; the worker never reads drafts."""
+
+    __tablename__ = "template_draft"
+
+    name: str = Field(primary_key=True, max_length=200, description="template name, e.g. education/pain-cycle.sms.j2")
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TemplateVersion(SQLModel, table=True):
+    """Every published copy of a template; the newest per name overrides the file (outreach.services.copy)."""
+
+    __tablename__ = "template_version"
+    __table_args__ = (Index("ix_template_version_name_id", "name", "id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=64, description="staff username, or 'files' for the shipped copy")
+    published_at: datetime = Field(default_factory=utcnow)
+    note: str = Field(default="", max_length=200)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 import css_inline
@@ -38,6 +38,7 @@ from jinja2 import (
     UndefinedError,
     pass_eval_context,
 )
+from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import concat
 from markupsafe import Markup, escape
 
@@ -55,6 +56,7 @@ from outreach.validation import display_phone
 PHASES = ("establishing", "tapering", "maintaining", "lapsed")
 CHANNELS = ("email", "sms")
 REPLIES = ("help", "stop", "start", "checkin-thanks", "received")
+LESSON_PATH = "/learn/"
 QUICK_REPLIES = "quick-replies"  # folder of short texts the front desk can insert into a reply
 EMAIL_BLOCKS = ("subject", "preheader", "body")
 HTML_LAYOUT = "layouts/email.html.j2"
@@ -94,6 +96,11 @@ def template_name(step: Step, channel: str) -> str:
     return f"{step.template}.{channel}{TEMPLATE_SUFFIX}"
 
 
+def lesson_url(public_url: str, lesson: str) -> str:
+    """The lesson's public page (outreach.web.lessons): the same for every client, nothing personal in it."""
+    return f"{public_url.rstrip('/')}{LESSON_PATH}{lesson}"
+
+
 def reply_name(name: str) -> str:
     return f"replies/{name}.sms{TEMPLATE_SUFFIX}"
 
@@ -103,21 +110,32 @@ def quick_reply_name(name: str) -> str:
 
 
 class Renderer:
-    def __init__(self, settings: Settings, templates_dir: Path) -> None:
+    def __init__(self, settings: Settings, templates_dir: Path, overrides: Mapping[str, str] | None = None) -> None:
         self.settings = settings
         self.templates_dir = Path(templates_dir)
-        self.environment = template_environment(self.templates_dir)
+        self._loader = OverridingLoader(self.templates_dir, overrides or {})
+        self.environment = template_environment(self._loader)
         inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self._inline = lru_cache(maxsize=512)(inliner.inline)
         self._exists: dict[str, bool] = {}
 
     def render(self, campaign: Campaign, step: Step, channel: str, context: dict) -> Rendered:
         name = template_name(step, channel)
+        if campaign.stream == "education":
+            context = {**context, "lesson_url": lesson_url(self.settings.web.public_url, step.key)}
         if channel == "email":
             return self._email(name, context)
         if channel == "sms":
             return Rendered("sms", "", self._sms(name, context), "")
         raise ValueError(f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}")
+
+    def render_email_body(self, step: Step, context: dict) -> tuple[str, str]:
+        """An email's subject and its body as HTML, without the layout and footer (a lesson's public page)."""
+        name = template_name(step, "email")
+        with _recording() as values:
+            subject, _, body = self._run(name, lambda t: _email_blocks(t, context))
+            html = markdown_html(body)
+        return " ".join(_fill(subject, values, str).split()), _fill(html, values, _escaped)
 
     def render_reply(self, name: str, context: dict) -> str:
         return self._sms(reply_name(name), context)
@@ -141,6 +159,16 @@ class Renderer:
         with _recording() as values:
             text = self._run(SMS_LAYOUT, lambda t: t.render({**context, "body": body, "stop_notice": False}))
         return _fill(text.strip(), values, str)
+
+    def use_overrides(self, overrides: Mapping[str, str]) -> None:
+        """Copy published in the browser replaces the files' (the worker refreshes it each pass)."""
+        if dict(overrides) != self._loader.overrides:
+            self._loader.overrides = dict(overrides)
+            self.environment.cache.clear()  # compiled templates are never re-checked (auto_reload=False)
+
+    def source_of(self, name: str) -> str:
+        """A template's source as renders read it: the published copy if there is one, else the file."""
+        return self._loader.get_source(self.environment, name)[0]
 
     def has_template(self, step: Step, channel: str) -> bool:
         name = template_name(step, channel)
@@ -200,9 +228,24 @@ class Renderer:
             raise RenderError(path, line, message) from None
 
 
-def template_environment(templates_dir: Path) -> Environment:
-    environment = Environment(
-        loader=FileSystemLoader(templates_dir),
+class OverridingLoader(FileSystemLoader):
+    """The template files, except those given other copy (published edits, or a draft being checked).
+    An override keeps its file's path, so errors and tracebacks name the file with the override's own lines."""
+
+    def __init__(self, templates_dir: Path, overrides: Mapping[str, str]) -> None:
+        super().__init__(templates_dir)
+        self.overrides = dict(overrides)
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Callable[[], bool]]:
+        if template in self.overrides:
+            return self.overrides[template], os.path.normpath(os.path.join(self.searchpath[0], template)), lambda: True
+        return super().get_source(environment, template)
+
+
+def template_environment(loader: FileSystemLoader) -> Environment:
+    # Sandboxed: marketing writes templates in the browser too, and a template must not reach Python's internals.
+    environment = SandboxedEnvironment(
+        loader=loader,
         undefined=StrictUndefined,
         # Harmless for text, since every printed value becomes a token and is escaped (or not) at the end; it
         # makes macro and {% set %} block output Markup, which then stays template text, tokens and all.

@@ -83,7 +83,15 @@ class Email(Section):
 class Sms(Section):
     backend: Literal["outbox", "twilio", "null"] = "outbox"
     stop_notice_every: int = Field(0, ge=0)
+    # Each segment is billed: a text past target_segments is a warning, past max_segments an error.
+    target_segments: int = Field(1, ge=1, le=10)
     max_segments: int = Field(2, ge=1, le=10)
+
+    @model_validator(mode="after")
+    def _target_within_maximum(self) -> "Sms":
+        if self.target_segments > self.max_segments:
+            raise ValueError("target_segments must not exceed max_segments")
+        return self
 
 
 class Outbox(Section):

@@ -15,6 +15,7 @@ from outreach.context import Context
 from outreach.dispatch import DispatchResult, dispatch_due, worker_id
 from outreach.models import WorkerRun
 from outreach.planner import PlanResult, plan_due
+from outreach.services.edits import refresh_published
 
 log = logging.getLogger("outreach.worker")
 
@@ -52,12 +53,14 @@ def plan_pass(ctx: Context, now: datetime) -> PlanResult:
 
 
 def dispatch_pass(ctx: Context, now: datetime, transports=None) -> DispatchResult:  # noqa: ANN001
+    refresh_published(ctx)  # copy published in the browser since the last pass
     return _recorded(ctx, "dispatch", now, lambda: dispatch_due(ctx, now, transports))
 
 
 def tick(ctx: Context, now: datetime, transports=None, record: bool = True) -> TickResult:  # noqa: ANN001
     """One plan and dispatch pass at `now`; `record` keeps a WorkerRun row of each for the status page."""
     if not record:
+        refresh_published(ctx)
         return TickResult(plan_due(ctx, now), dispatch_due(ctx, now, transports))
     return TickResult(plan_pass(ctx, now), dispatch_pass(ctx, now, transports))
 

@@ -13,7 +13,7 @@ BROKEN = FIXTURES / "broken_campaigns"
 CAMPAIGNS, TEMPLATES = BROKEN / "campaigns", BROKEN / "templates"
 NO_FOOTER = FIXTURES / "campaigns_no_footer"
 SETTINGS = Settings(
-    sms={"max_segments": 2},
+    sms={"target_segments": 2, "max_segments": 2},
     compliance={"deny_variables": ["pain", "score", "progress"], "deny_words": ["pain score", "medication"]},
 )
 
@@ -53,6 +53,21 @@ def _about(fault: str, reported: list[str]) -> list[str]:
 @pytest.mark.parametrize("fault", sorted(set(EXPECTED) - {"bad-timing"}))
 def test_it_reports_each_fault_once_with_file_and_line(fault, reported):
     assert _about(fault, reported) == [EXPECTED[fault]]
+
+
+def test_a_text_past_the_target_but_within_the_maximum_is_a_warning():
+    settings = SETTINGS.model_copy(update={"sms": Settings(sms={"target_segments": 1, "max_segments": 3}).sms})
+
+    found = [f for f in check_campaigns(CAMPAIGNS, TEMPLATES, settings) if "/sms-over-budget." in str(f.path)]
+
+    assert [str(f) for f in found] == [
+        f"{TEMPLATES}/sms-over-budget.sms.j2:1: warning: SMS needs 3 segments (GSM-7, 377 characters) in phase "
+        "'establishing'; each segment is billed, aim for 1 (sms.target_segments)"]
+
+
+def test_a_target_above_the_maximum_is_refused():
+    with pytest.raises(ValueError, match="target_segments must not exceed max_segments"):
+        Settings(sms={"target_segments": 3, "max_segments": 2})
 
 
 def test_it_reports_a_bad_timing_at_its_line(reported):
@@ -113,7 +128,7 @@ def test_the_command_prints_each_problem_and_exits_non_zero():
 
     assert result.exit_code == 1
     assert EXPECTED["unknown-key"] in result.output.splitlines()
-    assert result.output.splitlines()[-1] == "Checked 12 campaigns and 15 templates: 12 errors, 0 warnings."
+    assert result.output.splitlines()[-1] == "Checked 12 campaigns and 15 templates: 12 errors, 1 warning."
 
 
 def test_the_command_passes_the_shipped_campaigns():

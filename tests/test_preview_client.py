@@ -15,7 +15,7 @@ def test_it_previews_a_reminder_for_a_real_client_and_their_booked_visit(cli_env
     result = CliRunner().invoke(app, ["campaigns", "preview", "reminder", "day-before", "--client", "ext-42",
                                       "--out", str(cli_env.settings.outbox.directory)])
     assert result.exit_code == 0, result.output
-    assert "Hi Rosa, a reminder of your massage on " in result.output
+    assert "Hi Rosa, your massage is on " in result.output
 
 
 def test_an_unknown_client_is_a_clear_error(cli_env):

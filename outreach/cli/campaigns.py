@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
     campaigns_app.command("check")(check)
     campaigns_app.command("list")(list_campaigns)
     campaigns_app.command("preview")(preview)
+    campaigns_app.command("export")(export)
     app.add_typer(campaigns_app, name="campaigns")
 
 
@@ -52,11 +53,13 @@ def list_campaigns() -> None:
     """Campaigns, their steps and channels, and each text's SMS segments per cadence phase."""
     ctx = context(upgrade=False)
     rows = sms_table(_catalog(ctx), ctx.renderer, ctx.settings)
-    table = Table(title=f"SMS segments (characters) per phase, sample client; budget {ctx.settings.sms.max_segments}")
+    sms = ctx.settings.sms
+    table = Table(title=f"SMS segments (characters) per phase, sample client; target {sms.target_segments}, "
+                        f"maximum {sms.max_segments}")
     for column in ("Campaign", "Stream", "Step", "Channels", *PHASES):
         table.add_column(column)
     for row in rows:
-        cells = [_segments_cell(row.segments[phase], ctx.settings.sms.max_segments) for phase in PHASES]
+        cells = [_segments_cell(row.segments[phase], sms.target_segments, sms.max_segments) for phase in PHASES]
         table.add_row(row.campaign, row.stream, row.step, ", ".join(row.channels), *cells)
     Console().print(table)
 
@@ -100,6 +103,19 @@ def preview(
                        f"  {rendered.text}")
 
 
+def export(out: Path = typer.Argument(..., help="The folder to write campaigns/ and templates/ into.")) -> None:
+    """Write the campaigns and templates as they are live: the files, with copy published in the browser."""
+    from sqlmodel import Session
+
+    from outreach.services.edits import export as export_files
+
+    ctx = context()
+    with Session(ctx.engine) as session:
+        written = export_files(ctx, session, out)
+    typer.echo(f"Wrote {out}/campaigns and {out}/templates; {_plural(len(written), 'template')} from the database"
+               + (f": {', '.join(written)}" if written else "."))
+
+
 def _preview_context(ctx: Context, phase: str, channel: str, client: str | None, campaign: str) -> dict:
     if client is None:
         return sample_context(ctx.settings, phase, channel)
@@ -126,11 +142,13 @@ def _catalog(ctx: Context):  # noqa: ANN202  (outreach.campaigns.Catalog)
         fail("The campaigns have errors: run outreach campaigns check.")
 
 
-def _segments_cell(count: SegmentCount | None, budget: int) -> str:
+def _segments_cell(count: SegmentCount | None, target: int, maximum: int) -> str:
     if count is None:
         return "-"
     cell = f"{count.segments} ({count.characters})" + ("" if count.encoding == "GSM-7" else " UCS-2")
-    return f"[red]{cell}[/red]" if count.segments > budget or count.encoding != "GSM-7" else cell
+    if count.segments > maximum or count.encoding != "GSM-7":
+        return f"[red]{cell}[/red]"
+    return f"[yellow]{cell}[/yellow]" if count.segments > target else cell
 
 
 def _plural(count: int, word: str) -> str:

@@ -10,7 +10,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     ctx = ctx or open_context()
     app = FastAPI(title="outreach", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
-    from outreach.web import checkin, dashboard, health, unsubscribe, webhooks
+    from outreach.web import checkin, dashboard, health, lessons, unsubscribe, webhooks
     from outreach.web.logs import install_redaction
 
     install_redaction()
@@ -19,5 +19,6 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(unsubscribe.router)
     app.include_router(checkin.router)
+    app.include_router(lessons.router)
     dashboard.install(app)
     return app

@@ -13,6 +13,8 @@ from outreach.context import Context
 from outreach.dispatch import send_test
 from outreach.policy.segments import count_segments
 from outreach.rendering import PHASES, Rendered, RenderError, sample_context
+from outreach.services.edits import refresh_published
+from outreach.services.facts import audit
 from outreach.web.auth import CampaignsStaff, now
 from outreach.web.deps import ContextDep
 from outreach.web.routes.pages import PageNotFound, flash, render
@@ -76,7 +78,8 @@ def _days(count: float | None) -> str:
 @router.get("/{name}/{step_key}")
 def step_preview(request: Request, ctx: ContextDep, staff: CampaignsStaff, name: str, step_key: str,
                  phase: str = "establishing"):
-    campaign, step = _find(ctx, name, step_key)
+    campaign, step = find_step(ctx, name, step_key)
+    refresh_published(ctx)
     if phase not in PHASES:
         phase = "establishing"
     previews = [_preview(ctx, campaign, step, channel, phase) for channel in step.channels]
@@ -89,9 +92,10 @@ def step_preview(request: Request, ctx: ContextDep, staff: CampaignsStaff, name:
 @router.post("/{name}/{step_key}/test")
 def test_send(request: Request, ctx: ContextDep, staff: CampaignsStaff, name: str,
               step_key: str, to: Annotated[str, Form()] = "", phase: Annotated[str, Form()] = "establishing"):
-    campaign, step = _find(ctx, name, step_key)
+    campaign, step = find_step(ctx, name, step_key)
     phase = phase if phase in PHASES else "establishing"
     back = f"/campaigns/{campaign.name}/{step.key}?" + urlencode({"phase": phase})
+    refresh_published(ctx)
     try:
         message = send_test(ctx, campaign.name, step.key, to.strip(), now(request), staff.username, phase=phase)
     except (ValueError, RenderError) as exc:
@@ -103,7 +107,7 @@ def test_send(request: Request, ctx: ContextDep, staff: CampaignsStaff, name: st
     return RedirectResponse(back, status_code=303)
 
 
-def _find(ctx: Context, name: str, step_key: str) -> tuple[Campaign, Step]:
+def find_step(ctx: Context, name: str, step_key: str) -> tuple[Campaign, Step]:
     try:
         campaign = ctx.catalog.get(name)
         return campaign, campaign.step(step_key)
