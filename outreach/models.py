@@ -353,3 +353,17 @@ class TemplateVersion(SQLModel, table=True):
     author: str = Field(max_length=64, description="staff username, or 'files' for the shipped copy")
     published_at: datetime = Field(default_factory=utcnow)
     note: str = Field(default="", max_length=200)
+
+
+class CampaignSetting(SQLModel, table=True):
+    """A campaign's enabled state, window and holdout as changed in the dashboard: it overrides the file's."""
+
+    __tablename__ = "campaign_setting"
+
+    campaign: str = Field(primary_key=True, max_length=64)
+    enabled: bool = True
+    holdout_percent: float = 0
+    # {"start": "HH:MM", "end": "HH:MM", "weekdays": [...]}, or None for no window of its own.
+    window: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
+    updated_by: str = Field(default="", max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -49,6 +49,7 @@ def _recorded(ctx: Context, kind: str, now: datetime, work):  # noqa: ANN001, AN
 
 
 def plan_pass(ctx: Context, now: datetime) -> PlanResult:
+    refresh_published(ctx)  # campaigns switched on or off, windows and holdouts changed in the dashboard
     return _recorded(ctx, "plan", now, lambda: plan_due(ctx, now))
 
 

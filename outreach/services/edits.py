@@ -134,8 +134,11 @@ def drafts(session: Session, names: list[str] | None = None) -> dict[str, Templa
 
 def refresh_published(ctx: Context) -> None:
     """Load published copy into the renderer: the worker calls it each pass, the web process on each page."""
+    from outreach.services import campaign_settings
+
     with Session(ctx.engine) as session:
         ctx.renderer.use_overrides(published(session))
+    campaign_settings.refresh(ctx)  # and the campaigns' enabled state, window and holdout
 
 
 def check(ctx: Context, live: dict[str, str], sources: dict[str, str]) -> list[Finding]:

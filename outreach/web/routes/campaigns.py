@@ -8,15 +8,16 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from outreach.campaigns import Campaign, CampaignError, Step
+from outreach.campaigns import WEEKDAYS, Campaign, CampaignError, Step
 from outreach.context import Context
 from outreach.dispatch import send_test
 from outreach.policy.segments import count_segments
 from outreach.rendering import PHASES, Rendered, RenderError, sample_context
+from outreach.services import campaign_settings
 from outreach.services.edits import refresh_published
 from outreach.services.facts import audit
 from outreach.web.auth import CampaignsStaff, now
-from outreach.web.deps import ContextDep
+from outreach.web.deps import ContextDep, SessionDep
 from outreach.web.routes.pages import PageNotFound, flash, render
 
 router = APIRouter(prefix="/campaigns")
@@ -40,12 +41,37 @@ class Preview:
 
 
 @router.get("")
-def campaign_list(request: Request, ctx: ContextDep, staff: CampaignsStaff):
+def campaign_list(request: Request, ctx: ContextDep, staff: CampaignsStaff, errors: dict | None = None,
+                  status_code: int = 200):
     try:
+        refresh_published(ctx)
         campaigns, problems = ctx.catalog.campaigns, []
     except CampaignError as exc:
         campaigns, problems = (), [str(problem) for problem in exc.problems]
-    return render(request, "campaigns.html", campaigns=campaigns, problems=problems, timing=timing)
+    return render(request, "campaigns.html", status_code=status_code, campaigns=campaigns, problems=problems,
+                  timing=timing, weekdays=WEEKDAYS, errors=errors or {})
+
+
+@router.post("/{name}/settings")
+def change_settings(request: Request, ctx: ContextDep, session: SessionDep, staff: CampaignsStaff, name: str,
+                    enabled: Annotated[str, Form()] = "", holdout_percent: Annotated[str, Form()] = "0",
+                    window_start: Annotated[str, Form()] = "", window_end: Annotated[str, Form()] = "",
+                    weekdays: Annotated[list[str], Form()] = []):  # noqa: B006  (FastAPI reads the default)
+    refresh_published(ctx)
+    try:
+        ctx.catalog.get(name)
+    except KeyError:
+        raise PageNotFound(f"There is no campaign named {name!r}.") from None
+    try:
+        campaign_settings.change(ctx, session, name, enabled=enabled == "yes", holdout_percent=holdout_percent,
+                                 window_start=window_start, window_end=window_end, weekdays=weekdays,
+                                 actor=staff.username, now=now(request))
+    except campaign_settings.SettingProblem as exc:
+        session.rollback()
+        return campaign_list(request, ctx, staff, errors={name: str(exc)}, status_code=400)
+    session.commit()
+    flash(request, "ok", f"Settings of {name} changed: the worker uses them from its next pass.")
+    return RedirectResponse("/campaigns", status_code=303)
 
 
 def timing(campaign: Campaign, step: Step) -> str:
