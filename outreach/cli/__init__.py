@@ -5,7 +5,7 @@ import sys
 
 import typer
 
-from outreach.cli import campaigns, database, imports, web, worker
+from outreach.cli import api_keys, campaigns, database, imports, web, worker
 from outreach.settings import SettingsError
 
 app = typer.Typer(
@@ -16,7 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (database, imports, worker, campaigns, web):
+for module in (database, imports, worker, campaigns, web, api_keys):
     module.register(app)
 
 

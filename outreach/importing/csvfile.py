@@ -202,8 +202,13 @@ def _reading_notes(lines: _Lines, delimiter: str) -> list[str]:
 
 
 def _row(line: int, header: Header, record: list[str], problems: Problems) -> Row:
-    values = {name: value.strip() for name, value in zip(header.names, record) if name is not None}
-    row = Row(line, values, problems)
+    return checked_row(line, {name: value for name, value in zip(header.names, record) if name is not None},
+                       problems)
+
+
+def checked_row(line: int, values: dict[str, str], problems: Problems) -> Row:
+    """A record's values, stripped, refusing values too long or holding control characters."""
+    row = Row(line, {name: value.strip() for name, value in values.items()}, problems)
     for name, value in row.values.items():
         if len(value) > MAX_FIELD_CHARS:
             row.reject(name, f"{len(value)} characters; at most {MAX_FIELD_CHARS} are allowed")
