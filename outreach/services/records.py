@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from outreach.importing import clients, progress, visits
 from outreach.importing.csvfile import Columns, Row
-from outreach.importing.fields import in_zone, optional, text
+from outreach.importing.fields import in_zone, optional, text, whole_number
 from outreach.importing.records import rows_from_records
 from outreach.importing.report import Problem, Problems
 from outreach.models import Channel, Client
@@ -25,7 +25,8 @@ MAX_RECORDS = 1000
 # Consent is never a client detail here: it changes only through consent records, each with its source.
 # Email and phone left out mean none, as an empty CSV cell does.
 CLIENT_COLUMNS = Columns(required=("external_id", "first_name"), optional=("last_name", "email", "phone", "timezone"))
-VISIT_COLUMNS = Columns(required=visits.COLUMNS.required, optional=("external_id",))
+# version: the booking system's revision of the visit (webhooks); an older one never overwrites a newer.
+VISIT_COLUMNS = Columns(required=visits.COLUMNS.required, optional=("external_id", "version"))
 CONSENT_COLUMNS = Columns(required=("client_external_id", "channel", "granted", "source"), optional=("note",))
 WHERE = "records"
 
@@ -52,6 +53,7 @@ class Dated:
 
     row: Any
     external_id: str | None = None
+    version: int | None = None
 
     @property
     def line(self) -> int:
@@ -84,12 +86,16 @@ def save_clients(session: Session, records: Records, settings: Settings, actor: 
     return result
 
 
-def save_visits(session: Session, records: Records, settings: Settings, actor: str, now: datetime) -> BatchResult:
+def save_visits(session: Session, records: Records, settings: Settings, actor: str, now: datetime,
+                source: str = "api") -> BatchResult:
     parsed = _parsed(records, VISIT_COLUMNS, lambda row: _visit(row, settings))
     result = BatchResult()
     for item, client, at in _placed(session, parsed, settings, "starts_at"):
-        visit = facts.record_visit(session, client, at, item.row.status, actor, source="api",
-                                   external_id=item.external_id)
+        visit = facts.record_visit(session, client, at, item.row.status, actor, source=source,
+                                   external_id=item.external_id, version=item.version)
+        if visit is None:
+            result.outcomes["stale"] += 1
+            continue
         session.flush()
         result.add(visit.id, "recorded")
     return result
@@ -127,8 +133,9 @@ def save_consent(session: Session, records: Records, settings: Settings, actor: 
 
 def _visit(row: Row, settings: Settings) -> Dated | None:
     external_id = row.take("external_id", optional(text(100)))
+    version = row.take("version", optional(whole_number(0, 2**31 - 1)))
     parsed = visits.parse(row, settings)
-    return Dated(parsed, external_id) if parsed is not None else None
+    return Dated(parsed, external_id, version) if parsed is not None else None
 
 
 def _consent(row: Row) -> ConsentRecord | None:

@@ -10,9 +10,10 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     ctx = ctx or open_context()
     app = FastAPI(title="outreach", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
-    from outreach.web import api, checkin, dashboard, unsubscribe, webhooks
+    from outreach.web import api, bookings, checkin, dashboard, unsubscribe, webhooks
 
     app.include_router(webhooks.router)
+    app.include_router(bookings.router)
     app.include_router(unsubscribe.router)
     app.include_router(checkin.router)
     dashboard.install(app)
