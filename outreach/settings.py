@@ -183,6 +183,8 @@ class Bookings(Section):
     # A visit booked through a booking system's webhook, still "booked" this long after it started with nothing
     # else heard, counts as attended (the planning pass marks it; Square sends no "completed" event).
     attended_after_hours: int = Field(6, ge=1)
+    # The generic signed webhook (/webhooks/bookings/NAME) refuses timestamps further than this from now.
+    webhook_max_age_seconds: int = Field(300, ge=1)
 
 
 class Twilio(Section):

@@ -18,10 +18,13 @@ def text_of(value: Any) -> str:
 
 
 def rows_from_records(records: Iterable[Mapping[str, Any]], columns: Columns, problems: Problems) -> list[Row]:
-    """One Row per record (index from 0); a record missing a required field is noted and still returned."""
+    """One Row per record (index from 0); a record with a field missing or unknown is noted and still returned."""
     rows = []
     for index, record in enumerate(records):
-        row = checked_row(index, {name: text_of(value) for name, value in record.items()}, problems)
+        known = {name: value for name, value in record.items() if name in columns.all}
+        row = checked_row(index, {name: text_of(value) for name, value in known.items()}, problems)
+        for name in record.keys() - known.keys():
+            row.reject(str(name), f"unknown field (expected {', '.join(columns.all)})")
         for name in columns.required:
             if name not in record:
                 row.reject(name, "required, but missing")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from outreach.bookings import Event
@@ -13,6 +14,7 @@ from outreach.settings import Settings
 
 # Visits whose outcome no one reports: they come from booking systems, which say "booked" and then nothing.
 BOOKING_SOURCES = ("square",)
+GENERIC_SOURCE_PREFIX = "booking:"  # outreach.bookings.signed
 
 
 class ClientNotYetKnown(Exception):
@@ -52,8 +54,9 @@ def settle_past_bookings(session: Session, settings: Settings, now: datetime) ->
     """Mark attended the booking-system visits still booked `attended_after_hours` after their start. A later
     event (a no-show, with a higher version) still overrides it. Returns how many were marked."""
     cutoff = now - timedelta(hours=settings.bookings.attended_after_hours)
+    from_booking_system = or_(Visit.source.in_(BOOKING_SOURCES), Visit.source.startswith(GENERIC_SOURCE_PREFIX))
     stale = session.exec(select(Visit).where(Visit.status == VisitStatus.booked, Visit.starts_at <= cutoff,
-                                             Visit.source.in_(BOOKING_SOURCES))).all()
+                                             from_booking_system)).all()
     for visit in stale:
         client = session.get(Client, visit.client_id)
         facts.record_visit(session, client, visit.starts_at, VisitStatus.attended, "worker", source=visit.source,
