@@ -68,7 +68,7 @@ def save_client(session: Session, external_id: str, details: dict[str, Any], act
     created = client is None
     if created:
         client = Client(external_id=external_id, first_name=details["first_name"], created_at=at)
-    changed = [name for name, value in details.items() if getattr(client, name) != value]
+    changed = [name for name in CLIENT_DETAILS if name in details and getattr(client, name) != details[name]]
     if not changed and not created:
         return client, "unchanged"
     if "phone" in changed:
