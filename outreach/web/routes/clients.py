@@ -16,6 +16,7 @@ from outreach.services import facts, records
 from outreach.services.attention import flag_unseen
 from outreach.services.clients import cadence_for, client_zone
 from outreach.services.delivery_log import MAX_ID, client_matches
+from outreach.services.erasure import erase_client
 from outreach.services.timeline import TIMELINE_LIMIT, chart_data, client_timeline, consent_history
 from outreach.web.auth import ClientsStaff, now
 from outreach.web.chart import pain_chart
@@ -154,6 +155,19 @@ def change_details(request: Request, ctx: ContextDep, session: SessionDep, staff
         return "Details saved." if result.outcomes["updated"] else "Nothing changed."
 
     return _apply(request, ctx, session, client_id, "details", change, **values)
+
+
+@router.post("/{client_id}/erase")
+def erase(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
+          confirm: FormText = ""):
+    client = _client(session, client_id)
+    if confirm != "yes":
+        return _render_client(request, ctx, session, client, status_code=400,
+                              errors={"erase": "erase: tick the box to confirm the client asked for this"})
+    erase_client(session, client, staff.username, now(request))
+    session.commit()
+    flash(request, "ok", f"Client {client_id} erased. Any opt-out (STOP) is kept.")
+    return RedirectResponse("/clients", status_code=303)
 
 
 STATUS_CHANGES = {"paused": "Outreach paused.", "active": "Outreach resumed.",
