@@ -185,6 +185,20 @@ def read_rows(stream: BinaryIO, size: int, columns: Columns, problems: Problems,
         on_progress("reading", size, size)
 
 
+def header_names(stream: BinaryIO) -> list[str]:
+    """The header row's names as written (for a mapping step); ValueError says why the file cannot be read."""
+    lines = _Lines(stream)
+    try:
+        first = next(lines, None) or ""
+        record = next(csv.reader([first], delimiter=_sniff_delimiter(first)), [])
+    except (_Unreadable, csv.Error) as exc:
+        raise ValueError(f"line 1: {getattr(exc, 'reason', exc)}") from None
+    names = [name.strip() for name in record]
+    if not any(names):
+        raise ValueError("line 1: the file is empty; it needs a header row")
+    return names
+
+
 def _sniff_delimiter(header_line: str) -> str:
     try:
         return csv.Sniffer().sniff(header_line, delimiters=DELIMITERS).delimiter

@@ -2,9 +2,9 @@
 from fastapi import APIRouter, Depends
 
 from outreach.web.csrf import verify_csrf
-from outreach.web.routes import admin, campaigns, clients, inbox, log, session, status
+from outreach.web.routes import admin, campaigns, clients, imports, inbox, log, session, status
 
-PAGES = (session, log, inbox, clients, campaigns, status, admin)
+PAGES = (session, log, inbox, clients, imports, campaigns, status, admin)
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 for module in PAGES:
     router.include_router(module.router)
