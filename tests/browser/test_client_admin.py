@@ -39,3 +39,33 @@ def test_the_desk_adds_a_client_then_corrects_the_mobile_number(site, size):
     # The refused form answers 400, which Chromium logs; nothing else may fail (a CSP block would).
     assert [error for error in page.console_errors if "status of 400" not in error] == []
     screenshot(page, f"20-client-added-{size}")
+
+
+EXPORT = ("Client ID;First Name;Last Name;Email Address;Mobile Phone\n"
+          "BX{n};Eve;Lind;eve{n}@example.com;612-555-0161\n"
+          "BY{n};Fay;Moss;{bad};612-555-0162\n")
+
+
+@pytest.mark.parametrize("size", WIDTHS)
+def test_the_desk_uploads_an_export_sees_the_bad_row_fixes_it_and_imports(site, size, tmp_path):
+    page = site.signed_in("frontdesk", start="/imports", viewport=WIDTHS[size])
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    bad.write_text(EXPORT.format(n=size, bad="fay-at-example"))
+    good.write_text(EXPORT.format(n=size, bad=f"fay{size}@example.com"))
+
+    page.get_by_label("CSV file").set_input_files(str(bad))
+    page.get_by_role("button", name="Upload and match columns").click()
+    assert page.get_by_label("Email Address").input_value() == "email"
+    page.get_by_role("button", name="Check the file").click()
+    assert "bad.csv:3: email: not a valid email address" in page.get_by_role("alert").inner_text()
+    assert page.get_by_role("button", name="Import", exact=True).count() == 0
+    assert fits(page)
+    screenshot(page, f"21-import-problem-{size}")
+
+    page.goto("/imports")
+    page.get_by_label("CSV file").set_input_files(str(good))
+    page.get_by_role("button", name="Upload and match columns").click()
+    page.get_by_role("button", name="Check the file").click()
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.wait_for_url("**/clients")
+    assert "imported clients: 2 created" in page.content()
