@@ -90,3 +90,26 @@ def test_the_desk_archives_and_restores_a_client(desk, ann):
     assert "Restore client" in page.text and "Client archived" in page.text
     assert load(desk.ctx, Client, ann).status == "active"
     assert [e.detail for e in audit_entries(desk.ctx, "client.status")] == ["archived", "active"]
+
+
+def test_an_admin_sees_api_keys_and_revokes_one(desk):
+    from outreach.services import api_keys
+
+    with Session(desk.ctx.engine) as session:
+        api_keys.create_key(session, "booking-sync", ["facts:write"], "test")
+        session.commit()
+    desk.sign_in_as("admin")
+
+    listed = page_text(desk.get("/users"))
+    revoked = desk.post("/api-keys/booking-sync/revoke")
+
+    assert "booking-sync" in listed and "facts:write" in listed and "never" in listed
+    assert revoked.status_code == 303
+    assert "revoked" in page_text(desk.get("/users"))
+    assert [(e.actor, e.detail) for e in audit_entries(desk.ctx, "api_key.revoke")] == [("admin", "booking-sync")]
+
+
+def test_the_front_desk_cannot_revoke_api_keys(desk):
+    desk.sign_in_as("front_desk")
+
+    assert desk.post("/api-keys/booking-sync/revoke").status_code == 403

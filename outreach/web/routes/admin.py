@@ -1,18 +1,21 @@
-"""Admin pages: the audit log and the staff accounts (accounts are added with `outreach users add`)."""
+"""Admin pages: the audit log, the staff accounts (added with `outreach users add`) and the API keys (made with
+`outreach api-keys create`, revoked here or by the CLI)."""
 from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
 from sqlmodel import select
 
 from outreach.models import AuditEntry
 from outreach.services.delivery_log import MAX_ID
+from outreach.services import api_keys
 from outreach.services.users import list_users
-from outreach.web.auth import AdminStaff
+from outreach.web.auth import AdminStaff, now
 from outreach.web.deps import SessionDep
-from outreach.web.routes.pages import render
+from outreach.web.routes.pages import PageNotFound, flash, render
 
 router = APIRouter()
 PAGE_SIZE = 100
@@ -42,4 +45,15 @@ def audit_log(request: Request, session: SessionDep, staff: AdminStaff, actor: s
 
 @router.get("/users")
 def staff_accounts(request: Request, session: SessionDep, staff: AdminStaff):
-    return render(request, "users.html", users=list_users(session))
+    return render(request, "users.html", users=list_users(session), api_keys=api_keys.list_keys(session))
+
+
+@router.post("/api-keys/{name}/revoke")
+def revoke_api_key(request: Request, session: SessionDep, staff: AdminStaff, name: str):
+    try:
+        api_keys.revoke_key(session, name, staff.username, at=now(request))
+    except api_keys.ApiKeyError as exc:
+        raise PageNotFound(str(exc)) from None
+    session.commit()
+    flash(request, "ok", f"API key {name!r} revoked.")
+    return RedirectResponse("/users", status_code=303)
