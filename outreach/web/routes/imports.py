@@ -20,7 +20,7 @@ from outreach.importing.headers import canonical, suggestion
 from outreach.services.facts import audit
 from outreach.web.auth import ClientsStaff, now
 from outreach.web.deps import ContextDep
-from outreach.web.routes.pages import flash, render
+from outreach.web.routes.pages import PageNotFound, flash, render
 
 router = APIRouter(prefix="/imports")
 KINDS = {"clients": (clients, import_clients), "visits": (visits, import_visits),
@@ -97,8 +97,6 @@ def _suggested(name: str, columns, remembered: dict[str, str]) -> str:  # noqa: 
 
 
 def _headers(path: Path) -> list[str]:
-    from outreach.web.routes.pages import PageNotFound
-
     try:
         with path.open("rb") as stream:
             return header_names(stream)
@@ -107,8 +105,6 @@ def _headers(path: Path) -> list[str]:
 
 
 def _upload_path(data_dir: Path, kind: str, token: str) -> Path:
-    from outreach.web.routes.pages import PageNotFound
-
     path = _uploads(data_dir) / f"{token}.csv"
     if kind not in KINDS or not _TOKEN.match(token) or not path.is_file():
         raise PageNotFound("That upload is gone (imported, or older than a day). Upload the file again.")
