@@ -15,7 +15,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator, Mapping
 
 from sqlalchemy import Connection
 from sqlmodel import Session
@@ -34,25 +34,29 @@ Target = Context | Session
 
 
 def import_clients(target: Target, source: Source, *, now: datetime, dry_run: bool = False,
-                   settings: Settings | None = None, on_progress: Progress | None = None) -> ImportReport:
+                   settings: Settings | None = None, on_progress: Progress | None = None,
+                   mapping: Mapping[str, str] | None = None) -> ImportReport:
     """Upsert clients on external_id (columns: clients.COLUMNS)."""
-    return _import(clients, target, source, now, dry_run, settings, on_progress)
+    return _import(clients, target, source, now, dry_run, settings, on_progress, mapping)
 
 
 def import_visits(target: Target, source: Source, *, now: datetime, dry_run: bool = False,
-                  settings: Settings | None = None, on_progress: Progress | None = None) -> ImportReport:
+                  settings: Settings | None = None, on_progress: Progress | None = None,
+                  mapping: Mapping[str, str] | None = None) -> ImportReport:
     """Upsert visits on client + start time (columns: visits.COLUMNS)."""
-    return _import(visits, target, source, now, dry_run, settings, on_progress)
+    return _import(visits, target, source, now, dry_run, settings, on_progress, mapping)
 
 
 def import_progress(target: Target, source: Source, *, now: datetime, dry_run: bool = False,
-                    settings: Settings | None = None, on_progress: Progress | None = None) -> ImportReport:
+                    settings: Settings | None = None, on_progress: Progress | None = None,
+                    mapping: Mapping[str, str] | None = None) -> ImportReport:
     """Upsert progress entries on client + time recorded (columns: progress.COLUMNS)."""
-    return _import(progress, target, source, now, dry_run, settings, on_progress)
+    return _import(progress, target, source, now, dry_run, settings, on_progress, mapping)
 
 
 def _import(kind: ModuleType, target: Target, source: Source, now: datetime, dry_run: bool,
-            settings: Settings | None, on_progress: Progress | None) -> ImportReport:
+            settings: Settings | None, on_progress: Progress | None,
+            mapping: Mapping[str, str] | None = None) -> ImportReport:
     """`kind` is one of the importing modules: KIND, COLUMNS, parse(row, settings), plan(...), apply(...)."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
@@ -60,7 +64,7 @@ def _import(kind: ModuleType, target: Target, source: Source, now: datetime, dry
     name = _name_of(source)
     report = ImportReport(kind.KIND, name, dry_run)
     problems = Problems(name)
-    rows = _parsed_rows(kind, source, problems, settings, on_progress)
+    rows = _parsed_rows(kind, source, problems, settings, on_progress, mapping, report.notes)
     if rows or not problems:
         with _transaction(target) as session:
             _plan_and_write(kind, session.connection(), rows, problems, report, settings, now, on_progress)
@@ -75,7 +79,7 @@ def _plan_and_write(kind: ModuleType, conn: Connection, rows: list[Any], problem
     if problems:
         return
     report.created, report.updated, report.unchanged = plan.created, plan.updated, plan.unchanged
-    report.notes = plan.notes
+    report.notes += plan.notes
     if plan.writes and not report.dry_run:
         _progress(on_progress, "saving", 0, 1)
         kind.apply(conn, plan, now)
@@ -98,10 +102,10 @@ def _name_of(source: Source) -> str:
 
 
 def _parsed_rows(kind: ModuleType, source: Source, problems: Problems, settings: Settings,
-                 on_progress: Progress | None) -> list[Any]:
+                 on_progress: Progress | None, mapping: Mapping[str, str] | None, notes: list[str]) -> list[Any]:
     try:
         with _opened(source) as (stream, size):
-            return [parsed for row in read_rows(stream, size, kind.COLUMNS, problems, on_progress)
+            return [parsed for row in read_rows(stream, size, kind.COLUMNS, problems, on_progress, mapping, notes)
                     if (parsed := kind.parse(row, settings)) is not None]
     except OSError as exc:
         problems.add(None, f"cannot read the file: {exc.strerror or exc}")

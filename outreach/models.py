@@ -95,14 +95,20 @@ class ConsentEvent(SQLModel, table=True):
 
 
 class Visit(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("client_id", "starts_at", name="uq_visit_client_start"),
-                      Index("ix_visit_updated", "updated_at"))
+    __table_args__ = (
+        UniqueConstraint("client_id", "starts_at", name="uq_visit_client_start"),
+        Index("uq_visit_client_external", "client_id", "external_id", unique=True),
+        Index("ix_visit_updated", "updated_at"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     client_id: int = Field(foreign_key="client.id", index=True)
     starts_at: datetime
     status: str = Field(default=VisitStatus.booked, max_length=16)
     source: str = Field(default="import", max_length=64)
+    # The booking system's id for the visit (API or webhook), and its version there: an older one never wins.
+    external_id: Optional[str] = Field(default=None, max_length=100)
+    external_version: Optional[int] = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -258,6 +264,49 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)
     client_id: Optional[int] = Field(default=None, foreign_key="client.id", index=True)
     detail: str = Field(default="", max_length=1000)
+
+
+class ApiKey(SQLModel, table=True):
+    """A key for the REST API. Only a hash of the secret is kept: it is shown once, when made."""
+
+    __tablename__ = "api_key"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=40)
+    token_hash: str = Field(unique=True, max_length=64, description="sha256 hex of the key")
+    scopes: str = Field(max_length=200, description="space-separated, e.g. facts:write log:read")
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: Optional[datetime] = None
+    revoked_at: Optional[datetime] = None
+
+
+class IdempotentRequest(SQLModel, table=True):
+    """The answer to an API request sent with an Idempotency-Key, replayed when the same request comes again."""
+
+    __tablename__ = "idempotent_request"
+    __table_args__ = (UniqueConstraint("api_key_id", "key", name="uq_idempotent_request_key"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    api_key_id: int = Field(foreign_key="api_key.id")
+    key: str = Field(max_length=200)
+    fingerprint: str = Field(max_length=64, description="sha256 of method, path and body")
+    status_code: int
+    body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class WebhookEvent(SQLModel, table=True):
+    """A booking-system event already handled, so a redelivery changes nothing."""
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (UniqueConstraint("source", "event_id", name="uq_webhook_event_source_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(max_length=32)
+    event_id: str = Field(max_length=200)
+    event_type: str = Field(max_length=64)
+    outcome: str = Field(default="", max_length=200)
+    received_at: datetime = Field(default_factory=utcnow)
 
 
 class WorkerRun(SQLModel, table=True):

@@ -9,6 +9,8 @@ from sqlalchemy import Boolean, bindparam, case, func, null, select, update
 from sqlmodel import Session
 
 from outreach.context import Context
+from outreach.db import session_scope
+from outreach.services.bookings import settle_past_bookings
 from outreach.tally import Tally
 from outreach.models import Client, ClientStatus, Enrolment, HeldOutOccasion, Message
 from outreach.policy.cadence import LAPSED
@@ -31,7 +33,10 @@ class PlanResult(Tally):
 
 
 def plan_due(ctx: Context, now: datetime, limit: int | None = None) -> PlanResult:
-    """Plan every client that is due; returns counts of what was written."""
+    """Plan every client that is due; returns counts of what was written. First, booking-system visits long
+    past and still booked become attended (services.bookings), so their clients are planned in this pass."""
+    with session_scope(ctx.engine) as session:
+        settle_past_bookings(session, ctx.settings, now)
     result = PlanResult()
     while limit is None or result.clients < limit:
         with Session(ctx.engine, expire_on_commit=False) as session:

@@ -186,6 +186,19 @@ class Web(Section):
         return value.rstrip("/")
 
 
+class Api(Section):
+    requests_per_minute: int = Field(120, ge=1, description="per API key; more gets 429")
+    idempotency_hours: int = Field(24, ge=1, description="how long an Idempotency-Key's answer is replayed")
+
+
+class Bookings(Section):
+    # A visit booked through a booking system's webhook, still "booked" this long after it started with nothing
+    # else heard, counts as attended (the planning pass marks it; Square sends no "completed" event).
+    attended_after_hours: int = Field(6, ge=1)
+    # The generic signed webhook (/webhooks/bookings/NAME) refuses timestamps further than this from now.
+    webhook_max_age_seconds: int = Field(300, ge=1)
+
+
 class Twilio(Section):
     account_sid: str = ""
     messaging_service_sid: str = ""
@@ -231,6 +244,8 @@ class Settings(BaseSettings):
     dispatch: Dispatch = Dispatch()
     worker: Worker = Worker()
     web: Web = Web()
+    api: Api = Api()
+    bookings: Bookings = Bookings()
     twilio: Twilio = Twilio()
     sendgrid: Sendgrid = Sendgrid()
     compliance: Compliance = Compliance()
@@ -270,6 +285,7 @@ class Secrets(BaseModel):
     sendgrid_api_key: str = ""
     twilio_auth_token: str = ""
     secret_key: str = ""
+    square_webhook_signature_key: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Secrets":
@@ -278,6 +294,7 @@ class Secrets(BaseModel):
             sendgrid_api_key=env.get("SENDGRID_API_KEY", ""),
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
             secret_key=env.get("OUTREACH_SECRET_KEY", ""),
+            square_webhook_signature_key=env.get("SQUARE_WEBHOOK_SIGNATURE_KEY", ""),
         )
 
 

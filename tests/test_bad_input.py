@@ -68,10 +68,10 @@ def clinic(ctx):
 CSV_PROBLEMS = {
     "clients/empty.csv": (1, None, "the file is empty"),
     "clients/blank-lines-only.csv": (1, None, "the file is empty"),
-    "clients/latin1.csv": (2, None, "not UTF-8"),
+    "clients/mixed-encodings.csv": (3, None, "not UTF-8"),
     "clients/utf16.csv": (1, None, "UTF-16"),
     "clients/bom-then-bad-phone.csv": (2, "phone", "not a phone number"),
-    "clients/missing-columns.csv": (1, "sms_consent", "required column is missing"),
+    "clients/missing-columns.csv": (1, "first_name", "required column is missing"),
     "clients/health-column.csv": (1, "diagnosis", "unknown column"),
     "clients/duplicate-column.csv": (1, "email", "appears twice"),
     "clients/bad-phones.csv": ((2, 3, 4), "phone", "phone number"),

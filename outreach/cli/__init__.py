@@ -5,7 +5,7 @@ import sys
 
 import typer
 
-from outreach.cli import campaigns, database, imports, reports, web, worker
+from outreach.cli import api_keys, campaigns, database, imports, reports, web, worker
 from outreach.cli.common import Typer
 from outreach.settings import SettingsError
 
@@ -17,7 +17,7 @@ app = Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (database, imports, worker, campaigns, web, reports):
+for module in (database, imports, worker, campaigns, web, reports, api_keys):
     module.register(app)
 
 

@@ -3,7 +3,8 @@
 Consent from a file is a statement by the clinic's records, not the latest word: a client who replies STOP
 after the export was made must not be opted back in by re-importing the same export. So the file's answer is
 applied only when it differs from what the previous import said; until the file changes its mind, a later
-change from any other source stands.
+change from any other source stands. A file without a consent column leaves consent as it is (a new client
+starts without it): booking-system exports rarely say.
 """
 from __future__ import annotations
 
@@ -24,9 +25,19 @@ from outreach.validation import check_timezone, normalise_email, normalise_phone
 KIND = "clients"
 # A column left out of the file leaves that detail as it is; email and phone must be stated.
 COLUMNS = Columns(
-    required=("external_id", "first_name", "email", "phone", "email_consent", "sms_consent"),
-    optional=("last_name", "timezone"),
+    required=("external_id", "first_name", "email", "phone"),
+    optional=("last_name", "timezone", "email_consent", "sms_consent"),
 )
+CONSENT_VALUES = "yes/no, true/false or 1/0"
+ACCEPTED = {
+    "external_id": "your system's id for the client, up to 64 characters",
+    "first_name": "required; last_name optional",
+    "email": "an email address (email or phone may be empty, not both)",
+    "phone": "a phone number; one without +country code is read in the clinic's default_region",
+    "timezone": "an IANA zone such as America/Chicago; empty: from the phone's area code, else the clinic's",
+    "email_consent, sms_consent": f"{CONSENT_VALUES}; a file without the column leaves consent unchanged "
+                                  "(new clients start without consent)",
+}
 CHANNELS = (Channel.email.value, Channel.sms.value)
 ADDRESS = {"email": "email", "sms": "phone"}  # the column holding each channel's address
 STORED = ("first_name", "last_name", "email", "phone", "timezone", "email_consent", "sms_consent",
@@ -43,7 +54,7 @@ class ClientRow:
     phone: str | None
     timezone: str | None
     phone_zone: str | None
-    consent: dict[str, bool]
+    consent: dict[str, bool]  # only the channels the file has a column for
 
 
 @dataclass
@@ -66,7 +77,8 @@ def parse(row: Row, settings: Settings) -> ClientRow | None:
         "phone": row.take("phone", optional(lambda raw: normalise_phone(raw, settings.clinic.default_region))),
         "timezone": row.take("timezone", optional(check_timezone)),
     }
-    consent = {channel: row.take(f"{channel}_consent", parse_bool) for channel in CHANNELS}
+    consent = {channel: row.take(f"{channel}_consent", parse_bool) for channel in CHANNELS
+               if row.has(f"{channel}_consent")}
     _check_reachable(row, values, consent)
     if not row.ok:
         return None
@@ -80,7 +92,7 @@ def _check_reachable(row: Row, values: dict[str, Any], consent: dict[str, bool |
         row.reject("email", "a client needs an email address or a phone number; both are empty")
         return
     for channel, column in ADDRESS.items():
-        if consent[channel] and values[column] is None and not row.failed(column):
+        if consent.get(channel) and values[column] is None and not row.failed(column):
             row.reject(f"{channel}_consent", f"yes, but the {column} column is empty")
 
 
@@ -99,6 +111,10 @@ def plan(conn: Connection, rows: list[ClientRow], problems: Problems, settings: 
             _plan_existing(result, row, client, said, now)
     if result.held:
         result.notes.append(_held_note(result.held))
+    unstated = [f"{channel}_consent" for channel in CHANNELS if rows and channel not in rows[0].consent]
+    if unstated:
+        result.notes.append(f"no {' or '.join(unstated)} column: consent left unchanged "
+                            "(new clients start without consent)")
     return result
 
 
@@ -124,15 +140,15 @@ def _plan_new(result: ClientPlan, row: ClientRow, settings: Settings, now: datet
         "phone": row.phone,
         "timezone": row.timezone or row.phone_zone or settings.clinic.timezone,
         "status": ClientStatus.active.value,
-        "email_consent": row.consent["email"],
-        "sms_consent": row.consent["sms"],
+        "email_consent": row.consent.get("email", False),
+        "sms_consent": row.consent.get("sms", False),
         "reminders_opt_out": False,
         "phone_invalid": False,
         "next_plan_at": now,
         "created_at": now,
         "updated_at": now,
     })
-    result.consent.extend((row.external_id, channel, row.consent[channel], "") for channel in CHANNELS)
+    result.consent.extend((row.external_id, channel, granted, "") for channel, granted in row.consent.items())
 
 
 def _plan_existing(result: ClientPlan, row: ClientRow, client: Any, said: dict[tuple[int, str], bool],
@@ -163,8 +179,8 @@ def _consent_news(result: ClientPlan, row: ClientRow, client: Any,
                   said: dict[tuple[int, str], bool]) -> dict[str, bool]:
     """The file's consent answers that differ from what the last import said; each goes on record."""
     news = {}
-    for channel in CHANNELS:
-        current, in_file = getattr(client, f"{channel}_consent"), row.consent[channel]
+    for channel, in_file in row.consent.items():
+        current = getattr(client, f"{channel}_consent")
         if said.get((client.id, channel)) == in_file:
             # The file has not changed its mind since the last import: a later change by anyone else stands.
             result.held += current != in_file

@@ -2,15 +2,21 @@
 
 Line numbers are physical lines (the header is line 1), so a quoted field holding a line break still points
 people at the right line. Reading stops at the first problem that makes the rest unreadable: bytes that are
-not UTF-8, broken quoting, a row too large to be real.
+neither UTF-8 nor Windows-1252, broken quoting, a row too large to be real.
+
+Files from other systems are met half way: the delimiter is sniffed from the header (Excel in much of Europe
+writes semicolons), a file that is not UTF-8 is read as Windows-1252 (what Excel on Windows saves as "CSV"),
+and header names are matched ignoring case and spacing ("First Name" is first_name). Other names can be
+renamed with a mapping; common ones ("Email Address") get a suggestion, never a silent guess.
 """
 from __future__ import annotations
 
 import csv
 import re
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Iterator, TypeVar
+from typing import BinaryIO, Callable, Iterator, Mapping, TypeVar
 
+from outreach.importing.headers import Header, read_header
 from outreach.importing.report import Problems
 
 BOM = b"\xef\xbb\xbf"
@@ -20,6 +26,10 @@ MAX_ROW_BYTES = 64 * 1024
 MAX_FIELD_CHARS = 1000
 PROGRESS_EVERY_ROWS = 2000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+DELIMITERS = ",;\t|"
+DELIMITER_NAMES = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+FALLBACK_ENCODING = "cp1252"
 
 Progress = Callable[[str, int, int], None]
 T = TypeVar("T")
@@ -73,7 +83,8 @@ class _Unreadable(Exception):
 
 
 class _Lines:
-    """Decoded physical lines for csv.reader, refusing non-UTF-8 bytes and rows that grow too large."""
+    """Decoded physical lines for csv.reader, refusing rows that grow too large. Lines are UTF-8 until one is
+    not: if every line before it was plain ASCII, the file is Windows-1252 from then on."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
@@ -81,6 +92,7 @@ class _Lines:
         self.bytes_read = 0
         self.row_start = 1
         self.row_bytes = 0
+        self.encoding = "ascii"  # until a line says otherwise
 
     def __iter__(self) -> "_Lines":
         return self
@@ -97,11 +109,30 @@ class _Lines:
                                               "(a quote left open, or not a CSV file?)")
         if self.number == 1:
             raw = _check_first_line(raw)
+        return self._decode(raw)
+
+    def _decode(self, raw: bytes) -> str:
+        if self.encoding == FALLBACK_ENCODING:
+            return self._decode_fallback(raw)
         try:
-            return raw.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise _Unreadable(self.number, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at character "
-                                           f"{exc.start + 1}); save the file as \"CSV UTF-8\"") from None
+            if self.encoding == "utf-8":
+                raise _Unreadable(self.number, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at character "
+                                               f"{exc.start + 1}), though earlier lines are; save the file as "
+                                               "\"CSV UTF-8\"") from None
+            self.encoding = FALLBACK_ENCODING
+            return self._decode_fallback(raw)
+        if not text.isascii():
+            self.encoding = "utf-8"
+        return text
+
+    def _decode_fallback(self, raw: bytes) -> str:
+        try:
+            return raw.decode(FALLBACK_ENCODING)
+        except UnicodeDecodeError as exc:
+            raise _Unreadable(self.number, f"neither UTF-8 nor Windows-1252 text (byte 0x{raw[exc.start]:02x} at "
+                                           f"character {exc.start + 1}); save the file as \"CSV UTF-8\"") from None
 
     def next_row(self) -> None:
         self.row_start = self.number + 1
@@ -117,14 +148,21 @@ def _check_first_line(raw: bytes) -> bytes:
 
 
 def read_rows(stream: BinaryIO, size: int, columns: Columns, problems: Problems,
-              on_progress: Progress | None = None) -> Iterator[Row]:
-    """Yield each non-blank data row. Problems with the file, the header or a row's shape go to `problems`."""
+              on_progress: Progress | None = None, mapping: Mapping[str, str] | None = None,
+              notes: list[str] | None = None) -> Iterator[Row]:
+    """Yield each non-blank data row. Problems with the file, the header or a row's shape go to `problems`;
+    `mapping` renames file headers to columns ("" skips one); how the file was read goes to `notes`."""
     lines = _Lines(stream)
-    reader = csv.reader(lines, strict=True)
+    delimiter = ","
     try:
-        header = _read_header(reader, lines, columns, problems)
+        first = next(lines, None)
+        lines.next_row()
+        delimiter = _sniff_delimiter(first or "")
+        reader = csv.reader(([first] if first else []), delimiter=delimiter, strict=True)
+        header = read_header(next(reader, None), columns, mapping or {}, problems)
         if header is None:
             return
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
         for count, record in enumerate(reader, start=1):
             line = lines.row_start
             lines.next_row()
@@ -132,42 +170,59 @@ def read_rows(stream: BinaryIO, size: int, columns: Columns, problems: Problems,
                 on_progress("reading", lines.bytes_read, size)
             if not any(value.strip() for value in record):
                 continue
-            if len(record) != len(header):
-                problems.add(line, f"expected {len(header)} fields as in the header, found {len(record)}")
+            if len(record) != len(header.names):
+                problems.add(line, f"expected {len(header.names)} fields as in the header, found {len(record)}")
                 continue
             yield _row(line, header, record, problems)
     except _Unreadable as exc:
         problems.add(exc.line, exc.reason)
     except csv.Error as exc:
         problems.add(lines.row_start, _describe_csv_error(exc))
+    finally:
+        if notes is not None:
+            notes.extend(_reading_notes(lines, delimiter))
     if on_progress:
         on_progress("reading", size, size)
 
 
-def _read_header(reader: Iterator[list[str]], lines: _Lines, columns: Columns,
-                 problems: Problems) -> list[str] | None:
-    record = next(reader, None)
-    lines.next_row()
-    expected = ", ".join(columns.required)
-    if record is None or not any(name.strip() for name in record):
-        problems.add(1, f"the file is empty; expected a header row with {expected}")
-        return None
-    header = [name.strip().lower() for name in record]
-    for position, name in enumerate(header, start=1):
-        if not name:
-            problems.add(1, f"column {position} has no name")
-        elif name not in columns.all:
-            problems.add(1, f"unknown column (expected {', '.join(columns.all)})", name)
-        elif header.index(name) != position - 1:
-            problems.add(1, "this column appears twice", name)
-    for name in columns.required:
-        if name not in header:
-            problems.add(1, "required column is missing", name)
-    return None if problems else header
+def header_names(stream: BinaryIO) -> list[str]:
+    """The header row's names as written (for a mapping step); ValueError says why the file cannot be read."""
+    lines = _Lines(stream)
+    try:
+        first = next(lines, None) or ""
+        record = next(csv.reader([first], delimiter=_sniff_delimiter(first)), [])
+    except (_Unreadable, csv.Error) as exc:
+        raise ValueError(f"line 1: {getattr(exc, 'reason', exc)}") from None
+    names = [name.strip() for name in record]
+    if not any(names):
+        raise ValueError("line 1: the file is empty; it needs a header row")
+    return names
 
 
-def _row(line: int, header: list[str], record: list[str], problems: Problems) -> Row:
-    row = Row(line, {name: value.strip() for name, value in zip(header, record)}, problems)
+def _sniff_delimiter(header_line: str) -> str:
+    try:
+        return csv.Sniffer().sniff(header_line, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _reading_notes(lines: _Lines, delimiter: str) -> list[str]:
+    notes = []
+    if lines.encoding == FALLBACK_ENCODING:
+        notes.append("read as Windows-1252 text, as the file is not UTF-8")
+    if delimiter != ",":
+        notes.append(f"columns are separated by {DELIMITER_NAMES[delimiter]}")
+    return notes
+
+
+def _row(line: int, header: Header, record: list[str], problems: Problems) -> Row:
+    return checked_row(line, {name: value for name, value in zip(header.names, record) if name is not None},
+                       problems)
+
+
+def checked_row(line: int, values: dict[str, str], problems: Problems) -> Row:
+    """A record's values, stripped, refusing values too long or holding control characters."""
+    row = Row(line, {name: value.strip() for name, value in values.items()}, problems)
     for name, value in row.values.items():
         if len(value) > MAX_FIELD_CHARS:
             row.reject(name, f"{len(value)} characters; at most {MAX_FIELD_CHARS} are allowed")

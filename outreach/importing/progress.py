@@ -20,6 +20,11 @@ from outreach.settings import Settings
 KIND = "progress"
 PEG = ("peg_enjoyment", "peg_activity")
 COLUMNS = Columns(required=("client_external_id", "recorded_at", "pain"), optional=PEG)
+ACCEPTED = {
+    "client_external_id": "the client's external_id (import clients first)",
+    "recorded_at": "ISO-8601 date, or date and time, in the client's local time unless an offset is given",
+    "pain, peg_enjoyment, peg_activity": "whole numbers from 0 to 10 (peg_* optional, may be empty)",
+}
 table: Table = ProgressEntry.__table__  # type: ignore[attr-defined]
 score = whole_number(0, 10)
 

@@ -15,6 +15,11 @@ from outreach.settings import Settings
 
 KIND = "visits"
 COLUMNS = Columns(required=("client_external_id", "starts_at", "status"))
+ACCEPTED = {
+    "client_external_id": "the client's external_id (import clients first)",
+    "starts_at": "ISO-8601 date and time: 2026-03-02T09:30 (the client's local time) or 2026-03-02T09:30-06:00",
+    "status": ", ".join(status.value for status in VisitStatus) + " (any case; no-show also accepted)",
+}
 table: Table = Visit.__table__  # type: ignore[attr-defined]
 
 

@@ -3,6 +3,7 @@ and wakes the planner for that client (its next_plan_at becomes now)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -52,15 +53,52 @@ def record_consent(session: Session, client: Client, channel: str, granted: bool
     return True
 
 
+CLIENT_DETAILS = ("first_name", "last_name", "email", "phone", "timezone")
+
+
+def save_client(session: Session, external_id: str, details: dict[str, Any], actor: str,
+                at: datetime | None = None) -> tuple[Client, str]:
+    """Create the client with this external_id, or change the details given (CLIENT_DETAILS; consent is not
+    one: it changes only through record_consent). Returns the client and "created", "updated" or "unchanged"."""
+    at = at or utcnow()
+    unknown = set(details) - set(CLIENT_DETAILS)
+    if unknown:
+        raise ValueError(f"not client details: {', '.join(sorted(unknown))}")
+    client = session.exec(select(Client).where(Client.external_id == external_id)).first()
+    created = client is None
+    if created:
+        client = Client(external_id=external_id, first_name=details["first_name"], created_at=at)
+    changed = [name for name in CLIENT_DETAILS if name in details and getattr(client, name) != details[name]]
+    if not changed and not created:
+        return client, "unchanged"
+    if "phone" in changed:
+        client.phone_invalid = False
+    for name in changed:
+        setattr(client, name, details[name])
+    session.add(client)
+    session.flush()
+    # Names of the fields only: the audit log is shown more widely than the record.
+    audit(session, actor, "client.create" if created else "client.update", client.id, ", ".join(changed), at=at)
+    wake(client, at)
+    return client, "created" if created else "updated"
+
+
 def record_visit(session: Session, client: Client, starts_at: datetime, status: str, actor: str,
-                 source: str = "dashboard") -> Visit:
-    """Add a visit, or update the status of the one at the same start time."""
+                 source: str = "dashboard", external_id: str | None = None,
+                 version: int | None = None) -> Visit | None:
+    """Add a visit, or update the one with the same external id (else the same start time). With a version
+    (the booking system's), an update older than the stored one changes nothing and returns None."""
     status = VisitStatus(status)
-    visit = session.exec(select(Visit).where(Visit.client_id == client.id, Visit.starts_at == starts_at)).first()
+    match = (Visit.external_id == external_id) if external_id else (Visit.starts_at == starts_at)
+    visit = session.exec(select(Visit).where(Visit.client_id == client.id, match)).first()
     if visit is None:
-        visit = Visit(client_id=client.id, starts_at=starts_at, status=status, source=source)
+        visit = Visit(client_id=client.id, starts_at=starts_at, status=status, source=source,
+                      external_id=external_id, external_version=version)
+    elif version is not None and visit.external_version is not None and version <= visit.external_version:
+        return None
     else:
-        visit.status = status
+        visit.starts_at, visit.status = starts_at, status
+        visit.external_version = visit.external_version if version is None else version
         visit.updated_at = utcnow()
     session.add(visit)
     audit(session, actor, "visit.record", client.id, f"{starts_at.isoformat()} {status.value}")

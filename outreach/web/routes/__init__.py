@@ -2,9 +2,9 @@
 from fastapi import APIRouter, Depends
 
 from outreach.web.csrf import verify_csrf
-from outreach.web.routes import admin, campaigns, clients, editor, inbox, log, reports, session, status
+from outreach.web.routes import admin, campaigns, clients, editor, imports, inbox, log, reports, session, status
 
-PAGES = (session, log, inbox, clients, campaigns, editor, reports, status, admin)
+PAGES = (session, log, inbox, clients, imports, campaigns, editor, reports, status, admin)
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 for module in PAGES:
     router.include_router(module.router)

@@ -1,5 +1,5 @@
-"""Admin pages: the audit log, and the staff accounts: deactivate, reset a password, change a role (accounts are
-added with `outreach users add`)."""
+"""Admin pages: the audit log, the staff accounts (added with `outreach users add`; deactivated, given a new
+password or another role here) and the API keys (made with `outreach api-keys create`, revoked here or by the CLI)."""
 from __future__ import annotations
 
 from typing import Annotated, Callable
@@ -12,11 +12,12 @@ from sqlmodel import select
 from outreach.models import AuditEntry, Role, StaffUser
 from outreach.services import users
 from outreach.services.delivery_log import MAX_ID
+from outreach.services import api_keys
 from outreach.services.users import list_users
 from outreach.web.auth import ROLE_NAMES, AdminStaff, now
 from outreach.web.deps import SessionDep
 from outreach.web.routes.clients import FormText
-from outreach.web.routes.pages import flash, render
+from outreach.web.routes.pages import PageNotFound, flash, render
 
 router = APIRouter()
 PAGE_SIZE = 100
@@ -46,7 +47,8 @@ def audit_log(request: Request, session: SessionDep, staff: AdminStaff, actor: s
 
 @router.get("/users")
 def staff_accounts(request: Request, session: SessionDep, staff: AdminStaff):
-    return render(request, "users.html", users=list_users(session), roles=[(role.value, name) for role, name in ROLE_NAMES.items()])
+    return render(request, "users.html", users=list_users(session), roles=[(role.value, name) for role, name in ROLE_NAMES.items()],
+                  api_keys=api_keys.list_keys(session))
 
 
 @router.post("/users/{username}/role")
@@ -81,4 +83,15 @@ def _change_account(request: Request, session: SessionDep, change: Callable[[], 
     else:
         session.commit()
         flash(request, "ok", done.format(user=user.username, role=ROLE_NAMES[Role(user.role)]))
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/api-keys/{name}/revoke")
+def revoke_api_key(request: Request, session: SessionDep, staff: AdminStaff, name: str):
+    try:
+        api_keys.revoke_key(session, name, staff.username, at=now(request))
+    except api_keys.ApiKeyError as exc:
+        raise PageNotFound(str(exc)) from None
+    session.commit()
+    flash(request, "ok", f"API key {name!r} revoked.")
     return RedirectResponse("/users", status_code=303)

@@ -1,6 +1,7 @@
 """Client pages: search, one client's record, and the forms that change it (each through services.facts)."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Annotated, Callable, Iterable
 from zoneinfo import ZoneInfo
@@ -11,10 +12,11 @@ from sqlmodel import Session, select
 
 from outreach.context import Context
 from outreach.models import Channel, Client, ClientStatus, Suppression, VisitStatus
-from outreach.services import facts
+from outreach.services import facts, records
 from outreach.services.attention import flag_unseen
 from outreach.services.clients import cadence_for, client_zone
 from outreach.services.delivery_log import MAX_ID, client_matches
+from outreach.services.erasure import erase_client
 from outreach.services.timeline import TIMELINE_LIMIT, chart_data, client_timeline, consent_history
 from outreach.web.auth import ClientsStaff, now
 from outreach.web.chart import pain_chart
@@ -52,6 +54,34 @@ def client_list(request: Request, session: SessionDep, staff: ClientsStaff, q: s
     found = list(session.exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     return render(request, "clients.html", clients=found[:PAGE_SIZE], q=q, page=page, sort=sort,
                   sorts={key: label for key, (label, _) in SORTS.items()}, more=len(found) > PAGE_SIZE)
+
+
+@router.get("/new")
+def new_client_form(request: Request, staff: ClientsStaff):
+    return render(request, "client_new.html", errors={}, values={}, zones=_zone_hint(request))
+
+
+@router.post("/new")
+def add_client(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff,
+               external_id: FormText = "", first_name: FormText = "", last_name: FormText = "", email: FormText = "",
+               phone: FormText = "", timezone: FormText = ""):
+    values = {"external_id": external_id, "first_name": first_name, "last_name": last_name, "email": email,
+              "phone": phone, "timezone": timezone}
+    chosen = external_id.strip() or f"desk-{secrets.token_hex(4)}"
+    if _client_by_external_id(session, chosen) is not None:
+        errors = {"details": f"external_id: {chosen!r} is already a client's id"}
+        return render(request, "client_new.html", status_code=400, errors=errors, values=values,
+                      zones=_zone_hint(request))
+    try:
+        result = records.save_clients(session, [{**values, "external_id": chosen}], ctx.settings, staff.username,
+                                      now(request))
+    except records.BatchRejected as exc:
+        session.rollback()
+        return render(request, "client_new.html", status_code=400, errors={"details": _reasons(exc)},
+                      values=values, zones=_zone_hint(request))
+    session.commit()
+    flash(request, "ok", "Client added. Record their consent before any message goes out.")
+    return RedirectResponse(f"/clients/{result.ids[0]}", status_code=303)
 
 
 @router.get("/{client_id}")
@@ -108,13 +138,50 @@ def change_consent(request: Request, ctx: ContextDep, session: SessionDep, staff
     return _apply(request, ctx, session, client_id, "consent", change, note=note)
 
 
+@router.post("/{client_id}/details")
+def change_details(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
+                   first_name: FormText = "", last_name: FormText = "", email: FormText = "", phone: FormText = "",
+                   timezone: FormText = ""):
+    values = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone,
+              "timezone": timezone}
+
+    def change(client: Client) -> str:
+        # The importer's checks, through services.records: the same rules for a typed number as for a file.
+        try:
+            result = records.save_clients(session, [{**values, "external_id": client.external_id}], ctx.settings,
+                                          staff.username, now(request))
+        except records.BatchRejected as exc:
+            raise FormProblem(_reasons(exc)) from None
+        return "Details saved." if result.outcomes["updated"] else "Nothing changed."
+
+    return _apply(request, ctx, session, client_id, "details", change, **values)
+
+
+@router.post("/{client_id}/erase")
+def erase(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
+          confirm: FormText = ""):
+    client = _client(session, client_id)
+    if confirm != "yes":
+        return _render_client(request, ctx, session, client, status_code=400,
+                              errors={"erase": "erase: tick the box to confirm the client asked for this"})
+    erase_client(session, client, staff.username, now(request))
+    session.commit()
+    flash(request, "ok", f"Client {client_id} erased. Any opt-out (STOP) is kept.")
+    return RedirectResponse("/clients", status_code=303)
+
+
+STATUS_CHANGES = {"paused": "Outreach paused.", "active": "Outreach resumed.",
+                  "archived": "Client archived: no messages until restored."}
+
+
 @router.post("/{client_id}/status")
 def change_status(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
                   status: FormText = ""):
     def change(client: Client) -> str:
-        chosen = _choice(status, ("paused", "active"), "status")
+        chosen = _choice(status, STATUS_CHANGES, "status")
+        restoring = client.status == ClientStatus.archived and chosen == ClientStatus.active
         facts.set_status(session, client, chosen, staff.username)
-        return "Outreach paused." if chosen == ClientStatus.paused else "Outreach resumed."
+        return "Client restored." if restoring else STATUS_CHANGES[chosen]
 
     return _apply(request, ctx, session, client_id, "status", change)
 
@@ -149,6 +216,19 @@ def _render_client(request: Request, ctx: Context, session: Session, client: Cli
         errors=errors or {}, values=values or {}, now_local=at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         visit_statuses=VISIT_STATUSES, flag_unseen=flag_unseen(client),
     )
+
+
+def _client_by_external_id(session: Session, external_id: str) -> Client | None:
+    return session.exec(select(Client).where(Client.external_id == external_id)).first()
+
+
+def _reasons(exc: records.BatchRejected) -> str:
+    return "; ".join(f"{problem.column}: {problem.reason}" if problem.column else problem.reason
+                     for problem in exc.problems)
+
+
+def _zone_hint(request: Request) -> str:
+    return request.app.state.ctx.settings.clinic.timezone
 
 
 def _client(session: Session, client_id: int) -> Client:
