@@ -1,7 +1,7 @@
 """campaign settings changed in the dashboard (enabled, window, holdout)
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0012'
-down_revision = '0011'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """delivery log ordered by the time it shows
 
-Revision ID: 0007
-Revises: 0009
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0007'
-down_revision = '0009'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

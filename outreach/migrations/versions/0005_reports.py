@@ -1,7 +1,7 @@
 """reports: held-out occasions, the daily rollup, its state; indexes to find what changed
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0009'
-down_revision = '0008'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
