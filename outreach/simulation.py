@@ -289,7 +289,8 @@ def _wants_to_book(session: Session, persona: Persona, client: Client, visits: l
 
 def population(size: int, habit: Habit) -> tuple[Persona, ...]:
     """`size` simulated clients of every kind in turn, all with the same booking habit."""
-    return tuple(Persona(f"pop-{i}", f"Pat{i}", "Sample", PERSONAS[i % len(PERSONAS)], habit=habit)
+    kinds = tuple(SCORES)
+    return tuple(Persona(f"pop-{i}", f"Pat{i}", "Sample", kinds[i % len(kinds)], habit=habit)
                  for i in range(size))
 
 

@@ -282,7 +282,7 @@ def test_it_sends_nothing_more_after_stop_until_start(ctx, http):
     start = signed(http, INBOUND, text("start", sid="SMc"))
 
     assert reply_of(chatter) == ""
-    assert "subscribed to our texts again" in reply_of(start)
+    assert "subscribed again" in reply_of(start)
     assert load(ctx, Client, client_id).sms_consent is True
     assert count(ctx, Suppression) == 0
 
@@ -374,7 +374,7 @@ def test_start_undoes_a_plain_word_opt_out(ctx, http):
 
     start = signed(http, INBOUND, text("START", sid="SMb"))
 
-    assert "subscribed to our texts again" in reply_of(start)
+    assert "subscribed again" in reply_of(start)
     assert load(ctx, Client, client_id).sms_consent is True
     assert count(ctx, Suppression) == 0
 

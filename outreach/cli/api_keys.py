@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from outreach.cli.common import context, fail
+from outreach.cli.common import Typer, context, fail
 from outreach.db import session_scope
 from outreach.services import api_keys
 
@@ -11,7 +11,7 @@ ACTOR = "cli"
 
 
 def register(app: typer.Typer) -> None:
-    keys_app = typer.Typer(help="Keys for the REST API (/api/v1, described at /api/docs).", no_args_is_help=True)
+    keys_app = Typer(help="Keys for the REST API (/api/v1, described at /api/docs).", no_args_is_help=True)
     keys_app.command("create")(create)
     keys_app.command("list")(list_keys)
     keys_app.command("revoke")(revoke)

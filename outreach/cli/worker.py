@@ -173,9 +173,7 @@ def simulate(
         subject = dataclasses.replace(subject, sms_consent=False, answers_by_email=True)
     with tempfile.TemporaryDirectory() as scratch:
         ctx = _sandbox(Path(scratch), "null")
-        start = datetime.combine(simulation.first_monday(datetime.now(timezone.utc).date()),
-                                 time(simulation.DAY_STARTS_UTC), tzinfo=timezone.utc)
-        result = _simulate(ctx, (subject,), weeks, start)
+        result = _simulate(ctx, (subject,), weeks, _next_monday())
         ctx.engine.dispose()
     timeline = result.timelines[0]
     typer.echo(f"{'date':<12}{'phase':<14}{'channel':<9}{'campaign/step':<34}status")
@@ -194,6 +192,14 @@ def simulate(
     typer.echo(f"Report: {report}")
 
 
+def _next_monday() -> datetime:
+    """Where a simulation starts: the next Monday, at the hour simulated days begin."""
+    from outreach import simulation
+
+    return datetime.combine(simulation.first_monday(datetime.now(timezone.utc).date()),
+                            time(simulation.DAY_STARTS_UTC), tzinfo=timezone.utc)
+
+
 def _simulate_population(size: int, weeks: int, holdout: float, habit) -> None:  # noqa: ANN001
     from outreach import simulation
     from outreach.services.outcomes import holdout_table
@@ -202,8 +208,7 @@ def _simulate_population(size: int, weeks: int, holdout: float, habit) -> None: 
     with tempfile.TemporaryDirectory() as scratch:
         ctx = _sandbox(Path(scratch), "null")
         ctx.__dict__["catalog"] = with_holdout(ctx.catalog, "rebook", holdout)
-        result = _simulate(ctx, simulation.population(size, habit), weeks,
-                           simulation.first_monday(datetime.now(timezone.utc).date()))
+        result = _simulate(ctx, simulation.population(size, habit), weeks, _next_monday())
         comparison = simulation.compare_groups(ctx, result)
         ctx.engine.dispose()
     # A simulation is for seeing what a holdout this size shows, so its figures are printed at any size.

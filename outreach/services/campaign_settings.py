@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
-from outreach.campaigns import Campaign, Catalog, load_catalog
+from outreach.campaigns import Campaign, Catalog
 from outreach.context import Context
 from outreach.models import CampaignSetting
 from outreach.policy.holdout import NEVER_HELD_OUT
@@ -24,10 +24,17 @@ def with_settings(catalog: Catalog, settings: dict[str, CampaignSetting]) -> Cat
 
 
 def refresh(ctx: Context) -> None:
-    """Apply the dashboard's changes to the campaign files: the worker calls it each pass, pages before reading."""
+    """Apply the dashboard's changes to the campaigns: the worker calls it each pass, pages before reading.
+    The base is the context's own catalog (the files, or one a simulation built), never the last result."""
     with Session(ctx.engine) as session:
         settings = {s.campaign: s for s in session.exec(select(CampaignSetting))}
-    ctx.catalog = with_settings(load_catalog(ctx.campaigns_dir), settings)
+    current = ctx.catalog
+    base = ctx.__dict__.get(_BASE) if current is ctx.__dict__.get(_APPLIED) else current
+    ctx.__dict__[_BASE] = base
+    ctx.catalog = ctx.__dict__[_APPLIED] = with_settings(base, settings)
+
+
+_BASE, _APPLIED = "_catalog_before_settings", "_catalog_with_settings"
 
 
 def change(ctx: Context, session: Session, name: str, *, enabled: bool, holdout_percent: str, window_start: str,
