@@ -416,3 +416,14 @@ class CampaignSetting(SQLModel, table=True):
     window: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
     updated_by: str = Field(default="", max_length=64)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ImportMapping(SQLModel, table=True):
+    """How the clinic's upload headers map onto our columns, per kind of file: offered again on the next upload."""
+
+    __tablename__ = "import_mapping"
+
+    kind: str = Field(primary_key=True, max_length=16)
+    mapping: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    updated_by: str = Field(default="", max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -58,3 +58,19 @@ def test_the_desk_maps_an_export_sees_the_bad_row_then_imports_the_fixed_file(de
     assert names(desk.ctx) == ["Ana", "Ben"]
     assert [e.actor for e in audit_entries(desk.ctx, "import.upload")] == ["frontdesk"]
     assert desk.get(fixed).status_code == 404  # the upload is gone once imported
+
+
+def test_the_mapping_is_remembered_for_the_clinic_not_just_one_browser(desk):
+    from tests.test_web_support import Desk
+
+    desk.sign_in_as("front_desk")
+    export = "Patient Ref;Given;Surname\nP1;Ana;Lopez\n"
+    first = upload(desk, export)
+    assert selected(desk.get(first).text)["col0"] == ""  # nothing suggests "Patient Ref"
+    desk.post(first, {"col0": "external_id", "col1": "first_name", "col2": "last_name", "action": "check"})
+
+    colleague = Desk(desk.ctx).sign_in_as("admin")  # another person, another browser
+    second = upload(colleague, export.replace("P1;Ana", "P2;Bo"))
+
+    assert selected(colleague.get(second).text) == {"col0": "external_id", "col1": "first_name",
+                                                    "col2": "last_name"}

@@ -12,11 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 
+from outreach.context import Context
 from outreach.db import session_scope
 from outreach.importers import import_clients, import_progress, import_visits
 from outreach.importing import clients, progress, visits
 from outreach.importing.csvfile import header_names
 from outreach.importing.headers import canonical, suggestion
+from outreach.services import import_mappings
 from outreach.services.facts import audit
 from outreach.web.auth import ClientsStaff, now
 from outreach.web.deps import ContextDep
@@ -53,7 +55,7 @@ async def upload(request: Request, ctx: ContextDep, staff: ClientsStaff, file: U
 
 @router.get("/{kind}/{token}")
 def mapping_page(request: Request, ctx: ContextDep, staff: ClientsStaff, kind: str, token: str):
-    return _mapping(request, ctx.data_dir, kind, token, report=None)
+    return _mapping(request, ctx, kind, token, report=None)
 
 
 @router.post("/{kind}/{token}")
@@ -62,7 +64,8 @@ async def check_or_import(request: Request, ctx: ContextDep, staff: ClientsStaff
     path = _upload_path(ctx.data_dir, kind, token)
     headers = _headers(path)
     mapping = {name: str(form.get(f"col{index}", "")) for index, name in enumerate(headers)}
-    request.session[f"import-map:{kind}"] = mapping
+    with session_scope(ctx.engine) as session:
+        import_mappings.remember(session, kind, mapping, staff.username, now(request))
     importer = KINDS[kind][1]
     run = form.get("action") == "import"
     report = importer(ctx, path, now=now(request), dry_run=not run, mapping=mapping)
@@ -75,13 +78,14 @@ async def check_or_import(request: Request, ctx: ContextDep, staff: ClientsStaff
         path.unlink(missing_ok=True)
         flash(request, "ok", report.summary())
         return RedirectResponse("/clients" if kind == "clients" else "/imports", status_code=303)
-    return _mapping(request, ctx.data_dir, kind, token, report=report)
+    return _mapping(request, ctx, kind, token, report=report)
 
 
-def _mapping(request: Request, data_dir: Path, kind: str, token: str, report):  # noqa: ANN001, ANN202
-    path = _upload_path(data_dir, kind, token)
+def _mapping(request: Request, ctx: Context, kind: str, token: str, report):  # noqa: ANN001, ANN202
+    path = _upload_path(ctx.data_dir, kind, token)
     module = KINDS[kind][0]
-    remembered = request.session.get(f"import-map:{kind}", {})
+    with session_scope(ctx.engine) as session:
+        remembered = import_mappings.remembered(session, kind)
     rows = [(index, name, _suggested(name, module.COLUMNS, remembered)) for index, name in enumerate(_headers(path))]
     return render(request, "imports_map.html", status_code=400 if report and not report.ok else 200, kind=kind,
                   token=token, rows=rows, columns=module.COLUMNS, accepted=module.ACCEPTED, report=report,
