@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 WEEK, DAY = timedelta(days=7), timedelta(days=1)
+CAP_HORIZON = WEEK  # no cap looks further back than this
 
 
 def free_at(sent: Sequence[datetime], limit: int, window: timedelta, now: datetime) -> datetime | None:

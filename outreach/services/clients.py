@@ -5,7 +5,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlmodel import Session
 
 from outreach.models import Client, Enrolment, Message, ProgressEntry, Suppression, Visit
@@ -16,33 +16,43 @@ from outreach.settings import Settings
 from outreach.validation import zone_for_phone
 
 
+CLIENT, VISIT, PROGRESS = Client.__table__, Visit.__table__, ProgressEntry.__table__
+MESSAGE, ENROLMENT = Message.__table__, Enrolment.__table__
+
+
 def client_zone(client: Client, settings: Settings) -> str:
     """The client's own zone; failing that, the phone's area code; failing that, the clinic's."""
     return client.timezone or (client.phone and zone_for_phone(client.phone)) or settings.clinic.timezone
 
 
-def load_facts(session: Session, client_ids: Iterable[int], settings: Settings) -> dict[int, ClientFacts]:
+def load_facts(session: Session, client_ids: Iterable[int], settings: Settings,
+               messages_where: ColumnElement[bool] | None = None) -> dict[int, ClientFacts]:
+    """What the rules need to know of each client. `messages_where` narrows the messages read (dispatch needs
+    only those that count against the caps; planning needs every one)."""
     ids = list(client_ids)
     if not ids:
         return {}
-    clients = session.execute(select(Client.__table__).where(Client.__table__.c.id.in_(ids))).all()
+    # Core statements on one connection: the ORM's per-row machinery cost more than the queries themselves.
+    connection = session.connection()
+    clients = connection.execute(select(CLIENT).where(CLIENT.c.id.in_(ids))).all()
     visits, scores, messages, enrolments = (defaultdict(list) for _ in range(4))
-    for row in session.execute(select(Visit.client_id, Visit.starts_at, Visit.status, Visit.id)
-                               .where(Visit.client_id.in_(ids))):
-        visits[row.client_id].append(VisitFact(row.starts_at, row.status, row.id))
-    for row in session.execute(select(ProgressEntry.client_id, ProgressEntry.recorded_at, ProgressEntry.pain)
-                               .where(ProgressEntry.client_id.in_(ids))):
-        scores[row.client_id].append(Score(row.recorded_at, row.pain))
-    for row in session.execute(select(Message.client_id, Message.campaign, Message.step, Message.cycle,
-                                      Message.status, Message.due_at, Message.sent_at, Message.channel)
-                               # Replies the front desk writes are conversation, not outreach: no caps.
-                               .where(Message.client_id.in_(ids), Message.is_test.is_(False),
-                                      Message.stream != "reply")):
-        messages[row.client_id].append(Existing(row.campaign, row.step, row.cycle, row.status, row.due_at,
-                                                row.sent_at, row.channel))
-    for row in session.execute(select(Enrolment.client_id, Enrolment.campaign, Enrolment.enrolled_at)
-                               .where(Enrolment.client_id.in_(ids))):
-        enrolments[row.client_id].append((row.campaign, row.enrolled_at))
+    for client_id, starts_at, status, visit_id in connection.execute(
+            select(VISIT.c.client_id, VISIT.c.starts_at, VISIT.c.status, VISIT.c.id).where(VISIT.c.client_id.in_(ids))):
+        visits[client_id].append(VisitFact(starts_at, status, visit_id))
+    for client_id, recorded_at, pain in connection.execute(
+            select(PROGRESS.c.client_id, PROGRESS.c.recorded_at, PROGRESS.c.pain).where(PROGRESS.c.client_id.in_(ids))):
+        scores[client_id].append(Score(recorded_at, pain))
+    # Replies the front desk writes are conversation, not outreach: no caps.
+    wanted = (MESSAGE.c.client_id.in_(ids), MESSAGE.c.is_test.is_(False), MESSAGE.c.stream != "reply",
+              *(() if messages_where is None else (messages_where,)))
+    for client_id, *existing in connection.execute(
+            select(MESSAGE.c.client_id, MESSAGE.c.campaign, MESSAGE.c.step, MESSAGE.c.cycle, MESSAGE.c.status,
+                   MESSAGE.c.due_at, MESSAGE.c.sent_at, MESSAGE.c.channel).where(*wanted)):
+        messages[client_id].append(Existing(*existing))
+    for client_id, campaign, enrolled_at in connection.execute(
+            select(ENROLMENT.c.client_id, ENROLMENT.c.campaign, ENROLMENT.c.enrolled_at)
+            .where(ENROLMENT.c.client_id.in_(ids))):
+        enrolments[client_id].append((campaign, enrolled_at))
     suppressed = _suppressed(session, clients)
     return {
         c.id: ClientFacts(
@@ -71,7 +81,7 @@ def _suppressed(session: Session, clients: Sequence) -> dict[int, frozenset[str]
         (Suppression.channel == "email") & Suppression.address.in_(list(emails)),
         (Suppression.channel == "sms") & Suppression.address.in_(list(phones)),
     ))
-    for channel, address in session.execute(query):
+    for channel, address in session.connection().execute(query):
         owner = emails.get(address) if channel == "email" else phones.get(address)
         if owner is not None:
             found[owner].add(channel)
