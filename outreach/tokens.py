@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, Serializer, Signer, URLSafeSerializer
+from itsdangerous.encoding import base64_encode
 
 _UNSUBSCRIBE_SALT = "outreach.unsubscribe.v1"
 _CHECKIN_SALT = "outreach.checkin.v1"
@@ -37,9 +38,37 @@ class CheckinToken:
     message_id: int
 
 
+class _KeyOnce(Signer):
+    """A signer that derives its key once (itsdangerous derives it again for every signature)."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        if secret_key is not None:
+            return super().derive_key(secret_key)
+        if not hasattr(self, "_key"):
+            self._key = super().derive_key()
+        return self._key
+
+
+class _Serializer(URLSafeSerializer):
+    """URLSafeSerializer's tokens, made for every message sent: one signer, and no zlib attempt (it never wins on
+    a payload this short, so the tokens are the same; `loads` reads compressed ones all the same)."""
+
+    signer = _KeyOnce
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        if salt is not None and salt != self.salt:
+            return super().make_signer(salt)
+        if not hasattr(self, "_signer"):
+            self._signer = super().make_signer(salt)
+        return self._signer
+
+    def dump_payload(self, obj: object) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
+
+
 @lru_cache(maxsize=8)
 def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key, salt=salt)
+    return _Serializer(secret_key, salt=salt)
 
 
 def _read(secret_key: str, salt: str, token: str) -> list:
