@@ -57,6 +57,9 @@ class Transport:
     channel: str = ""
     # Whether the per-second rate limit in [dispatch] applies: it protects providers, not local files.
     paced: bool = True
+    # Whether a send waits on a network: such sends overlap in the dispatcher's pool of threads. A local one
+    # (a file, nothing) runs in line; in threads it would only wait for the interpreter's lock.
+    remote: bool = True
 
     def send(self, message: OutgoingMessage) -> Receipt:
         raise NotImplementedError
