@@ -11,16 +11,16 @@ import random
 import socket
 import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
@@ -32,7 +32,7 @@ from outreach import receipts
 from outreach.tally import Tally
 from outreach.models import Client, Conversation, DeliveryEvent, Message, MessageStatus
 from outreach.policy.cadence import CadenceState, assess
-from outreach.policy.caps import cap_delay
+from outreach.policy.caps import CAP_HORIZON, cap_delay
 from outreach.policy.consent import blocker
 from outreach.policy.replies import reply_blocker, reply_deferral
 from outreach.policy.windows import SendWindow
@@ -43,6 +43,7 @@ from outreach.services import test_sends
 from outreach.services.clients import load_facts
 from outreach.services.conversations import CONFIRMATION_STEP, REPLY_STREAM
 from outreach.services.unsubscribe import opt_out_address
+from outreach.db import read_only_session
 from outreach.store import try_lock
 from outreach.tokens import (
     checkin_answer_urls,
@@ -100,10 +101,11 @@ def dispatch_due(ctx: Context, now: datetime, transports: dict[str, Transport] |
     pacers = {"email": SharedPacer(ctx.engine, "email", ctx.settings.dispatch.email_per_second),
               "sms": SharedPacer(ctx.engine, "sms", ctx.settings.dispatch.sms_per_second)}
     pool = None
+    due = DueClients(ctx.engine, now, ctx.settings.dispatch.batch_size)
     try:
         batches = 0
         while max_batches is None or batches < max_batches:
-            ids = claim(ctx, now, worker, ctx.settings.dispatch.batch_size)
+            ids = claim(ctx, now, worker, ctx.settings.dispatch.batch_size, due)
             if not ids:
                 break
             batches += 1
@@ -118,57 +120,112 @@ def dispatch_due(ctx: Context, now: datetime, transports: dict[str, Transport] |
     return result
 
 
-def claim(ctx: Context, now: datetime, worker: str, size: int) -> list[int]:
+def claim(ctx: Context, now: datetime, worker: str, size: int, due: "DueClients | None" = None) -> list[int]:
     """Atomically take the due rows of whole clients for `worker`: every due row of each client it takes, so one
-    batch decides a client's caps with all of them in view; clients are added until about `size` rows.
+    batch decides a client's caps with all of them in view; clients are taken until about `size` rows.
 
-    In one transaction: lock the clients of the first `size` due rows (PostgreSQL: a transaction advisory lock
-    per client, skipping clients another worker is claiming right now; SQLite's `BEGIN IMMEDIATE` serialises
-    claims instead), read every due row of the locked clients, then mark exactly those ids. One
-    `UPDATE … WHERE id IN (SELECT … LIMIT n)` is not enough on PostgreSQL: the planner may re-run the
+    Candidates come from `due` (read ahead, see DueClients). In one transaction: lock them (PostgreSQL: a
+    transaction advisory lock per client, skipping clients another worker is claiming right now; SQLite's
+    `BEGIN IMMEDIATE` serialises claims instead), read every row of the locked clients, then mark exactly the
+    due ones. A candidate is only a hint: its rows are read again here, so one another worker took is passed by.
+    One `UPDATE … WHERE id IN (SELECT … LIMIT n)` is not enough on PostgreSQL: the planner may re-run the
     subquery per row, and the LIMIT window slides past rows the update already changed."""
-    # Every planned row has a client (a test send is written already `sending`).
-    due = (Message.status == MessageStatus.planned, Message.due_at <= now, Message.client_id.is_not(None))
-    order = (Message.priority, Message.due_at, Message.id)
+    due = due or DueClients(ctx.engine, now, size)
     with Session(ctx.engine) as session:
+        ids: list[int] = []
         for _ in range(CLAIM_ATTEMPTS):
-            candidates = list(dict.fromkeys(session.scalars(
-                select(Message.client_id).where(*due).order_by(*order).limit(size))))
-            clients = try_lock(session, CLAIM_LOCK_SPACE, candidates)
-            if clients or not candidates:
+            candidates = due.take(size)
+            if not candidates:
                 break
-            session.rollback()  # every candidate is being claimed elsewhere: look again once they are taken
-            time.sleep(random.uniform(0.005, 0.02))
-        # Every row of the held clients, looked up by client (the due index would scan every due row), due ones kept.
-        rows = session.execute(select(Message.id, Message.client_id, Message.status, Message.due_at, Message.priority)
-                               .where(Message.client_id.in_(clients)).with_for_update(skip_locked=True)).all() if clients else []
-        due_rows = sorted((row for row in rows if row.status == MessageStatus.planned and row.due_at <= now),
-                          key=lambda row: (row.priority, row.due_at, row.id))
-        ids = _whole_clients(due_rows, size)
+            clients = try_lock(session, CLAIM_LOCK_SPACE, candidates)
+            ids, left = _whole_clients(_due_rows(session, clients, now), size)
+            due.put_back(left)
+            if ids:
+                break
+            if not clients:  # every candidate is being claimed elsewhere: look again once they are taken
+                time.sleep(random.uniform(0.005, 0.02))
         if ids:
+            # updated_at is left alone: the outcome sets it a moment later, and every index on it (the log's
+            # order, the reports' refresh) would otherwise be rewritten twice per message.
             session.execute(update(Message).where(Message.id.in_(ids), Message.status == MessageStatus.planned)
-                            .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now, updated_at=now,
+                            .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now,
                                     attempts=Message.attempts + 1))
         session.commit()
     return ids
 
 
-CLAIM_ATTEMPTS = 200
-# The first key of the advisory locks claims take on clients (any constant no other code uses).
-CLAIM_LOCK_SPACE = 0x6F757472  # "outr"
+def _due_rows(session: Session, clients: list[int], now: datetime) -> list:
+    """The due rows of `clients`, in send order; looked up by client (the due index would scan every due row)."""
+    if not clients:
+        return []
+    rows = session.execute(select(Message.id, Message.client_id, Message.status, Message.due_at, Message.priority)
+                           .where(Message.client_id.in_(clients)).with_for_update(skip_locked=True)).all()
+    return sorted((row for row in rows if row.status == MessageStatus.planned and row.due_at <= now),
+                  key=lambda row: (row.priority, row.due_at, row.id))
 
 
-def _whole_clients(rows: list, size: int) -> list[int]:
-    """Row ids, client by client in order of each one's first due row, until at least `size` rows."""
+def _whole_clients(rows: list, size: int) -> tuple[list[int], list[tuple[int, int]]]:
+    """Row ids, client by client in order of each one's first due row, until at least `size` rows; and the
+    clients left over, with their due row counts."""
     by_client: dict[int, list[int]] = {}
     for row in rows:
         by_client.setdefault(row.client_id, []).append(row.id)
     ids: list[int] = []
-    for client_rows in by_client.values():
+    left: list[tuple[int, int]] = []
+    for client, client_rows in by_client.items():
         if len(ids) >= size:
-            break
-        ids.extend(client_rows)
-    return ids
+            left.append((client, len(client_rows)))
+        else:
+            ids.extend(client_rows)
+    return ids, left
+
+
+class DueClients:
+    """The clients with rows due at `now`, in claim order (each by its first due row: priority, due time, id),
+    read `READ_AHEAD` batches at a time. Asking the database for the next batch's clients each time sorted every
+    due row per claim, which made a catch-up pass quadratic in its backlog. Re-read when used up or
+    `REFRESH_SECONDS` old, so a reply written meanwhile still goes first within seconds."""
+
+    READ_AHEAD = 20
+    REFRESH_SECONDS = 5.0
+
+    def __init__(self, engine, now: datetime, batch_size: int) -> None:  # noqa: ANN001
+        self.engine, self.now, self.batch_size = engine, now, batch_size
+        self._queue: deque[tuple[int, int]] = deque()
+        self._read_at: float | None = None
+
+    def take(self, size: int) -> list[int]:
+        """Clients with about `size` due rows between them, in order; each is handed out once per read."""
+        if not self._queue or time.monotonic() - (self._read_at or 0) > self.REFRESH_SECONDS:
+            self._read()
+        clients, rows = [], 0
+        while self._queue and rows < size:
+            client, count = self._queue.popleft()
+            clients.append(client)
+            rows += count
+        return clients
+
+    def put_back(self, clients: list[tuple[int, int]]) -> None:
+        """Clients taken but not claimed (the batch was full), first in line again."""
+        self._queue.extendleft(reversed(clients))
+
+    def _read(self) -> None:
+        # Every planned row has a client (a test send is written already `sending`).
+        query = (select(Message.client_id)
+                 .where(Message.status == MessageStatus.planned, Message.due_at <= self.now,
+                        Message.client_id.is_not(None))
+                 .order_by(Message.priority, Message.due_at, Message.id).limit(self.batch_size * self.READ_AHEAD))
+        counts: dict[int, int] = {}
+        with read_only_session(self.engine) as session:
+            for client in session.scalars(query):
+                counts[client] = counts.get(client, 0) + 1
+        self._queue = deque(counts.items())
+        self._read_at = time.monotonic()
+
+
+CLAIM_ATTEMPTS = 200
+# The first key of the advisory locks claims take on clients (any constant no other code uses).
+CLAIM_LOCK_SPACE = 0x6F757472  # "outr"
 
 
 def recover_stuck(ctx: Context, now: datetime) -> int:
@@ -188,12 +245,23 @@ def _run_batch(ctx: Context, ids: list[int], now: datetime, worker: str, transpo
     with Session(ctx.engine) as session:
         rows = [SimpleNamespace(**row._mapping) for row in session.execute(
             select(MESSAGE).where(MESSAGE.c.id.in_(ids)).order_by(MESSAGE.c.priority, MESSAGE.c.due_at, MESSAGE.c.id))]
-        facts = load_facts(session, {r.client_id for r in rows if r.client_id}, ctx.settings)
-    jobs = _decide(ctx, rows, facts, now)
-    ready = [job for job in jobs if job.outgoing is not None]
-    # Providers answer slowly and creating a file waits on the disk: either way the sends overlap in the pool.
-    for future in [pool.submit(_send, job, transports[job.row.channel], pacers[job.row.channel]) for job in ready]:
+        facts = load_facts(session, {r.client_id for r in rows if r.client_id}, ctx.settings, _counted_since(now))
+    jobs: list[_Job] = []
+    sending = []
+    # Providers answer slowly: each send to one starts in the pool as soon as its message is composed, overlapping
+    # the next ones' rendering and each other.
+    for job in _decide(ctx, rows, facts, now):
+        jobs.append(job)
+        if job.outgoing is None:
+            continue
+        transport, pacer = transports[job.row.channel], pacers[job.row.channel]
+        if transport.remote:
+            sending.append(pool.submit(_send, job, transport, pacer))
+        else:
+            _send(job, transport, pacer)
+    for future in sending:
         future.result()
+    ready = [job for job in jobs if job.outgoing is not None]
     for job in ready:
         job.changes = _outcome(ctx, job, now)
     try:
@@ -201,6 +269,14 @@ def _run_batch(ctx: Context, ids: list[int], now: datetime, worker: str, transpo
     except SQLAlchemyError:
         receipts.keep(receipt_dir(ctx), _outcome_rows(jobs, now, worker)[1])
         raise
+
+
+def _counted_since(now: datetime):  # noqa: ANN202
+    """The messages a cap can still see at `now` (the longest window is a week); a row in flight counts at `now`
+    however old its due time."""
+    since = now - CAP_HORIZON
+    return Message.status.in_(COUNTED) & or_(Message.status == MessageStatus.sending,
+                                             func.coalesce(Message.sent_at, Message.due_at) > since)
 
 
 def receipt_dir(ctx: Context) -> Path:
@@ -218,8 +294,10 @@ def _record_with_retries(ctx: Context, jobs: list[_Job], ready: list[_Job], now:
     return result
 
 
-def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], now: datetime) -> list[_Job]:
-    """For each claimed row: skip, defer, or build the message to send. Caps count this batch's sends too."""
+def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts],
+            now: datetime) -> Iterator[_Job]:
+    """For each claimed row, in order: skip, defer, or build the message to send. Caps count this batch's sends
+    too."""
     batch = {(r.client_id, r.campaign, r.step, r.cycle) for r in rows}
     states = {cid: assess(f.visits, f.scores, now, ctx.settings.cadence) for cid, f in facts.items()}
     sent: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
@@ -228,23 +306,23 @@ def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], no
         # goes out about now (its due time may be long past). This batch's own rows count below, as decided.
         sent[cid] = [(now if m.status == MessageStatus.sending else m.sent_at or m.due_at, m.channel)
                      for m in f.messages if m.status in COUNTED and (cid, m.campaign, m.step, m.cycle) not in batch]
-    jobs = []
     for row in rows:
         job = _Job(row)
-        jobs.append(job)
         state = states.get(row.client_id)
         verdict = _check(ctx, row, facts.get(row.client_id), sent[row.client_id], now, state)
         if isinstance(verdict, dict):
             job.changes = verdict
+            yield job
             continue
         campaign, step, client = verdict
         try:
             job.outgoing = _compose(ctx, row, campaign, step, client, sent[row.client_id], now, state)
         except Exception as exc:  # a template that cannot render must not stop the batch
             job.changes = {"status": MessageStatus.failed, "reason": f"Could not render: {exc}"}
+            yield job
             continue
         sent[row.client_id].append((now, row.channel))
-    return jobs
+        yield job
 
 
 def _check(ctx: Context, row: Message, client: ClientFacts | None, sent: list[tuple[datetime, str]],
