@@ -127,6 +127,7 @@ def test_it_shows_an_admin_the_status_and_audit_pages(site):
     page = site.signed_in("admin")
 
     page.get_by_role("link", name="Status").click()
+    page.wait_for_url(f"{site.url}/status")
     assert page.get_by_role("heading", name="Waiting to go out").is_visible()
     screenshot(page, "10-status")
     page.get_by_role("link", name="Audit log").click()
@@ -167,6 +168,7 @@ def test_it_lets_an_admin_manage_staff_at_laptop_and_phone_width(site, width):
     screenshot(page, f"13-staff-{width}")
     account.locator("select[name=role]").select_option("marketing")
     account.get_by_role("button", name="Change role").click()
+    page.get_by_text(f"{member} is now marketing.").wait_for()  # the form posts, then the page comes back
 
     assert overflow <= 0
     assert page.get_by_text(f"{member} is now marketing.").is_visible()
