@@ -196,14 +196,23 @@ class DueClients:
 
     def take(self, size: int) -> list[int]:
         """Clients with about `size` due rows between them, in order; each is handed out once per read."""
-        if not self._queue or time.monotonic() - (self._read_at or 0) > self.REFRESH_SECONDS:
+        fresh = not self._queue or time.monotonic() - (self._read_at or 0) > self.REFRESH_SECONDS
+        if fresh:
             self._read()
-        clients, rows = [], 0
-        while self._queue and rows < size:
+        clients: dict[int, None] = {}
+        rows = 0
+        while rows < size:
+            if not self._queue:
+                if fresh:
+                    break
+                self._read()  # used up part way: read on, once
+                fresh = True
+                continue
             client, count = self._queue.popleft()
-            clients.append(client)
-            rows += count
-        return clients
+            if client not in clients:
+                clients[client] = None
+                rows += count
+        return list(clients)
 
     def put_back(self, clients: list[tuple[int, int]]) -> None:
         """Clients taken but not claimed (the batch was full), first in line again."""

@@ -5,12 +5,13 @@ import json
 import threading
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlmodel import Session, select
 
 from outreach.channels.base import ChannelError, Failure, Receipt, Transport
 from outreach.channels.outbox import OutboxEmail, OutboxSms
-from outreach.dispatch import claim, dispatch_due, recover_stuck
-from outreach.models import Client, ConsentEvent, Suppression
+from outreach.dispatch import DueClients, claim, dispatch_due, recover_stuck
+from outreach.models import Client, ConsentEvent, Message, Suppression
 from outreach.planner import plan_due
 from outreach.services import facts
 from tests.helpers import add_client, change, messages
@@ -181,3 +182,62 @@ def test_a_row_left_sending_by_a_crash_becomes_unknown_after_the_timeout(ctx):
     channel = Scripted("email")
     dispatch_due(ctx, NOON_CHICAGO + timedelta(days=1), {"email": channel, "sms": Scripted("sms")})
     assert channel.sent == []
+
+
+def _sent_earlier(ctx, client_id, *ages):
+    with Session(ctx.engine) as session:
+        for n, age in enumerate(ages):
+            at = NOON_CHICAGO - age
+            session.add(Message(key=f"history:{client_id}:{n}", client_id=client_id, campaign="education",
+                                step="earlier", cycle=str(n), stream="education", channel="email",
+                                to_address="ann@example.com", status="sent", due_at=at, sent_at=at, attempts=1))
+        session.commit()
+
+
+@pytest.mark.parametrize(("ages", "sent"), [
+    ((timedelta(days=6, hours=23), timedelta(days=6, hours=22)), 1),  # inside the week: the cap has one place
+    ((timedelta(days=7, minutes=1), timedelta(days=7, minutes=2)), 2),  # just outside it: no longer counted
+])
+def test_the_weekly_cap_sees_exactly_the_last_seven_days(ctx, ages, sent):
+    client_id = add_client(ctx, at=NOON_CHICAGO, sms_consent=False)  # lesson and check-in both go by email
+    _sent_earlier(ctx, client_id, *ages)
+    plan_due(ctx, NOON_CHICAGO)
+    channel = Scripted("email")
+    dispatch_due(ctx, NOON_CHICAGO, {"email": channel, "sms": Scripted("sms")})
+    assert len(channel.sent) == sent
+    assert [m.reason for m in messages(ctx, status="planned")] == ["Capped: 3 messages in 7 days"] * (2 - sent)
+
+
+def test_claims_past_the_read_ahead_take_whole_clients_and_every_row_once(ctx, monkeypatch):
+    monkeypatch.setattr(DueClients, "READ_AHEAD", 1)  # the queue holds one batch's worth: many re-reads
+    for i in range(15):
+        add_client(ctx, f"c{i}", at=NOON_CHICAGO, phone=f"+1612555{i:04d}", email=f"c{i}@example.com")
+    plan_due(ctx, NOON_CHICAGO)
+    due = DueClients(ctx.engine, NOON_CHICAGO, 3)
+    batches = []
+    while ids := claim(ctx, NOON_CHICAGO, "w1", 3, due):
+        batches.append(ids)
+    rows = {m.id: m for m in messages(ctx)}
+    claimed = [i for batch in batches for i in batch]
+    assert sorted(claimed) == sorted(rows) and len(rows) == 30  # every row once
+    for batch in batches:
+        clients = {rows[i].client_id for i in batch}
+        assert sum(m.client_id in clients for m in rows.values()) == len(batch)  # each client's rows together
+    assert all(3 <= len(batch) <= 4 for batch in batches[:-1])  # about the batch size; the last takes what is left
+
+
+def test_a_reply_queued_during_a_long_pass_goes_out_at_the_next_read(ctx, monkeypatch):
+    from outreach.services.conversations import REPLY_STREAM
+
+    monkeypatch.setattr(DueClients, "REFRESH_SECONDS", 0.0)
+    first = add_client(ctx, "c1", at=NOON_CHICAGO)
+    last = add_client(ctx, "c2", at=NOON_CHICAGO, phone="+16125550101", email="bo@example.com")
+    plan_due(ctx, NOON_CHICAGO)
+    due = DueClients(ctx.engine, NOON_CHICAGO, 2)
+    assert due.take(2) == [first]
+    with Session(ctx.engine) as session:
+        session.add(Message(key="reply:1", client_id=last, campaign="inbox", step="reply", cycle="1",
+                            stream=REPLY_STREAM, priority=0, channel="sms", to_address="+16125550101",
+                            status="planned", due_at=NOON_CHICAGO, body="See you Thursday"))
+        session.commit()
+    assert due.take(2)[0] == last

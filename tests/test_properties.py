@@ -196,3 +196,12 @@ def test_nothing_is_held_back_while_the_caps_have_room(per_week, per_day, data):
     requests = [(START + timedelta(minutes=m), "email" if n < emails else "sms") for n, m in enumerate(offsets)]
     sent = simulate_sends(requests, per_week, per_day)
     assert sorted(t for t, _ in sent) == sorted(d for d, _ in requests)
+
+
+@given(st.text(max_size=3000))
+def test_the_outbox_writes_base64_as_the_email_package_does(body):
+    import base64
+
+    from outreach.channels.outbox import _base64
+
+    assert _base64(body) == base64.encodebytes(body.encode("utf-8")).replace(b"\n", b"\r\n")
