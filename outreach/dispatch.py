@@ -138,7 +138,10 @@ def claim(ctx: Context, now: datetime, worker: str, size: int, due: "DueClients 
             if not candidates:
                 break
             clients = try_lock(session, CLAIM_LOCK_SPACE, candidates)
-            ids, left = _whole_clients(_due_rows(session, clients, now), size)
+            rows = _due_rows(session, clients, now)
+            if len(clients) < len(candidates) or len({row.client_id for row in rows}) < len(clients):
+                due.crowded()  # other workers are taking these clients
+            ids, left = _whole_clients(rows, size)
             due.put_back(left)
             if ids:
                 break
@@ -193,6 +196,7 @@ class DueClients:
         self.engine, self.now, self.batch_size = engine, now, batch_size
         self._queue: deque[tuple[int, int]] = deque()
         self._read_at: float | None = None
+        self._spread = False
 
     def take(self, size: int) -> list[int]:
         """Clients with about `size` due rows between them, in order; each is handed out once per read."""
@@ -214,6 +218,13 @@ class DueClients:
                 rows += count
         return list(clients)
 
+    def crowded(self) -> None:
+        """Other workers are taking the same clients: go on from a random point of this read instead, once per
+        read, so workers spread out rather than each looking up clients another has just claimed."""
+        if not self._spread and self._queue:
+            self._queue.rotate(-random.randrange(len(self._queue)))
+            self._spread = True
+
     def put_back(self, clients: list[tuple[int, int]]) -> None:
         """Clients taken but not claimed (the batch was full), first in line again."""
         self._queue.extendleft(reversed(clients))
@@ -230,6 +241,7 @@ class DueClients:
                 counts[client] = counts.get(client, 0) + 1
         self._queue = deque(counts.items())
         self._read_at = time.monotonic()
+        self._spread = False
 
 
 CLAIM_ATTEMPTS = 200

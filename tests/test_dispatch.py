@@ -241,3 +241,14 @@ def test_a_reply_queued_during_a_long_pass_goes_out_at_the_next_read(ctx, monkey
                             status="planned", due_at=NOON_CHICAGO, body="See you Thursday"))
         session.commit()
     assert due.take(2)[0] == last
+
+
+def test_a_crowded_worker_goes_on_elsewhere_in_its_read_and_still_hands_out_every_client_once(ctx):
+    ids = [add_client(ctx, f"c{i}", at=NOON_CHICAGO, phone=f"+1612555{i:04d}", email=f"c{i}@example.com")
+           for i in range(12)]
+    plan_due(ctx, NOON_CHICAGO)
+    due = DueClients(ctx.engine, NOON_CHICAGO, 500)
+    first = due.take(2)
+    due.crowded()
+    handed = first + [client for _ in range(12) for client in due.take(2)]
+    assert sorted(handed) == sorted(ids)
