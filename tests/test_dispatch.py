@@ -2,6 +2,7 @@
 failures classified, crashes never resent."""
 import email
 import json
+import re
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -10,10 +11,11 @@ from sqlmodel import Session, select
 
 from outreach.channels.base import ChannelError, Failure, Receipt, Transport
 from outreach.channels.outbox import OutboxEmail, OutboxSms
-from outreach.dispatch import DueClients, claim, dispatch_due, recover_stuck
+from outreach.dispatch import DueClients, _counted_since, claim, dispatch_due, recover_stuck
 from outreach.models import Client, ConsentEvent, Message, Suppression
 from outreach.planner import plan_due
 from outreach.services import facts
+from outreach.services.clients import load_facts
 from tests.helpers import add_client, change, messages
 
 NOON_CHICAGO = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)
@@ -254,3 +256,32 @@ def test_a_crowded_worker_goes_on_elsewhere_in_its_read_and_still_hands_out_ever
         batches.append(batch)
     claimed = [row for batch in batches for row in batch]
     assert sorted(claimed) == sorted(m.id for m in messages(ctx)) and len(claimed) == 2 * len(ids)
+
+
+def test_every_read_of_the_outbox_in_a_pass_goes_through_an_index_that_bounds_it(ctx):
+    """O(due), never O(messages): each statement on `message` finds its rows by client, by id or by due time;
+    none scans the table or walks a status index through every sent message."""
+    if ctx.engine.dialect.name != "sqlite":
+        pytest.skip("reads SQLite's query plans")
+    from sqlalchemy import event
+
+    for i in range(3):
+        add_client(ctx, f"c{i}", at=NOON_CHICAGO, phone=f"+1612555{i:04d}", email=f"c{i}@example.com")
+    statements = []
+    event.listen(ctx.engine, "before_cursor_execute",
+                 lambda conn, cursor, sql, params, context, many: statements.append((sql, params)))
+    plan_due(ctx, NOON_CHICAGO)
+    dispatch_due(ctx, NOON_CHICAGO, outbox(ctx))
+    with Session(ctx.engine) as session:  # what a batch of 400 clients asks (SQLite's plan depends on the count)
+        load_facts(session, range(1, 401), ctx.settings, _counted_since(NOON_CHICAGO))
+    plans = []
+    with ctx.engine.connect() as connection:
+        for sql, params in statements:
+            if sql.lstrip().upper().startswith("SELECT") and re.search(r"\bFROM message\b", sql):
+                detail = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)]
+                by_client = "message.client_id IN" in sql
+                plans.append((by_client, " / ".join(line for line in detail if "message" in line)))
+    expected = {True: r"SEARCH message USING INDEX ix_message_client\w* \(client_id=\?",
+                False: r"SEARCH message USING (INDEX ix_message_due \(status=\? AND due_at|INTEGER PRIMARY KEY)"}
+    assert {by_client for by_client, _ in plans} == {True, False}
+    assert all(re.search(expected[by_client], plan) for by_client, plan in plans), plans
