@@ -99,6 +99,8 @@ class Visit(SQLModel, table=True):
         UniqueConstraint("client_id", "starts_at", name="uq_visit_client_start"),
         Index("uq_visit_client_external", "client_id", "external_id", unique=True),
         Index("ix_visit_updated", "updated_at"),
+        # Each pass looks for booking-system visits still booked after they started (services.bookings).
+        Index("ix_visit_status_starts", "status", "starts_at"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
