@@ -83,7 +83,9 @@ def test_the_worker_process_stops_cleanly_on_sigterm(tmp_path):
                               stderr=subprocess.PIPE, text=True)
     lines = []
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any("dispatch: " in l for l in lines):
+    # The two jobs run side by side: wait for a line from each, in whichever order they come.
+    while time.monotonic() < deadline and not (any("dispatch: " in l for l in lines)
+                                               and any("plan: {" in l for l in lines)):
         lines.append(worker.stderr.readline())
     worker.send_signal(signal.SIGTERM)
     _, rest = worker.communicate(timeout=30)

@@ -34,6 +34,7 @@ def test_the_desk_adds_a_client_then_corrects_the_mobile_number(site, size):
     page.get_by_text("Edit contact details").click()
     page.locator("#details-phone").fill("612 555 0143")
     page.get_by_role("button", name="Save details").click()
+    page.get_by_text("Details saved.").wait_for()  # the form posts, then the page comes back
     assert "Details saved." in page.content() and "(612) 555-0143" in page.content()
     assert fits(page)
     # The refused form answers 400, which Chromium logs; nothing else may fail (a CSP block would).
