@@ -134,9 +134,11 @@ def test_a_transient_failure_is_retried_later_and_sent_once(ctx):
 
 
 def test_retries_stop_at_the_attempt_limit(ctx):
-    add_client(ctx, at=NOON_CHICAGO, sms_consent=False)
+    add_client(ctx, at=NOON_CHICAGO, sms_consent=False)  # two emails, lesson and check-in, both always refused
     plan_due(ctx, NOON_CHICAGO)
-    busy = [ChannelError(Failure.transient, "connection refused") for _ in range(10)]
+    # Enough refusals for both to use up their attempts: when their retries fall due together they share them.
+    refusals = 2 * ctx.settings.dispatch.max_attempts
+    busy = [ChannelError(Failure.transient, "connection refused") for _ in range(refusals)]
     transports = {"email": Scripted("email", *busy), "sms": Scripted("sms")}
     row = messages(ctx, channel="email")[0]
     for _ in range(30):
