@@ -155,11 +155,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print SQLite's query plans")
     args = parser.parse_args()
 
-    if not args.reuse and args.path.exists():
-        args.path.unlink()
-    settings = Settings(database={"url": f"sqlite:///{args.path}"}, outbox={"directory": str(args.path.parent / "outbox")})
-    ctx = Context(settings)
-    ctx.upgrade_schema()
+    ctx = bench_file(args.path, args.reuse)
     existing = _count(ctx, "message")
     if existing == 0:
         started = time.perf_counter()
@@ -180,6 +176,15 @@ def main() -> None:
     for label, path in pages(ctx).items():
         median, p90, size = time_page(client, path, args.repeat)
         print(f"  {label:<40} {median * 1000:8.1f} ms  p90 {p90 * 1000:8.1f} ms  {size / 1024:7.1f} KiB")
+
+
+def bench_file(path: Path, reuse: bool) -> Context:
+    """A context on the SQLite file at `path`, migrated; emptied first unless `reuse` (an already seeded file)."""
+    if not reuse and path.exists():
+        path.unlink()
+    ctx = Context(Settings(database={"url": f"sqlite:///{path}"}, outbox={"directory": str(path.parent / "outbox")}))
+    ctx.upgrade_schema()
+    return ctx
 
 
 def _count(ctx: Context, table: str) -> int:

@@ -22,13 +22,12 @@ from sqlalchemy import insert, text
 from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from log_page import _count, signed_in  # noqa: E402  (the log benchmark's sign-in)
+from log_page import _count, bench_file, signed_in  # noqa: E402  (the log benchmark's sign-in and file)
 
 from outreach.context import Context  # noqa: E402
 from outreach.models import (Client, DeliveryEvent, HeldOutOccasion, InboundMessage, Message,  # noqa: E402
                              ProgressEntry, Visit)
 from outreach.services import rollup  # noqa: E402
-from outreach.settings import Settings  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
 SPAN = timedelta(days=365)
@@ -134,12 +133,7 @@ def main() -> None:
     parser.add_argument("--care", action="store_true", help="also time /care, cold then warm")
     args = parser.parse_args()
 
-    if not args.reuse and args.path.exists():
-        args.path.unlink()
-    args.path.parent.mkdir(parents=True, exist_ok=True)
-    ctx = Context(Settings(database={"url": f"sqlite:///{args.path}"},
-                           outbox={"directory": str(args.path.parent / "outbox")}))
-    ctx.upgrade_schema()
+    ctx = bench_file(args.path, args.reuse)
     if _count(ctx, "message") == 0:
         started = time.perf_counter()
         seed(ctx, args.messages, args.clients)
