@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import Engine, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
@@ -192,7 +192,7 @@ class DueClients:
     READ_AHEAD = 20
     REFRESH_SECONDS = 5.0
 
-    def __init__(self, engine, now: datetime, batch_size: int) -> None:  # noqa: ANN001
+    def __init__(self, engine: Engine, now: datetime, batch_size: int) -> None:
         self.engine, self.now, self.batch_size = engine, now, batch_size
         self._queue: deque[tuple[int, int]] = deque()
         self._read_at: float | None = None
