@@ -91,33 +91,115 @@ class _Job:
 def dispatch_due(ctx: Context, now: datetime, transports: dict[str, Transport] | None = None,
                  worker: str | None = None, max_batches: int | None = None) -> DispatchResult:
     """Send everything due at `now`, batch by batch. Safe to run in several processes at once."""
-    from outreach.channels.registry import transports as configured
-
-    worker = worker or worker_id()
     receipts.settle(ctx.engine, receipt_dir(ctx), _SETTLE)
-    result = DispatchResult(recovered=recover_stuck(ctx, now))
-    owned = transports is None
-    transports = transports or configured(ctx)
-    pacers = {"email": SharedPacer(ctx.engine, "email", ctx.settings.dispatch.email_per_second),
-              "sms": SharedPacer(ctx.engine, "sms", ctx.settings.dispatch.sms_per_second)}
-    pool = None
+    recovered = recover_stuck(ctx, now)
     due = DueClients(ctx.engine, now, ctx.settings.dispatch.batch_size)
-    try:
+    with Sender(ctx, now, transports, worker) as sender:
+        sender.result.recovered = recovered
         batches = 0
         while max_batches is None or batches < max_batches:
-            ids = claim(ctx, now, worker, ctx.settings.dispatch.batch_size, due)
+            ids = claim(ctx, now, sender.worker, ctx.settings.dispatch.batch_size, due)
             if not ids:
                 break
             batches += 1
-            pool = pool or ThreadPoolExecutor(ctx.settings.dispatch.concurrency, thread_name_prefix="send")
-            result.add(_run_batch(ctx, ids, now, worker, transports, pacers, pool))
-    finally:
-        if pool is not None:
-            pool.shutdown()
-        if owned:
-            for transport in transports.values():
+            sender.send(*_claimed(ctx, ids, now))
+    return sender.result
+
+
+class Sender:
+    """A pass's way out: the transports, the rates they share with every worker, and the pool that overlaps
+    provider calls. The dispatch pass hands it the rows it claims; the plan pass, the rows it writes already
+    claimed because they are due at once."""
+
+    def __init__(self, ctx: Context, now: datetime, transports: dict[str, Transport] | None = None,
+                 worker: str | None = None) -> None:
+        from outreach.channels.registry import transports as configured
+
+        self.ctx, self.now, self.worker = ctx, now, worker or worker_id()
+        self._owned = transports is None
+        self.transports = transports or configured(ctx)
+        self.pacers = {"email": SharedPacer(ctx.engine, "email", ctx.settings.dispatch.email_per_second),
+                       "sms": SharedPacer(ctx.engine, "sms", ctx.settings.dispatch.sms_per_second)}
+        self._pool: ThreadPoolExecutor | None = None
+        self.result = DispatchResult()
+
+    def send(self, rows: list, facts: dict[int, ClientFacts], states: dict[int, CadenceState] | None = None) -> None:
+        """Decide, compose, send and record one batch of rows this worker has claimed, with all of each client's
+        due rows and the client's facts read since the claim."""
+        ctx, now = self.ctx, self.now
+        jobs: list[_Job] = []
+        sending = []
+        # Providers answer slowly: each send to one starts in the pool as soon as its message is composed,
+        # overlapping the next ones' rendering and each other.
+        for job in _decide(ctx, rows, facts, now, states):
+            jobs.append(job)
+            if job.outgoing is None:
+                continue
+            transport, pacer = self.transports[job.row.channel], self.pacers[job.row.channel]
+            if transport.remote:
+                self._pool = self._pool or ThreadPoolExecutor(ctx.settings.dispatch.concurrency,
+                                                              thread_name_prefix="send")
+                sending.append(self._pool.submit(_send, job, transport, pacer))
+            else:
+                _send(job, transport, pacer)
+        for future in sending:
+            future.result()
+        ready = [job for job in jobs if job.outgoing is not None]
+        for job in ready:
+            job.changes = _outcome(ctx, job, now)
+        try:
+            self.result.add(_record_with_retries(ctx, jobs, ready, now, self.worker))
+        except SQLAlchemyError:
+            receipts.keep(receipt_dir(ctx), _outcome_rows(jobs, now, self.worker)[1])
+            raise
+
+    # The plan pass sends what falls due as it plans: in its transaction it holds the clients (before reading
+    # their facts, so a cap sees whatever another worker has in flight), writes their due rows already claimed
+    # (writing one is its claim: the unique key lets only one writer have it) and claims their earlier due rows;
+    # once that commits, it sends them.
+
+    def hold(self, session: Session, clients: list[int]) -> set[int]:
+        """The clients whose due rows this transaction may claim; claim() takes the same locks."""
+        return set(try_lock(session, CLAIM_LOCK_SPACE, clients))
+
+    def claim_new(self, rows: list[dict], held: set[int]) -> list[dict]:
+        """Of the rows about to be written, those due now for a held client, marked claimed by this worker."""
+        due = [row for row in rows if row["client_id"] in held and row["status"] == MessageStatus.planned
+               and row["due_at"] <= self.now]
+        for row in due:
+            row.update(status=MessageStatus.sending, claimed_by=self.worker, claimed_at=self.now, attempts=1)
+        return due
+
+    def claim_earlier(self, session: Session, held: set[int], facts: dict[int, ClientFacts]) -> list[int]:
+        """Rows written before and due now for held clients (a deferral whose time came, a retry): one batch sees
+        all of a client's due rows."""
+        waiting = [cid for cid in held if cid in facts and any(
+            m.status == MessageStatus.planned and m.due_at <= self.now for m in facts[cid].messages)]
+        ids = [row.id for row in _due_rows(session, waiting, self.now)]
+        _mark_claimed(session, ids, self.now, self.worker)
+        return ids
+
+    def send_written(self, claimed: list[dict], written: dict[str, int], earlier: list[int],
+                     facts: dict[int, ClientFacts], states: dict[int, CadenceState]) -> None:
+        """Send what claim_new and claim_earlier took, once their transaction has committed; `written` maps the
+        key of each row the transaction wrote to its id (a row whose key was there already is not ours)."""
+        blank = dict.fromkeys(MESSAGE.c.keys())
+        rows = [SimpleNamespace(**{**blank, **row, "id": written[row["key"]]}) for row in claimed
+                if row["key"] in written]
+        if earlier:
+            rows += _claimed(self.ctx, earlier, self.now)[0]
+        if rows:
+            self.send(sorted(rows, key=lambda row: (row.priority, row.due_at, row.id)), facts, states)
+
+    def __enter__(self) -> "Sender":
+        return self
+
+    def __exit__(self, *_exc) -> None:  # noqa: ANN002
+        if self._pool is not None:
+            self._pool.shutdown()
+        if self._owned:
+            for transport in self.transports.values():
                 transport.close()
-    return result
 
 
 def claim(ctx: Context, now: datetime, worker: str, size: int, due: "DueClients | None" = None) -> list[int]:
@@ -147,14 +229,18 @@ def claim(ctx: Context, now: datetime, worker: str, size: int, due: "DueClients 
                 break
             if not clients:  # every candidate is being claimed elsewhere: look again once they are taken
                 time.sleep(random.uniform(0.005, 0.02))
-        if ids:
-            # updated_at is left alone: the outcome sets it a moment later, and every index on it (the log's
-            # order, the reports' refresh) would otherwise be rewritten twice per message.
-            session.execute(update(Message).where(Message.id.in_(ids), Message.status == MessageStatus.planned)
-                            .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now,
-                                    attempts=Message.attempts + 1))
+        _mark_claimed(session, ids, now, worker)
         session.commit()
     return ids
+
+
+def _mark_claimed(session: Session, ids: list[int], now: datetime, worker: str) -> None:
+    if ids:
+        # updated_at is left alone: the outcome sets it a moment later, and every index on it (the log's order,
+        # the reports' refresh) would otherwise be rewritten twice per message.
+        session.execute(update(Message).where(Message.id.in_(ids), Message.status == MessageStatus.planned)
+                        .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now,
+                                attempts=Message.attempts + 1))
 
 
 def _due_rows(session: Session, clients: list[int], now: datetime) -> list:
@@ -261,35 +347,14 @@ def recover_stuck(ctx: Context, now: datetime) -> int:
     return count
 
 
-def _run_batch(ctx: Context, ids: list[int], now: datetime, worker: str, transports: dict[str, Transport],
-               pacers: dict[str, Pacer | SharedPacer], pool: ThreadPoolExecutor) -> DispatchResult:
+def _claimed(ctx: Context, ids: list[int], now: datetime) -> tuple[list[SimpleNamespace], dict[int, ClientFacts]]:
+    """The claimed rows in send order, and their clients' facts (read after the claim: what others have in flight
+    counts)."""
     with Session(ctx.engine) as session:
         rows = [SimpleNamespace(**row._mapping) for row in session.execute(
             select(MESSAGE).where(MESSAGE.c.id.in_(ids)).order_by(MESSAGE.c.priority, MESSAGE.c.due_at, MESSAGE.c.id))]
         facts = load_facts(session, {r.client_id for r in rows if r.client_id}, ctx.settings, _counted_since(now))
-    jobs: list[_Job] = []
-    sending = []
-    # Providers answer slowly: each send to one starts in the pool as soon as its message is composed, overlapping
-    # the next ones' rendering and each other.
-    for job in _decide(ctx, rows, facts, now):
-        jobs.append(job)
-        if job.outgoing is None:
-            continue
-        transport, pacer = transports[job.row.channel], pacers[job.row.channel]
-        if transport.remote:
-            sending.append(pool.submit(_send, job, transport, pacer))
-        else:
-            _send(job, transport, pacer)
-    for future in sending:
-        future.result()
-    ready = [job for job in jobs if job.outgoing is not None]
-    for job in ready:
-        job.changes = _outcome(ctx, job, now)
-    try:
-        return _record_with_retries(ctx, jobs, ready, now, worker)
-    except SQLAlchemyError:
-        receipts.keep(receipt_dir(ctx), _outcome_rows(jobs, now, worker)[1])
-        raise
+    return rows, facts
 
 
 def _counted_since(now: datetime):  # noqa: ANN202
@@ -315,12 +380,12 @@ def _record_with_retries(ctx: Context, jobs: list[_Job], ready: list[_Job], now:
     return result
 
 
-def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts],
-            now: datetime) -> Iterator[_Job]:
+def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], now: datetime,
+            states: dict[int, CadenceState] | None = None) -> Iterator[_Job]:
     """For each claimed row, in order: skip, defer, or build the message to send. Caps count this batch's sends
-    too."""
+    too. `states`, each client's cadence at `now`, where the caller has them already."""
     batch = {(r.client_id, r.campaign, r.step, r.cycle) for r in rows}
-    states = {cid: assess(f.visits, f.scores, now, ctx.settings.cadence) for cid, f in facts.items()}
+    states = states or {cid: assess(f.visits, f.scores, now, ctx.settings.cadence) for cid, f in facts.items()}
     sent: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     for cid, f in facts.items():
         # A row of unknown outcome may well have gone out: it counts, at its due time; one in flight elsewhere

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Callable
 
-from sqlalchemy import Boolean, bindparam, case, func, null, select, update
+from sqlalchemy import Boolean, bindparam, case, func, null, select, tuple_, update
 from sqlmodel import Session
 
 from outreach.context import Context
@@ -16,7 +17,10 @@ from outreach.models import Client, ClientStatus, Enrolment, HeldOutOccasion, Me
 from outreach.policy.cadence import LAPSED
 from outreach.policy.schedule import ClientPlan, plan_client
 from outreach.services.clients import load_facts
-from outreach.store import insert_ignore, try_lock
+from outreach.store import insert_ignore, insert_new, try_lock
+
+if TYPE_CHECKING:
+    from outreach.dispatch import Sender
 
 CHUNK = 500
 # The first key of the advisory locks planners take on clients (dispatch claims use another).
@@ -32,53 +36,83 @@ class PlanResult(Tally):
 
 
 
-def plan_due(ctx: Context, now: datetime, limit: int | None = None) -> PlanResult:
+def plan_due(ctx: Context, now: datetime, limit: int | None = None, sender: "Sender | None" = None) -> PlanResult:
     """Plan every client that is due; returns counts of what was written. First, booking-system visits long
-    past and still booked become attended (services.bookings), so their clients are planned in this pass."""
+    past and still booked become attended (services.bookings), so their clients are planned in this pass.
+
+    With a `sender`, what falls due at once is sent as each chunk of clients is planned, with the facts the
+    planning read: no second read of the rows or the facts, no separate claim. Each client is planned once per
+    pass: one that a send wakes (its next lesson follows from this one) is planned by the next pass."""
     with session_scope(ctx.engine) as session:
         settle_past_bookings(session, ctx.settings, now)
     result = PlanResult()
+    after: tuple[datetime, int] | None = None
+    planned: set[int] = set()
+    # A sending pass's chunks are its batches: a few messages a client, about the size the settings give.
+    size = min(CHUNK, ctx.settings.dispatch.batch_size) if sender else CHUNK
     while limit is None or result.clients < limit:
         with Session(ctx.engine, expire_on_commit=False) as session:
-            ids = _due_clients(session, now, CHUNK if limit is None else min(CHUNK, limit - result.clients))
+            ids, after = _due_clients(session, now, size if limit is None else min(size, limit - result.clients),
+                                      after, planned)
             if not ids:
                 break
-            result.add(_plan_chunk(ctx, session, ids, now))
+            planned.update(ids)
+            chunk, send = _plan_chunk(ctx, session, ids, now, sender)
+            result.add(chunk)
             session.commit()
+        send()
     return result
 
 
-def _due_clients(session: Session, now: datetime, size: int) -> list[int]:
-    """Up to `size` due clients that this transaction holds: several workers plan different clients at once."""
-    query = (select(Client.id).where(Client.next_plan_at <= now, Client.status != ClientStatus.archived)
-             .order_by(Client.next_plan_at, Client.id))
+def _due_clients(session: Session, now: datetime, size: int, after: tuple[datetime, int] | None,
+                 planned: set[int]) -> tuple[list[int], tuple[datetime, int] | None]:
+    """Up to `size` due clients that this transaction holds, in order, from past `after` (where the last chunk
+    ended); and where this one ends. Several workers plan different clients at once: ones another holds are
+    passed by, it plans them. So are the ones this pass has `planned` already, which a send woke again."""
+    query = (select(Client.id, Client.next_plan_at)
+             .where(Client.next_plan_at <= now, Client.status != ClientStatus.archived)
+             .order_by(Client.next_plan_at, Client.id).limit(size))
     held: list[int] = []
-    offset = 0
-    while True:  # past the clients other workers are planning right now
-        window = list(session.scalars(query.offset(offset).limit(size)))
-        held += try_lock(session, PLAN_LOCK_SPACE, window)[:size - len(held)]
-        if len(held) >= size or len(window) < size:
-            return held
-        offset += size
+    while True:
+        page = query if after is None else query.where(tuple_(Client.next_plan_at, Client.id) > after)
+        window = session.execute(page).all()
+        locked = set(try_lock(session, PLAN_LOCK_SPACE, [row.id for row in window]))
+        for row in window:
+            if len(held) == size:
+                return held, after
+            after = (row.next_plan_at, row.id)
+            if row.id in locked and row.id not in planned:
+                held.append(row.id)
+        if len(held) == size or len(window) < size:
+            return held, after
 
 
-def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime) -> PlanResult:
+def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime,
+                sender: "Sender | None") -> tuple[PlanResult, Callable[[], None]]:
+    """Plan `ids` in `session`; and what to do once it commits (send what fell due, with a sender)."""
+    held = sender.hold(session, ids) if sender else set()
     facts = load_facts(session, ids, ctx.settings)
     plans = {cid: plan_client(f, ctx.catalog, ctx.settings, now) for cid, f in facts.items()}
     rows = [_message_row(m, now) for plan in plans.values() for m in plan.messages]
-    inserted = insert_ignore(session, Message.__table__, rows, ["key"])
+    claimed = sender.claim_new(rows, held) if sender else []
+    written = dict(insert_new(session, Message.__table__, rows, ["key"], Message.key, Message.id))
+    earlier = sender.claim_earlier(session, held, facts) if sender else []
     insert_ignore(session, Enrolment.__table__, _enrolment_rows(plans), ["client_id", "campaign"])
     insert_ignore(session, HeldOutOccasion.__table__, [dict(vars(o), created_at=now) for plan in plans.values()
                                                         for o in plan.held_out],
                   ["client_id", "campaign", "step", "cycle"])
     session.execute(_SUMMARY, [_summary_row(cid, plan, now) for cid, plan in plans.items()])
-    written = [m for plan in plans.values() for m in plan.messages]
-    return PlanResult(
+    decided = [m for plan in plans.values() for m in plan.messages]
+    result = PlanResult(
         clients=len(plans),
-        planned=inserted,
-        skipped=sum(m.status == "skipped" for m in written),
-        deferred=sum(bool(m.reason) and m.status == "planned" for m in written),
+        planned=len(written),
+        skipped=sum(m.status == "skipped" for m in decided),
+        deferred=sum(bool(m.reason) and m.status == "planned" for m in decided),
     )
+    if not (claimed or earlier):
+        return result, lambda: None
+    states = {cid: plan.state for cid, plan in plans.items()}
+    return result, lambda: sender.send_written(claimed, written, earlier, facts, states)
 
 
 CLIENT = Client.__table__
@@ -104,7 +138,9 @@ def _summary_row(cid: int, plan: ClientPlan, now: datetime) -> dict:
 
 def _message_row(planned, now: datetime) -> dict:
     row = dict(vars(planned))  # asdict deep-copies every field: 23 µs a row against 0.5
-    row.update(created_at=now, updated_at=now, attempts=0, is_test=False, error_code="")
+    # Every row names the same columns (one executemany): a claimed one's come from Sender.claim_new.
+    row.update(created_at=now, updated_at=now, attempts=0, is_test=False, error_code="", claimed_by=None,
+               claimed_at=None)
     return row
 
 

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sqlalchemy import Table, text
+from sqlalchemy import Column, Row, Table, text
 from sqlmodel import Session
 
 
 def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]], unique: Sequence[str]) -> int:
     """Insert rows, silently keeping the existing row wherever `unique` already matches. Returns rows inserted."""
+    return len(insert_new(session, table, rows, unique, *table.primary_key.columns))
+
+
+def insert_new(session: Session, table: Table, rows: Sequence[dict[str, Any]], unique: Sequence[str],
+               *returning: Column) -> list[Row]:
+    """insert_ignore, giving back the `returning` columns of each row it inserted."""
     if not rows:
-        return 0
+        return []
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     statement = insert(table).on_conflict_do_nothing(index_elements=list(unique))
-    # rowcount is not reliable for batched executemany; count the rows RETURNING gives back instead.
-    return len(session.execute(statement.returning(*table.primary_key.columns), list(rows)).all())
+    # rowcount is not reliable for batched executemany; RETURNING names exactly the rows inserted.
+    return list(session.execute(statement.returning(*returning), list(rows)).all())
 
 
 def try_lock(session: Session, space: int, ids: Sequence[int]) -> list[int]:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from sqlmodel import Session
 
 from outreach.context import Context
-from outreach.dispatch import DispatchResult, dispatch_due, worker_id
+from outreach.dispatch import DispatchResult, Sender, dispatch_due, worker_id
 from outreach.models import WorkerRun
 from outreach.planner import PlanResult, plan_due
 from outreach.services.edits import refresh_published
@@ -31,8 +31,15 @@ class TickResult:
                 f"sent {d.sent}, deferred {d.deferred}, retried {d.retried}, skipped {d.skipped}, "
                 f"failed {d.failed}, unknown {d.unknown}")
 
+    def counts(self) -> dict[str, int]:
+        """A plan pass's counts for the status page: what it planned, and what it sent at once."""
+        p, d = self.plan, self.dispatch
+        return {"clients": p.clients, "planned": p.planned, "skipped": p.skipped + d.skipped,
+                "deferred": p.deferred + d.deferred, "sent": d.sent, "retried": d.retried, "failed": d.failed,
+                "unknown": d.unknown}
 
-def _recorded(ctx: Context, kind: str, now: datetime, work):  # noqa: ANN001, ANN202
+
+def _recorded(ctx: Context, kind: str, now: datetime, work, counts=asdict):  # noqa: ANN001, ANN202
     with Session(ctx.engine, expire_on_commit=False) as session:
         run = WorkerRun(kind=kind, worker=worker_id(), started_at=now)
         session.add(run)
@@ -42,15 +49,23 @@ def _recorded(ctx: Context, kind: str, now: datetime, work):  # noqa: ANN001, AN
     with Session(ctx.engine) as session:
         run = session.get(WorkerRun, run.id)
         run.finished_at = now + timedelta(seconds=time.monotonic() - started)
-        run.counts = asdict(result)
+        run.counts = counts(result)
         session.add(run)
         session.commit()
     return result
 
 
-def plan_pass(ctx: Context, now: datetime) -> PlanResult:
+def plan_and_send(ctx: Context, now: datetime, transports=None) -> TickResult:  # noqa: ANN001
+    """Plan every due client, sending what falls due at once as each chunk is planned; the dispatch pass sends
+    what comes due later (deferrals, retries, reminders at their hour, replies)."""
+    with Sender(ctx, now, transports) as sender:
+        plan = plan_due(ctx, now, sender=sender)
+    return TickResult(plan, sender.result)
+
+
+def plan_pass(ctx: Context, now: datetime, transports=None) -> TickResult:  # noqa: ANN001
     refresh_published(ctx)  # campaigns switched on or off, windows and holdouts changed in the dashboard
-    return _recorded(ctx, "plan", now, lambda: plan_due(ctx, now))
+    return _recorded(ctx, "plan", now, lambda: plan_and_send(ctx, now, transports), TickResult.counts)
 
 
 def dispatch_pass(ctx: Context, now: datetime, transports=None) -> DispatchResult:  # noqa: ANN001
@@ -60,10 +75,13 @@ def dispatch_pass(ctx: Context, now: datetime, transports=None) -> DispatchResul
 
 def tick(ctx: Context, now: datetime, transports=None, record: bool = True) -> TickResult:  # noqa: ANN001
     """One plan and dispatch pass at `now`; `record` keeps a WorkerRun row of each for the status page."""
-    if not record:
+    if record:
+        planned, sent = plan_pass(ctx, now, transports), dispatch_pass(ctx, now, transports)
+    else:
         refresh_published(ctx)
-        return TickResult(plan_due(ctx, now), dispatch_due(ctx, now, transports))
-    return TickResult(plan_pass(ctx, now), dispatch_pass(ctx, now, transports))
+        planned, sent = plan_and_send(ctx, now, transports), dispatch_due(ctx, now, transports)
+    sent.add(planned.dispatch)
+    return TickResult(planned.plan, sent)
 
 
 def run_forever(ctx: Context) -> None:
@@ -76,7 +94,7 @@ def run_forever(ctx: Context) -> None:
 
     def plan_job() -> None:
         result = plan_pass(ctx, datetime.now(timezone.utc))
-        log.info("plan: %s", asdict(result))
+        log.info("plan: %s", result.counts())
 
     def dispatch_job() -> None:
         result = dispatch_pass(ctx, datetime.now(timezone.utc))

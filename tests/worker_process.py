@@ -53,15 +53,17 @@ def email_of(number: int) -> str:
 
 
 def seed_due_messages(ctx: Context, count: int, now: datetime, channel: str = "sms", first: int = 0,
-                      per_client: int = 1, overdue: timedelta = timedelta(minutes=1)) -> Seeded:
+                      per_client: int = 1, overdue: timedelta = timedelta(minutes=1), awake: bool = False) -> Seeded:
     """`count` consenting clients in Chicago, each with `per_client` planned lessons (cycles "1", "2", …) due
-    `overdue` before `now`; the rows go cycle by cycle, so each client's rows lie far apart in the due order."""
+    `overdue` before `now`; the rows go cycle by cycle, so each client's rows lie far apart in the due order.
+    `awake` clients are due for planning too (the planner adds a check-in text for each)."""
     campaign, step = first_lesson(ctx.catalog, channel)
     numbers = range(first, first + count)
     clients = [{
         "external_id": f"load-{n}", "first_name": f"Client{n}", "last_name": "Load", "email": email_of(n),
         "phone": phone_of(n), "timezone": "America/Chicago", "status": "active", "email_consent": True,
-        "sms_consent": True, "reminders_opt_out": False, "phone_invalid": False, "next_plan_at": ASLEEP_UNTIL,
+        "sms_consent": True, "reminders_opt_out": False, "phone_invalid": False,
+        "next_plan_at": now - timedelta(minutes=1) if awake else ASLEEP_UNTIL,
         "created_at": now, "updated_at": now,
     } for n in numbers]
     with ctx.engine.begin() as conn:
