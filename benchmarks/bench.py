@@ -61,7 +61,7 @@ from outreach.models import Client, ConsentEvent, Message, ProgressEntry, Visit 
 from outreach.rendering import message_context  # noqa: E402
 from outreach.settings import Secrets, Settings  # noqa: E402
 from outreach.tokens import make_unsubscribe_token, preferences_url, unsubscribe_url  # noqa: E402
-from outreach.worker import plan_and_send, tick  # noqa: E402
+from outreach.worker import plan_and_send, settle_memory, tick  # noqa: E402
 from tests.fakes import twilio  # noqa: E402
 from tests.fakes.server import Fault, busiest_second  # noqa: E402
 from tests.fakes.twilio import FakeTwilio  # noqa: E402
@@ -179,6 +179,7 @@ def full_tick(ctx: Context, bar: Progress, profile: Path | None) -> dict:
     embedded outbox channel."""
     results: dict = {}
     task = bar.add_task("Full tick (plan, then dispatch)", total=2)
+    settle_memory()  # as the worker process does once it has started
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()

@@ -112,3 +112,17 @@ def test_send_test_refuses_a_number_that_replied_stop(cli_env):
     assert result.exit_code == 1
     assert "Test not sent: +16125550100 is on the suppression list (Replied STOP)" in result.output
     assert messages(cli_env) == []
+
+
+def test_settling_memory_takes_what_the_process_has_loaded_out_of_the_collectors_sweeps():
+    import gc
+
+    from outreach.worker import settle_memory
+
+    thresholds = gc.get_threshold()
+    try:
+        settle_memory()
+        assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] > thresholds[0]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)

@@ -36,9 +36,10 @@ def register(app: typer.Typer) -> None:
 
 def tick(now: Optional[str] = typer.Option(None, help="The instant to act at (ISO-8601); default: now.")) -> None:
     """Run one planning and dispatch pass: what the worker does on each beat. For cron users and tests."""
-    from outreach.worker import tick as run_tick
+    from outreach.worker import settle_memory, tick as run_tick
 
     ctx = context(needs_campaigns=True)
+    settle_memory()
     result = run_tick(ctx, parse_now(now))
     typer.echo(result.summary())
 

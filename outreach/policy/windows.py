@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ class SendWindow:
         return self.start >= self.end or not self.weekdays
 
 
+@lru_cache(maxsize=4096)  # a pass asks the same question (its `now`, a zone, a window) thousands of times
 def next_allowed(at: datetime, zone: str, window: SendWindow) -> datetime:
     """The first instant at or after `at` (aware) that falls inside `window` in `zone`, as aware UTC."""
     if window.is_empty():
