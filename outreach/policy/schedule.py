@@ -8,15 +8,16 @@ the visit for reminders — so planning the same instant twice finds the same ke
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Iterator
 
-from outreach.campaigns import Campaign, Catalog, Step
+from outreach.campaigns import Campaign, Catalog, Step, Window
 from outreach.policy.cadence import LAPSED, CadenceState, Score, VisitFact, assess
 from outreach.policy.consent import Reachability, blocker, first_open
 from outreach.policy.holdout import HOLDOUT_CYCLE, HOLDOUT_STEP, holdout_reason, is_held_out
 from outreach.policy.windows import SendWindow, deferral_reason, next_allowed
-from outreach.settings import Settings
+from outreach.settings import QuietHours, Settings
 
 IN_FLIGHT = ("planned", "sending")
 # Too close to the visit for a reminder to help: no row at all.
@@ -255,10 +256,13 @@ def reminder_due(starts_at: datetime, step: Step, zone: str, settings: Settings)
 def send_window(campaign: Campaign, channel: str, settings: Settings) -> SendWindow | None:
     """Quiet hours (texts always; email only if configured), narrowed by the campaign's own window."""
     quiet = settings.quiet_hours
-    own = SendWindow(campaign.window.start, campaign.window.end, campaign.window.weekdays) if campaign.window else None
-    if channel == "sms" or quiet.apply_to_email:
-        return SendWindow(quiet.start, quiet.end).narrowed(own)
-    return own
+    return _send_window(campaign.window, quiet if channel == "sms" or quiet.apply_to_email else None)
+
+
+@lru_cache(maxsize=256)  # asked per message; the answer depends on two small frozen settings
+def _send_window(own: Window | None, quiet: QuietHours | None) -> SendWindow | None:
+    window = SendWindow(own.start, own.end, own.weekdays) if own else None
+    return SendWindow(quiet.start, quiet.end).narrowed(window) if quiet else window
 
 
 def window_deferral(campaign: Campaign, channel: str, zone: str, at: datetime,

@@ -34,7 +34,7 @@ def load_facts(session: Session, client_ids: Iterable[int], settings: Settings,
         return {}
     # Core statements on one connection: the ORM's per-row machinery cost more than the queries themselves.
     connection = session.connection()
-    clients = connection.execute(select(CLIENT).where(CLIENT.c.id.in_(ids))).all()
+    clients = connection.execute(select(*(CLIENT.c[name] for name in _FACT_COLUMNS)).where(CLIENT.c.id.in_(ids))).all()
     visits, scores, messages, enrolments = (defaultdict(list) for _ in range(4))
     for client_id, starts_at, status, visit_id in connection.execute(
             select(VISIT.c.client_id, VISIT.c.starts_at, VISIT.c.status, VISIT.c.id).where(VISIT.c.client_id.in_(ids))):
@@ -69,6 +69,11 @@ def load_facts(session: Session, client_ids: Iterable[int], settings: Settings,
         )
         for c in clients
     }
+
+
+# The client's columns the rules read (the rest, timestamps above all, cost a conversion each for nothing).
+_FACT_COLUMNS = ("id", "first_name", "timezone", "status", "email", "phone", "email_consent", "sms_consent",
+                 "phone_invalid", "reminders_opt_out")
 
 
 def _suppressed(session: Session, clients: Sequence) -> dict[int, frozenset[str]]:
