@@ -333,6 +333,7 @@ def _worker_tick(settings: Settings, secrets: Secrets, ready) -> None:  # noqa: 
     engine_for.cache_clear()  # never share the parent's connections
     ctx = Context(settings, campaigns_dir=ROOT / "campaigns", templates_dir=ROOT / "templates", secrets=secrets)
     ctx.catalog, ctx.renderer  # noqa: B018  (loaded before the start)
+    settle_memory()  # as `outreach tick` and the worker do
     ready.wait()
     tick(ctx, NOW)
 
