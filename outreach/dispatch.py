@@ -123,9 +123,11 @@ class Sender:
         self._pool: ThreadPoolExecutor | None = None
         self.result = DispatchResult()
 
-    def send(self, rows: list, facts: dict[int, ClientFacts], states: dict[int, CadenceState] | None = None) -> None:
+    def send(self, rows: list, facts: dict[int, ClientFacts], states: dict[int, CadenceState] | None = None,
+             planned_ahead: frozenset[int] = frozenset()) -> None:
         """Decide, compose, send and record one batch of rows this worker has claimed, with all of each client's
-        due rows and the client's facts read since the claim."""
+        due rows and the client's facts read since the claim. A send wakes its client to be planned again,
+        except one of the `planned_ahead` clients, whose plan already counts it as sent."""
         ctx, now = self.ctx, self.now
         jobs: list[_Job] = []
         sending = []
@@ -148,7 +150,7 @@ class Sender:
         for job in ready:
             job.changes = _outcome(ctx, job, now)
         try:
-            self.result.add(_record_with_retries(ctx, jobs, ready, now, self.worker))
+            self.result.add(_record_with_retries(ctx, jobs, ready, now, self.worker, planned_ahead))
         except SQLAlchemyError:
             receipts.keep(receipt_dir(ctx), _outcome_rows(jobs, now, self.worker)[1])
             raise
@@ -170,17 +172,18 @@ class Sender:
             row.update(status=MessageStatus.sending, claimed_by=self.worker, claimed_at=self.now, attempts=1)
         return due
 
-    def claim_earlier(self, session: Session, held: set[int], facts: dict[int, ClientFacts]) -> list[int]:
+    def claim_earlier(self, session: Session, held: set[int],
+                      facts: dict[int, ClientFacts]) -> tuple[list[int], list[int]]:
         """Rows written before and due now for held clients (a deferral whose time came, a retry): one batch sees
-        all of a client's due rows."""
+        all of a client's due rows. Their ids, and the clients they belong to."""
         waiting = [cid for cid in held if cid in facts and any(
             m.status == MessageStatus.planned and m.due_at <= self.now for m in facts[cid].messages)]
         ids = [row.id for row in _due_rows(session, waiting, self.now)]
         _mark_claimed(session, ids, self.now, self.worker)
-        return ids
+        return ids, waiting
 
     def send_written(self, claimed: list[dict], written: dict[str, int], earlier: list[int],
-                     facts: dict[int, ClientFacts], states: dict[int, CadenceState]) -> None:
+                     facts: dict[int, ClientFacts], states: dict[int, CadenceState], planned_ahead: set[int]) -> None:
         """Send what claim_new and claim_earlier took, once their transaction has committed; `written` maps the
         key of each row the transaction wrote to its id (a row whose key was there already is not ours)."""
         blank = dict.fromkeys(MESSAGE.c.keys())
@@ -189,7 +192,8 @@ class Sender:
         if earlier:
             rows += _claimed(self.ctx, earlier, self.now)[0]
         if rows:
-            self.send(sorted(rows, key=lambda row: (row.priority, row.due_at, row.id)), facts, states)
+            self.send(sorted(rows, key=lambda row: (row.priority, row.due_at, row.id)), facts, states,
+                      frozenset(planned_ahead))
 
     def __enter__(self) -> "Sender":
         return self
@@ -369,12 +373,12 @@ def receipt_dir(ctx: Context) -> Path:
     return ctx.data_dir / "receipts"
 
 
-def _record_with_retries(ctx: Context, jobs: list[_Job], ready: list[_Job], now: datetime,
-                         worker: str) -> DispatchResult:
+def _record_with_retries(ctx: Context, jobs: list[_Job], ready: list[_Job], now: datetime, worker: str,
+                         planned_ahead: frozenset[int] = frozenset()) -> DispatchResult:
     """The providers took the batch: a busy or briefly unreachable database must not lose what they said."""
     for attempt in Retrying(**RECORD_RETRY):
         with attempt, Session(ctx.engine) as session:
-            result = _record(session, jobs, now, worker)
+            result = _record(session, jobs, now, worker, planned_ahead)
             _apply_side_effects(session, ready, now)
             session.commit()
     return result
@@ -605,15 +609,23 @@ def _outcome_rows(jobs: list[_Job], now: datetime, worker: str) -> tuple[Dispatc
     return result, rows
 
 
-def _record(session: Session, jobs: list[_Job], now: datetime, worker: str) -> DispatchResult:
+def _record(session: Session, jobs: list[_Job], now: datetime, worker: str,
+            planned_ahead: frozenset[int] = frozenset()) -> DispatchResult:
     result, rows = _outcome_rows(jobs, now, worker)
     session.execute(_FINISH, rows)
     _keep_deferrals(session, [job for job in jobs if job.changes.get("deferred")], now)
-    woken = {job.row.client_id for job in jobs if job.row.client_id and job.changes.get("status") != "planned"}
+    woken = {job.row.client_id for job in jobs if job.row.client_id and _wakes(job, planned_ahead)}
     if woken:
         session.execute(update(Client).where(Client.id.in_(woken), Client.next_plan_at > now)
                         .values(next_plan_at=now))
     return result
+
+
+def _wakes(job: _Job, planned_ahead: frozenset[int]) -> bool:
+    """Whether what became of the row calls for planning its client again: anything but a wait, unless it was
+    sent to a client whose plan counted it as sent already."""
+    status = job.changes.get("status")
+    return status != MessageStatus.planned and not (status == MessageStatus.sent and job.row.client_id in planned_ahead)
 
 
 def _keep_deferrals(session: Session, jobs: list[_Job], now: datetime) -> None:

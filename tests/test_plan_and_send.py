@@ -9,11 +9,14 @@ import pytest
 from sqlalchemy import select, text
 
 from outreach.dispatch import CLAIM_LOCK_SPACE, dispatch_due
-from outreach.models import Message
+from outreach.context import Context
+from outreach.models import Client, Message
+from outreach.planner import plan_due
 from outreach.services import facts
 from outreach.worker import plan_and_send
 from tests.fakes.server import Fault
 from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
+from tests.conftest import make_settings
 from tests.helpers import add_client, change, messages
 from tests.worker_process import finish, seed_due_messages, start_tick, worker_env
 
@@ -37,18 +40,56 @@ def test_it_sends_what_falls_due_and_leaves_what_comes_due_later(ctx):
     assert dispatch_due(ctx, NOW).claimed == 0, "nothing is left due for the dispatch pass"
 
 
-def test_a_client_its_sends_wake_is_planned_by_the_next_pass_and_nothing_goes_twice(ctx):
-    ids = [add_client(ctx, f"c{n}", at=NOW - timedelta(minutes=5), email=f"c{n}@example.com",
-                      phone=f"+1612555010{n}") for n in range(3)]
+def clinic(ctx, history: bool) -> None:  # noqa: ANN001
+    """Three clients due for planning; with `history`, visits and scores behind them (lessons, check-ins, a
+    rebook whose follow-up falls due once the nudge has gone), else new (a lesson and a check-in each)."""
+    for n in range(3):
+        cid = add_client(ctx, f"c{n}", at=NOW - timedelta(minutes=5), email=f"c{n}@example.com",
+                         phone=f"+1612555010{n}")
+        for weeks, pain in ((6, 8), (4, 7), (2, 5 + n)) if history else ():
+            change(ctx, cid, facts.record_visit, NOW - timedelta(weeks=weeks), "attended", "desk")
+            change(ctx, cid, facts.record_progress, NOW - timedelta(weeks=weeks), pain, "desk")
 
+
+def outbox_and_wakes(ctx) -> tuple[set, dict]:
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(select(Message.key, Message.status, Message.due_at)).all()
+        wakes = dict(conn.execute(select(Client.external_id, Client.next_plan_at)).all())
+    return {tuple(row) for row in rows}, wakes
+
+
+def until_quiet(ctx, one_pass) -> int:  # noqa: ANN001
+    """Passes at NOW until one finds nothing to plan or send; the clients planned in all."""
+    planned = 0
+    for _ in range(10):
+        plan, sent = one_pass(ctx)
+        planned += plan.clients
+        if plan.clients == 0 and sent.claimed == 0:
+            return planned
+    raise AssertionError("still planning after ten passes at one instant")
+
+
+@pytest.mark.parametrize("history, fewer_plans", [(False, True), (True, False)])
+def test_its_sends_leave_the_clients_as_planning_sending_and_planning_again_separately_would(
+        ctx, tmp_path, history, fewer_plans):
+    # The same clinic twice: passes that plan, then send (each send waking its client to be planned again);
+    # and passes that send as they plan, planning past their own sends.
+    separate = Context(make_settings(f"sqlite:///{tmp_path / 'separate.db'}", tmp_path / "separate"),
+                       campaigns_dir=ctx.campaigns_dir, templates_dir=ctx.templates_dir)
+    separate.upgrade_schema()
+    clinic(separate, history)
+    clinic(ctx, history)
+
+    replanning = until_quiet(separate, lambda c: (plan_due(c, NOW), dispatch_due(c, NOW)))
     first = plan_and_send(ctx, NOW)
-    second = plan_and_send(ctx, NOW)
+    planning_ahead = first.plan.clients + until_quiet(ctx, lambda c: vars(plan_and_send(c, NOW)).values())
 
-    assert first.plan.clients == len(ids), "each client is planned once in a pass"
-    assert first.dispatch.sent > 0
-    assert second.plan.clients == len(ids) and second.dispatch.sent == 0
+    assert first.plan.clients == 3 and first.dispatch.sent > 0
+    assert outbox_and_wakes(ctx) == outbox_and_wakes(separate)
+    # New clients' next lessons are days away: nobody needs planning again now, unless a send wakes them.
+    assert (planning_ahead < replanning) if fewer_plans else (planning_ahead == replanning)
     sent = [m.key for m in messages(ctx, status="sent")]
-    assert len(sent) == len(set(sent)) == first.dispatch.sent
+    assert len(sent) == len(set(sent))
 
 
 def test_a_clients_earlier_due_rows_go_in_the_same_batch_and_the_caps_see_them(ctx):

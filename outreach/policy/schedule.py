@@ -7,7 +7,7 @@ the visit for reminders — so planning the same instant twice finds the same ke
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Iterator
@@ -125,6 +125,18 @@ def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: d
             else:
                 plan.messages.append(_plan_message(campaign, due, facts, settings))
     return plan
+
+
+def wake_after_sending(facts: ClientFacts, sending: list[tuple[str, str, str, str]], catalog: Catalog,
+                       settings: Settings, now: datetime) -> datetime:
+    """When the client next needs planning once `sending` (campaign, step, cycle, channel) has gone out at `now`:
+    the pass that sends them plans this far ahead, where a send would otherwise wake the client to be planned
+    again (its next lesson follows from this one)."""
+    keys = {(campaign, step, cycle) for campaign, step, cycle, _ in sending}
+    sent = tuple(Existing(campaign, step, cycle, "sent", now, now, channel) for campaign, step, cycle, channel in sending)
+    kept = tuple(m for m in facts.messages if (m.campaign, m.step, m.cycle) not in keys)
+    after = plan_client(replace(facts, messages=kept + sent), catalog, settings, now)
+    return now if after.messages else after.wake_at
 
 
 def _hold_out(plan: ClientPlan, campaign: Campaign, due: _Due, facts: ClientFacts, existing: dict) -> None:
