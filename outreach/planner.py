@@ -2,7 +2,6 @@
 messages to the outbox. Only clients with next_plan_at <= now are read, so an idle pass costs O(due)."""
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
@@ -16,7 +15,7 @@ from outreach.services.bookings import settle_past_bookings
 from outreach.tally import Tally
 from outreach.models import Client, ClientStatus, Enrolment, HeldOutOccasion, Message
 from outreach.policy.cadence import LAPSED
-from outreach.policy.schedule import ClientPlan, plan_client, wake_after_sending
+from outreach.policy.schedule import ClientPlan, plan_client
 from outreach.services.clients import load_facts
 from outreach.store import insert_ignore, insert_new, try_lock
 
@@ -93,13 +92,13 @@ def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime,
     """Plan `ids` in `session`; and what to do once it commits (send what fell due, with a sender)."""
     held = sender.hold(session, ids) if sender else set()
     facts = load_facts(session, ids, ctx.settings)
-    plans = {cid: plan_client(f, ctx.catalog, ctx.settings, now) for cid, f in facts.items()}
+    plans = {cid: plan_client(f, ctx.catalog, ctx.settings, now, sending=cid in held) for cid, f in facts.items()}
     rows = [_message_row(m, now) for plan in plans.values() for m in plan.messages]
     claimed = sender.claim_new(rows, held) if sender else []
     written = dict(insert_new(session, Message.__table__, rows, ["key"], Message.key, Message.id))
     earlier, waiting = sender.claim_earlier(session, held, facts) if sender else ([], [])
-    planned_ahead = _plan_past_sends(ctx, plans, facts, [row for row in claimed if row["key"] in written],
-                                     set(waiting), now)
+    # Planned as if what goes now had gone; one with earlier rows in the batch is woken by their sends instead.
+    planned_ahead = {row["client_id"] for row in claimed} - set(waiting)
     insert_ignore(session, Enrolment.__table__, _enrolment_rows(plans), ["client_id", "campaign"])
     insert_ignore(session, HeldOutOccasion.__table__, [dict(vars(o), created_at=now) for plan in plans.values()
                                                         for o in plan.held_out],
@@ -116,20 +115,6 @@ def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime,
         return result, lambda: None
     states = {cid: plan.state for cid, plan in plans.items()}
     return result, lambda: sender.send_written(claimed, written, earlier, facts, states, planned_ahead)
-
-
-def _plan_past_sends(ctx: Context, plans: dict[int, ClientPlan], facts: dict, claimed: list[dict],
-                     waiting: set[int], now: datetime) -> set[int]:
-    """For each client this chunk sends new messages to, plan as if they had gone out: its wake time then
-    already follows from them, and the sends need not wake it to be planned again (by this worker's next pass,
-    or by another worker's pass running now). A client with earlier rows in the batch is left to be woken."""
-    sending: dict[int, list[tuple[str, str, str, str]]] = defaultdict(list)
-    for row in claimed:
-        if row["client_id"] not in waiting:
-            sending[row["client_id"]].append((row["campaign"], row["step"], row["cycle"], row["channel"]))
-    for cid, messages in sending.items():
-        plans[cid].wake_at = wake_after_sending(facts[cid], messages, ctx.catalog, ctx.settings, now)
-    return set(sending)
 
 
 CLIENT = Client.__table__

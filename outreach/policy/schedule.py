@@ -7,7 +7,7 @@ the visit for reminders — so planning the same instant twice finds the same ke
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Iterator
@@ -106,7 +106,11 @@ def message_key(client_id: int, campaign: str, step: str, cycle: str) -> str:
     return f"{client_id}:{campaign}:{step}:{cycle}"
 
 
-def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: datetime) -> ClientPlan:
+def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: datetime,
+                sending: bool = False) -> ClientPlan:
+    """The messages due for the client at `now`, and when it next needs planning. With `sending`, the pass that
+    plans them sends what is due at once: each is taken to go out now, so what falls due once it has gone (a
+    follow-up) is planned too, and the wake time follows from them; a send need not wake the client again."""
     state = assess(facts.visits, facts.scores, now, settings.cadence)
     plan = ClientPlan([], {}, now + MAX_SLEEP, state)
     for campaign in catalog.enabled:
@@ -117,26 +121,29 @@ def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: d
         if _unreachable_again(campaign, facts, existing):
             continue
         held_out = is_held_out(facts.id, campaign.name, campaign.stream, campaign.holdout_percent)
-        for due in _due_steps(campaign, facts, state, enrolled_at, existing, settings, now):
-            if due.due_at > now:
-                plan.wake_at = min(plan.wake_at, due.due_at)
-            elif held_out:
-                _hold_out(plan, campaign, due, facts, existing)
-            else:
-                plan.messages.append(_plan_message(campaign, due, facts, settings))
+        for _ in range(FOLLOW_UPS + 1 if sending else 1):
+            going_now = False
+            for due in list(_due_steps(campaign, facts, state, enrolled_at, existing, settings, now)):
+                if due.due_at > now:
+                    plan.wake_at = min(plan.wake_at, due.due_at)
+                elif held_out:
+                    _hold_out(plan, campaign, due, facts, existing)
+                else:
+                    message = _plan_message(campaign, due, facts, settings)
+                    plan.messages.append(message)
+                    goes = message.status == "planned" and message.due_at <= now
+                    existing[(message.step, message.cycle)] = Existing(
+                        campaign.name, message.step, message.cycle, "sent" if goes else message.status,
+                        message.due_at, now if goes else None, message.channel)
+                    going_now |= goes
+            if not going_now:
+                break
     return plan
 
 
-def wake_after_sending(facts: ClientFacts, sending: list[tuple[str, str, str, str]], catalog: Catalog,
-                       settings: Settings, now: datetime) -> datetime:
-    """When the client next needs planning once `sending` (campaign, step, cycle, channel) has gone out at `now`:
-    the pass that sends them plans this far ahead, where a send would otherwise wake the client to be planned
-    again (its next lesson follows from this one)."""
-    keys = {(campaign, step, cycle) for campaign, step, cycle, _ in sending}
-    sent = tuple(Existing(campaign, step, cycle, "sent", now, now, channel) for campaign, step, cycle, channel in sending)
-    kept = tuple(m for m in facts.messages if (m.campaign, m.step, m.cycle) not in keys)
-    after = plan_client(replace(facts, messages=kept + sent), catalog, settings, now)
-    return now if after.messages else after.wake_at
+# How many messages of one campaign may fall due one after another within a pass that sends them (a lesson
+# and the next one set zero days after it, say); past that, the sends wake the client for the next pass.
+FOLLOW_UPS = 3
 
 
 def _hold_out(plan: ClientPlan, campaign: Campaign, due: _Due, facts: ClientFacts, existing: dict) -> None:
