@@ -66,7 +66,7 @@ def at(http, instant: datetime):  # noqa: ANN001, ANN201
 
 
 def outbox_email(ctx, message_id: int) -> EmailMessage:
-    [path] = (ctx.settings.outbox.directory / "email").glob(f"{message_id:08d}-*.eml")
+    [path] = (ctx.settings.outbox.directory / "email").glob(f"*/{message_id:08d}-*.eml")
     return message_from_bytes(path.read_bytes(), policy=policy.default)
 
 

@@ -47,7 +47,7 @@ def test_a_tick_writes_real_messages_to_the_outbox(ctx):
     plan_due(ctx, NOON_CHICAGO)
     result = dispatch_due(ctx, NOON_CHICAGO, outbox(ctx))
     assert result.sent == 2
-    [eml] = (ctx.settings.outbox.directory / "email").glob("*.eml")
+    [eml] = (ctx.settings.outbox.directory / "email").glob("*/*.eml")
     parsed = email.message_from_bytes(eml.read_bytes())
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert parsed["List-Unsubscribe"].startswith("<http://localhost:8000/unsubscribe/")

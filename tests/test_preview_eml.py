@@ -27,7 +27,7 @@ def test_the_preview_eml_has_every_header_a_sent_email_has_written_the_same_way(
     add_client(cli_env, at=NOON_CHICAGO)
     plan_due(cli_env, NOON_CHICAGO)
     dispatch_due(cli_env, NOON_CHICAGO)
-    [sent] = (cli_env.settings.outbox.directory / "email").glob("*.eml")
+    [sent] = (cli_env.settings.outbox.directory / "email").glob("*/*.eml")
     result = CliRunner().invoke(app, ["campaigns", "preview", "education", "pain-cycle", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     preview = (tmp_path / "education-pain-cycle-establishing.eml").read_bytes()

@@ -35,7 +35,7 @@ def test_send_test_writes_one_message_marked_as_a_test(cli_env):
     assert result.exit_code == 0, result.output
     [row] = messages(cli_env)
     assert (row.is_test, row.status, row.client_id, row.to_address) == (True, "sent", None, "marketing@example.com")
-    assert len(list((cli_env.settings.outbox.directory / "email").glob("*.eml"))) == 1
+    assert len(list((cli_env.settings.outbox.directory / "email").glob("*/*.eml"))) == 1
 
 
 def test_send_test_names_an_unknown_step(cli_env):

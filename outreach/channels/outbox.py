@@ -1,5 +1,5 @@
-"""The embedded channel: emails as .eml files, texts as JSON lines, under a local folder.
-A fresh clone shows real messages without any provider credentials."""
+"""The embedded channel: emails as .eml files (a folder per thousand messages), texts as JSON lines, under a local
+folder. A fresh clone shows real messages without any provider credentials."""
 from __future__ import annotations
 
 import binascii
@@ -24,7 +24,7 @@ class OutboxEmail(Transport):
         sender = formataddr((from_name, from_address)) if from_name else from_address
         self._fixed = {"From": sender, **({"Reply-To": reply_to} if reply_to else {})}
         self.domain = from_address.rpartition("@")[2] or "outreach.local"
-        self._made_directory = False
+        self._made: set[int] = set()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "OutboxEmail":
@@ -54,11 +54,8 @@ class OutboxEmail(Transport):
         return f"{head}\r\n".encode() + b"".join(parts) + f"--{boundary}--\r\n".encode()
 
     def send(self, message: OutgoingMessage) -> Receipt:
-        if not self._made_directory:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self._made_directory = True
         data = self.as_bytes(message)
-        path = self.directory / f"{message.message_id:08d}-{_safe(message.key)}.eml"
+        path = self._folder(message.message_id) / f"{message.message_id:08d}-{_safe(message.key)}.eml"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             os.write(fd, data)
@@ -67,6 +64,18 @@ class OutboxEmail(Transport):
         return Receipt(provider_id=f"outbox-email-{message.message_id}")
 
 
+    def _folder(self, message_id: int) -> Path:
+        """The folder for messages FOLDER_SIZE at a time, named by the first id it holds. One folder for all grew
+        slow to write into (creating a file takes the folder's lock: several workers queued on it) and to open."""
+        first = message_id - message_id % FOLDER_SIZE
+        folder = self.directory / f"{first:08d}"
+        if first not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made.add(first)
+        return folder
+
+
+FOLDER_SIZE = 1000
 _WORD_BYTES = 45  # 60 base64 characters: an encoded word stays within RFC 2047's 75
 _TEXT_PART = 'text/plain; charset="utf-8"'
 _PART_HEAD = 'Content-Type: text/{}; charset="utf-8"\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n'
