@@ -52,7 +52,6 @@ from sqlmodel import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from outreach.channels.base import OutgoingMessage, Transport  # noqa: E402
-from outreach.channels.outbox import NullTransport  # noqa: E402
 from outreach.channels.registry import transports as configured_transports  # noqa: E402
 from outreach.context import Context  # noqa: E402
 from outreach.db import engine_for, make_engine  # noqa: E402
