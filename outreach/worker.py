@@ -90,6 +90,7 @@ def settle_memory() -> None:
     cyclic collector's sweeps, and young objects pile up longer before one. A pass makes millions of short-lived
     rows, dicts and strings and next to no cycles; with the default thresholds the collector swept the whole heap
     some twenty times per 20,000 clients, about a tenth of a full tick (benchmarks/README.md)."""
+    gc.collect()  # garbage frozen would never be collected
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
 
