@@ -625,7 +625,8 @@ def _wakes(job: _Job, planned_ahead: frozenset[int]) -> bool:
     """Whether what became of the row calls for planning its client again: anything but a wait, unless it was
     sent to a client whose plan counted it as sent already."""
     status = job.changes.get("status")
-    return status != MessageStatus.planned and not (status == MessageStatus.sent and job.row.client_id in planned_ahead)
+    planned_for = status == MessageStatus.sent and job.row.client_id in planned_ahead
+    return status != MessageStatus.planned and not planned_for
 
 
 def _keep_deferrals(session: Session, jobs: list[_Job], now: datetime) -> None:

@@ -41,8 +41,9 @@ def plan_due(ctx: Context, now: datetime, limit: int | None = None, sender: "Sen
     past and still booked become attended (services.bookings), so their clients are planned in this pass.
 
     With a `sender`, what falls due at once is sent as each chunk of clients is planned, with the facts the
-    planning read: no second read of the rows or the facts, no separate claim. Each client is planned once per
-    pass: one that a send wakes (its next lesson follows from this one) is planned by the next pass."""
+    planning read: no second read of the rows or the facts, no separate claim; the plan counts those sends as
+    gone (schedule.plan_client). Each client is planned at most once per pass: one woken meanwhile (a send that
+    failed, a visit recorded) is planned by the next pass."""
     with session_scope(ctx.engine) as session:
         settle_past_bookings(session, ctx.settings, now)
     result = PlanResult()
@@ -93,7 +94,8 @@ def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime,
     held = sender.hold(session, ids) if sender else set()
     facts = load_facts(session, ids, ctx.settings)
     plans = {cid: plan_client(f, ctx.catalog, ctx.settings, now, sending=cid in held) for cid, f in facts.items()}
-    rows = [_message_row(m, now) for plan in plans.values() for m in plan.messages]
+    decided = [m for plan in plans.values() for m in plan.messages]
+    rows = [_message_row(m, now) for m in decided]
     claimed = sender.claim_new(rows, held) if sender else []
     written = dict(insert_new(session, Message.__table__, rows, ["key"], Message.key, Message.id))
     earlier, waiting = sender.claim_earlier(session, held, facts) if sender else ([], [])
@@ -104,7 +106,6 @@ def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime,
                                                         for o in plan.held_out],
                   ["client_id", "campaign", "step", "cycle"])
     session.execute(_SUMMARY, [_summary_row(cid, plan, now) for cid, plan in plans.items()])
-    decided = [m for plan in plans.values() for m in plan.messages]
     result = PlanResult(
         clients=len(plans),
         planned=len(written),

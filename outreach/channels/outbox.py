@@ -63,7 +63,6 @@ class OutboxEmail(Transport):
             os.close(fd)
         return Receipt(provider_id=f"outbox-email-{message.message_id}")
 
-
     def _folder(self, message_id: int) -> Path:
         """The folder for messages FOLDER_SIZE at a time, named by the first id it holds. One folder for all grew
         slow to write into (creating a file takes the folder's lock: several workers queued on it) and to open."""

@@ -112,7 +112,8 @@ def demo(
         for reason, count in sorted(reasons.items()):
             typer.echo(f"{'':<6} {count} x {reason}")
     outbox = ctx.settings.outbox.directory
-    typer.echo(f"\nEmails: {outbox / 'email'}/*/*.eml   Texts: {outbox / 'sms.jsonl'}   Database: {directory / 'outreach.db'}")
+    typer.echo(f"\nEmails: {outbox / 'email'}/*/*.eml   Texts: {outbox / 'sms.jsonl'}   "
+               f"Database: {directory / 'outreach.db'}")
     for line in _dashboard_lines(ctx):
         typer.echo(line)
 
