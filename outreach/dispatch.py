@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy import Engine, bindparam, func, or_, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
@@ -30,9 +30,9 @@ from outreach.channels.base import ChannelError, Failure, OutgoingMessage, Trans
 from outreach.context import Context
 from outreach import receipts
 from outreach.tally import Tally
-from outreach.models import Client, Conversation, DeliveryEvent, Message, MessageStatus
+from outreach.models import Client, Conversation, Message, MessageStatus
 from outreach.policy.cadence import CadenceState, assess
-from outreach.policy.caps import CAP_HORIZON, cap_delay
+from outreach.policy.caps import CAP_HORIZON, cap_deferral, counted_sends
 from outreach.policy.consent import blocker
 from outreach.policy.replies import reply_blocker, reply_deferral
 from outreach.policy.windows import SendWindow
@@ -42,6 +42,7 @@ from outreach.services import facts as fact_services
 from outreach.services import test_sends
 from outreach.services.clients import load_facts
 from outreach.services.conversations import CONFIRMATION_STEP, REPLY_STREAM
+from outreach.services.events import keep_deferrals
 from outreach.services.unsubscribe import opt_out_address
 from outreach.db import read_only_session
 from outreach.store import try_lock
@@ -56,7 +57,6 @@ from outreach.tokens import (
 if TYPE_CHECKING:
     from outreach.rendering import Rendered
 
-COUNTED = ("sending", "sent", "delivered", "unknown")
 PREVIEW_ADDRESS = "client@example.com"
 MESSAGE = Message.__table__
 
@@ -392,10 +392,8 @@ def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], no
     states = states or {cid: assess(f.visits, f.scores, now, ctx.settings.cadence) for cid, f in facts.items()}
     sent: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     for cid, f in facts.items():
-        # A row of unknown outcome may well have gone out: it counts, at its due time; one in flight elsewhere
-        # goes out about now (its due time may be long past). This batch's own rows count below, as decided.
-        sent[cid] = [(now if m.status == MessageStatus.sending else m.sent_at or m.due_at, m.channel)
-                     for m in f.messages if m.status in COUNTED and (cid, m.campaign, m.step, m.cycle) not in batch]
+        # This batch's own rows count below, as decided.
+        sent[cid] = counted_sends((m for m in f.messages if (cid, m.campaign, m.step, m.cycle) not in batch), now)
     for row in rows:
         job = _Job(row)
         state = states.get(row.client_id)
@@ -433,11 +431,8 @@ def _check(ctx: Context, row: Message, client: ClientFacts | None, sent: list[tu
     stale = stale_reason(campaign, step, row.cycle, client, now, ctx.settings, state)
     if stale:
         return {"status": MessageStatus.skipped, "reason": stale}
-    deferred = window_deferral(campaign, row.channel, client.timezone, now, ctx.settings)
-    if deferred is None and not (step.transactional and ctx.settings.caps.exempt_visit_reminders):
-        caps = ctx.settings.caps
-        deferred = cap_delay([t for t, _ in sent], [t for t, c in sent if c == "sms"], row.channel, now,
-                             caps.messages_per_week, caps.texts_per_day)
+    deferred = (window_deferral(campaign, row.channel, client.timezone, now, ctx.settings)
+                or cap_deferral(sent, step, row.channel, now, ctx.settings.caps))
     if deferred:
         until, reason = deferred
         return {"status": MessageStatus.planned, "due_at": until, "reason": reason, "deferred": True}
@@ -613,7 +608,7 @@ def _record(session: Session, jobs: list[_Job], now: datetime, worker: str,
             planned_ahead: frozenset[int] = frozenset()) -> DispatchResult:
     result, rows = _outcome_rows(jobs, now, worker)
     session.execute(_FINISH, rows)
-    _keep_deferrals(session, [job for job in jobs if job.changes.get("deferred")], now)
+    keep_deferrals(session, [(job.row.id, job.changes["reason"]) for job in jobs if job.changes.get("deferred")], now)
     woken = {job.row.client_id for job in jobs if job.row.client_id and _wakes(job, planned_ahead)}
     if woken:
         session.execute(update(Client).where(Client.id.in_(woken), Client.next_plan_at > now)
@@ -627,14 +622,6 @@ def _wakes(job: _Job, planned_ahead: frozenset[int]) -> bool:
     status = job.changes.get("status")
     planned_for = status == MessageStatus.sent and job.row.client_id in planned_ahead
     return status != MessageStatus.planned and not planned_for
-
-
-def _keep_deferrals(session: Session, jobs: list[_Job], now: datetime) -> None:
-    """Each deferral, kept as an event of the message: the row's reason is overwritten by what comes next."""
-    if jobs:
-        session.execute(insert(DeliveryEvent), [
-            {"message_id": job.row.id, "provider": "outreach", "provider_event_id": f"deferred:{job.row.id}:{now.isoformat()}",
-             "event": "deferred", "at": now, "detail": job.changes["reason"][:500], "payload": {}} for job in jobs])
 
 
 def _apply_side_effects(session: Session, jobs: list[_Job], now: datetime) -> None:

@@ -17,6 +17,7 @@ from outreach.models import Client, ClientStatus, Enrolment, HeldOutOccasion, Me
 from outreach.policy.cadence import LAPSED
 from outreach.policy.schedule import ClientPlan, plan_client
 from outreach.services.clients import load_facts
+from outreach.services.events import keep_deferrals
 from outreach.store import insert_ignore, insert_new, try_lock
 
 if TYPE_CHECKING:
@@ -98,6 +99,8 @@ def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime,
     rows = [_message_row(m, now) for m in decided]
     claimed = sender.claim_new(rows, held) if sender else []
     written = dict(insert_new(session, Message.__table__, rows, ["key"], Message.key, Message.id))
+    keep_deferrals(session, [(written[row["key"]], row["reason"]) for row in rows
+                             if row["status"] == "planned" and row["reason"] and row["key"] in written], now)
     earlier, waiting = sender.claim_earlier(session, held, facts) if sender else ([], [])
     # Planned as if what goes now had gone; one with earlier rows in the batch is woken by their sends instead.
     planned_ahead = {row["client_id"] for row in claimed} - set(waiting)

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from outreach.dispatch import CLAIM_LOCK_SPACE, dispatch_due
 from outreach.context import Context
-from outreach.models import Client, Message
+from outreach.models import Client, DeliveryEvent, Message
 from outreach.planner import plan_due
 from outreach.services import facts
 from outreach.worker import plan_and_send
@@ -109,6 +109,22 @@ def test_a_clients_earlier_due_rows_go_in_the_same_batch_and_the_caps_see_them(c
     earlier = [m for m in rows if m.id in seeded.addresses]
     assert {m.status for m in earlier} == {"planned"} and all(m.due_at > NOW for m in earlier)
     assert all(m.reason.startswith("Capped") for m in earlier)
+
+
+def test_what_the_caps_hold_back_is_written_deferred_with_its_event_and_never_claimed(ctx):
+    ctx.settings.caps.__dict__["messages_per_week"] = 1
+    cid = add_client(ctx, "chicago", at=NOW - timedelta(minutes=5))  # a check-in text and a lesson fall due
+
+    result = plan_and_send(ctx, NOW)
+
+    [sent] = messages(ctx, client_id=cid, status="sent")
+    [held] = messages(ctx, client_id=cid, status="planned")
+    assert result.dispatch.claimed == result.dispatch.sent == 1 and result.plan.deferred == 1
+    assert (held.claimed_by, held.attempts) == (None, 0) and held.due_at > NOW and held.reason.startswith("Capped")
+    with ctx.engine.connect() as conn:
+        events = conn.execute(select(DeliveryEvent.event, DeliveryEvent.detail, DeliveryEvent.message_id)).all()
+    assert [tuple(e) for e in events] == [("deferred", held.reason, held.id)]
+    assert dispatch_due(ctx, held.due_at).sent == 1
 
 
 @on_postgres_only

@@ -188,3 +188,34 @@ def test_a_reminder_goes_stale_when_the_visit_is_cancelled():
     facts = client(visits=(VisitFact(visit_at, "cancelled"),))
     assert stale_reason(reminder, reminder.step("day-before"), "visit-20260303T2100", facts, MONDAY_NOON,
                         SETTINGS) == "No longer needed: the visit was cancelled or moved"
+
+
+def test_a_plan_that_sends_holds_back_what_the_caps_would_and_lets_the_highest_priority_through():
+    # One slot left this week and no text today: of the nudge (priority 20), the check-in text (30) and the
+    # first lesson (40), all due now, the nudge goes; the others wait until the caps free, as a batch would.
+    history = tuple(sent("other", f"s{n}", "1", MONDAY_NOON - timedelta(days=days)) for n, days in ((1, 2), (2, 5)))
+    facts = client(visits=(VisitFact(MONDAY_NOON - timedelta(days=8), "attended", 1),), messages=history)
+
+    plan = plan_client(facts, CATALOG, SETTINGS, MONDAY_NOON, sending=True)
+
+    due_now = {m.key: m for m in plan_client(facts, CATALOG, SETTINGS, MONDAY_NOON).messages}
+    held = {m.key: m for m in plan.messages if m.due_at > MONDAY_NOON}
+    going = [m.key for m in plan.messages if m.due_at <= MONDAY_NOON]
+    assert all(m.due_at <= MONDAY_NOON for m in due_now.values()) and set(due_now) == {*going, *held}
+    assert going == ["7:rebook:nudge:" + f"{MONDAY_NOON - timedelta(days=8):%Y%m%dT%H%M}"]
+    assert set(held) == {"7:checkin:pain-checkin:1", "7:education:one:1"}
+    assert {m.due_at for m in held.values()} == {MONDAY_NOON + timedelta(days=2)}
+    assert all(m.reason.startswith("Capped") and m.status == "planned" for m in held.values())
+
+
+def test_a_plan_that_sends_lets_a_visit_reminder_past_the_caps():
+    visit = MONDAY_NOON + timedelta(days=1)
+    history = tuple(sent("other", f"s{n}", "1", MONDAY_NOON - timedelta(hours=n), "sms") for n in (1, 2, 3))
+    facts = client(visits=(VisitFact(visit, "booked", 1),), messages=history)
+
+    plan = plan_client(facts, CATALOG, SETTINGS, MONDAY_NOON, sending=True)  # the reminder is due at 10:00
+
+    [reminder] = [m for m in plan.messages if m.campaign == "reminder"]
+    others = [m for m in plan.messages if m.campaign != "reminder"]
+    assert reminder.due_at <= MONDAY_NOON and not reminder.reason
+    assert others and all(m.reason.startswith("Capped") and m.due_at > MONDAY_NOON for m in others)

@@ -7,13 +7,14 @@ the visit for reminders — so planning the same instant twice finds the same ke
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Iterator
 
 from outreach.campaigns import Campaign, Catalog, Step, Window
 from outreach.policy.cadence import LAPSED, CadenceState, Score, VisitFact, assess
+from outreach.policy.caps import cap_deferral, counted_sends
 from outreach.policy.consent import Reachability, blocker, first_open
 from outreach.policy.holdout import HOLDOUT_CYCLE, HOLDOUT_STEP, holdout_reason, is_held_out
 from outreach.policy.windows import SendWindow, deferral_reason, next_allowed
@@ -110,10 +111,13 @@ def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: d
                 sending: bool = False) -> ClientPlan:
     """The messages due for the client at `now`, and when it next needs planning. With `sending`, the pass that
     plans them sends what is due at once: each is taken to go out now, so what falls due once it has gone (a
-    follow-up) is planned too, and the wake time follows from them; a send need not wake the client again."""
+    follow-up) is planned too, and the wake time follows from them; a send need not wake the client again. What
+    the caps hold back is planned for when they free, as the send would defer it, and has no follow-up yet."""
     state = assess(facts.visits, facts.scores, now, settings.cadence)
     plan = ClientPlan([], {}, now + MAX_SLEEP, state)
-    for campaign in catalog.enabled:
+    sent = counted_sends(facts.messages, now) if sending else []
+    # In the order a batch sends them (by priority), so the caps let through the same messages it would.
+    for campaign in sorted(catalog.enabled, key=_rank):
         if not _in_audience(campaign, facts, state):
             continue
         enrolled_at = facts.enrolments.get(campaign.name) or plan.enrolments.setdefault(campaign.name, now)
@@ -130,8 +134,12 @@ def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: d
                     _hold_out(plan, campaign, due, facts, existing)
                 else:
                     message = _plan_message(campaign, due, facts, settings)
+                    if sending:
+                        message = _held_by_caps(message, due.step, sent, settings, now)
                     plan.messages.append(message)
                     goes = message.status == "planned" and message.due_at <= now
+                    if goes:
+                        sent.append((now, message.channel))
                     existing[(message.step, message.cycle)] = Existing(
                         campaign.name, message.step, message.cycle, "sent" if goes else message.status,
                         message.due_at, now if goes else None, message.channel)
@@ -144,6 +152,19 @@ def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: d
 # How many messages of one campaign may fall due one after another within a pass that sends them (a lesson
 # and the next one set zero days after it, say); past that, the sends wake the client for the next pass.
 FOLLOW_UPS = 3
+
+
+def _rank(campaign: Campaign) -> int:
+    return campaign.rank
+
+
+def _held_by_caps(message: Planned, step: Step, sent: list[tuple[datetime, str]], settings: Settings,
+                  now: datetime) -> Planned:
+    """A message due now, deferred until the caps free if they hold it back."""
+    if message.status != "planned" or message.due_at > now:
+        return message
+    held = cap_deferral(sent, step, message.channel, now, settings.caps)
+    return replace(message, due_at=held[0], reason=held[1]) if held else message
 
 
 def _hold_out(plan: ClientPlan, campaign: Campaign, due: _Due, facts: ClientFacts, existing: dict) -> None:
