@@ -487,17 +487,20 @@ def report(results: dict) -> Table:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=100_000)
-    parser.add_argument("--texts", type=int, default=1000, help="texts for the three-worker rate row (0 skips it)")
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("--clients", type=int, default=100_000, help="clients to seed for the full tick (100,000)")
+    parser.add_argument("--texts", type=int, default=1000,
+                        help="texts for the three-worker rate row (1,000; 0 skips it)")
     parser.add_argument("--rounds", type=int, choices=(1, 2), default=2,
                         help="1: tick then floor; 2: tick, floor, floor, tick, and their means (default)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the (first) full tick here (pstats)")
-    parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
+    parser.add_argument("--json", type=Path, default=Path("bench-results.json"),
+                        help="write every figure here (bench-results.json)")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it (default: a temporary one)")
     parser.add_argument("--postgres", help="a PostgreSQL server URL (a database is created on it and dropped) for "
                                            "the texts and the one-vs-three workers rows")
-    parser.add_argument("--pg-clients", type=int, default=20_000, help="clients for the PostgreSQL workers row")
+    parser.add_argument("--pg-clients", type=int, default=20_000,
+                        help="clients for the PostgreSQL workers row (20,000)")
     args = parser.parse_args()
 
     directory = args.keep or Path(tempfile.mkdtemp(prefix="outreach-bench-"))
