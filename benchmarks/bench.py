@@ -200,13 +200,10 @@ def full_tick(ctx: Context, bar: Progress, profile: Path | None) -> dict:
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile)
-    tick_s = results["plan_s"] + results["dispatch_s"]
     results.update(
         clients_planned=plan.clients, messages_planned=plan.planned, messages_skipped=plan.skipped,
         messages_sent=sent.sent, messages_deferred=sent.deferred + plan.deferred,
-        plan_messages_per_s=results["sent_while_planning"] / results["plan_s"],
-        tick_messages_per_s=sent.sent / tick_s, tick_s=tick_s,
-        tick_messages_per_cpu_s=sent.sent / (results["plan_s_cpu"] + results["dispatch_s_cpu"]),
+        tick_s=results["plan_s"] + results["dispatch_s"],
     )
     return results
 
@@ -227,12 +224,14 @@ def tick_and_floor(ctx: Context, directory: Path, rounds: int, bar: Progress, pr
         assert ticks[1]["messages_sent"] == ticks[0]["messages_sent"], "the two ticks sent different messages"
     for runs, keys in ((ticks, ("plan_s", "plan_s_cpu", "dispatch_s", "dispatch_s_cpu", "tick_s")),
                        (floors, ("floor_s", "floor_s_cpu"))):
-        results.update({key: sum(run[key] for run in runs) / rounds for key in keys})
+        results.update({key: sum(run[key] for run in runs) / len(runs) for key in keys})
     sent = results["messages_sent"]
+    tick_cpu_s = results["plan_s_cpu"] + results["dispatch_s_cpu"]
     results.update(
         plan_messages_per_s=results["sent_while_planning"] / results["plan_s"],
         tick_messages_per_s=sent / results["tick_s"], floor_messages_per_s=sent / results["floor_s"],
-        tick_messages_per_cpu_s=sent / (results["plan_s_cpu"] + results["dispatch_s_cpu"]),
+        tick_over_floor=results["floor_s"] / results["tick_s"],  # the same messages on both sides
+        tick_over_floor_cpu=results["floor_s_cpu"] / tick_cpu_s,
         runs_in_order=[("tick", ticks[0]["tick_s"])] + [("floor", run["floor_s"]) for run in floors]
         + [("tick", run["tick_s"]) for run in ticks[1:]],
     )
@@ -253,8 +252,8 @@ def fresh_from(ctx: Context, seeded: Path) -> Context:
     """A new context on the seeded database and an empty outbox, as the first tick found them."""
     ctx.engine.dispose()
     database = database_path(ctx)
-    for leftover in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
-        leftover.unlink(missing_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
     copy_database(seeded, database)
     shutil.rmtree(ctx.settings.outbox.directory, ignore_errors=True)
     return context(database.parent)
@@ -520,9 +519,6 @@ def main() -> None:
                 results.update(texts(directory / "texts", args.texts, bar, args.postgres))
             if args.postgres:
                 results.update(postgres_workers(args.postgres, directory, args.pg_clients, bar))
-        results["tick_over_floor"] = results["tick_messages_per_s"] / results["floor_messages_per_s"]
-        results["tick_over_floor_cpu"] = results["tick_messages_per_cpu_s"] / (
-            results["messages_sent"] / results["floor_s_cpu"])
         results["peak_rss_whole_run_mb"] = peak_rss_mb()
     finally:
         if not args.keep:
