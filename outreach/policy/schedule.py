@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from operator import attrgetter
 from datetime import datetime, timedelta
 from typing import Iterator
 
@@ -117,7 +118,7 @@ def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: d
     plan = ClientPlan([], {}, now + MAX_SLEEP, state)
     sent = counted_sends(facts.messages, now) if sending else []
     # In the order a batch sends them (by priority), so the caps let through the same messages it would.
-    for campaign in sorted(catalog.enabled, key=_rank):
+    for campaign in sorted(catalog.enabled, key=attrgetter("rank")):
         if not _in_audience(campaign, facts, state):
             continue
         enrolled_at = facts.enrolments.get(campaign.name) or plan.enrolments.setdefault(campaign.name, now)
@@ -152,10 +153,6 @@ def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: d
 # How many messages of one campaign may fall due one after another within a pass that sends them (a lesson
 # and the next one set zero days after it, say); past that, the sends wake the client for the next pass.
 FOLLOW_UPS = 3
-
-
-def _rank(campaign: Campaign) -> int:
-    return campaign.rank
 
 
 def _held_by_caps(message: Planned, step: Step, sent: list[tuple[datetime, str]], settings: Settings,
