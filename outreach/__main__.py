@@ -1,3 +1,5 @@
 from outreach.cli import main
 
-main()
+# Guarded: a helper process (outreach.sharing) imports this module again under another name.
+if __name__ == "__main__":
+    main()
