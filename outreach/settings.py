@@ -169,6 +169,8 @@ class Dispatch(Section):
 class Worker(Section):
     plan_every_seconds: int = Field(300, ge=1)
     dispatch_every_seconds: int = Field(30, ge=1)
+    processes: int = Field(0, ge=0)  # 0: one per CPU
+    share_from: int = Field(5000, ge=1)
 
 
 class Web(Section):

@@ -17,6 +17,7 @@ from outreach.dispatch import DispatchResult, Sender, dispatch_due, worker_id
 from outreach.models import WorkerRun
 from outreach.planner import PlanResult, plan_due
 from outreach.services.edits import refresh_published
+from outreach.sharing import DISPATCH, PLAN, shared_pass
 
 log = logging.getLogger("outreach.worker")
 
@@ -39,6 +40,10 @@ class TickResult:
                 "deferred": p.deferred + d.deferred, "sent": d.sent, "retried": d.retried, "failed": d.failed,
                 "unknown": d.unknown}
 
+    def add(self, other: "TickResult") -> None:
+        self.plan.add(other.plan)
+        self.dispatch.add(other.dispatch)
+
 
 def _recorded(ctx: Context, kind: str, now: datetime, work, counts=asdict):  # noqa: ANN001, ANN202
     with Session(ctx.engine, expire_on_commit=False) as session:
@@ -58,10 +63,19 @@ def _recorded(ctx: Context, kind: str, now: datetime, work, counts=asdict):  # n
 
 def plan_and_send(ctx: Context, now: datetime, transports=None) -> TickResult:  # noqa: ANN001
     """Plan every due client, sending what falls due at once as each chunk is planned; the dispatch pass sends
-    what comes due later (deferrals, retries, reminders at their hour, replies)."""
-    with Sender(ctx, now, transports) as sender:
-        plan = plan_due(ctx, now, sender=sender)
-    return TickResult(plan, sender.result)
+    what comes due later (deferrals, retries, reminders at their hour, replies). Shared with helper processes
+    when many clients are due (outreach.sharing)."""
+    def here() -> TickResult:
+        with Sender(ctx, now, transports) as sender:
+            plan = plan_due(ctx, now, sender=sender)
+        return TickResult(plan, sender.result)
+
+    return shared_pass(ctx, PLAN, now, here, transports)
+
+
+def dispatch(ctx: Context, now: datetime, transports=None) -> DispatchResult:  # noqa: ANN001
+    """Send what is due; shared with helper processes when many messages are due (outreach.sharing)."""
+    return shared_pass(ctx, DISPATCH, now, lambda: dispatch_due(ctx, now, transports), transports)
 
 
 def plan_pass(ctx: Context, now: datetime, transports=None) -> TickResult:  # noqa: ANN001
@@ -71,7 +85,7 @@ def plan_pass(ctx: Context, now: datetime, transports=None) -> TickResult:  # no
 
 def dispatch_pass(ctx: Context, now: datetime, transports=None) -> DispatchResult:  # noqa: ANN001
     refresh_published(ctx)  # copy published in the browser since the last pass
-    return _recorded(ctx, "dispatch", now, lambda: dispatch_due(ctx, now, transports))
+    return _recorded(ctx, "dispatch", now, lambda: dispatch(ctx, now, transports))
 
 
 def tick(ctx: Context, now: datetime, transports=None, record: bool = True) -> TickResult:  # noqa: ANN001
@@ -80,7 +94,7 @@ def tick(ctx: Context, now: datetime, transports=None, record: bool = True) -> T
         planned, sent = plan_pass(ctx, now, transports), dispatch_pass(ctx, now, transports)
     else:
         refresh_published(ctx)
-        planned, sent = plan_and_send(ctx, now, transports), dispatch_due(ctx, now, transports)
+        planned, sent = plan_and_send(ctx, now, transports), dispatch(ctx, now, transports)
     sent.add(planned.dispatch)
     return TickResult(planned.plan, sent)
 

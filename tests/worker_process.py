@@ -113,6 +113,7 @@ def worker_env(ctx: Context, twilio_url: str, **dispatch: object) -> dict[str, s
         "OUTREACH_TWILIO__MESSAGING_SERVICE_SID": twilio.MESSAGING_SERVICE_SID,
         "TWILIO_AUTH_TOKEN": twilio.AUTH_TOKEN,
         "OUTREACH_DISPATCH__SMS_PER_SECOND": "100000",
+        "OUTREACH_WORKER__PROCESSES": "1",  # each is one worker process (outreach.sharing has its own tests)
     })
     env.update({f"OUTREACH_DISPATCH__{name.upper()}": str(value) for name, value in dispatch.items()})
     return env
