@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -42,8 +43,7 @@ def shared_pass(ctx: Context, kind: str, now: datetime, run_here: Callable[[], R
         return run_here()
     log.info("%s pass: sharing a backlog of %s or more with %d helper process(es)", kind,
              f"{ctx.settings.worker.share_from:,}", helpers)
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(helpers, mp_context=spawn) as pool:
+    with helper_pool(helpers) as pool:
         # A helper is a worker that does not share in turn.
         alone = ctx.settings.model_copy(update={"worker": ctx.settings.worker.model_copy(update={"processes": 1})})
         shares = [pool.submit(help_with, kind, alone, ctx.campaigns_dir, ctx.templates_dir, ctx.secrets, now)
@@ -56,6 +56,17 @@ def shared_pass(ctx: Context, kind: str, now: datetime, run_here: Callable[[], R
             sent.append(_sent(helped))
     log.info("%s pass: sent %s by this process and its helpers", kind, " + ".join(f"{n:,}" for n in sent))
     return result
+
+
+def helper_pool(helpers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(helpers, mp_context=multiprocessing.get_context("spawn"), initializer=_finish_on_stop)
+
+
+def _finish_on_stop() -> None:
+    """A helper finishes its share when asked to stop, as the worker finishes its pass: Ctrl-C in a terminal and a
+    platform's SIGTERM reach every process of the group, and a row dropped mid-send becomes `unknown`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def helper_count(ctx: Context, kind: str, now: datetime) -> int:

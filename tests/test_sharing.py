@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import shutil
 import sqlite3
 from contextlib import closing
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from outreach.channels.outbox import NullTransport
 from outreach.context import Context
 from outreach.models import Client, Message
-from outreach.sharing import DISPATCH, PLAN, HelperFailed, helper_count
+from outreach.sharing import DISPATCH, PLAN, HelperFailed, helper_count, helper_pool
 from outreach.worker import dispatch, plan_and_send
 from tests.conftest import ROOT, make_settings
 from tests.helpers import add_client
@@ -150,3 +152,16 @@ def test_a_helper_that_fails_fails_the_pass_once_this_process_has_sent_its_share
     with ctx.engine.connect() as conn:
         statuses = set(conn.scalars(select(Message.status)))
     assert "sent" in statuses and "sending" not in statuses
+
+
+def stopped_then_still_working(signum: int) -> str:
+    os.kill(os.getpid(), signum)
+    return "still working"
+
+
+def test_a_helper_asked_to_stop_finishes_its_share_as_the_worker_does():
+    with helper_pool(1) as pool:
+        answers = [pool.submit(stopped_then_still_working, signum).result(timeout=60)
+                   for signum in (signal.SIGTERM, signal.SIGINT)]
+
+    assert answers == ["still working", "still working"]
