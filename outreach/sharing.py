@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from outreach.context import Context
+from outreach.db import read_only_session
 from outreach.models import Client, ClientStatus, Message, MessageStatus
 from outreach.settings import Secrets, Settings
 
@@ -85,8 +86,8 @@ def backlog(ctx: Context, kind: str, now: datetime, at_most: int) -> int:
         due = select(Client.id).where(Client.next_plan_at <= now, Client.status != ClientStatus.archived)
     else:
         due = select(Message.id).where(Message.status == MessageStatus.planned, Message.due_at <= now)
-    with ctx.engine.connect() as connection:
-        return connection.execute(select(func.count()).select_from(due.limit(at_most).subquery())).scalar_one()
+    with read_only_session(ctx.engine) as session:  # no write lock on SQLite
+        return session.execute(select(func.count()).select_from(due.limit(at_most).subquery())).scalar_one()
 
 
 def available_cpus() -> int:
