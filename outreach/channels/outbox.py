@@ -6,6 +6,7 @@ import binascii
 import hashlib
 import json
 import os
+import re
 import threading
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -150,5 +151,8 @@ class NullTransport(Transport):
         return Receipt(provider_id=f"null-{message.message_id}")
 
 
+_UNSAFE = re.compile(r"[^\w-]")  # \w is str.isalnum() and "_"
+
+
 def _safe(key: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in key)[:120]
+    return _UNSAFE.sub("_", key)[:120]
