@@ -399,7 +399,19 @@ def _recording() -> Iterator[list[Any]]:
 
 
 def _fill(text: str, values: list[Any], convert: Callable[[Any], str]) -> str:
-    return _TOKEN_PATTERN.sub(lambda match: convert(values[int(match.group(1))]), text)
+    literals, tokens = _split(text)
+    filled = [literals[0]]
+    for token, literal in zip(tokens, literals[1:]):
+        filled += (convert(values[token]), literal)
+    return "".join(filled)
+
+
+@lru_cache(maxsize=512)
+def _split(text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """A tokenised text as the literals between its tokens, and the tokens' numbers: the same for every client
+    whose message takes the same shape, so each is scanned once."""
+    parts = _TOKEN_PATTERN.split(text)
+    return tuple(parts[0::2]), tuple(int(number) for number in parts[1::2])
 
 
 def _escaped(value: Any) -> str:
