@@ -66,7 +66,7 @@ from outreach.models import Client, ConsentEvent, Message, ProgressEntry, Visit 
 from outreach.rendering import message_context  # noqa: E402
 from outreach.settings import Secrets, Settings  # noqa: E402
 from outreach.tokens import make_unsubscribe_token, preferences_url, unsubscribe_url  # noqa: E402
-from outreach.sharing import available_cpus  # noqa: E402
+from outreach.sharing import available_cpus, process_count  # noqa: E402
 from outreach.worker import dispatch, plan_and_send, settle_memory, tick  # noqa: E402
 from tests.fakes import twilio  # noqa: E402
 from tests.fakes.server import Fault, busiest_second  # noqa: E402
@@ -463,7 +463,7 @@ def outbox_size(ctx: Context) -> dict:
 
 def report(results: dict) -> Table:
     table = Table(title=f"outreach benchmark: {results['clients']:,} clients, SQLite, {results['cpus']} CPUs, "
-                        f"ticks in {results['processes']} process(es)")
+                        f"a pass of {results['share_from']:,}+ due in {results['processes']} process(es)")
     for column in ("measure", "value", "target", "met"):
         table.add_column(column, justify="left" if column == "measure" else "right")
     rows = (
@@ -527,12 +527,12 @@ def main() -> None:
 
     directory = args.keep or Path(tempfile.mkdtemp(prefix="outreach-bench-"))
     directory.mkdir(parents=True, exist_ok=True)
-    results: dict = {"clients": args.clients, "cpus": available_cpus(), "now": NOW.isoformat(),
-                     "processes": args.processes or available_cpus()}
+    results: dict = {"clients": args.clients, "cpus": available_cpus(), "now": NOW.isoformat()}
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as bar:
             ctx = context(directory / "tick", worker={"processes": args.processes})
+            results.update(processes=process_count(ctx.settings.worker), share_from=ctx.settings.worker.share_from)
             seed_clients(ctx, args.clients, bar)
             ctx, measured = tick_and_floor(ctx, directory, args.rounds, bar, args.profile)
             results.update(measured)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from outreach.context import Context
 from outreach.db import read_only_session
 from outreach.models import Client, ClientStatus, Message, MessageStatus
-from outreach.settings import Secrets, Settings
+from outreach.settings import Secrets, Settings, Worker
 
 log = logging.getLogger("outreach.worker")
 
@@ -74,10 +74,15 @@ def helper_count(ctx: Context, kind: str, now: datetime) -> int:
     """Helpers for this pass: none for a backlog below `worker.share_from`, else one fewer than the processes
     the settings allow (`worker.processes`, 0 for one per CPU)."""
     settings = ctx.settings.worker
-    processes = settings.processes or available_cpus()
+    processes = process_count(settings)
     if processes <= 1 or not _shareable(ctx.settings.database.url):
         return 0
     return processes - 1 if backlog(ctx, kind, now, settings.share_from) >= settings.share_from else 0
+
+
+def process_count(settings: Worker) -> int:
+    """The processes a pass with a large backlog uses in all: `[worker] processes`, or 0 for one per CPU."""
+    return settings.processes or available_cpus()
 
 
 def backlog(ctx: Context, kind: str, now: datetime, at_most: int) -> int:
@@ -91,7 +96,7 @@ def backlog(ctx: Context, kind: str, now: datetime, at_most: int) -> int:
 
 
 def available_cpus() -> int:
-    """The CPUs this process may run on (a container's share, not the host's count)."""
+    """The CPUs this process may run on (its affinity, which a cpuset narrows), not every CPU of the host."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 

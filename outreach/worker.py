@@ -17,7 +17,7 @@ from outreach.dispatch import DispatchResult, Sender, dispatch_due, worker_id
 from outreach.models import WorkerRun
 from outreach.planner import PlanResult, plan_due
 from outreach.services.edits import refresh_published
-from outreach.sharing import DISPATCH, PLAN, available_cpus, shared_pass
+from outreach.sharing import DISPATCH, PLAN, process_count, shared_pass
 
 log = logging.getLogger("outreach.worker")
 
@@ -146,6 +146,6 @@ def run_forever(ctx: Context) -> None:
     settle_memory()
     log.info("worker %s started: plan every %ss, dispatch every %ss; a pass with %s or more due uses %d process(es)",
              worker_id(), settings.plan_every_seconds, settings.dispatch_every_seconds, f"{settings.share_from:,}",
-             settings.processes or available_cpus())
+             process_count(settings))
     scheduler.start()
     log.info("worker stopped")
