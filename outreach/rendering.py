@@ -44,6 +44,7 @@ from markupsafe import Markup, escape
 
 from outreach.campaigns import Campaign, Step
 from outreach.settings import Clinic, Settings
+from outreach.shapes import Shapes, Slot
 from outreach.tokens import (
     checkin_answer_urls,
     make_checkin_token,
@@ -117,6 +118,7 @@ class Renderer:
         self.environment = template_environment(self._loader)
         inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self._inline = lru_cache(maxsize=512)(inliner.inline)
+        self.shapes = Shapes(self.environment)
         self._exists: dict[str, bool] = {}
 
     def render(self, campaign: Campaign, step: Step, channel: str, context: dict) -> Rendered:
@@ -165,6 +167,7 @@ class Renderer:
         if dict(overrides) != self._loader.overrides:
             self._loader.overrides = dict(overrides)
             self.environment.cache.clear()  # compiled templates are never re-checked (auto_reload=False)
+            self.shapes.clear()
 
     def source_of(self, name: str) -> str:
         """A template's source as renders read it: the published copy if there is one, else the file."""
@@ -181,14 +184,28 @@ class Renderer:
         return Path(os.path.normpath(os.path.join(self.templates_dir, name)))
 
     def _sms(self, name: str, context: dict) -> str:
+        text, values = self.shapes.render(name, (name, SMS_LAYOUT), ("body",), context,
+                                          lambda given: self._sms_tokens(name, given))
+        return _fill(text, values, str)
+
+    def _sms_tokens(self, name: str, context: dict) -> tuple[str, list[Any]]:
         with _recording() as values:
             body = " ".join(self._run(name, lambda t: t.render(context)).split())
             text = self._run(SMS_LAYOUT, lambda t: t.render({**context, "body": Markup(body)}))
-        return _fill(text.strip(), values, str)
+        return text.strip(), values
 
     def _email(self, name: str, context: dict) -> Rendered:
         if not context.get("unsubscribe_url"):
             raise ValueError("an email needs an unsubscribe_url in its context")
+        (subject, text, html), values = self.shapes.render(
+            name, (name, HTML_LAYOUT, TEXT_LAYOUT), EMAIL_BLOCKS, context,
+            lambda given: self._email_tokens(name, given))
+        subject = " ".join(_fill(subject, values, str).split())
+        if not subject:
+            raise RenderError(self.path_of(name), 1, "the subject is empty")
+        return Rendered("email", subject, _fill(text, values, str) + "\n", _fill(html, values, _escaped))
+
+    def _email_tokens(self, name: str, context: dict) -> tuple[tuple[str, str, str], list[Any]]:
         with _recording() as values:
             subject, preheader, body = self._run(name, lambda t: _email_blocks(t, context))
             html = self._run(HTML_LAYOUT, lambda t: t.render({
@@ -198,11 +215,7 @@ class Renderer:
             text = self._run(TEXT_LAYOUT, lambda t: t.render({
                 **context, "subject": Markup(subject), "body": Markup(markdown_text(body)),
             }))
-        subject = " ".join(_fill(subject, values, str).split())
-        if not subject:
-            raise RenderError(self.path_of(name), 1, "the subject is empty")
-        return Rendered("email", subject, _fill(text.strip(), values, str) + "\n",
-                        _fill(self._inline(html), values, _escaped))
+        return (subject, text.strip(), self._inline(html)), values
 
     def _run(self, name: str, produce: Callable[[Template], Any]) -> Any:
         """Load and render one template; any failure becomes a RenderError naming the template line."""
@@ -383,6 +396,9 @@ def _tokenise(eval_context: Any, value: Any) -> Any:
     values = _printed.get()
     if values is None or isinstance(value, Markup):
         return value
+    if isinstance(value, Slot):  # a shape rendering: the value is filled in per message (see shapes.py)
+        values.append(value)
+        return _TOKEN.format(len(values) - 1)
     # str() here, inside the template's frame, so StrictUndefined fails with the template's line.
     values.append(value if hasattr(value, "__html__") else str(value))
     return _TOKEN.format(len(values) - 1)
