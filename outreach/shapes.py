@@ -28,7 +28,7 @@ from markupsafe import Markup
 Path = tuple  # a context name, then attribute names and constant subscripts: ("client", "first_name")
 Produce = Callable[[dict], tuple[Any, list]]  # a render: (tokenised outputs, the printed values by token)
 
-PRINTED, TRUTH, VALUE = "printed", "truth", "value"
+PRINTED, TRUTH, VALUE, ITERATED = "printed", "truth", "value", "iterated"
 MAX_SHAPES = 512
 # A template whose keys rarely repeat (a value printed in a loop, say) stops being shared after this many tries.
 TRIAL_RENDERS = 200
@@ -60,43 +60,76 @@ class Unshareable(Exception):
     """The template does something whose output this module cannot tie to its key."""
 
 
+class _Each:
+    """In a path, any element of a sequence that a loop runs over: `answer.url` in `{% for answer in answers %}`
+    is ("answers", EACH, "url")."""
+
+    def __repr__(self) -> str:
+        return "EACH"
+
+
+EACH = _Each()
+
+
 @dataclass(frozen=True)
 class Uses:
     printed: tuple[Path, ...]
     truths: tuple[Path, ...]
     values: tuple[Path, ...]
+    iterated: tuple[Path, ...]  # sequences a loop runs over: the key holds their lengths
     local_names: frozenset[str]
 
 
 def read_uses(environment: Environment, templates: Iterable[str], derived: Iterable[str] = ()) -> Uses:
     """How `templates`, rendered with one context, use it. `derived` names are set by the renderer from the
     other templates' output, so the rest of the key decides them. Raises Unshareable."""
-    reader = _Reader(environment)
-    for name in templates:
-        reader.template(name)
+    templates = tuple(templates)
+    reader = _Reader(environment, templates)
+    if reader.escaped:  # a loop variable read outside its loop: key those loops' sequences whole
+        reader = _Reader(environment, templates, unaliased=frozenset(reader.escaped))
     return reader.uses(frozenset(derived))
 
 
 class _Reader:
-    def __init__(self, environment: Environment) -> None:
+    def __init__(self, environment: Environment, templates: tuple[str, ...],
+                 unaliased: frozenset[str] = frozenset()) -> None:
         self.environment = environment
+        self.trees: dict[str, nodes.Template] = {}
+        for name in templates:
+            self._load(name)
+        stores = Counter(node.name for tree in self.trees.values() for node in tree.find_all(nodes.Name)
+                         if node.ctx in ("store", "param"))
+        self.local_names = set(stores)
+        if any(True for tree in self.trees.values() for _ in tree.find_all(nodes.For)):
+            self.local_names.add("loop")
+        # A loop variable stands for the sequence's elements only where nothing else assigns that name.
+        self.aliasable = {name for name, count in stores.items() if count == 1} - unaliased
+        self.aliases: dict[str, Path] = {}
+        self.escaped: set[str] = set()
         self.seen: set[tuple[Path, str]] = set()
-        self.local_names: set[str] = set()
-        self.read: set[str] = set()
+        self.including: list[str] = []
+        for name in templates:
+            self.template(name)
 
-    def template(self, name: str) -> None:
-        if name in self.read:
+    def _load(self, name: str) -> None:
+        if name in self.trees:
             return
-        self.read.add(name)
         try:
             source, filename, _ = self.environment.loader.get_source(self.environment, name)
-            tree = self.environment.parse(source, name, filename)
+            self.trees[name] = tree = self.environment.parse(source, name, filename)
         except TemplateError as exc:
             raise Unshareable(str(exc)) from None
-        self.local_names |= {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
-        if any(True for _ in tree.find_all(nodes.For)):
-            self.local_names.add("loop")
-        self.statements(tree.body)
+        for include in tree.find_all(nodes.Include):
+            if isinstance(include.template, nodes.Const) and isinstance(include.template.value, str):
+                self._load(include.template.value)
+
+    def template(self, name: str) -> None:
+        """Read where it is included, so a loop around the include covers it too."""
+        if name in self.including:
+            raise Unshareable(f"{name} includes itself")
+        self.including.append(name)
+        self.statements(self.trees[name].body)
+        self.including.pop()
 
     def statements(self, body: list[nodes.Node]) -> None:
         for node in body:
@@ -109,11 +142,7 @@ class _Reader:
                 for branch in (node.body, node.elif_, node.else_):
                     self.statements(branch)
             elif isinstance(node, nodes.For) and not node.recursive:
-                for expression in (node.iter, node.test):
-                    if expression is not None:
-                        self.expression(expression, VALUE)
-                self.statements(node.body)
-                self.statements(node.else_)
+                self.loop(node)
             elif isinstance(node, nodes.Block):
                 self.statements(node.body)
             elif isinstance(node, nodes.Assign):
@@ -124,8 +153,25 @@ class _Reader:
             else:
                 raise Unshareable(type(node).__name__)
 
+    def loop(self, node: nodes.For) -> None:
+        sequence = self._path(node.iter)
+        target = node.target.name if isinstance(node.target, nodes.Name) else None
+        if sequence is None or target not in self.aliasable:
+            self.expression(node.iter, VALUE)  # the whole sequence decides the loop's output
+            if node.test is not None:
+                self.expression(node.test, VALUE)
+            self.statements(node.body)
+        else:
+            self.seen.add((sequence, ITERATED))
+            self.aliases[target] = (*sequence, EACH)
+            if node.test is not None:
+                self.expression(node.test, VALUE)
+            self.statements(node.body)
+            del self.aliases[target]
+        self.statements(node.else_)
+
     def expression(self, node: nodes.Node, role: str) -> None:
-        path = _path(node)
+        path = self._path(node)
         if path is not None:
             self.seen.add((path, role))
         elif isinstance(node, (nodes.Const, nodes.TemplateData)):
@@ -146,71 +192,111 @@ class _Reader:
         else:
             raise Unshareable(type(node).__name__)
 
+    def _path(self, node: nodes.Node) -> Path | None:
+        if isinstance(node, nodes.Name):
+            if node.name in self.aliases:
+                return self.aliases[node.name]
+            if node.name in self.aliasable:
+                self.escaped.add(node.name)
+            return (node.name,)
+        if isinstance(node, nodes.Getattr):
+            base = self._path(node.node)
+            return None if base is None else (*base, node.attr)
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and type(node.arg.value) in (str, int):
+            base = self._path(node.node)
+            return None if base is None else (*base, node.arg.value)
+        return None
+
     def uses(self, derived: frozenset[str]) -> Uses:
         seen = {(path, role) for path, role in self.seen if path[0] not in self.local_names | derived}
         special = {path[0] for path, _ in seen} & _SPECIAL_NAMES
         if special:
             raise Unshareable(f"uses {', '.join(sorted(special))}")
-        # A printed path is a slot unless something else reads it, a part of it, or something inside it; a
-        # condition on it or on a part of it is no obstacle (the key holds the truth, and so does the Slot).
+        # A printed path is a slot unless something else reads it, a part of it, or something inside it. A
+        # condition on it or on a part of it is no obstacle (the key holds the truth, and so does the Slot), nor
+        # a loop over a part of it (the key holds the length).
         printed = {path for path, role in seen if role == PRINTED and not any(
             _related(path, other) and not _harmless(path, other, other_role) for other, other_role in seen)}
         values = {path for path, role in seen if role == VALUE or (role == PRINTED and path not in printed)}
-        truths = {path for path, role in seen if role == TRUTH}
-        return Uses(_sorted(printed), _sorted(truths), _sorted(values), frozenset(self.local_names))
-
-
-def _path(node: nodes.Node) -> Path | None:
-    if isinstance(node, nodes.Name):
-        return (node.name,)
-    if isinstance(node, nodes.Getattr):
-        base = _path(node.node)
-        return None if base is None else (*base, node.attr)
-    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and type(node.arg.value) in (str, int):
-        base = _path(node.node)
-        return None if base is None else (*base, node.arg.value)
-    return None
+        return Uses(_sorted(printed), _sorted({path for path, role in seen if role == TRUTH}), _sorted(values),
+                    _sorted({path for path, role in seen if role == ITERATED}), frozenset(self.local_names))
 
 
 def _harmless(printed: Path, other: Path, role: str) -> bool:
-    return (role == PRINTED and other == printed) or (role == TRUTH and len(other) <= len(printed))
+    return ((role == PRINTED and other == printed) or (role == TRUTH and len(other) <= len(printed))
+            or (role == ITERATED and len(other) < len(printed)))
 
 
 def _related(path: Path, other: Path) -> bool:
-    shorter = min(len(path), len(other))
-    return path[:shorter] == other[:shorter]
+    """One path reaches into or through the other (an element of a sequence may be any of them)."""
+    return all(part == other_part or EACH in (part, other_part) for part, other_part in zip(path, other))
 
 
 def _sorted(paths: set[Path]) -> tuple[Path, ...]:
     return tuple(sorted(paths, key=repr))
 
 
-def shape_key(environment: Environment, uses: Uses, context: Mapping[str, Any]) -> tuple[tuple, list] | None:
-    """The key of the shape `context` gives, and its printed values in slot order; None when it cannot be
-    shared (a name the template assigns is in the context too, a condition undefined, a printed value that is
-    not a plain string or number)."""
+@dataclass
+class Found:
+    key: tuple
+    printed: list[Path]  # each printed path, every loop's elements spelled out
+    values: list[Any]  # their values, _MISSING where the context has none
+
+
+def shape_key(environment: Environment, uses: Uses, context: Mapping[str, Any]) -> Found | None:
+    """The key of the shape `context` gives, and its printed paths and values in slot order; None when it cannot
+    be shared (a name the template assigns is in the context too, a condition undefined, a looped-over value not
+    a list, a printed value not a plain string or number)."""
     if not uses.local_names.isdisjoint(context):
         return None
     key: list[Any] = []
-    for path in uses.values:
-        frozen = _freeze(_resolve(environment, context, path))
-        if frozen is None:
+    found = Found((), [], [])
+    for role, paths in ((ITERATED, uses.iterated), (VALUE, uses.values), (TRUTH, uses.truths),
+                        (PRINTED, uses.printed)):
+        for path in paths:
+            spelled = _spelled_out(environment, context, path)
+            if spelled is None:
+                return None
+            for concrete, value in spelled:
+                if role == ITERATED:
+                    if type(value) not in (tuple, list):
+                        return None
+                    key.append(len(value))
+                elif role == VALUE:
+                    key.append(_freeze(value))
+                    if key[-1] is None:
+                        return None
+                elif role == TRUTH:
+                    if value is _MISSING:
+                        return None  # the full render says what an undefined condition means
+                    key.append(bool(value))
+                else:
+                    if value is _MISSING:  # the shape renders it as the full render would: an error, or unused
+                        key.append(("missing", len(found.values)))
+                    elif type(value) not in (str, int):
+                        return None
+                    found.printed.append(concrete)
+                    found.values.append(value)
+    found.key = tuple(key)
+    return found
+
+
+def _spelled_out(environment: Environment, context: Mapping[str, Any], path: Path) -> list[tuple[Path, Any]] | None:
+    """`path` with each EACH replaced by every index of its sequence, and the value at each; None if a sequence
+    on the way is not a list or tuple."""
+    if EACH not in path:
+        return [(path, _resolve(environment, context, path))]
+    cut = path.index(EACH)
+    sequence = _resolve(environment, context, path[:cut])
+    if type(sequence) not in (tuple, list):
+        return None
+    spelled: list[tuple[Path, Any]] = []
+    for index in range(len(sequence)):
+        more = _spelled_out(environment, context, (*path[:cut], index, *path[cut + 1:]))
+        if more is None:
             return None
-        key.append(frozen)
-    for path in uses.truths:
-        value = _resolve(environment, context, path)
-        if value is _MISSING:
-            return None  # the full render says what an undefined condition means
-        key.append(bool(value))
-    printed = []
-    for index, path in enumerate(uses.printed):
-        value = _resolve(environment, context, path)
-        if value is _MISSING:
-            key.append(("missing", index))  # the shape renders it as the full render would: an error, or unused
-        elif type(value) not in (str, int):
-            return None
-        printed.append(value)
-    return tuple(key), printed
+        spelled += more
+    return spelled
 
 
 def _resolve(environment: Environment, context: Mapping[str, Any], path: Path) -> Any:
@@ -220,6 +306,9 @@ def _resolve(environment: Environment, context: Mapping[str, Any], path: Path) -
     for part in path[1:]:
         if value is _MISSING:
             break
+        if type(value) is dict and isinstance(part, str) and not hasattr(dict, part):
+            value = value.get(part, _MISSING)  # what the sandbox's getattr finds in a plain dict, without a raise
+            continue
         value = environment.getattr(value, part) if isinstance(part, str) else environment.getitem(value, part)
         if environment.undefined is not None and isinstance(value, environment.undefined):
             value = _MISSING
@@ -243,10 +332,10 @@ def _freeze(value: Any) -> Any:
     return None
 
 
-def probe_context(uses: Uses, context: Mapping[str, Any], printed: list) -> dict:
+def probe_context(found: Found, context: Mapping[str, Any]) -> dict:
     """`context` with each printed path's value replaced by its Slot (the containers on the way copied)."""
     probe = dict(context)
-    for index, (path, value) in enumerate(zip(uses.printed, printed)):
+    for index, (path, value) in enumerate(zip(found.printed, found.values)):
         if value is not _MISSING:
             _put(probe, path, Slot(index, bool(value)))
     return probe
@@ -291,15 +380,15 @@ class Shapes:
         found = None if uses is None or self._given_up(name) else shape_key(self.environment, uses, context)
         if found is None:
             return produce(context)
-        key, printed = found
         self._tries[name] += 1
-        shape = self._shapes.get((name, key))
+        shape = self._shapes.get((name, found.key))
         if shape is None:
-            shape = self._render_shape(uses, context, printed, produce)
+            shape = self._render_shape(found, context, produce)
             if shape is None:
                 return produce(context)
-            self._keep((name, key), shape)
+            self._keep((name, found.key), shape)
         outputs, recipe = shape
+        printed = found.values
         return outputs, [str(printed[value.index]) if type(value) is Slot else value for value in recipe]
 
     def __len__(self) -> int:
@@ -317,9 +406,9 @@ class Shapes:
         tries = self._tries[name]
         return tries >= TRIAL_RENDERS and self._misses[name] * 2 > tries
 
-    def _render_shape(self, uses: Uses, context: dict, printed: list, produce: Produce) -> tuple[Any, tuple] | None:
+    def _render_shape(self, found: Found, context: dict, produce: Produce) -> tuple[Any, tuple] | None:
         try:
-            outputs, values = produce(probe_context(uses, context, printed))
+            outputs, values = produce(probe_context(found, context))
         except Exception:  # the full render raises the error with the real values in view
             return None
         return outputs, tuple(values)

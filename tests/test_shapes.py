@@ -8,7 +8,7 @@ import pytest
 from outreach.campaigns import Campaign, Step, load_catalog
 from outreach.rendering import RenderError, Renderer, message_context
 from outreach.settings import Settings
-from outreach.shapes import Unshareable, read_uses
+from outreach.shapes import TRIAL_RENDERS, Unshareable, read_uses
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = Settings(clinic={"name": "Northside <Massage> & Co", "postal_address": "1200 Lake Street"})
@@ -100,6 +100,14 @@ TRICKY = {
     "tested": "{{ client.first_name is string }} {{ visit is none }} {{ visit.day is defined }}",
     "subscript": "{{ client['first_name'] }} {{ answers[0].url if answers else '-' }}",
     "answers": "{% for answer in answers %}{{ answer.label }}={{ answer.url }} {% endfor %}",
+    "filtered loop": "{% for a in answers if a.label != '3' %}{{ loop.index }}/{{ loop.length }} {{ a.url }} "
+                     "{% else %}none{% endfor %}",
+    "compared element": "{% for a in answers %}{% if a.label == '5' %}five {{ a.url }}{% endif %}{% endfor %}",
+    "whole element": "{% for a in answers %}{{ a }}{{ a.url }}{% endfor %}",
+    "nested": "{% for a in answers %}{% for c in a.label %}{{ c }}{% endfor %}{{ a.url }}{% endfor %}",
+    "included in a loop": "{% for client in answers %}{% include 'partials/p.j2' %}{% endfor %}",
+    "loop variable after": "{% for a in answers %}{{ a.url }}{% endfor %}{% set a = visit %}{{ a }}",
+    "loop variable outside": "{% for a in answers %}{{ a.url }}{% endfor %}{% if a is defined %}{{ a }}{% endif %}",
     "call": "{{ range(2)|list }} {{ client.first_name }}",
     "self": "{{ self }} {{ client.first_name }}",
     "undefined": "{{ client.last_name }}",
@@ -160,3 +168,15 @@ def test_published_copy_replaces_the_shapes_of_the_old(templates):
     assert "Old words for Ann" in renderer.render(campaign, campaign.steps[0], "sms", context).text
     renderer.use_overrides({"v.sms.j2": "New words for {{ client.first_name }}"})
     assert "New words for Ann" in renderer.render(campaign, campaign.steps[0], "sms", context).text
+
+
+def test_a_template_whose_shapes_never_repeat_stops_keeping_them(templates):
+    (templates / "w.sms.j2").write_text("{% if client.first_name|length > 0 %}{{ client.first_name }}{% endif %}")
+    campaign = Campaign(name="demo", title="Demo", stream="education",
+                        steps=[Step(key="w", template="w", channels=["sms"])])
+    renderer = Renderer(SETTINGS, templates)
+    for number in range(TRIAL_RENDERS * 2):
+        context = message_context(SETTINGS, first_name=f"Client {number}", phase="establishing", interval_days=7,
+                                  unsubscribe_url="https://x.test/u/1")
+        assert f"Client {number}" in renderer.render(campaign, campaign.steps[0], "sms", context).text
+    assert len(renderer.shapes) == TRIAL_RENDERS
