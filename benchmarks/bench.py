@@ -178,16 +178,40 @@ def stopwatch(results: dict, key: str) -> Iterator[None]:
     the floor each write about a gigabyte of outbox files at 100,000 clients, and the kernel's writeback of one
     phase's files would otherwise land in the next one's time."""
     os.sync()
-    started, cpu = time.perf_counter(), time.process_time() + children_cpu_s()
+    started, cpu, kernel = time.perf_counter(), time.process_time() + children_cpu_s(), kernel_cpu_s()
     yield
     results[key] = time.perf_counter() - started
     results[f"{key}_cpu"] = time.process_time() + children_cpu_s() - cpu
+    results[f"{key}_kernel"] = kernel_cpu_s() - kernel
 
 
 def children_cpu_s() -> float:
     """CPU seconds of the helper processes a pass shared its work with, once they have ended."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def kernel_cpu_s() -> float:
+    """The system part of the CPU seconds, this process's and its ended helpers': mostly creating files."""
+    return sum(resource.getrusage(who).ru_stime for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+
+
+def file_creation_us(directory: Path, count: int = 2000) -> float:
+    """Microseconds to create one 7 KB file in `directory`, as the outbox channel does. On this machine's disk it
+    ranged from 11 to 250 µs on the same day, by folder and by how recently many files there were deleted
+    (benchmarks/README.md): the tick's rate moves with it, so the report shows it. The files are left in place
+    (deleting them would slow what follows)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    data = b"x" * 7000
+    os.sync()
+    started = time.perf_counter()
+    for number in range(count):
+        fd = os.open(directory / f"{number:08d}.eml", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+    return (time.perf_counter() - started) / count * 1e6
 
 
 def full_tick(ctx: Context, bar: Progress, profile: Path | None) -> dict:
@@ -226,6 +250,7 @@ def tick_and_floor(ctx: Context, directory: Path, rounds: int, bar: Progress, pr
     times, rates and each run's seconds are over all. Returns the context of the database as the last tick left it."""
     seeded = directory / "seeded.db"
     copy_database(database_path(ctx), seeded)
+    file_us = [file_creation_us(directory / "file-probe-1")]
     ticks = [full_tick(ctx, bar, profile)]
     results = {**ticks[0], "peak_rss_mb": peak_rss_mb()}  # seeding and the tick; the floor is not the product
     floors = [floor(ctx, directory / f"floor-{n}", bar) for n in range(1, rounds + 1)]
@@ -233,8 +258,10 @@ def tick_and_floor(ctx: Context, directory: Path, rounds: int, bar: Progress, pr
         ctx = fresh_from(ctx, seeded)
         ticks.append(full_tick(ctx, bar, None))
         assert ticks[1]["messages_sent"] == ticks[0]["messages_sent"], "the two ticks sent different messages"
-    for runs, keys in ((ticks, ("plan_s", "plan_s_cpu", "dispatch_s", "dispatch_s_cpu", "tick_s")),
-                       (floors, ("floor_s", "floor_s_cpu"))):
+    file_us.append(file_creation_us(directory / "file-probe-2"))
+    for runs, keys in ((ticks, ("plan_s", "plan_s_cpu", "plan_s_kernel", "dispatch_s", "dispatch_s_cpu",
+                                "dispatch_s_kernel", "tick_s")),
+                       (floors, ("floor_s", "floor_s_cpu", "floor_s_kernel"))):
         results.update({key: sum(run[key] for run in runs) / len(runs) for key in keys})
     sent = results["messages_sent"]
     tick_cpu_s = results["plan_s_cpu"] + results["dispatch_s_cpu"]
@@ -243,6 +270,8 @@ def tick_and_floor(ctx: Context, directory: Path, rounds: int, bar: Progress, pr
         tick_messages_per_s=sent / results["tick_s"], floor_messages_per_s=sent / results["floor_s"],
         tick_over_floor=results["floor_s"] / results["tick_s"],  # the same messages on both sides
         tick_over_floor_cpu=results["floor_s_cpu"] / tick_cpu_s,
+        tick_kernel_s=results["plan_s_kernel"] + results["dispatch_s_kernel"],
+        file_creation_us=file_us,
         runs_in_order=[("tick", ticks[0]["tick_s"])] + [("floor", run["floor_s"]) for run in floors]
         + [("tick", run["tick_s"]) for run in ticks[1:]],
     )
@@ -260,19 +289,21 @@ def copy_database(source: Path, target: Path) -> None:
 
 
 def fresh_from(ctx: Context, seeded: Path) -> Context:
-    """A new context on the seeded database and an empty outbox, as the first tick found them."""
+    """A new context on the seeded database and an empty outbox, as the first tick found them. The first tick's
+    outbox is moved aside, not deleted: deleting a gigabyte of files slows creating them for minutes after."""
     ctx.engine.dispose()
     database = database_path(ctx)
     for suffix in ("", "-wal", "-shm"):
         database.with_name(database.name + suffix).unlink(missing_ok=True)
     copy_database(seeded, database)
-    shutil.rmtree(ctx.settings.outbox.directory, ignore_errors=True)
+    outbox = ctx.settings.outbox.directory
+    outbox.rename(outbox.with_name(f"{outbox.name}-{uuid.uuid4().hex[:8]}"))
     return context(database.parent, worker=ctx.settings.worker.model_dump())
 
 
 def floor(ctx: Context, directory: Path, bar: Progress) -> dict:
     """The sent rows again, the least work possible: a render each, the same bytes the outbox channel writes,
-    and one executemany insert. Its files are removed afterwards (a gigabyte at 100,000 clients)."""
+    and one executemany insert. Its files (a gigabyte at 100,000 clients) go with the working folder at the end."""
     with ctx.engine.connect() as conn:
         rows = conn.execute(select(Message.__table__, Client.first_name, Client.timezone)
                             .join(Client, Client.id == Message.client_id).where(Message.status == "sent")).all()
@@ -291,7 +322,6 @@ def floor(ctx: Context, directory: Path, bar: Progress) -> dict:
             conn.execute(insert(table), written)
     bar.update(task, completed=len(rows))
     engine.dispose()
-    shutil.rmtree(directory, ignore_errors=True)
     return results
 
 
@@ -481,6 +511,9 @@ def report(results: dict) -> Table:
          "", ""),
         ("peak RSS, whole run (with the floor)", f"{results['peak_rss_whole_run_mb']:,.0f} MB", "", ""),
         ("tick / floor, by CPU seconds", f"{results['tick_over_floor_cpu']:.2f}", "", ""),
+        ("of the tick's CPU, in the kernel", f"{results['tick_kernel_s']:.1f} s", "", ""),
+        ("creating a 7 KB file here, before / after", " / ".join(f"{us:.0f} µs"
+                                                                  for us in results["file_creation_us"]), "", ""),
         ("load average at the end", f"{os.getloadavg()[0]:.1f}", "", ""),
     )
     if "texts_busiest_second" in results:
