@@ -10,6 +10,10 @@ once per template *shape*, not once per client. While a template renders, every 
 a numbered token; the tokenised output (the same for every client that takes the same branches) is converted
 and cached; the real values go in last, HTML-escaped for HTML and as they are for text. Conditions and filters
 still see the real values. Markup values (macro output, `|safe`) are kept as template text.
+
+Running the templates themselves (three Jinja renders an email) then cost more than the rest of a message, so
+a campaign message renders once per shape too (outreach/shapes.py): the template's syntax tree says which
+values decide its branches; clients who share those get the shape's tokenised output, filled with their own.
 """
 from __future__ import annotations
 
