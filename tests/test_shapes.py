@@ -129,7 +129,8 @@ def templates(tmp_path) -> Path:
 @pytest.mark.parametrize("channel", ["sms", "email"])
 def test_a_template_reads_the_same_whatever_it_does_with_its_values(templates, name, channel):
     body = TRICKY[name]
-    source = body if channel == "sms" else f"{{% block subject %}}S {body}{{% endblock %}}{{% block body %}}{body}{{% endblock %}}"
+    email = f"{{% block subject %}}S {body}{{% endblock %}}{{% block body %}}{body}{{% endblock %}}"
+    source = body if channel == "sms" else email
     (templates / f"t.{channel}.j2").write_text(source)
     campaign = Campaign(name="demo", title="Demo", stream="education",
                         steps=[Step(key="t", template="t", channels=[channel])])
