@@ -297,7 +297,8 @@ def fresh_from(ctx: Context, seeded: Path) -> Context:
         database.with_name(database.name + suffix).unlink(missing_ok=True)
     copy_database(seeded, database)
     outbox = ctx.settings.outbox.directory
-    outbox.rename(outbox.with_name(f"{outbox.name}-{uuid.uuid4().hex[:8]}"))
+    if outbox.exists():
+        outbox.rename(outbox.with_name(f"{outbox.name}-{uuid.uuid4().hex[:8]}"))
     return context(database.parent, worker=ctx.settings.worker.model_dump())
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"

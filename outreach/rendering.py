@@ -400,11 +400,9 @@ def _tokenise(eval_context: Any, value: Any) -> Any:
     values = _printed.get()
     if values is None or isinstance(value, Markup):
         return value
-    if isinstance(value, Slot):  # a shape rendering: the value is filled in per message (see shapes.py)
-        values.append(value)
-        return _TOKEN.format(len(values) - 1)
-    # str() here, inside the template's frame, so StrictUndefined fails with the template's line.
-    values.append(value if hasattr(value, "__html__") else str(value))
+    # str() here, inside the template's frame, so StrictUndefined fails with the template's line. A Slot (a shape
+    # rendering, see shapes.py) stays as it is: each message fills in its own value.
+    values.append(value if isinstance(value, Slot) or hasattr(value, "__html__") else str(value))
     return _TOKEN.format(len(values) - 1)
 
 

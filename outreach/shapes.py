@@ -310,7 +310,7 @@ def _resolve(environment: Environment, context: Mapping[str, Any], path: Path) -
             value = value.get(part, _MISSING)  # what the sandbox's getattr finds in a plain dict, without a raise
             continue
         value = environment.getattr(value, part) if isinstance(part, str) else environment.getitem(value, part)
-        if environment.undefined is not None and isinstance(value, environment.undefined):
+        if isinstance(value, environment.undefined):
             value = _MISSING
     return value
 
