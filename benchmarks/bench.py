@@ -61,17 +61,17 @@ from outreach.channels.base import OutgoingMessage, Transport  # noqa: E402
 from outreach.channels.registry import transports as configured_transports  # noqa: E402
 from outreach.context import Context  # noqa: E402
 from outreach.db import engine_for, make_engine  # noqa: E402
-from outreach.dispatch import email_headers  # noqa: E402
+from outreach.sending.compose import email_headers  # noqa: E402
 from outreach.models import Client, ConsentEvent, Message, ProgressEntry, Visit  # noqa: E402
 from outreach.rendering import message_context  # noqa: E402
 from outreach.settings import Secrets, Settings  # noqa: E402
-from outreach.tokens import make_unsubscribe_token, preferences_url, unsubscribe_url  # noqa: E402
-from outreach.sharing import available_cpus, process_count  # noqa: E402
-from outreach.worker import dispatch, plan_and_send, settle_memory, tick  # noqa: E402
+from outreach.signed_links import make_unsubscribe_token, preferences_url, unsubscribe_url  # noqa: E402
+from outreach.sending.sharing import available_cpus, process_count  # noqa: E402
+from outreach.sending.worker import dispatch, plan_and_send, settle_memory, tick  # noqa: E402
 from tests.fakes import twilio  # noqa: E402
 from tests.fakes.server import Fault, busiest_second  # noqa: E402
 from tests.fakes.twilio import FakeTwilio  # noqa: E402
-from tests.worker_process import seed_due_messages  # noqa: E402
+from tests.sending.worker_process import seed_due_messages  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)  # a Monday, noon in Chicago, 10:00 in Los Angeles

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from outreach.context import Context
-from outreach.importers import import_clients
+from outreach.importing.files import import_clients
 from outreach.models import utcnow
 from outreach.settings import Settings
 

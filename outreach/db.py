@@ -1,13 +1,16 @@
-"""Engine, sessions and migrations. SQLite gets WAL and a busy timeout so web and worker can share one file."""
+"""Engine, sessions and migrations. SQLite gets WAL and a busy timeout so web and worker can share one file.
+
+Also the portable bulk writes and claims: insert-or-ignore on a unique key, and per-client locks that let several
+workers share out the clients, for SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator, Sequence
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Column, Engine, Row, Table, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
@@ -130,3 +133,32 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]], unique: Sequence[str]) -> int:
+    """Insert rows, silently keeping the existing row wherever `unique` already matches. Returns rows inserted."""
+    return len(insert_new(session, table, rows, unique, *table.primary_key.columns))
+
+
+def insert_new(session: Session, table: Table, rows: Sequence[dict[str, Any]], unique: Sequence[str],
+               *returning: Column) -> list[Row]:
+    """insert_ignore, giving back the `returning` columns of each row it inserted."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    # rowcount is not reliable for batched executemany; RETURNING names exactly the rows inserted.
+    return list(session.execute(statement.returning(*returning), list(rows)).all())
+
+
+def try_lock(session: Session, space: int, ids: Sequence[int]) -> list[int]:
+    """The ids (in their order) this transaction now holds under `space`. On PostgreSQL a transaction advisory
+    lock per id, skipping ids another transaction holds (they never block row updates); SQLite's
+    `BEGIN IMMEDIATE` already serialises writing transactions, so there every id is held."""
+    if not ids or session.get_bind().dialect.name != "postgresql":
+        return list(ids)
+    held = set(session.scalars(text("SELECT i FROM unnest(CAST(:ids AS integer[])) AS i "
+                                    "WHERE pg_try_advisory_xact_lock(:space, i)"), {"ids": list(ids), "space": space}))
+    return [i for i in ids if i in held]

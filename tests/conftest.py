@@ -14,6 +14,8 @@ from outreach.db import engine_for
 from outreach.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+FIXTURES = TESTS / "fixtures"
 POSTGRES_URL = os.environ.get("OUTREACH_TEST_POSTGRES_URL", "")
 # Set by .ci/run: there a missing PostgreSQL server or browser fails the run instead of skipping.
 REQUIRE_REAL_PARTS = bool(os.environ.get("OUTREACH_REQUIRE_REAL_PARTS"))
@@ -88,3 +90,11 @@ def cli_env(ctx, monkeypatch):
     get_settings.cache_clear()
     yield ctx
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def desk(ctx):  # noqa: ANN201  (tests.desk.Desk)
+    """The web app as the front desk's browser reaches it over HTTP, on a frozen clock (tests.desk)."""
+    from tests.desk import Desk
+
+    return Desk(ctx)

@@ -18,14 +18,13 @@ from sqlalchemy import Engine, select
 from sqlmodel import SQLModel
 from twilio.request_validator import RequestValidator
 
-from outreach.authoring import check_campaigns, errors
+from outreach.services.campaign_check import check_campaigns, errors
 from outreach.campaigns import CampaignError, load_catalog
-from outreach.importers import import_clients, import_progress, import_visits
+from outreach.importing.files import import_clients, import_progress, import_visits
 from outreach.settings import Secrets, Settings
 from outreach.web.app import create_app
 from tests.conftest import ROOT, make_settings, utc
-from tests.test_web_support import Desk, page_text
-
+from tests.desk import Desk, page_text
 CORPUS = Path(__file__).parent / "bad_input"
 NOW = utc(2026, 3, 2, 15, 0)
 IMPORTERS = {"clients": import_clients, "visits": import_visits, "progress": import_progress}

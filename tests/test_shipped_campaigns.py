@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from outreach.authoring import check_campaigns
+from outreach.services.campaign_check import check_campaigns
 from outreach.campaigns import load_catalog
 from outreach.policy.segments import count_segments
 from outreach.rendering import PHASES, REPLIES, Renderer, sample_context

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from outreach.authoring import check_campaigns, count_files, errors, sms_table, write_email_preview
+from outreach.services.campaign_check import check_campaigns, count_files, errors, sms_table, write_email_preview
 from outreach.campaigns import CampaignError
 from outreach.cli.common import Typer, context, fail
 from outreach.context import Context
@@ -73,7 +73,7 @@ def preview(
     client: Optional[str] = typer.Option(None, help="Preview for a real client (by external id) instead."),
 ) -> None:
     """Render one step for a sample client: the email into files, the text to the screen."""
-    from outreach.dispatch import preview_email
+    from outreach.sending.compose import preview_email
 
     if sample not in PHASES:
         fail(f"--sample must be one of {', '.join(PHASES)}", 2)
@@ -121,7 +121,7 @@ def _preview_context(ctx: Context, phase: str, channel: str, client: str | None,
         return sample_context(ctx.settings, phase, channel)
     from sqlmodel import Session, select
 
-    from outreach.dispatch import client_context
+    from outreach.sending.compose import client_context
     from outreach.models import Client
     from outreach.services.clients import load_facts
 

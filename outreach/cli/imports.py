@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from sqlalchemy.exc import SQLAlchemyError
 
 from outreach.cli.common import Typer, context, fail
-from outreach.importers import ImportReport, import_clients, import_progress, import_visits
+from outreach.importing.files import ImportReport, import_clients, import_progress, import_visits
 from outreach.importing import clients, progress, visits
 from outreach.importing.headers import parse_mapping
 from outreach.models import utcnow

@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
 def tick(now: Optional[str] = typer.Option(None, help="The instant to act at (ISO-8601); default: now.")) -> None:
     """Run one planning and dispatch pass: what the worker does on each beat. For cron users and tests."""
-    from outreach.worker import settle_memory, tick as run_tick
+    from outreach.sending.worker import settle_memory, tick as run_tick
 
     ctx = context(needs_campaigns=True)
     settle_memory()
@@ -46,7 +46,7 @@ def tick(now: Optional[str] = typer.Option(None, help="The instant to act at (IS
 
 def worker() -> None:
     """Run the scheduler: plan and dispatch on intervals until SIGTERM/SIGINT. Run exactly this in the worker process."""
-    from outreach.worker import run_forever
+    from outreach.sending.worker import run_forever
 
     ctx = context(needs_campaigns=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -161,7 +161,7 @@ def simulate(
     """Run the real cadence and planner for one simulated client and print the timeline. Nothing is sent.
     With --population, run many clients with part of them held out of rebook nudges, and compare the groups."""
     from outreach import simulation
-    from outreach.reports import simulation_report
+    from outreach.simulation.report import simulation_report
 
     if population:
         _simulate_population(population, weeks, holdout, simulation.Habit(after_nudge, on_own))
@@ -243,7 +243,7 @@ def send_test(
     sample: str = typer.Option("establishing", help="Cadence phase of the sample client."),
 ) -> None:
     """Send one rendered step for a sample client through the configured channel; logged as a test."""
-    from outreach.dispatch import send_test as send_one
+    from outreach.sending.dispatch import send_test as send_one
 
     from outreach.services.test_sends import SendTestRefused
 

@@ -20,7 +20,7 @@ from outreach.importing.fields import optional, text
 from outreach.importing.report import Problems
 from outreach.models import Channel, ClientStatus
 from outreach.settings import Settings
-from outreach.validation import check_timezone, normalise_email, normalise_phone, parse_bool, zone_for_phone
+from outreach.contacts import check_timezone, normalise_email, normalise_phone, parse_bool, zone_for_phone
 
 KIND = "clients"
 # A column left out of the file leaves that detail as it is; email and phone must be stated.

@@ -6,7 +6,7 @@ from typing import Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from outreach.models import VisitStatus
-from outreach.validation import check_plausible_year
+from outreach.contacts import check_plausible_year
 
 T = TypeVar("T")
 Parse = Callable[[str], T]

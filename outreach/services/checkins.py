@@ -1,7 +1,7 @@
 """Answers to pain check-ins. A text reply (services.inbound) and a tap on an emailed answer link both end here;
 the first answer to a check-in adds a progress entry and a second one corrects it.
 
-An email link names the client and the check-in message (signed, see outreach.tokens); it works until the
+An email link names the client and the check-in message (signed, see outreach.signed_links); it works until the
 check-in's reply window (`[streams] checkin_reply_hours` after it was sent) closes.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from outreach.context import Context
 from outreach.models import Client, Message, ProgressEntry
 from outreach.services.facts import record_progress
-from outreach.tokens import CHECKIN_ANSWERS, InvalidToken, read_checkin_token
+from outreach.signed_links import CHECKIN_ANSWERS, InvalidToken, read_checkin_token
 
 EMAIL_SOURCE = "email-link"
 

@@ -13,7 +13,7 @@ from outreach.policy.cadence import CadenceState, Score, VisitFact, assess
 from outreach.policy.consent import Reachability
 from outreach.policy.schedule import ClientFacts, Existing
 from outreach.settings import Settings
-from outreach.validation import zone_for_phone
+from outreach.contacts import zone_for_phone
 
 
 CLIENT, VISIT, PROGRESS = Client.__table__, Visit.__table__, ProgressEntry.__table__

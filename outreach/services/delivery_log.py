@@ -16,7 +16,7 @@ from sqlalchemy import DateTime, Engine, Select, and_, literal_column, or_
 from sqlmodel import Session, select
 
 from outreach.models import LOG_TIME_SQL, Channel, Client, Message, MessageStatus
-from outreach.validation import check_plausible_year
+from outreach.contacts import check_plausible_year
 
 PAGE_SIZE = 50
 MAX_ID = 2**63 - 1  # the largest row id either database can compare against
@@ -227,7 +227,7 @@ def csv_lines(rows: Iterator[LogRow], zone: ZoneInfo, chunk: int = 500) -> Itera
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     for count, row in enumerate(rows, 1):
-        writer.writerow([_cell(value) for value in _csv_values(row, zone)])
+        writer.writerow([safe_cell(value) for value in _csv_values(row, zone)])
         if count % chunk == 0:
             yield _drain(buffer)
     yield _drain(buffer)
@@ -243,7 +243,7 @@ def _csv_values(row: LogRow, zone: ZoneInfo) -> tuple:
 _PLAIN_NUMBER = re.compile(r"^[+-]?[\d\s().-]+$")
 
 
-def _cell(value: object) -> object:
+def safe_cell(value: object) -> object:
     # OWASP CSV injection: a leading = + - @ tab or CR makes Excel and Sheets evaluate the cell. Phone numbers
     # and negative numbers are left alone; anything else gets a leading apostrophe.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _PLAIN_NUMBER.match(value):

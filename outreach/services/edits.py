@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from outreach.authoring import Finding, check_campaigns, errors
+from outreach.services.campaign_check import Finding, check_campaigns, errors
 from outreach.campaigns import Step
 from outreach.context import Context
 from outreach.models import TemplateDraft, TemplateVersion

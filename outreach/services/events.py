@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from outreach.models import DeliveryEvent, Message, MessageStatus
@@ -32,16 +31,6 @@ TWILIO_OPTED_OUT = "21610"
 MESSAGE_ID_ARG = "outreach_message_id"
 # Column sizes: a signed event past them is not one of ours (and must not fail the whole batch).
 MAX_EVENT_ID, MAX_KIND, MAX_ADDRESS, MAX_ID_DIGITS = 200, 32, 254, 18
-
-
-def keep_deferrals(session: Session, deferred: Iterable[tuple[int, str]], now: datetime) -> None:
-    """Each deferral (message id, why), kept as an event of the message: the row's reason is overwritten by what
-    comes next."""
-    rows = [{"message_id": message_id, "provider": "outreach", "event": "deferred", "at": now,
-             "provider_event_id": f"deferred:{message_id}:{now.isoformat()}", "detail": reason[:500], "payload": {}}
-            for message_id, reason in deferred]
-    if rows:
-        session.execute(insert(DeliveryEvent), rows)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Readiness for platforms' health checks: can this process serve, and is the worker behind it alive?
+"""Readiness for platforms' health checks and the status page: can this process serve, and is the worker alive?
 
 Answers carry check names and true/false only: nothing about clients, versions or times."""
 from __future__ import annotations
@@ -8,17 +8,19 @@ from functools import lru_cache
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from outreach import db
 from outreach.models import WorkerRun
 from outreach.settings import Settings
 
-# The worker counts as alive while it has started or finished a pass within this many dispatch beats.
-ALIVE_WITHIN_BEATS = 2
+# A kind of pass is late once it has not started for this many of its beats.
+LATE_AFTER_BEATS = 3
+PASSES = ("plan", "dispatch")
 
 
 def readiness(engine: Engine, settings: Settings, now: datetime) -> dict[str, bool]:
-    """database: reachable; migrations: at the code's head; worker: a pass within two beats."""
+    """database: reachable; migrations: at the code's head; worker: alive (no pass is late, see late_passes)."""
     checks = {"database": False, "migrations": False, "worker": False}
     try:
         with engine.connect() as conn:
@@ -26,11 +28,26 @@ def readiness(engine: Engine, settings: Settings, now: datetime) -> dict[str, bo
             checks["database"] = True
         checks["migrations"] = db.current_revision(engine) == head_revision()
         if checks["migrations"]:
-            beat = timedelta(seconds=settings.worker.dispatch_every_seconds)
-            checks["worker"] = _last_worker_activity(engine) >= now - beat * ALIVE_WITHIN_BEATS
+            with db.read_only_session(engine) as session:  # no write lock on SQLite
+                checks["worker"] = not late_passes(session, settings, now)
     except SQLAlchemyError:
         pass
     return checks
+
+
+def late_passes(session: Session, settings: Settings, now: datetime) -> list[tuple[str, datetime | None]]:
+    """The one rule for "is the worker alive", for /readyz and the status page: it is while a dispatch pass started
+    within LATE_AFTER_BEATS x `dispatch_every_seconds` and a plan pass within as many `plan_every_seconds`.
+    Returns the kinds of pass that are late, each with when one last started (None: never)."""
+    every = {"plan": settings.worker.plan_every_seconds, "dispatch": settings.worker.dispatch_every_seconds}
+    started = dict(session.execute(select(WorkerRun.kind, func.max(WorkerRun.started_at))
+                                   .where(WorkerRun.kind.in_(PASSES)).group_by(WorkerRun.kind)).all())
+    late = []
+    for kind in PASSES:
+        last = _utc(started[kind]) if started.get(kind) else None
+        if last is None or now - last > timedelta(seconds=every[kind] * LATE_AFTER_BEATS):
+            late.append((kind, last))
+    return late
 
 
 @lru_cache(maxsize=1)
@@ -38,13 +55,6 @@ def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
-
-
-def _last_worker_activity(engine: Engine) -> datetime:
-    query = select(func.max(WorkerRun.started_at), func.max(WorkerRun.finished_at))
-    with engine.connect() as conn:
-        moments = [_utc(moment) for moment in conn.execute(query).one() if moment is not None]
-    return max(moments, default=datetime.min.replace(tzinfo=timezone.utc))
 
 
 def _utc(moment: datetime) -> datetime:

@@ -22,7 +22,7 @@ from outreach.policy.comparison import Arm, Comparison
 from outreach.policy.holdout import HOLDOUT_STEP
 from outreach.services import rollup
 from outreach.services.delivery_log import LogFilter
-from outreach.services.delivery_log import _cell as safe_cell  # spreadsheet formulas defused, as in the log
+from outreach.services.delivery_log import safe_cell  # spreadsheet formulas defused, as in the log
 from outreach.settings import Settings
 
 STEP_COLUMNS = ("planned", "sent", "delivered", "failed", "skipped", "waiting", "opened", "clicked",

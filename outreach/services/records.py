@@ -18,7 +18,7 @@ from outreach.importing.report import Problem, Problems
 from outreach.models import Channel, Client
 from outreach.services import facts
 from outreach.settings import Settings
-from outreach.validation import parse_bool
+from outreach.contacts import parse_bool
 
 Records = Sequence[Mapping[str, Any]]
 MAX_RECORDS = 1000

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from outreach.charts.pain import ChartData, Mark, Point
 from outreach.models import Channel, ConsentEvent, InboundMessage, Message, ProgressEntry, Visit
 from outreach.services.delivery_log import message_time
 
@@ -21,29 +22,6 @@ class TimelineItem:
     at: datetime
     kind: Kind
     record: Any  # the Message, Visit, ProgressEntry or InboundMessage itself
-
-
-@dataclass(frozen=True)
-class Point:
-    at: datetime
-    value: int
-
-
-@dataclass(frozen=True)
-class Mark:
-    at: datetime
-    kind: str  # a visit's status, or a message's channel
-
-
-@dataclass(frozen=True)
-class ChartData:
-    scores: tuple[Point, ...]
-    visits: tuple[Mark, ...]
-    messages: tuple[Mark, ...]
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.scores or self.visits or self.messages)
 
 
 def client_timeline(session: Session, client_id: int, limit: int = TIMELINE_LIMIT) -> list[TimelineItem]:

@@ -1,26 +1,26 @@
-"""Build the web app. The scheduler never runs here: only the worker process sends."""
+"""Build the web app, one part per audience: platforms' health checks, providers' webhooks, the pages clients
+reach from a message (public), the staff dashboard, and the REST API. The scheduler never runs here: only the
+worker process sends; the web process queues rows for it (replies, opt-out confirmations, test sends)."""
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from outreach.context import Context, open_context
+from outreach.models import utcnow
 
 
 def create_app(ctx: Context | None = None) -> FastAPI:
+    from outreach.web import api, dashboard, health, public, webhooks
+    from outreach.web.logs import install_redaction
+
     ctx = ctx or open_context()
     app = FastAPI(title="outreach", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
-    from outreach.web import api, bookings, checkin, dashboard, health, lessons, unsubscribe, webhooks
-    from outreach.web.logs import install_redaction
-
+    app.state.clock = utcnow  # tests freeze it
     install_redaction()
-
     app.include_router(health.router)
     app.include_router(webhooks.router)
-    app.include_router(bookings.router)
-    app.include_router(unsubscribe.router)
-    app.include_router(checkin.router)
-    app.include_router(lessons.router)
+    app.include_router(public.router)
     dashboard.install(app)
     api.mount(app)
     return app

@@ -1,12 +1,20 @@
-"""FastAPI dependencies shared by every router."""
+"""What every part of the web app shares: the context, a request's database session, the clock, the raw body
+read with a size limit, and one way to run a unit of work in a transaction off the event loop."""
 from __future__ import annotations
 
-from typing import Annotated, Iterator
+from datetime import datetime
+from typing import Annotated, Callable, Iterator, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from outreach.context import Context
+from outreach.db import session_scope
+
+MAX_BODY = 1_000_000
+T = TypeVar("T")
 
 
 def get_context(request: Request) -> Context:
@@ -25,5 +33,39 @@ def get_session(request: Request) -> Iterator[Session]:
             request.state.session = None
 
 
+def now(request: Request) -> datetime:
+    """The app's clock (app.state.clock): real time, unless a test froze it."""
+    return request.app.state.clock()
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The raw body, refused with 413 as soon as it passes `limit` bytes (declared or streamed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, "request body too large")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, "request body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def in_transaction(ctx: Context, work: Callable[[Session], T]) -> T:
+    """Run `work(session)` in one committed transaction, off the event loop. If the same delivery arrived twice at
+    once, the other request's commit wins a unique constraint; `work` runs again and sees it as a duplicate."""
+    def run() -> T:
+        try:
+            with session_scope(ctx.engine) as session:
+                return work(session)
+        except IntegrityError:
+            with session_scope(ctx.engine) as session:
+                return work(session)
+
+    return await run_in_threadpool(run)
+
+
 ContextDep = Annotated[Context, Depends(get_context)]
 SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[datetime, Depends(now)]

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from outreach.services.health import readiness
-from outreach.web.auth import now
+from outreach.web.deps import now
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from outreach.tokens import redact_tokens
+from outreach.signed_links import redact_tokens
 
 ACCESS_LOGGER = "uvicorn.access"
 

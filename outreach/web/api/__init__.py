@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from outreach.ratelimit import Buckets
 from outreach.web.api import routes
+from outreach.web.api.ratelimit import Buckets
 from outreach.web.api.problems import ApiProblem, problem_response, unreadable_request
 
 PREFIX = "/api"

@@ -1,7 +1,6 @@
 """Who is calling: an API key in `Authorization: Bearer …`, with the scope the route needs, within its rate."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Callable
 
 from fastapi import Depends, Request
@@ -11,13 +10,10 @@ from sqlmodel import Session
 from outreach.models import ApiKey
 from outreach.services import api_keys
 from outreach.web.api.problems import ApiProblem
+from outreach.web.deps import now
 
 bearer = HTTPBearer(auto_error=False, description="An API key from `outreach api-keys create`.")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="outreach"'}
-
-
-def now(request: Request) -> datetime:
-    return request.app.state.clock()
 
 
 def require(scope: str) -> Callable[..., ApiKey]:

@@ -18,7 +18,8 @@ from outreach.services.api_keys import actor_for
 from outreach.services.delivery_log import Cursor, FilterError, LogFilter, log_page
 from outreach.services.facts import audit
 from outreach.web.api import idempotency
-from outreach.web.api.auth import now, require
+from outreach.web.api.auth import require
+from outreach.web.deps import now
 from outreach.web.api.problems import ApiProblem, invalid_records
 
 router = APIRouter(prefix="/v1")

@@ -1,0 +1,89 @@
+"""Putting a message together: what a template may print for a client (client_context), the message a channel
+sends for an outbox row (outgoing), its email headers, and the .eml a preview shows. Sends, test sends and
+previews all compose here, so a preview is byte for byte what goes out."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from outreach.campaigns import Campaign, Step
+from outreach.channels.base import OutgoingMessage
+from outreach.context import Context
+from outreach.models import Message
+from outreach.policy.cadence import CadenceState, assess
+from outreach.policy.schedule import ClientFacts
+from outreach.rendering import message_context
+from outreach.signed_links import (
+    checkin_answer_urls,
+    make_checkin_token,
+    make_unsubscribe_token,
+    preferences_url,
+    unsubscribe_url,
+)
+
+if TYPE_CHECKING:
+    from outreach.rendering import Rendered
+
+PREVIEW_ADDRESS = "client@example.com"
+
+
+def outgoing(ctx: Context, row: Message, rendered: "Rendered", context: dict, now: datetime) -> OutgoingMessage:
+    """The message a channel sends for `row`: the one place sends, test sends and previews are put together."""
+    return OutgoingMessage(
+        message_id=row.id or 0, key=row.key, channel=row.channel, to=row.to_address, text=rendered.text,
+        subject=rendered.subject, html=rendered.html, campaign=row.campaign, is_test=row.is_test, sent_at=now,
+        headers=email_headers(ctx, context["unsubscribe_url"]) if row.channel == "email" else {},
+    )
+
+
+def preview_email(ctx: Context, campaign: Campaign, step: Step, rendered: "Rendered", context: dict,
+                  now: datetime) -> bytes:
+    """The .eml the embedded outbox would write for this rendering, byte for byte."""
+    from outreach.channels.outbox import OutboxEmail
+
+    row = Message(id=0, key=f"preview:{campaign.name}:{step.key}", campaign=campaign.name, step=step.key,
+                  cycle="preview", stream=campaign.stream, channel="email", to_address=PREVIEW_ADDRESS, due_at=now)
+    return OutboxEmail.from_settings(ctx.settings).as_bytes(outgoing(ctx, row, rendered, context, now))
+
+
+def client_context(ctx: Context, client: ClientFacts, campaign: str, channel: str, cycle: str, now: datetime,
+                   texts_so_far: int, state: CadenceState | None = None, message_id: int = 0) -> dict:
+    """What a template may print for this client at `now`: name, phase, the visit a reminder is about, signed
+    links (a check-in email's answers name its message: a preview's, message 0, lead nowhere), and whether this
+    text carries the STOP notice (the first text, then as settings say)."""
+    state = state or assess(client.visits, client.scores, now, ctx.settings.cadence)
+    token = make_unsubscribe_token(ctx.secret_key, client.id, channel, campaign)
+    public, every = ctx.settings.web.public_url, ctx.settings.sms.stop_notice_every
+    zone = ZoneInfo(client.timezone)
+    return message_context(
+        ctx.settings, first_name=client.first_name, phase=state.phase, interval_days=state.interval_days,
+        visit_at_local=_visit_for(cycle, client, zone), unsubscribe_url=unsubscribe_url(public, token),
+        preferences_url=preferences_url(public, token),
+        stop_notice=texts_so_far == 0 or bool(every and texts_so_far % every == 0),
+        today=now.astimezone(zone).date(),
+        answer_urls=_answer_urls(ctx, client, campaign, channel, message_id),
+    )
+
+
+def _answer_urls(ctx: Context, client: ClientFacts, campaign: str, channel: str, message_id: int) -> tuple[str, ...]:
+    if channel != "email" or ctx.catalog.get(campaign).stream != "checkin":
+        return ()  # signing costs a little, and only a check-in email prints them
+    return checkin_answer_urls(ctx.settings.web.public_url, make_checkin_token(ctx.secret_key, client.id, message_id))
+
+
+def email_headers(ctx: Context, one_click_url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe (plus a mailto where configured)."""
+    targets = [f"<{one_click_url}>"]
+    if ctx.settings.email.unsubscribe_mailto:
+        targets.append(f"<mailto:{ctx.settings.email.unsubscribe_mailto}?subject=unsubscribe>")
+    return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def _visit_for(cycle: str, client: ClientFacts, zone: ZoneInfo) -> datetime | None:
+    """The visit a reminder's cycle names; for a preview, the next booked one."""
+    booked = sorted(v.starts_at for v in client.visits if v.status == "booked")
+    for starts_at in booked:
+        if cycle in (f"visit-{starts_at:%Y%m%dT%H%M}", "preview"):
+            return starts_at.astimezone(zone)
+    return None

@@ -1,0 +1,148 @@
+"""Campaigns for marketing and admins: every campaign and step, live previews, and test sends."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from outreach.campaigns import WEEKDAYS, Campaign, CampaignError, Step
+from outreach.context import Context
+from outreach.sending.dispatch import send_test
+from outreach.policy.segments import count_segments
+from outreach.rendering import PHASES, Rendered, RenderError, sample_context
+from outreach.services import campaign_settings
+from outreach.services.edits import refresh_published
+from outreach.services.facts import audit
+from outreach.web.dashboard.auth import CampaignsStaff
+from outreach.web.deps import ContextDep, SessionDep, now
+from outreach.web.dashboard.routes.pages import PageNotFound, flash, render
+
+router = APIRouter(prefix="/campaigns")
+# The email preview is the email's own HTML in a sandboxed srcdoc frame, which inherits this page's policy: its
+# inlined styles need 'unsafe-inline'. Scripts stay forbidden, and the sandbox would block them anyway.
+PREVIEW_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+@dataclass(frozen=True)
+class Preview:
+    channel: str
+    rendered: Rendered | None
+    error: str = ""
+
+    @property
+    def segments(self):  # noqa: ANN201  (SegmentCount, for texts)
+        return count_segments(self.rendered.text) if self.rendered and self.channel == "sms" else None
+
+
+@router.get("")
+def campaign_list(request: Request, ctx: ContextDep, staff: CampaignsStaff, errors: dict | None = None,
+                  status_code: int = 200):
+    try:
+        refresh_published(ctx)
+        campaigns, problems = ctx.catalog.campaigns, []
+    except CampaignError as exc:
+        campaigns, problems = (), [str(problem) for problem in exc.problems]
+    return render(request, "campaigns.html", status_code=status_code, campaigns=campaigns, problems=problems,
+                  timing=timing, weekdays=WEEKDAYS, errors=errors or {})
+
+
+@router.post("/{name}/settings")
+def change_settings(request: Request, ctx: ContextDep, session: SessionDep, staff: CampaignsStaff, name: str,
+                    enabled: Annotated[str, Form()] = "", holdout_percent: Annotated[str, Form()] = "0",
+                    window_start: Annotated[str, Form()] = "", window_end: Annotated[str, Form()] = "",
+                    weekdays: Annotated[list[str], Form()] = []):  # noqa: B006  (FastAPI reads the default)
+    refresh_published(ctx)
+    try:
+        ctx.catalog.get(name)
+    except KeyError:
+        raise PageNotFound(f"There is no campaign named {name!r}.") from None
+    try:
+        campaign_settings.change(ctx, session, name, enabled=enabled == "yes", holdout_percent=holdout_percent,
+                                 window_start=window_start, window_end=window_end, weekdays=weekdays,
+                                 actor=staff.username, now=now(request))
+    except campaign_settings.SettingProblem as exc:
+        session.rollback()
+        return campaign_list(request, ctx, staff, errors={name: str(exc)}, status_code=400)
+    session.commit()
+    flash(request, "ok", f"Settings of {name} changed: the worker uses them from its next pass.")
+    return RedirectResponse("/campaigns", status_code=303)
+
+
+def timing(campaign: Campaign, step: Step) -> str:
+    """When a step goes out, in the words of the stream's rules (see outreach.campaigns)."""
+    if campaign.stream == "reminder":
+        at = f" at {step.at:%H:%M}" if step.at else ""
+        return f"{_days(step.days_before)} before a booked visit{at}"
+    if campaign.stream == "checkin":
+        return f"every {_days(step.repeat_every_days)}" if step.repeat_every_days else "once per care interval"
+    if campaign.stream == "rebook":
+        if step.phases == ("lapsed",):
+            repeats = f", then every {_days(step.repeat_every_days)}" if step.repeat_every_days else ""
+            limit = f" (at most {step.max_repeats} times)" if step.max_repeats else ""
+            return f"when the client becomes lapsed{repeats}{limit}"
+        if not step.after_days:
+            return "when a visit is due and none is booked"
+        return f"{_days(step.after_days)} after a visit was due with none booked"
+    if campaign.steps[0] == step:
+        return "when the client is enrolled"
+    if step.after_days is not None:
+        return f"{_days(step.after_days)} after the previous one"
+    return "one care interval after the previous one"
+
+
+def _days(count: float | None) -> str:
+    count = count or 0
+    return "1 day" if count == 1 else f"{count:g} days"
+
+
+@router.get("/{name}/{step_key}")
+def step_preview(request: Request, ctx: ContextDep, staff: CampaignsStaff, name: str, step_key: str,
+                 phase: str = "establishing"):
+    campaign, step = find_step(ctx, name, step_key)
+    refresh_published(ctx)
+    if phase not in PHASES:
+        phase = "establishing"
+    previews = [_preview(ctx, campaign, step, channel, phase) for channel in step.channels]
+    response = render(request, "campaign_step.html", campaign=campaign, step=step, phase=phase, phases=PHASES,
+                      previews=previews, max_segments=ctx.settings.sms.max_segments)
+    response.headers["Content-Security-Policy"] = PREVIEW_POLICY
+    return response
+
+
+@router.post("/{name}/{step_key}/test")
+def test_send(request: Request, ctx: ContextDep, staff: CampaignsStaff, name: str,
+              step_key: str, to: Annotated[str, Form()] = "", phase: Annotated[str, Form()] = "establishing"):
+    campaign, step = find_step(ctx, name, step_key)
+    phase = phase if phase in PHASES else "establishing"
+    back = f"/campaigns/{campaign.name}/{step.key}?" + urlencode({"phase": phase})
+    refresh_published(ctx)
+    try:
+        message = send_test(ctx, campaign.name, step.key, to.strip(), now(request), staff.username, phase=phase)
+    except (ValueError, RenderError) as exc:
+        flash(request, "error", f"Test not sent: {exc}")
+        return RedirectResponse(back, status_code=303)
+    outcome = "sent" if message.status in ("sent", "delivered") else f"{message.status}: {message.reason}"
+    flash(request, "ok" if message.status in ("sent", "delivered") else "error",
+          f"Test to {message.to_address} {outcome}.")
+    return RedirectResponse(back, status_code=303)
+
+
+def find_step(ctx: Context, name: str, step_key: str) -> tuple[Campaign, Step]:
+    try:
+        campaign = ctx.catalog.get(name)
+        return campaign, campaign.step(step_key)
+    except (KeyError, CampaignError):
+        raise PageNotFound(f"There is no step {step_key!r} in a campaign named {name!r}.") from None
+
+
+def _preview(ctx: Context, campaign: Campaign, step: Step, channel: str, phase: str) -> Preview:
+    try:
+        return Preview(channel, ctx.renderer.render(campaign, step, channel, sample_context(ctx.settings, phase, channel)))
+    except (RenderError, ValueError) as exc:
+        return Preview(channel, None, str(exc))

@@ -1,0 +1,281 @@
+"""Client pages: search, one client's record, and the forms that change it (each through services.facts)."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Annotated, Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session, select
+
+from outreach.context import Context
+from outreach.models import Channel, Client, ClientStatus, Suppression, VisitStatus
+from outreach.services import facts, records
+from outreach.services.attention import flag_unseen
+from outreach.services.clients import cadence_for, client_zone
+from outreach.services.delivery_log import MAX_ID, client_matches
+from outreach.services.erasure import erase_client
+from outreach.services.timeline import TIMELINE_LIMIT, chart_data, client_timeline, consent_history
+from outreach.web.dashboard.auth import ClientsStaff
+from outreach.charts.pain import pain_chart
+from outreach.web.deps import ContextDep, SessionDep, now
+from outreach.web.dashboard.routes.pages import PageNotFound, clinic_zone, flash, render
+from outreach.contacts import check_plausible_year
+
+router = APIRouter(prefix="/clients")
+PAGE_SIZE = 50
+FUTURE_GRACE = timedelta(minutes=5)
+FormText = Annotated[str, Form()]
+VISIT_STATUSES = tuple(status.value for status in VisitStatus)
+CHANNEL_WORDS = {Channel.email.value: "Email", Channel.sms.value: "Text message"}
+
+
+class FormProblem(ValueError):
+    """A form field that cannot be used; the message is shown beside the form."""
+
+
+# Sortable columns of the list: (label, order). Empty dates sort last either way.
+SORTS = {
+    "name": ("Name", (Client.last_name, Client.first_name)),
+    "phase": ("Phase", (Client.phase, Client.last_name)),
+    "worsening": ("Worsening since", (Client.worsening_since.desc().nulls_last(), Client.last_name)),
+    "last_visit": ("Last visit", (Client.last_visit_at.desc().nulls_last(), Client.last_name)),
+    "next_visit": ("Next booked", (Client.next_visit_at.asc().nulls_last(), Client.last_name)),
+}
+
+
+@router.get("")
+def client_list(request: Request, session: SessionDep, staff: ClientsStaff, q: str = "", page: int = 1,
+                sort: str = "name"):
+    page, sort = max(page, 1), sort if sort in SORTS else "name"
+    query = select(Client).where(*client_matches(q)).order_by(*SORTS[sort][1], Client.id)
+    found = list(session.exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    return render(request, "clients.html", clients=found[:PAGE_SIZE], q=q, page=page, sort=sort,
+                  sorts={key: label for key, (label, _) in SORTS.items()}, more=len(found) > PAGE_SIZE)
+
+
+@router.get("/new")
+def new_client_form(request: Request, staff: ClientsStaff):
+    return render(request, "client_new.html", errors={}, values={}, zones=_zone_hint(request))
+
+
+@router.post("/new")
+def add_client(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff,
+               external_id: FormText = "", first_name: FormText = "", last_name: FormText = "", email: FormText = "",
+               phone: FormText = "", timezone: FormText = ""):
+    values = {"external_id": external_id, "first_name": first_name, "last_name": last_name, "email": email,
+              "phone": phone, "timezone": timezone}
+    chosen = external_id.strip() or f"desk-{secrets.token_hex(4)}"
+    if _client_by_external_id(session, chosen) is not None:
+        errors = {"details": f"external_id: {chosen!r} is already a client's id"}
+        return render(request, "client_new.html", status_code=400, errors=errors, values=values,
+                      zones=_zone_hint(request))
+    try:
+        result = records.save_clients(session, [{**values, "external_id": chosen}], ctx.settings, staff.username,
+                                      now(request))
+    except records.BatchRejected as exc:
+        session.rollback()
+        return render(request, "client_new.html", status_code=400, errors={"details": _reasons(exc)},
+                      values=values, zones=_zone_hint(request))
+    session.commit()
+    flash(request, "ok", "Client added. Record their consent before any message goes out.")
+    return RedirectResponse(f"/clients/{result.ids[0]}", status_code=303)
+
+
+@router.get("/{client_id}")
+def client_page(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int):
+    client = find_client(session, client_id)
+    facts.audit(session, staff.username, "client.view", client.id, at=now(request))
+    session.commit()
+    return _render_client(request, ctx, session, client)
+
+
+@router.post("/{client_id}/visits")
+def record_visit(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
+                 starts_at: FormText = "", status: FormText = ""):
+    def change(client: Client) -> str:
+        moment = _local_moment(starts_at, clinic_zone(request), "visit time")
+        facts.record_visit(session, client, moment, _choice(status, VISIT_STATUSES, "visit status"),
+                           staff.username)
+        return "Visit recorded."
+
+    return _apply(request, ctx, session, client_id, "visit", change, starts_at=starts_at, status=status)
+
+
+@router.post("/{client_id}/progress")
+def record_progress(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
+                    pain: FormText = "", enjoyment: FormText = "", activity: FormText = "",
+                    recorded_at: FormText = ""):
+    def change(client: Client) -> str:
+        at = now(request)
+        moment = _local_moment(recorded_at, clinic_zone(request), "time") if recorded_at.strip() else at
+        if moment > at + FUTURE_GRACE:
+            raise FormProblem("time: a score cannot be recorded for the future")
+        facts.record_progress(session, client, moment, _score(pain, "pain", required=True), staff.username,
+                              peg_enjoyment=_score(enjoyment, "enjoyment of life"),
+                              peg_activity=_score(activity, "general activity"))
+        return "Progress recorded."
+
+    return _apply(request, ctx, session, client_id, "progress", change, pain=pain, enjoyment=enjoyment,
+                  activity=activity, recorded_at=recorded_at)
+
+
+@router.post("/{client_id}/consent")
+def change_consent(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
+                   channel: FormText = "", granted: FormText = "", note: FormText = ""):
+    def change(client: Client) -> str:
+        chosen = _choice(channel, CHANNEL_WORDS, "channel")
+        grant = _choice(granted, ("yes", "no"), "consent") == "yes"
+        if grant:
+            _check_reachable(session, client, chosen)
+        changed = facts.record_consent(session, client, chosen, grant, f"dashboard:{staff.username}"[:64],
+                                       staff.username, at=now(request), note=note.strip()[:500])
+        word = "granted" if grant else "revoked"
+        return f"{CHANNEL_WORDS[chosen]} consent {word}" + ("." if changed else " already.")
+
+    return _apply(request, ctx, session, client_id, "consent", change, note=note)
+
+
+@router.post("/{client_id}/details")
+def change_details(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
+                   first_name: FormText = "", last_name: FormText = "", email: FormText = "", phone: FormText = "",
+                   timezone: FormText = ""):
+    values = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone,
+              "timezone": timezone}
+
+    def change(client: Client) -> str:
+        # The importer's checks, through services.records: the same rules for a typed number as for a file.
+        try:
+            result = records.save_clients(session, [{**values, "external_id": client.external_id}], ctx.settings,
+                                          staff.username, now(request))
+        except records.BatchRejected as exc:
+            raise FormProblem(_reasons(exc)) from None
+        return "Details saved." if result.outcomes["updated"] else "Nothing changed."
+
+    return _apply(request, ctx, session, client_id, "details", change, **values)
+
+
+@router.post("/{client_id}/erase")
+def erase(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
+          confirm: FormText = ""):
+    client = find_client(session, client_id)
+    if confirm != "yes":
+        return _render_client(request, ctx, session, client, status_code=400,
+                              errors={"erase": "erase: tick the box to confirm the client asked for this"})
+    erase_client(session, client, staff.username, now(request))
+    session.commit()
+    flash(request, "ok", f"Client {client_id} erased. Any opt-out (STOP) is kept.")
+    return RedirectResponse("/clients", status_code=303)
+
+
+STATUS_CHANGES = {"paused": "Outreach paused.", "active": "Outreach resumed.",
+                  "archived": "Client archived: no messages until restored."}
+
+
+@router.post("/{client_id}/status")
+def change_status(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
+                  status: FormText = ""):
+    def change(client: Client) -> str:
+        chosen = _choice(status, STATUS_CHANGES, "status")
+        restoring = client.status == ClientStatus.archived and chosen == ClientStatus.active
+        facts.set_status(session, client, chosen, staff.username)
+        return "Client restored." if restoring else STATUS_CHANGES[chosen]
+
+    return _apply(request, ctx, session, client_id, "status", change)
+
+
+def _apply(request: Request, ctx: Context, session: Session, client_id: int, form: str,
+           change: Callable[[Client], str], **values: str):  # noqa: ANN202
+    """Run one form's change: commit and go back to the client on success; otherwise change nothing, show the
+    form again with what was typed, and say why."""
+    client = find_client(session, client_id)
+    try:
+        message = change(client)
+    except ValueError as exc:  # FormProblem, or a check inside services.facts
+        session.rollback()
+        return _render_client(request, ctx, session, client, errors={form: str(exc)}, values=values,
+                              status_code=400)
+    session.commit()
+    flash(request, "ok", message)
+    return RedirectResponse(f"/clients/{client.id}", status_code=303)
+
+
+def _render_client(request: Request, ctx: Context, session: Session, client: Client,
+                   errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+                   status_code: int = 200):  # noqa: ANN202
+    at, zone = now(request), clinic_zone(request)
+    cadence = cadence_for(session, client, ctx.settings, at)
+    return render(
+        request, "client.html", status_code=status_code,
+        client=client, client_zone=client_zone(client, ctx.settings), cadence=cadence,
+        consent=consent_history(session, client.id), suppressions=_suppressions(session, client),
+        chart=pain_chart(chart_data(session, client.id), zone, at, baseline=cadence.baseline),
+        timeline=client_timeline(session, client.id), timeline_limit=TIMELINE_LIMIT,
+        errors=errors or {}, values=values or {}, now_local=at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        visit_statuses=VISIT_STATUSES, flag_unseen=flag_unseen(client),
+    )
+
+
+def _client_by_external_id(session: Session, external_id: str) -> Client | None:
+    return session.exec(select(Client).where(Client.external_id == external_id)).first()
+
+
+def _reasons(exc: records.BatchRejected) -> str:
+    return "; ".join(f"{problem.column}: {problem.reason}" if problem.column else problem.reason
+                     for problem in exc.problems)
+
+
+def _zone_hint(request: Request) -> str:
+    return request.app.state.ctx.settings.clinic.timezone
+
+
+def find_client(session: Session, client_id: int) -> Client:
+    client = session.get(Client, client_id) if 0 < client_id <= MAX_ID else None
+    if client is None:
+        raise PageNotFound(f"There is no client number {client_id}.")
+    return client
+
+
+def _suppressions(session: Session, client: Client) -> dict[str, Suppression]:
+    addresses = {"email": (client.email or "").strip().lower(), "sms": client.phone or ""}
+    found = session.exec(select(Suppression).where(Suppression.address.in_([a for a in addresses.values() if a])))
+    return {s.channel: s for s in found if addresses.get(s.channel) == s.address}
+
+
+def _check_reachable(session: Session, client: Client, channel: str) -> None:
+    if channel == Channel.email and not client.email:
+        raise FormProblem("consent: there is no email address on file to send to")
+    if channel == Channel.sms and (not client.phone or client.phone_invalid):
+        raise FormProblem("consent: there is no working mobile number on file to text")
+    if channel == Channel.sms and facts.is_suppressed(session, "sms", client.phone):
+        raise FormProblem("consent: this number replied STOP; texts resume only when the client texts START")
+
+
+def _local_moment(raw: str, zone: ZoneInfo, field: str) -> datetime:
+    """A date and time typed in the clinic's zone, as an aware instant; years outside 1900-2100 are typos."""
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise FormProblem(f"{field}: {raw!r} is not a date and time like 2026-03-02T10:30") from None
+    try:
+        check_plausible_year(moment)
+    except ValueError as exc:
+        raise FormProblem(f"{field}: {exc}") from None
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+
+
+def _score(raw: str, field: str, required: bool = False) -> int | None:
+    text = raw.strip()
+    if not text and not required:
+        return None
+    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 10:
+        raise FormProblem(f"{field}: enter a whole number from 0 to 10")
+    return int(text)
+
+
+def _choice(raw: str, options: Iterable[str], field: str) -> str:
+    if raw not in options:
+        raise FormProblem(f"{field}: choose one of {', '.join(options)}")
+    return raw

@@ -1,0 +1,111 @@
+"""The copy editor in the dashboard: marketing edits, checks, previews, publishes and restores; the front desk
+cannot reach it; the worker sends what is published."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from outreach.sending.worker import tick
+from tests.helpers import add_client
+from tests.services.test_edits import CHECKIN, MONDAY, sent_texts
+from tests.desk import Desk, audit_entries, page_text
+EDIT = "/campaigns/checkin/pain-checkin/edit"
+LESSON_EDIT = "/campaigns/education/pain-cycle/edit"
+OVER_BUDGET = ("Hi {{ client.first_name }}, how has your pain been over these past few weeks, since we last saw you "
+               "at the clinic? Reply with a number 0-10 (0 = no pain).")
+FIXED = "Hi {{ client.first_name }}, how is your pain today? Reply with a number 0-10 (0 = no pain)."
+
+
+@pytest.fixture
+def marketing(ctx) -> Desk:
+    return Desk(ctx, now=MONDAY).sign_in_as("marketing")
+
+
+def form(desk: Desk, path: str) -> dict:
+    """The editor's fields as the page fills them."""
+    page = desk.get(path).text
+    fields = {"subject": re.search(r'id="subject" name="subject" value="([^"]*)"', page).group(1),
+              "body": re.search(r'<textarea id="body"[^>]*>(.*?)</textarea>', page, re.DOTALL).group(1),
+              "sms": re.search(r'<textarea id="sms"[^>]*>(.*?)</textarea>', page, re.DOTALL).group(1)}
+    import html
+    return {key: html.unescape(value) for key, value in fields.items()}
+
+
+def test_the_front_desk_cannot_reach_the_editor(ctx):
+    desk = Desk(ctx, now=MONDAY).sign_in_as("front_desk")
+
+    assert desk.get(EDIT).status_code == 403
+    assert desk.post(EDIT, {"sms": FIXED, "action": "publish"}).status_code == 403
+    assert desk.post(EDIT.replace("/edit", "/preview"), {"sms": FIXED}).status_code == 403
+    assert desk.post(EDIT.replace("/edit", "/versions/1/restore")).status_code == 403
+
+
+def test_marketing_sees_the_warning_fixes_publishes_and_the_next_tick_sends_the_new_copy(ctx, marketing):
+    fields = form(marketing, EDIT)
+    assert fields["sms"].startswith("Hi {{ client.first_name }},")
+
+    marketing.post(EDIT, {**fields, "sms": OVER_BUDGET, "action": "save"})
+    page = page_text(marketing.get(EDIT))
+    assert "Text, line 1: warning: SMS needs 2 segments" in page
+    assert "each segment is billed, aim for 1 (sms.target_segments)" in page
+    assert "A draft by marketing" in page
+
+    add_client(ctx, "c1", at=MONDAY, phone="+16125550100")
+    tick(ctx, MONDAY, record=False)
+    assert "over these past few weeks" not in sent_texts(ctx)[-1]  # the draft is not sent
+
+    response = marketing.post(EDIT, {**fields, "sms": FIXED, "action": "publish"})
+    assert response.status_code == 303
+    page = page_text(marketing.get(EDIT))
+    assert "Published: the next pass of the worker sends this copy." in page
+    assert "warning" not in page and "This is the live copy." in page
+
+    add_client(ctx, "c2", at=MONDAY, phone="+16125550101")
+    tick(ctx, MONDAY, record=False)
+    assert sent_texts(ctx)[-1] == "Northside Massage: Hi Ann, how is your pain today? Reply with a number 0-10 " \
+                                  "(0 = no pain).\nReply STOP to opt out."
+    assert [e.detail for e in audit_entries(ctx, "copy.publish")] == [CHECKIN]
+
+
+def test_restoring_the_old_version_sends_the_old_copy(ctx, marketing):
+    marketing.post(EDIT, {**form(marketing, EDIT), "sms": FIXED, "action": "publish"})
+    page = page_text(marketing.get(EDIT))
+    shipped_id = re.search(r"Version (\d+) ?: the shipped file, .*? by files", page).group(1)
+
+    assert marketing.post(f"{EDIT.replace('/edit', '')}/versions/{shipped_id}/restore").status_code == 303
+
+    add_client(ctx, "c1", at=MONDAY, phone="+16125550100")
+    tick(ctx, MONDAY, record=False)
+    assert sent_texts(ctx)[-1].startswith("Northside Massage: Hi Ann, how was your pain this week?")
+    assert f"restored version {shipped_id}" in page_text(marketing.get(EDIT))
+    diff = marketing.get(f"{EDIT.replace('/edit', '')}/versions/{int(shipped_id) + 1}")
+    assert '<span class="diff-add">+Hi {{ client.first_name }}, how is your pain today?' in \
+        diff.text.replace("&#34;", '"').replace("&#39;", "'")
+
+
+def test_an_error_shows_its_line_in_the_body_and_blocks_publishing(ctx, marketing):
+    fields = form(marketing, LESSON_EDIT)
+    body = "Hi there,\n\nA new paragraph.\n\n{{ client.last_name }}"
+
+    marketing.post(LESSON_EDIT, {**fields, "body": body, "action": "publish"})
+
+    page = page_text(marketing.get(LESSON_EDIT))
+    assert "Not published: fix the errors below first. Your draft is saved." in page
+    assert "Email body, line 5: 'dict object' has no attribute 'last_name'" in page
+    assert audit_entries(ctx, "copy.publish") == []
+
+
+def test_the_live_preview_renders_what_is_typed_without_storing_it(ctx, marketing):
+    fields = form(marketing, LESSON_EDIT)
+
+    response = marketing.post(LESSON_EDIT.replace("/edit", "/preview"),
+                              {**fields, "subject": "A brand new subject", "sms": "Read: {{ lesson_url }}"})
+
+    found = json.loads(response.text)
+    assert found["email"]["subject"] == "A brand new subject"
+    assert found["sms"]["text"] == "Northside Massage: Read: http://localhost:8000/learn/pain-cycle\n" \
+                                   "Reply STOP to opt out."
+    assert found["sms"]["size"] == "1 segment · GSM-7 · 86 characters"
+    assert "A draft by" not in page_text(marketing.get(LESSON_EDIT))
