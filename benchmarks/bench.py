@@ -25,6 +25,7 @@ Seeds N clients with visit and progress histories into a fresh SQLite file (Core
 Targets (2 cores, SQLite): tick >= 5,000 messages/s, tick/floor >= 0.5, idle < 50 ms, peak RSS < 300 MB,
 1,000 texts < 5 s (first to last request); PostgreSQL, three workers <= 0.6x one worker's time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -116,6 +117,7 @@ def context(directory: Path, **sections) -> Context:
 
 # --- seeding -----------------------------------------------------------------------------------------------
 
+
 def seed_clients(ctx: Context, count: int, bar: Progress) -> None:
     """Clients with consent, visits (some booked ahead) and pain scores, written CHUNK clients at a time."""
     task = bar.add_task("Seeding clients", total=count)
@@ -123,9 +125,13 @@ def seed_clients(ctx: Context, count: int, bar: Progress) -> None:
     for first in range(0, count, CHUNK):
         numbers = range(first, min(first + CHUNK, count))
         with ctx.engine.begin() as conn:
-            ids = [row.id for row in conn.execute(
-                insert(Client.__table__).returning(Client.__table__.c.id, sort_by_parameter_order=True),
-                [client_row(n, rng) for n in numbers])]
+            ids = [
+                row.id
+                for row in conn.execute(
+                    insert(Client.__table__).returning(Client.__table__.c.id, sort_by_parameter_order=True),
+                    [client_row(n, rng) for n in numbers],
+                )
+            ]
             histories = [history(cid, rng) for cid in ids]
             conn.execute(insert(ConsentEvent.__table__), [row for h in histories for row in h["consent"]])
             conn.execute(insert(Visit.__table__), [row for h in histories for row in h["visits"]])
@@ -138,12 +144,20 @@ def seed_clients(ctx: Context, count: int, bar: Progress) -> None:
 def client_row(n: int, rng: random.Random) -> dict:
     has_phone = rng.random() < 0.85
     return {
-        "external_id": f"B{n:07d}", "first_name": rng.choice(NAMES), "last_name": f"Family{n}",
-        "email": f"client{n}@example.com", "phone": f"+1612{3000000 + n:07d}" if has_phone else None,
-        "timezone": rng.choice(ZONES), "status": "active" if rng.random() < 0.96 else "paused",
-        "email_consent": rng.random() < 0.9, "sms_consent": has_phone and rng.random() < 0.75,
-        "reminders_opt_out": False, "phone_invalid": False, "next_plan_at": NOW - timedelta(minutes=5),
-        "created_at": NOW - timedelta(days=120), "updated_at": NOW - timedelta(days=120),
+        "external_id": f"B{n:07d}",
+        "first_name": rng.choice(NAMES),
+        "last_name": f"Family{n}",
+        "email": f"client{n}@example.com",
+        "phone": f"+1612{3000000 + n:07d}" if has_phone else None,
+        "timezone": rng.choice(ZONES),
+        "status": "active" if rng.random() < 0.96 else "paused",
+        "email_consent": rng.random() < 0.9,
+        "sms_consent": has_phone and rng.random() < 0.75,
+        "reminders_opt_out": False,
+        "phone_invalid": False,
+        "next_plan_at": NOW - timedelta(minutes=5),
+        "created_at": NOW - timedelta(days=120),
+        "updated_at": NOW - timedelta(days=120),
     }
 
 
@@ -156,20 +170,39 @@ def history(client_id: int, rng: random.Random) -> dict:
     pain, trend = rng.randint(5, 9), rng.choice((-1, -1, 0, 1))
     for k in range(count):
         at = start + timedelta(days=gap * k)
-        visits.append({"client_id": client_id, "starts_at": at, "status": "attended" if rng.random() < 0.92 else "no_show",
-                       "source": "import", "created_at": at, "updated_at": at})
+        visits.append(
+            {
+                "client_id": client_id,
+                "starts_at": at,
+                "status": "attended" if rng.random() < 0.92 else "no_show",
+                "source": "import",
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
         scores.append({"client_id": client_id, "recorded_at": at, "pain": pain, "source": "import"})
         pain = max(0, min(10, pain + trend * rng.randint(0, 1)))
     if rng.random() < 0.33:
         at = (NOW + timedelta(days=rng.randint(1, 10))).replace(hour=15, minute=0)
-        visits.append({"client_id": client_id, "starts_at": at, "status": "booked", "source": "import",
-                       "created_at": NOW, "updated_at": NOW})
-    consent = [{"client_id": client_id, "channel": channel, "granted": True, "at": start, "source": "import", "note": ""}
-               for channel in ("email", "sms")]
+        visits.append(
+            {
+                "client_id": client_id,
+                "starts_at": at,
+                "status": "booked",
+                "source": "import",
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+        )
+    consent = [
+        {"client_id": client_id, "channel": channel, "granted": True, "at": start, "source": "import", "note": ""}
+        for channel in ("email", "sms")
+    ]
     return {"visits": visits, "scores": scores, "consent": consent}
 
 
 # --- measurements --------------------------------------------------------------------------------------------
+
 
 @contextmanager
 def stopwatch(results: dict, key: str) -> Iterator[None]:
@@ -236,15 +269,19 @@ def full_tick(ctx: Context, bar: Progress, profile: Path | None) -> dict:
         profiler.disable()
         profiler.dump_stats(profile)
     results.update(
-        clients_planned=plan.clients, messages_planned=plan.planned, messages_skipped=plan.skipped,
-        messages_sent=sent.sent, messages_deferred=sent.deferred + plan.deferred,
+        clients_planned=plan.clients,
+        messages_planned=plan.planned,
+        messages_skipped=plan.skipped,
+        messages_sent=sent.sent,
+        messages_deferred=sent.deferred + plan.deferred,
         tick_s=results["plan_s"] + results["dispatch_s"],
     )
     return results
 
 
-def tick_and_floor(ctx: Context, directory: Path, rounds: int, bar: Progress, profile: Path | None
-                   ) -> tuple[Context, dict]:
+def tick_and_floor(
+    ctx: Context, directory: Path, rounds: int, bar: Progress, profile: Path | None
+) -> tuple[Context, dict]:
     """The full tick and the floor, as tick, floor (rounds=1), or tick, floor, floor, tick from the same seeded
     database (rounds=2), whose means cancel a steady drift in the machine's speed. Details are the first tick's;
     times, rates and each run's seconds are over all. Returns the context of the database as the last tick left it."""
@@ -259,20 +296,26 @@ def tick_and_floor(ctx: Context, directory: Path, rounds: int, bar: Progress, pr
         ticks.append(full_tick(ctx, bar, None))
         assert ticks[1]["messages_sent"] == ticks[0]["messages_sent"], "the two ticks sent different messages"
     file_us.append(file_creation_us(directory / "file-probe-2"))
-    for runs, keys in ((ticks, ("plan_s", "plan_s_cpu", "plan_s_kernel", "dispatch_s", "dispatch_s_cpu",
-                                "dispatch_s_kernel", "tick_s")),
-                       (floors, ("floor_s", "floor_s_cpu", "floor_s_kernel"))):
+    for runs, keys in (
+        (
+            ticks,
+            ("plan_s", "plan_s_cpu", "plan_s_kernel", "dispatch_s", "dispatch_s_cpu", "dispatch_s_kernel", "tick_s"),
+        ),
+        (floors, ("floor_s", "floor_s_cpu", "floor_s_kernel")),
+    ):
         results.update({key: sum(run[key] for run in runs) / len(runs) for key in keys})
     sent = results["messages_sent"]
     tick_cpu_s = results["plan_s_cpu"] + results["dispatch_s_cpu"]
     results.update(
         plan_messages_per_s=results["sent_while_planning"] / results["plan_s"],
-        tick_messages_per_s=sent / results["tick_s"], floor_messages_per_s=sent / results["floor_s"],
+        tick_messages_per_s=sent / results["tick_s"],
+        floor_messages_per_s=sent / results["floor_s"],
         tick_over_floor=results["floor_s"] / results["tick_s"],  # the same messages on both sides
         tick_over_floor_cpu=results["floor_s_cpu"] / tick_cpu_s,
         tick_kernel_s=results["plan_s_kernel"] + results["dispatch_s_kernel"],
         file_creation_us=file_us,
-        runs_in_order=[("tick", ticks[0]["tick_s"])] + [("floor", run["floor_s"]) for run in floors]
+        runs_in_order=[("tick", ticks[0]["tick_s"])]
+        + [("floor", run["floor_s"]) for run in floors]
         + [("tick", run["tick_s"]) for run in ticks[1:]],
     )
     return ctx, results
@@ -306,13 +349,19 @@ def floor(ctx: Context, directory: Path, bar: Progress) -> dict:
     """The sent rows again, the least work possible: a render each, the same bytes the outbox channel writes,
     and one executemany insert. Its files (a gigabyte at 100,000 clients) go with the working folder at the end."""
     with ctx.engine.connect() as conn:
-        rows = conn.execute(select(Message.__table__, Client.first_name, Client.timezone)
-                            .join(Client, Client.id == Message.client_id).where(Message.status == "sent")).all()
+        rows = conn.execute(
+            select(Message.__table__, Client.first_name, Client.timezone)
+            .join(Client, Client.id == Message.client_id)
+            .where(Message.status == "sent")
+        ).all()
     task = bar.add_task("Floor: render + one insert", total=len(rows))
     directory.mkdir(parents=True, exist_ok=True)
     engine = make_engine(f"sqlite:///{directory / 'floor.db'}")
-    table = DbTable("message", MetaData(), *(Column(c.name, c.type, primary_key=c.primary_key, unique=c.unique)
-                                           for c in Message.__table__.columns))
+    table = DbTable(
+        "message",
+        MetaData(),
+        *(Column(c.name, c.type, primary_key=c.primary_key, unique=c.unique) for c in Message.__table__.columns),
+    )
     table.metadata.create_all(engine)
     public = ctx.settings.web.public_url
     results: dict = {}
@@ -328,27 +377,46 @@ def floor(ctx: Context, directory: Path, bar: Progress) -> dict:
 
 def floor_outbox(ctx: Context, directory: Path) -> dict[str, Transport]:
     """The embedded channel's transports, writing into `directory`."""
-    floor_ctx = Context(ctx.settings.model_copy(update={"outbox": ctx.settings.outbox.model_copy(
-        update={"directory": directory})}), campaigns_dir=ctx.campaigns_dir, templates_dir=ctx.templates_dir)
+    floor_ctx = Context(
+        ctx.settings.model_copy(update={"outbox": ctx.settings.outbox.model_copy(update={"directory": directory})}),
+        campaigns_dir=ctx.campaigns_dir,
+        templates_dir=ctx.templates_dir,
+    )
     return configured_transports(floor_ctx)
 
 
-def render_all(ctx: Context, rows: list, public: str, outbox: dict[str, Transport], bar: Progress,
-               task) -> list[dict]:  # noqa: ANN001
+def render_all(ctx: Context, rows: list, public: str, outbox: dict[str, Transport], bar: Progress, task) -> list[dict]:  # noqa: ANN001
     written = []
     for message in rows:
         first_name, zone = message.first_name, message.timezone
         campaign = ctx.catalog.get(message.campaign)
         token = make_unsubscribe_token(ctx.secret_key, message.client_id, message.channel, campaign.name)
-        values = message_context(ctx.settings, first_name=first_name, phase="establishing", interval_days=7,
-                                 visit_at_local=visit_at(message.cycle, zone), today=NOW.astimezone(ZoneInfo(zone)).date(),
-                                 unsubscribe_url=unsubscribe_url(public, token),
-                                 preferences_url=preferences_url(public, token), stop_notice=True)
+        values = message_context(
+            ctx.settings,
+            first_name=first_name,
+            phase="establishing",
+            interval_days=7,
+            visit_at_local=visit_at(message.cycle, zone),
+            today=NOW.astimezone(ZoneInfo(zone)).date(),
+            unsubscribe_url=unsubscribe_url(public, token),
+            preferences_url=preferences_url(public, token),
+            stop_notice=True,
+        )
         rendered = ctx.renderer.render(campaign, campaign.step(message.step), message.channel, values)
         headers = email_headers(ctx, values["unsubscribe_url"]) if message.channel == "email" else {}
-        outbox[message.channel].send(OutgoingMessage(
-            message.id, message.key, message.channel, message.to_address, rendered.text, rendered.subject,
-            rendered.html, headers, campaign.name))
+        outbox[message.channel].send(
+            OutgoingMessage(
+                message.id,
+                message.key,
+                message.channel,
+                message.to_address,
+                rendered.text,
+                rendered.subject,
+                rendered.html,
+                headers,
+                campaign.name,
+            )
+        )
         row = {name: value for name, value in message._mapping.items() if name in MESSAGE_COLUMNS}
         row["reason"] = rendered.subject[:10]
         written.append(row)
@@ -390,22 +458,35 @@ def texts(directory: Path, count: int, bar: Progress, database_url: str | None) 
         ctx.engine.dispose()
         with FakeTwilio() as fake:
             fake.add_rule(Fault.delay(ANSWER_AFTER))
-            settings = ctx.settings.model_copy(update={
-                "email": ctx.settings.email.model_copy(update={"backend": "null"}),
-                "sms": ctx.settings.sms.model_copy(update={"backend": "twilio"}),
-                "twilio": ctx.settings.twilio.model_copy(update={
-                    "account_sid": twilio.ACCOUNT_SID, "messaging_service_sid": twilio.MESSAGING_SERVICE_SID,
-                    "base_url": fake.url}),
-                "dispatch": ctx.settings.dispatch.model_copy(update={
-                    "sms_per_second": TEXTS_PER_SECOND, "concurrency": TEXT_CONCURRENCY})})
+            settings = ctx.settings.model_copy(
+                update={
+                    "email": ctx.settings.email.model_copy(update={"backend": "null"}),
+                    "sms": ctx.settings.sms.model_copy(update={"backend": "twilio"}),
+                    "twilio": ctx.settings.twilio.model_copy(
+                        update={
+                            "account_sid": twilio.ACCOUNT_SID,
+                            "messaging_service_sid": twilio.MESSAGING_SERVICE_SID,
+                            "base_url": fake.url,
+                        }
+                    ),
+                    "dispatch": ctx.settings.dispatch.model_copy(
+                        update={"sms_per_second": TEXTS_PER_SECOND, "concurrency": TEXT_CONCURRENCY}
+                    ),
+                }
+            )
             seconds = run_workers(settings, WORKERS, Secrets(twilio_auth_token=twilio.AUTH_TOKEN))
             accepted = fake.accepted
     bar.advance(task)
     moments = [request.arrived for request in accepted]
-    return {"texts_seconds": max(moments) - min(moments), "texts_wall_seconds": seconds,
-            "texts_accepted": len(accepted), "texts_busiest_second": busiest_second(accepted),
-            "texts_rate_limit": TEXTS_PER_SECOND, "texts_concurrency": TEXT_CONCURRENCY,
-            "texts_database": "PostgreSQL" if database_url else "SQLite"}
+    return {
+        "texts_seconds": max(moments) - min(moments),
+        "texts_wall_seconds": seconds,
+        "texts_accepted": len(accepted),
+        "texts_busiest_second": busiest_second(accepted),
+        "texts_rate_limit": TEXTS_PER_SECOND,
+        "texts_concurrency": TEXT_CONCURRENCY,
+        "texts_database": "PostgreSQL" if database_url else "SQLite",
+    }
 
 
 def run_workers(settings: Settings, workers: int, secrets: Secrets | None = None) -> float:
@@ -413,8 +494,9 @@ def run_workers(settings: Settings, workers: int, secrets: Secrets | None = None
     to finish one tick at NOW each."""
     processes = multiprocessing.get_context("fork")
     ready = processes.Barrier(workers + 1)
-    children = [processes.Process(target=_worker_tick, args=(settings, secrets or Secrets(), ready))
-                for _ in range(workers)]
+    children = [
+        processes.Process(target=_worker_tick, args=(settings, secrets or Secrets(), ready)) for _ in range(workers)
+    ]
     for child in children:
         child.start()
     ready.wait()
@@ -465,8 +547,12 @@ def postgres_workers(admin_url: str, directory: Path, clients: int, bar: Progres
     for run, workers in enumerate(order):
         task = bar.add_task(f"PostgreSQL: {clients:,} clients, {workers} worker(s)", total=1)
         with fresh_database(admin_url, directory) as url:
-            ctx = context(directory / f"pg-{run}", database={"url": url}, worker=ONE_PROCESS,
-                          dispatch={"concurrency": TEXT_CONCURRENCY})
+            ctx = context(
+                directory / f"pg-{run}",
+                database={"url": url},
+                worker=ONE_PROCESS,
+                dispatch={"concurrency": TEXT_CONCURRENCY},
+            )
             seed_clients(ctx, clients, bar)
             ctx.engine.dispose()
             settle_postgres(url)
@@ -475,8 +561,9 @@ def postgres_workers(admin_url: str, directory: Path, clients: int, bar: Progres
             ctx.engine.dispose()
         bar.advance(task)
     results.update({f"pg_tick_s_{workers}": sum(times) / len(times) for workers, times in seconds.items()})
-    results["pg_runs_in_order"] = [(workers, seconds[workers][order[:run].count(workers)])
-                                   for run, workers in enumerate(order)]
+    results["pg_runs_in_order"] = [
+        (workers, seconds[workers][order[:run].count(workers)]) for run, workers in enumerate(order)
+    ]
     results["pg_three_over_one"] = results[f"pg_tick_s_{WORKERS}"] / results["pg_tick_s_1"]
     return results
 
@@ -487,8 +574,9 @@ def settle_postgres(url: str) -> None:
     run (and not in one worker's, which leaves a CPU idle) would be counted against them."""
     import psycopg
 
-    with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
+    ) as conn:
         conn.execute("VACUUM ANALYZE")
     os.sync()
 
@@ -505,79 +593,138 @@ def outbox_size(ctx: Context) -> dict:
 
 # --- report ----------------------------------------------------------------------------------------------------
 
+
 def report(results: dict) -> Table:
-    table = Table(title=f"outreach benchmark: {results['clients']:,} clients, SQLite, {results['cpus']} CPUs, "
-                        f"a pass of {results['share_from']:,}+ due in {results['processes']} process(es)")
+    table = Table(
+        title=f"outreach benchmark: {results['clients']:,} clients, SQLite, {results['cpus']} CPUs, "
+        f"a pass of {results['share_from']:,}+ due in {results['processes']} process(es)"
+    )
     for column in ("measure", "value", "target", "met"):
         table.add_column(column, justify="left" if column == "measure" else "right")
     rows = (
         ("clients planned", f"{results['clients_planned']:,}", "", ""),
         ("messages planned (skipped)", f"{results['messages_planned']:,} ({results['messages_skipped']:,})", "", ""),
         ("messages sent / deferred", f"{results['messages_sent']:,} / {results['messages_deferred']:,}", "", ""),
-        ("plan pass (sends what falls due)", f"{results['plan_s']:.1f} s ({results['plan_s_cpu']:.1f} s CPU), "
-                                             f"{results['sent_while_planning']:,} sent, "
-                                             f"{results['plan_messages_per_s']:,.0f}/s", "", ""),
-        ("dispatch pass (the rest)", f"{results['dispatch_s']:.1f} s ({results['dispatch_s_cpu']:.1f} s CPU), "
-                                     f"{results['messages_sent'] - results['sent_while_planning']:,} sent", "", ""),
-        ("floor (render + write + 1 insert)", f"{results['floor_s']:.1f} s ({results['floor_s_cpu']:.1f} s CPU), "
-                                      f"{results['floor_messages_per_s']:,.0f}/s", "", ""),
-        ("runs, in order", ", ".join(f"{name} {seconds:.1f} s" for name, seconds in results["runs_in_order"]),
-         "", ""),
+        (
+            "plan pass (sends what falls due)",
+            f"{results['plan_s']:.1f} s ({results['plan_s_cpu']:.1f} s CPU), "
+            f"{results['sent_while_planning']:,} sent, "
+            f"{results['plan_messages_per_s']:,.0f}/s",
+            "",
+            "",
+        ),
+        (
+            "dispatch pass (the rest)",
+            f"{results['dispatch_s']:.1f} s ({results['dispatch_s_cpu']:.1f} s CPU), "
+            f"{results['messages_sent'] - results['sent_while_planning']:,} sent",
+            "",
+            "",
+        ),
+        (
+            "floor (render + write + 1 insert)",
+            f"{results['floor_s']:.1f} s ({results['floor_s_cpu']:.1f} s CPU), "
+            f"{results['floor_messages_per_s']:,.0f}/s",
+            "",
+            "",
+        ),
+        ("runs, in order", ", ".join(f"{name} {seconds:.1f} s" for name, seconds in results["runs_in_order"]), "", ""),
         ("peak RSS, whole run (with the floor)", f"{results['peak_rss_whole_run_mb']:,.0f} MB", "", ""),
         ("tick / floor, by CPU seconds", f"{results['tick_over_floor_cpu']:.2f}", "", ""),
         ("of the tick's CPU, in the kernel", f"{results['tick_kernel_s']:.1f} s", "", ""),
-        ("creating a 7 KB file here, before / after", " / ".join(f"{us:.0f} µs"
-                                                                  for us in results["file_creation_us"]), "", ""),
+        (
+            "creating a 7 KB file here, before / after",
+            " / ".join(f"{us:.0f} µs" for us in results["file_creation_us"]),
+            "",
+            "",
+        ),
         ("load average at the end", f"{os.getloadavg()[0]:.1f}", "", ""),
     )
     if "texts_busiest_second" in results:
-        rows += (("texts, 3 workers: busiest second", f"{results['texts_busiest_second']} requests",
-                  f"<= {results['texts_rate_limit']}",
-                  "yes" if results["texts_busiest_second"] <= results["texts_rate_limit"] else "NO"),
-                 ("texts, 3 workers: wall, start to all done", f"{results['texts_wall_seconds']:.1f} s "
-                                                                 f"({results['texts_database']})", "", ""))
+        rows += (
+            (
+                "texts, 3 workers: busiest second",
+                f"{results['texts_busiest_second']} requests",
+                f"<= {results['texts_rate_limit']}",
+                "yes" if results["texts_busiest_second"] <= results["texts_rate_limit"] else "NO",
+            ),
+            (
+                "texts, 3 workers: wall, start to all done",
+                f"{results['texts_wall_seconds']:.1f} s ({results['texts_database']})",
+                "",
+                "",
+            ),
+        )
     if "pg_tick_s_1" in results:
-        rows += ((f"PostgreSQL tick, {results['pg_clients']:,} clients: 1 / 3 workers",
-                  f"{results['pg_tick_s_1']:.1f} s / {results[f'pg_tick_s_{WORKERS}']:.1f} s "
-                  f"({results['pg_sent_1']:,} / {results[f'pg_sent_{WORKERS}']:,} sent)", "", ""),
-                 ("PostgreSQL runs, in order", ", ".join(f"{workers} worker(s) {seconds:.1f} s"
-                                                         for workers, seconds in results["pg_runs_in_order"]), "", ""))
+        rows += (
+            (
+                f"PostgreSQL tick, {results['pg_clients']:,} clients: 1 / 3 workers",
+                f"{results['pg_tick_s_1']:.1f} s / {results[f'pg_tick_s_{WORKERS}']:.1f} s "
+                f"({results['pg_sent_1']:,} / {results[f'pg_sent_{WORKERS}']:,} sent)",
+                "",
+                "",
+            ),
+            (
+                "PostgreSQL runs, in order",
+                ", ".join(f"{workers} worker(s) {seconds:.1f} s" for workers, seconds in results["pg_runs_in_order"]),
+                "",
+                "",
+            ),
+        )
     for row in rows:
         table.add_row(*row)
     for target in (target for target in TARGETS if target.key in results):
         value = results[target.key]
         shown = f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
-        table.add_row(target.label, shown, f"{'>=' if target.at_least else '<'} {target.limit:g}",
-                      "yes" if target.met(results) else "NO")
+        table.add_row(
+            target.label,
+            shown,
+            f"{'>=' if target.at_least else '<'} {target.limit:g}",
+            "yes" if target.met(results) else "NO",
+        )
     return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--clients", type=int, default=100_000, help="clients to seed for the full tick (100,000)")
-    parser.add_argument("--texts", type=int, default=1000,
-                        help="texts for the three-worker rate row (1,000; 0 skips it)")
-    parser.add_argument("--rounds", type=int, choices=(1, 2), default=2,
-                        help="1: tick then floor; 2: tick, floor, floor, tick, and their means (default)")
+    parser.add_argument(
+        "--texts", type=int, default=1000, help="texts for the three-worker rate row (1,000; 0 skips it)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="1: tick then floor; 2: tick, floor, floor, tick, and their means (default)",
+    )
     parser.add_argument("--profile", type=Path, help="write a cProfile of the (first) full tick here (pstats)")
-    parser.add_argument("--json", type=Path, default=Path("bench-results.json"),
-                        help="write every figure here (bench-results.json)")
+    parser.add_argument(
+        "--json", type=Path, default=Path("bench-results.json"), help="write every figure here (bench-results.json)"
+    )
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it (default: a temporary one)")
-    parser.add_argument("--postgres", help="a PostgreSQL server URL (a database is created on it and dropped) for "
-                                           "the texts and the one-vs-three workers rows")
-    parser.add_argument("--pg-clients", type=int, default=20_000,
-                        help="clients for the PostgreSQL workers row (20,000)")
-    parser.add_argument("--processes", type=int, default=0,
-                        help="processes the full tick may use, as [worker] processes: 0 for one per CPU "
-                             "(default), 1 for one process")
+    parser.add_argument(
+        "--postgres",
+        help="a PostgreSQL server URL (a database is created on it and dropped) for "
+        "the texts and the one-vs-three workers rows",
+    )
+    parser.add_argument(
+        "--pg-clients", type=int, default=20_000, help="clients for the PostgreSQL workers row (20,000)"
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="processes the full tick may use, as [worker] processes: 0 for one per CPU (default), 1 for one process",
+    )
     args = parser.parse_args()
 
     directory = args.keep or Path(tempfile.mkdtemp(prefix="outreach-bench-"))
     directory.mkdir(parents=True, exist_ok=True)
     results: dict = {"clients": args.clients, "cpus": available_cpus(), "now": NOW.isoformat()}
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console) as bar:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as bar:
             ctx = context(directory / "tick", worker={"processes": args.processes})
             results.update(processes=process_count(ctx.settings.worker), share_from=ctx.settings.worker.share_from)
             seed_clients(ctx, args.clients, bar)

@@ -3,6 +3,7 @@ import it again (nothing changes the second time). Prints rows/s for each run an
 
     .venv/bin/python benchmarks/import_bench.py [--rows 100000] [--database-url URL]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,21 +28,27 @@ def write_clients_csv(path: Path, rows: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["external_id", "first_name", "last_name", "email", "phone", "timezone",
-                         "email_consent", "sms_consent"])
+        writer.writerow(
+            ["external_id", "first_name", "last_name", "email", "phone", "timezone", "email_consent", "sms_consent"]
+        )
         for number in range(rows):
             has_phone = rng.random() < 0.9
             has_email = not has_phone or rng.random() < 0.8
-            phone = rng.choice(PHONE_STYLES).format(a=rng.choice(AREA_CODES), b=rng.randint(200, 999),
-                                                    c=f"{rng.randint(0, 9999):04d}")
-            writer.writerow([
-                f"C{number:07d}", rng.choice(NAMES), f"Family{number % 977}",
-                f"client{number}@Example.com" if has_email else "",
-                phone if has_phone else "",
-                rng.choice(ZONES),
-                "yes" if has_email and rng.random() < 0.7 else "no",
-                "yes" if has_phone and rng.random() < 0.6 else "no",
-            ])
+            phone = rng.choice(PHONE_STYLES).format(
+                a=rng.choice(AREA_CODES), b=rng.randint(200, 999), c=f"{rng.randint(0, 9999):04d}"
+            )
+            writer.writerow(
+                [
+                    f"C{number:07d}",
+                    rng.choice(NAMES),
+                    f"Family{number % 977}",
+                    f"client{number}@Example.com" if has_email else "",
+                    phone if has_phone else "",
+                    rng.choice(ZONES),
+                    "yes" if has_email and rng.random() < 0.7 else "no",
+                    "yes" if has_phone and rng.random() < 0.6 else "no",
+                ]
+            )
 
 
 def timed_import(ctx: Context, path: Path, rows: int, label: str) -> None:
@@ -55,9 +62,11 @@ def timed_import(ctx: Context, path: Path, rows: int, label: str) -> None:
     elapsed = time.perf_counter() - started
     assert report.ok, report.problems[:5]
     checking = marks["reading"] - started
-    print(f"{label}: {rows} rows in {elapsed:.1f} s = {rows / elapsed:,.0f} rows/s "
-          f"(reading and checking {checking:.1f} s, planning and saving {elapsed - checking:.1f} s) "
-          f"- {report.counts}")
+    print(
+        f"{label}: {rows} rows in {elapsed:.1f} s = {rows / elapsed:,.0f} rows/s "
+        f"(reading and checking {checking:.1f} s, planning and saving {elapsed - checking:.1f} s) "
+        f"- {report.counts}"
+    )
 
 
 def main() -> None:
@@ -70,8 +79,10 @@ def main() -> None:
         path = work / "clients.csv"
         write_clients_csv(path, args.rows)
         print(f"{path.stat().st_size / 1e6:.1f} MB, {args.rows} rows")
-        settings = Settings(database={"url": args.database_url or f"sqlite:///{work / 'bench.db'}"},
-                            outbox={"directory": str(work / "outbox")})
+        settings = Settings(
+            database={"url": args.database_url or f"sqlite:///{work / 'bench.db'}"},
+            outbox={"directory": str(work / "outbox")},
+        )
         ctx = Context(settings)
         ctx.upgrade_schema()
         timed_import(ctx, path, args.rows, "first import")

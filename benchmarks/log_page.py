@@ -6,6 +6,7 @@ home page, filtered pages, a deep page, the status page and a CSV export through
 
 --with-indexes adds the indexes proposed for the migration (PROPOSED_INDEXES) before timing, to compare.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,13 +36,31 @@ SPAN = timedelta(days=730)
 CLIENTS = 5000
 BATCH = 50_000
 PASSWORD = "benchmark passphrase"
-STATUSES = (("delivered", 70), ("sent", 10), ("skipped", 8), ("planned", 5), ("failed", 4), ("bounced", 2.7),
-            ("unknown", 0.2), ("sending", 0.1))
-CAMPAIGNS = (("education", "pain-cycle"), ("education", "circulation"), ("rebook", "nudge"), ("rebook", "follow-up"),
-             ("checkin", "pain-checkin"), ("reminder", "day-before"))
-REASONS = {"failed": "Number opted out of texts (21610)", "bounced": "Mailbox does not exist (550)",
-           "skipped": "No SMS consent", "unknown": "Timed out after sending: not resent",
-           "planned": "Deferred: quiet hours in America/Denver until 08:00"}
+STATUSES = (
+    ("delivered", 70),
+    ("sent", 10),
+    ("skipped", 8),
+    ("planned", 5),
+    ("failed", 4),
+    ("bounced", 2.7),
+    ("unknown", 0.2),
+    ("sending", 0.1),
+)
+CAMPAIGNS = (
+    ("education", "pain-cycle"),
+    ("education", "circulation"),
+    ("rebook", "nudge"),
+    ("rebook", "follow-up"),
+    ("checkin", "pain-checkin"),
+    ("reminder", "day-before"),
+)
+REASONS = {
+    "failed": "Number opted out of texts (21610)",
+    "bounced": "Mailbox does not exist (550)",
+    "skipped": "No SMS consent",
+    "unknown": "Timed out after sending: not resent",
+    "planned": "Deferred: quiet hours in America/Denver until 08:00",
+}
 PROPOSED_INDEXES = (
     "CREATE INDEX IF NOT EXISTS ix_message_status_created ON message (status, created_at)",
     "CREATE INDEX IF NOT EXISTS ix_message_campaign_created ON message (campaign, created_at)",
@@ -53,14 +72,28 @@ def seed(ctx: Context, rows: int) -> None:
     rng = random.Random(11)
     start = NOW - SPAN
     with ctx.engine.begin() as conn:
-        conn.execute(insert(Client.__table__), [
-            {"external_id": f"C{n:05d}", "first_name": rng.choice(("Ana", "Ben", "Chloe", "Dev", "Elif")),
-             "last_name": f"Family{n}", "email": f"client{n}@example.com", "phone": f"+1612555{n:04d}",
-             "timezone": "America/Chicago", "status": "active", "email_consent": True, "sms_consent": True,
-             "reminders_opt_out": False, "phone_invalid": False, "next_plan_at": NOW, "created_at": start,
-             "updated_at": start}
-            for n in range(CLIENTS)
-        ])
+        conn.execute(
+            insert(Client.__table__),
+            [
+                {
+                    "external_id": f"C{n:05d}",
+                    "first_name": rng.choice(("Ana", "Ben", "Chloe", "Dev", "Elif")),
+                    "last_name": f"Family{n}",
+                    "email": f"client{n}@example.com",
+                    "phone": f"+1612555{n:04d}",
+                    "timezone": "America/Chicago",
+                    "status": "active",
+                    "email_consent": True,
+                    "sms_consent": True,
+                    "reminders_opt_out": False,
+                    "phone_invalid": False,
+                    "next_plan_at": NOW,
+                    "created_at": start,
+                    "updated_at": start,
+                }
+                for n in range(CLIENTS)
+            ],
+        )
     statuses, weights = zip(*STATUSES)
     step = SPAN / rows
     for first in range(0, rows, BATCH):
@@ -70,14 +103,28 @@ def seed(ctx: Context, rows: int) -> None:
             status = rng.choices(statuses, weights)[0]
             campaign, step_key = rng.choice(CAMPAIGNS)
             channel = "sms" if rng.random() < 0.4 else "email"
-            batch.append({
-                "key": f"m{n}", "client_id": rng.randrange(1, CLIENTS + 1), "campaign": campaign, "step": step_key,
-                "cycle": str(n), "stream": campaign, "priority": 50, "channel": channel,
-                "to_address": "+16125550100" if channel == "sms" else "client@example.com", "status": status,
-                "due_at": created, "reason": REASONS.get(status, ""), "error_code": "", "attempts": 1,
-                "sent_at": created if status in ("sent", "delivered", "bounced") else None, "is_test": False,
-                "created_at": created, "updated_at": created,
-            })
+            batch.append(
+                {
+                    "key": f"m{n}",
+                    "client_id": rng.randrange(1, CLIENTS + 1),
+                    "campaign": campaign,
+                    "step": step_key,
+                    "cycle": str(n),
+                    "stream": campaign,
+                    "priority": 50,
+                    "channel": channel,
+                    "to_address": "+16125550100" if channel == "sms" else "client@example.com",
+                    "status": status,
+                    "due_at": created,
+                    "reason": REASONS.get(status, ""),
+                    "error_code": "",
+                    "attempts": 1,
+                    "sent_at": created if status in ("sent", "delivered", "bounced") else None,
+                    "is_test": False,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
         with ctx.engine.begin() as conn:
             conn.execute(insert(Message.__table__), batch)
         print(f"  seeded {min(first + BATCH, rows):,} messages", file=sys.stderr, end="\r")
@@ -94,8 +141,9 @@ def signed_in(ctx: Context) -> TestClient:
     client = TestClient(app, base_url="http://127.0.0.1")
     login = client.get("/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-    response = client.post("/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token},
-                           follow_redirects=False)
+    response = client.post(
+        "/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     assert response.status_code == 303, response.text
     return client
 
@@ -137,8 +185,9 @@ def time_page(client: TestClient, path: str, repeat: int) -> tuple[float, float,
 def explain(ctx: Context) -> None:
     zone = ZoneInfo(ctx.settings.clinic.timezone)
     for params in ({}, {"status": "unknown"}, {"campaign": "rebook", "channel": "sms"}, {"client": "Family1234"}):
-        query = (log_query(LogFilter.parse(params), zone)
-                 .order_by(Message.created_at.desc(), Message.id.desc()).limit(51))
+        query = (
+            log_query(LogFilter.parse(params), zone).order_by(Message.created_at.desc(), Message.id.desc()).limit(51)
+        )
         compiled = query.compile(ctx.engine, compile_kwargs={"literal_binds": True})
         with ctx.engine.connect() as conn:
             plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").fetchall()
@@ -171,8 +220,10 @@ def main() -> None:
     if args.explain:
         explain(ctx)
     client = signed_in(ctx)
-    print(f"{existing or args.rows:,} messages, {'with' if args.with_indexes else 'without'} the proposed indexes; "
-          f"median and p90 of {args.repeat} requests")
+    print(
+        f"{existing or args.rows:,} messages, {'with' if args.with_indexes else 'without'} the proposed indexes; "
+        f"median and p90 of {args.repeat} requests"
+    )
     for label, path in pages(ctx).items():
         median, p90, size = time_page(client, path, args.repeat)
         print(f"  {label:<40} {median * 1000:8.1f} ms  p90 {p90 * 1000:8.1f} ms  {size / 1024:7.1f} KiB")

@@ -14,6 +14,7 @@ A campaign belongs to one stream; the stream says what triggers its steps:
 A step names a template, `templates/<template>.email.j2` and/or `templates/<template>.sms.j2`, and its
 channels in order of preference: the first one the client has consented to and can receive is used.
 """
+
 from __future__ import annotations
 
 import re
@@ -164,15 +165,18 @@ def locate(text: str, location: tuple[Any, ...]) -> int:
             start = headers[index]
         parts = parts[2:]
     elif parts and isinstance(parts[0], str) and len(parts) > 1:
-        header = next((i for i, line in enumerate(lines) if re.match(rf"^\s*\[\s*{re.escape(parts[0])}\s*\]", line)), None)
+        header = next(
+            (i for i, line in enumerate(lines) if re.match(rf"^\s*\[\s*{re.escape(parts[0])}\s*\]", line)), None
+        )
         if header is not None:
             start, parts = header, parts[1:]
     key = next((p for p in parts if isinstance(p, str)), None)
     if key is None:
         return start + 1
     if len(parts) == 1:
-        header = next((i for i, line in enumerate(lines)
-                       if re.match(rf"^\s*\[\[?\s*{re.escape(key)}\s*\]\]?", line)), None)
+        header = next(
+            (i for i, line in enumerate(lines) if re.match(rf"^\s*\[\[?\s*{re.escape(key)}\s*\]\]?", line)), None
+        )
         if header is not None:
             return header + 1
     for i in range(start, len(lines)):
@@ -199,17 +203,20 @@ def parse_campaign(path: Path) -> Campaign:
     except ValidationError as exc:
         raise CampaignError([_problem(path, text, item) for item in _root_causes(exc.errors())]) from None
     if campaign.name != path.stem:
-        raise CampaignError([Problem(path, locate(text, ("name",)),
-                                     f"name {campaign.name!r} must match the file name {path.stem!r}")])
+        raise CampaignError(
+            [Problem(path, locate(text, ("name",)), f"name {campaign.name!r} must match the file name {path.stem!r}")]
+        )
     return campaign
 
 
 def _root_causes(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drop the echo pydantic adds ("steps: should have at least 1 item") when a step itself was invalid."""
+
     def echoes(item: dict[str, Any]) -> bool:
         loc = tuple(item["loc"])
         return item["type"] == "too_short" and any(
-            other is not item and tuple(other["loc"])[:len(loc)] == loc for other in errors)
+            other is not item and tuple(other["loc"])[: len(loc)] == loc for other in errors
+        )
 
     return [item for item in errors if not echoes(item)]
 
@@ -220,8 +227,11 @@ def _problem(path: Path, text: str, item: dict[str, Any]) -> Problem:
     duplicate = re.search(r"step key '([^']+)' is used twice", item["msg"])
     if duplicate:
         # Point at the second step that uses the key: that is the one to rename.
-        uses = [i for i, line in enumerate(text.splitlines())
-                if re.match(rf"^\s*key\s*=\s*[\"']{re.escape(duplicate.group(1))}[\"']", line)]
+        uses = [
+            i
+            for i, line in enumerate(text.splitlines())
+            if re.match(rf"^\s*key\s*=\s*[\"']{re.escape(duplicate.group(1))}[\"']", line)
+        ]
         return Problem(path, uses[-1] + 1 if uses else 1, f"step key {duplicate.group(1)!r} is used twice")
     if item["type"] == "extra_forbidden":
         message = f"unknown key {field!r}"

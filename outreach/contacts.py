@@ -1,5 +1,6 @@
 """Checks and normalisation for contact details, shared by the CSV import and the dashboard forms.
 Each function returns the normalised value or raises ValueError with a reason a person can act on."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -55,8 +56,9 @@ def check_timezone(raw: str) -> str:
 
 def check_plausible_year(value: date) -> None:
     if value.year not in PLAUSIBLE_YEARS:
-        raise ValueError(f"the year {value.year} is outside {PLAUSIBLE_YEARS.start}-{PLAUSIBLE_YEARS.stop - 1}; "
-                         "is the date right?")
+        raise ValueError(
+            f"the year {value.year} is outside {PLAUSIBLE_YEARS.start}-{PLAUSIBLE_YEARS.stop - 1}; is the date right?"
+        )
 
 
 def parse_bool(raw: str) -> bool:

@@ -1,4 +1,5 @@
 """What every command and request needs: settings, the database, campaigns, the renderer, the channels."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

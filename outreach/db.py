@@ -2,6 +2,7 @@
 
 Also the portable bulk writes and claims: insert-or-ignore on a unique key, and per-client locks that let several
 workers share out the clients, for SQLite and PostgreSQL alike."""
+
 from __future__ import annotations
 
 import time
@@ -34,8 +35,9 @@ def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
     database = parsed.database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
-                           hide_parameters=True)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):  # noqa: ANN001
@@ -134,13 +136,15 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
+
 def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]], unique: Sequence[str]) -> int:
     """Insert rows, silently keeping the existing row wherever `unique` already matches. Returns rows inserted."""
     return len(insert_new(session, table, rows, unique, *table.primary_key.columns))
 
 
-def insert_new(session: Session, table: Table, rows: Sequence[dict[str, Any]], unique: Sequence[str],
-               *returning: Column) -> list[Row]:
+def insert_new(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], unique: Sequence[str], *returning: Column
+) -> list[Row]:
     """insert_ignore, giving back the `returning` columns of each row it inserted."""
     if not rows:
         return []
@@ -159,6 +163,10 @@ def try_lock(session: Session, space: int, ids: Sequence[int]) -> list[int]:
     `BEGIN IMMEDIATE` already serialises writing transactions, so there every id is held."""
     if not ids or session.get_bind().dialect.name != "postgresql":
         return list(ids)
-    held = set(session.scalars(text("SELECT i FROM unnest(CAST(:ids AS integer[])) AS i "
-                                    "WHERE pg_try_advisory_xact_lock(:space, i)"), {"ids": list(ids), "space": space}))
+    held = set(
+        session.scalars(
+            text("SELECT i FROM unnest(CAST(:ids AS integer[])) AS i WHERE pg_try_advisory_xact_lock(:space, i)"),
+            {"ids": list(ids), "space": space},
+        )
+    )
     return [i for i in ids if i in held]

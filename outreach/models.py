@@ -1,4 +1,5 @@
 """Database tables. Every timestamp is an aware UTC datetime; convert to local time at the edges only."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -89,8 +90,11 @@ class ConsentEvent(SQLModel, table=True):
     channel: str = Field(max_length=8)
     granted: bool
     at: datetime = Field(default_factory=utcnow)
-    source: str = Field(max_length=64, description="import, dashboard:<user>, sms-keyword, sms-words (an opt-out in "
-                                                   "the client's own words), unsubscribe-link, provider")
+    source: str = Field(
+        max_length=64,
+        description="import, dashboard:<user>, sms-keyword, sms-words (an opt-out in "
+        "the client's own words), unsubscribe-link, provider",
+    )
     note: str = Field(default="", max_length=500)
 
 
@@ -224,8 +228,9 @@ class InboundMessage(SQLModel, table=True):
     client_id: Optional[int] = Field(default=None, foreign_key="client.id", index=True)
     from_address: str = Field(max_length=254, index=True)
     body: str = Field(max_length=2000)
-    handled_as: str = Field(default="", max_length=32,
-                            description="stop, start, help, progress, appointment, possible-opt-out, other")
+    handled_as: str = Field(
+        default="", max_length=32, description="stop, start, help, progress, appointment, possible-opt-out, other"
+    )
     received_at: datetime = Field(default_factory=utcnow)
     replied: bool = False
 

@@ -2,6 +2,7 @@
 
 Secrets are never read from the file: they come from the environment only (see `Secrets`).
 """
+
 from __future__ import annotations
 
 import os
@@ -53,7 +54,6 @@ class Clinic(Section):
         if not value.strip():
             raise ValueError("must not be empty")
         return value
-
 
     @property
     def sms_name(self) -> str:
@@ -228,9 +228,7 @@ class Reports(Section):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="OUTREACH_", env_nested_delimiter="__", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="OUTREACH_", env_nested_delimiter="__", extra="ignore", frozen=True)
 
     clinic: Clinic = Clinic()
     database: Database = Database()
@@ -256,11 +254,16 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _one_click_over_https(self) -> "Settings":
         # Providers and mail clients refuse one-click unsubscribe (RFC 8058) and signed webhooks over http.
-        real = [f"[{name}] backend = \"{backend}\"" for name, backend in
-                (("email", self.email.backend), ("sms", self.sms.backend)) if backend in ("sendgrid", "twilio")]
+        real = [
+            f'[{name}] backend = "{backend}"'
+            for name, backend in (("email", self.email.backend), ("sms", self.sms.backend))
+            if backend in ("sendgrid", "twilio")
+        ]
         if real and not self.web.public_url.startswith("https://"):
-            raise ValueError(f"web.public_url: must start with https:// when {' and '.join(real)} sends for real, "
-                             f"not {self.web.public_url}")
+            raise ValueError(
+                f"web.public_url: must start with https:// when {' and '.join(real)} sends for real, "
+                f"not {self.web.public_url}"
+            )
         return self
 
     @classmethod
@@ -331,12 +334,15 @@ def anchored(settings: Settings, root: Path) -> Settings:
     url = make_url(settings.database.url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         url = url.set(database=str(root / url.database))
-    return settings.model_copy(update={
-        "database": settings.database.model_copy(update={"url": url.render_as_string(hide_password=False)}),
-        "outbox": settings.outbox.model_copy(update={"directory": root / settings.outbox.directory}),
-        "paths": settings.paths.model_copy(update={"campaigns": root / settings.paths.campaigns,
-                                                   "templates": root / settings.paths.templates}),
-    })
+    return settings.model_copy(
+        update={
+            "database": settings.database.model_copy(update={"url": url.render_as_string(hide_password=False)}),
+            "outbox": settings.outbox.model_copy(update={"directory": root / settings.outbox.directory}),
+            "paths": settings.paths.model_copy(
+                update={"campaigns": root / settings.paths.campaigns, "templates": root / settings.paths.templates}
+            ),
+        }
+    )
 
 
 def _describe(error: ValidationError) -> str:
@@ -344,7 +350,9 @@ def _describe(error: ValidationError) -> str:
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"])
         # A rule across sections has no location of its own: its message starts with the key it names.
-        lines.append(f"settings: {key}: {item['msg']}" if key else f"settings: {item['msg'].removeprefix('Value error, ')}")
+        lines.append(
+            f"settings: {key}: {item['msg']}" if key else f"settings: {item['msg'].removeprefix('Value error, ')}"
+        )
     return "\n".join(lines)
 
 
@@ -362,9 +370,7 @@ def _refuse_secrets_in_file(path: Path | None) -> None:
             raise SettingsError(f"settings: {section}: expected a [{section}] table")
         for key in values:
             if key in _SECRET_KEYS:
-                raise SettingsError(
-                    f"settings: {section}.{key}: secrets belong in the environment, not in {path}"
-                )
+                raise SettingsError(f"settings: {section}.{key}: secrets belong in the environment, not in {path}")
 
 
 def load_settings() -> Settings:

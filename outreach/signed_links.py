@@ -1,6 +1,7 @@
 """Signed links a client opens without logging in: unsubscribe and preference links (as CAN-SPAM asks), and the
 answers to an emailed check-in. The signature is the proof; each kind has its own salt, so one cannot pass for
 the other."""
+
 from __future__ import annotations
 
 import re

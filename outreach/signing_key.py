@@ -3,6 +3,7 @@
 Several processes may start together on a fresh install. The file is created with O_EXCL (so exactly one of them
 writes it, mode 600 from the first instant) and the others wait until its content is there. A key under 32 bytes,
 from either place, stops start-up: with an empty or short key anyone could forge an admin's session cookie."""
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,11 @@ def signing_key(configured: str, data_dir: Path) -> str:
 
 def _read_when_written(path: Path) -> str:
     """The key another process is writing: it created the file a moment ago and writes it at once."""
-    read = retry(stop=stop_after_delay(WAIT_FOR_WRITER_SECONDS), wait=wait_fixed(0.02),
-                 retry=retry_if_result(lambda key: not key))(lambda: path.read_text(encoding="ascii").strip())
+    read = retry(
+        stop=stop_after_delay(WAIT_FOR_WRITER_SECONDS),
+        wait=wait_fixed(0.02),
+        retry=retry_if_result(lambda key: not key),
+    )(lambda: path.read_text(encoding="ascii").strip())
     try:
         return read()
     except RetryError:
@@ -51,9 +55,12 @@ def _read_when_written(path: Path) -> str:
 def _long_enough(key: str, source: str) -> str:
     size = len(key.encode("utf-8"))
     if size < MIN_KEY_BYTES:
-        remedy = ("set it to a long random value, e.g. from `python3 -c 'import secrets; "
-                  "print(secrets.token_urlsafe(32))'`" if source == "OUTREACH_SECRET_KEY"
-                  else "delete the file and a new key is made at the next start")
-        raise SettingsError(f"secret key: {source} holds {size} bytes, a signing key needs at least "
-                            f"{MIN_KEY_BYTES}: {remedy}")
+        remedy = (
+            "set it to a long random value, e.g. from `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            if source == "OUTREACH_SECRET_KEY"
+            else "delete the file and a new key is made at the next start"
+        )
+        raise SettingsError(
+            f"secret key: {source} holds {size} bytes, a signing key needs at least {MIN_KEY_BYTES}: {remedy}"
+        )
     return key

@@ -1,5 +1,6 @@
 """Shared fixtures. Database tests run on SQLite and, when OUTREACH_TEST_POSTGRES_URL names a server
 (.ci/run starts one), on PostgreSQL too: each test gets a fresh database."""
+
 from __future__ import annotations
 
 import os

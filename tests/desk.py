@@ -1,5 +1,6 @@
 """A front desk driving the app through FastAPI's TestClient,
 signed in as real staff accounts, with the app's clock frozen so idle timeouts and rate limits need no sleeps."""
+
 from __future__ import annotations
 
 import html

@@ -1,4 +1,5 @@
 """Story helpers for database tests: add clients and facts the way the front desk would."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -12,13 +13,31 @@ from outreach.models import Client, Message
 from outreach.services import facts
 
 
-def add_client(ctx: Context, external_id: str = "c1", *, at: datetime, first_name: str = "Ann",
-               email: str | None = "ann@example.com", phone: str | None = "+16125550100",
-               timezone: str = "America/Chicago", email_consent: bool = True, sms_consent: bool = True,
-               status: str = "active") -> int:
+def add_client(
+    ctx: Context,
+    external_id: str = "c1",
+    *,
+    at: datetime,
+    first_name: str = "Ann",
+    email: str | None = "ann@example.com",
+    phone: str | None = "+16125550100",
+    timezone: str = "America/Chicago",
+    email_consent: bool = True,
+    sms_consent: bool = True,
+    status: str = "active",
+) -> int:
     with Session(ctx.engine, expire_on_commit=False) as session:
-        client = Client(external_id=external_id, first_name=first_name, email=email, phone=phone,
-                        timezone=timezone, status=status, next_plan_at=at, created_at=at, updated_at=at)
+        client = Client(
+            external_id=external_id,
+            first_name=first_name,
+            email=email,
+            phone=phone,
+            timezone=timezone,
+            status=status,
+            next_plan_at=at,
+            created_at=at,
+            updated_at=at,
+        )
         session.add(client)
         session.flush()
         for channel, granted in (("email", email_consent), ("sms", sms_consent)):
@@ -71,12 +90,24 @@ def web_client(ctx: Context, now: datetime, **options) -> Iterator:  # noqa: ANN
 
 def raw_post(client, path: str, body: bytes, headers: dict[str, str | bytes]) -> int:
     """POST through a started TestClient with header bytes exactly as given (Latin-1, as a raw HTTP client sends them): httpx re-encodes."""
-    raw = [(name.lower().encode(), value if isinstance(value, bytes) else value.encode()) for name, value in
-           headers.items()]
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": raw + [(b"content-length", str(len(body)).encode())], "client": ("127.0.0.1", 5000),
-             "server": ("testserver", 80)}
+    raw = [
+        (name.lower().encode(), value if isinstance(value, bytes) else value.encode())
+        for name, value in headers.items()
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": raw + [(b"content-length", str(len(body)).encode())],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
     messages = [{"type": "http.request", "body": body, "more_body": False}]
     started: list[int] = []
 
@@ -108,8 +139,11 @@ def served(ctx: Context) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(lambda: create_app(ctx), factory=True, host="127.0.0.1", port=port,
-                                           lifespan="off", log_level="info"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            lambda: create_app(ctx), factory=True, host="127.0.0.1", port=port, lifespan="off", log_level="info"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

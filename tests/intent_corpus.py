@@ -4,6 +4,7 @@ Print the figures (recall on opt-outs, false opt-out rate on the rest, the confu
 
     .venv/bin/python -m tests.intent_corpus
 """
+
 from __future__ import annotations
 
 import csv
@@ -41,13 +42,17 @@ class Figures:
         return len(self.samples) - self.opt_outs
 
     def report(self) -> str:
-        lines = [f"{len(self.samples)} texts: {self.opt_outs} opt-outs, {self.rest} others",
-                 f"recall on opt-outs: {self.opt_outs - len(self.missed)}/{self.opt_outs} "
-                 f"= {(self.opt_outs - len(self.missed)) / self.opt_outs:.1%}",
-                 f"false opt-out rate on the rest: {len(self.false_opt_outs)}/{self.rest} "
-                 f"= {len(self.false_opt_outs) / self.rest:.1%}",
-                 f"possible opt-out (no reply, a person decides) on the rest: {len(self.possible)}/{self.rest} "
-                 f"= {len(self.possible) / self.rest:.1%}", "", "label -> read as"]
+        lines = [
+            f"{len(self.samples)} texts: {self.opt_outs} opt-outs, {self.rest} others",
+            f"recall on opt-outs: {self.opt_outs - len(self.missed)}/{self.opt_outs} "
+            f"= {(self.opt_outs - len(self.missed)) / self.opt_outs:.1%}",
+            f"false opt-out rate on the rest: {len(self.false_opt_outs)}/{self.rest} "
+            f"= {len(self.false_opt_outs) / self.rest:.1%}",
+            f"possible opt-out (no reply, a person decides) on the rest: {len(self.possible)}/{self.rest} "
+            f"= {len(self.possible) / self.rest:.1%}",
+            "",
+            "label -> read as",
+        ]
         for label in LABELS:
             read_as = {intent: n for (known, intent), n in sorted(self.confusion.items()) if known == label}
             lines.append(f"  {label:12} {read_as}")

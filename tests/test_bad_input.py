@@ -1,6 +1,7 @@
 """The bad-input corpus (tests/bad_input/): broken CSV exports, broken campaign files and templates, forged and
 malformed webhook requests, hostile form input. Each gets a clear error that names the file and line (or the
 field), and the database is exactly as it was: every table compared row by row before and after."""
+
 from __future__ import annotations
 
 import base64
@@ -25,6 +26,7 @@ from outreach.settings import Secrets, Settings
 from outreach.web.app import create_app
 from tests.conftest import ROOT, make_settings, utc
 from tests.desk import Desk, page_text
+
 CORPUS = Path(__file__).parent / "bad_input"
 NOW = utc(2026, 3, 2, 15, 0)
 IMPORTERS = {"clients": import_clients, "visits": import_visits, "progress": import_progress}
@@ -36,20 +38,27 @@ SENDGRID_KEY, OTHER_KEY = ec.generate_private_key(ec.SECP256R1()), ec.generate_p
 def snapshot(engine: Engine) -> dict[str, list[tuple]]:
     """Every row of every table, in primary-key order."""
     with engine.connect() as conn:
-        return {table.name: [tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
-                for table in SQLModel.metadata.sorted_tables}
+        return {
+            table.name: [tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
+            for table in SQLModel.metadata.sorted_tables
+        }
 
 
 def public_key(private_key: ec.EllipticCurvePrivateKey) -> str:
-    der = private_key.public_key().public_bytes(serialization.Encoding.DER,
-                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = private_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return base64.b64encode(der).decode()
 
 
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
-    return make_settings(database_url, tmp_path, web={"public_url": PUBLIC_URL},
-                         sendgrid={"webhook_public_key": public_key(SENDGRID_KEY)})
+    return make_settings(
+        database_url,
+        tmp_path,
+        web={"public_url": PUBLIC_URL},
+        sendgrid={"webhook_public_key": public_key(SENDGRID_KEY)},
+    )
 
 
 @pytest.fixture
@@ -111,11 +120,13 @@ def generated_csv(tmp_path: Path) -> dict[Path, tuple]:
 
 def refused_with(report, path: Path, lines, column, words) -> None:
     assert not report.ok, f"{path.name} was accepted"
-    assert all(str(problem).startswith(f"{path}:") or str(problem).startswith(f"{path}: ")
-               for problem in report.problems), report.problems
+    assert all(
+        str(problem).startswith(f"{path}:") or str(problem).startswith(f"{path}: ") for problem in report.problems
+    ), report.problems
     for line in lines if isinstance(lines, tuple) else (lines,):
         assert any(p.line == line and p.column == column and words in p.reason for p in report.problems), (
-            f"{path.name}: expected line {line} ({column}): {words!r}; got {[str(p) for p in report.problems]}")
+            f"{path.name}: expected line {line} ({column}): {words!r}; got {[str(p) for p in report.problems]}"
+        )
 
 
 def test_the_csv_corpus_is_all_accounted_for():
@@ -166,8 +177,9 @@ def test_every_broken_campaign_file_is_refused_with_its_file_and_line(subtests, 
             with pytest.raises(CampaignError) as refused:
                 load_catalog(directory)
             found = [(p.path.name, p.line, p.message) for p in refused.value.problems]
-            assert any(file == name and (line is None or at == line) and words in message
-                       for file, at, message in found), found
+            assert any(
+                file == name and (line is None or at == line) and words in message for file, at, message in found
+            ), found
 
 
 # case directory -> (the file named, relative to the case, its line, words the finding must contain)
@@ -188,11 +200,13 @@ def test_every_broken_template_is_an_error_naming_its_file_and_line(subtests, tm
                 shutil.copytree(CORPUS / "authoring" / case / "templates", work / "templates", dirs_exist_ok=True)
             shutil.copytree(CORPUS / "authoring" / case / "campaigns", work / "campaigns")
             found = errors(check_campaigns(work / "campaigns", work / "templates", Settings()))
-            assert any(f.path == work / file and f.line == line and words in f.message for f in found), (
-                [str(f) for f in found])
+            assert any(f.path == work / file and f.line == line and words in f.message for f in found), [
+                str(f) for f in found
+            ]
 
 
 # --- webhooks ----------------------------------------------------------------------------------------------
+
 
 def twilio_signature(path: str, form: dict[str, str], token: str = TWILIO_TOKEN) -> str:
     return RequestValidator(token).compute_signature(PUBLIC_URL + path, form)
@@ -201,8 +215,11 @@ def twilio_signature(path: str, form: dict[str, str], token: str = TWILIO_TOKEN)
 def sendgrid_headers(body: bytes, key=SENDGRID_KEY, at=NOW) -> dict[str, str]:
     timestamp = str(int(at.timestamp()))
     signature = key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
-    return {"Content-Type": "application/json", "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp}
+    return {
+        "Content-Type": "application/json",
+        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+        "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+    }
 
 
 def webhook_request(case: dict) -> tuple[bytes, dict[str, str]]:
@@ -251,25 +268,46 @@ def test_every_forged_or_malformed_webhook_is_refused_and_changes_nothing(clinic
 # Signed, so from the provider itself, but odd: the answer may be anything but a 500 (which makes the provider
 # retry the same request for days, and fails every other event in a SendGrid batch with it).
 ODD_BUT_SIGNED = [
-    pytest.param("/webhooks/twilio/inbound", {"MessageSid": "SM0100", "From": "+16125550101", "Body": "7\x00"},
-                 id="an inbound text holding a NUL character"),
-    pytest.param("/webhooks/twilio/inbound", {"MessageSid": "SM" + "9" * 120, "From": "+16125550101", "Body": "7"},
-                 id="an inbound text with a 122-character MessageSid"),
-    pytest.param("/webhooks/twilio/inbound", {"MessageSid": "SM0101", "From": "+1" * 200, "Body": "hi"},
-                 id="an inbound text from a 400-character sender"),
-    pytest.param("/webhooks/twilio/status", {"MessageSid": "SM" + "8" * 250, "MessageStatus": "delivered"},
-                 id="a status callback with a 252-character MessageSid"),
-    pytest.param("/webhooks/twilio/status", {"MessageSid": "SM0102", "MessageStatus": "x" * 100},
-                 id="a status callback with a 100-character status"),
-    pytest.param("/webhooks/sendgrid/events", [{"event": "delivered", "sg_event_id": "odd-1",
-                                               "outreach_message_id": "9" * 30, "email": "ana@example.com"}],
-                 id="an event whose outreach_message_id overflows an integer"),
-    pytest.param("/webhooks/sendgrid/events", [{"event": "bounce", "type": "bounce", "sg_event_id": "odd-2",
-                                               "email": "x" * 300 + "@example.com"}],
-                 id="a bounce for a 312-character address"),
-    pytest.param("/webhooks/sendgrid/events", [{"event": "delivered\u0000", "sg_event_id": "odd-3",
-                                               "email": "ana@example.com"}],
-                 id="an event whose name holds a NUL character"),
+    pytest.param(
+        "/webhooks/twilio/inbound",
+        {"MessageSid": "SM0100", "From": "+16125550101", "Body": "7\x00"},
+        id="an inbound text holding a NUL character",
+    ),
+    pytest.param(
+        "/webhooks/twilio/inbound",
+        {"MessageSid": "SM" + "9" * 120, "From": "+16125550101", "Body": "7"},
+        id="an inbound text with a 122-character MessageSid",
+    ),
+    pytest.param(
+        "/webhooks/twilio/inbound",
+        {"MessageSid": "SM0101", "From": "+1" * 200, "Body": "hi"},
+        id="an inbound text from a 400-character sender",
+    ),
+    pytest.param(
+        "/webhooks/twilio/status",
+        {"MessageSid": "SM" + "8" * 250, "MessageStatus": "delivered"},
+        id="a status callback with a 252-character MessageSid",
+    ),
+    pytest.param(
+        "/webhooks/twilio/status",
+        {"MessageSid": "SM0102", "MessageStatus": "x" * 100},
+        id="a status callback with a 100-character status",
+    ),
+    pytest.param(
+        "/webhooks/sendgrid/events",
+        [{"event": "delivered", "sg_event_id": "odd-1", "outreach_message_id": "9" * 30, "email": "ana@example.com"}],
+        id="an event whose outreach_message_id overflows an integer",
+    ),
+    pytest.param(
+        "/webhooks/sendgrid/events",
+        [{"event": "bounce", "type": "bounce", "sg_event_id": "odd-2", "email": "x" * 300 + "@example.com"}],
+        id="a bounce for a 312-character address",
+    ),
+    pytest.param(
+        "/webhooks/sendgrid/events",
+        [{"event": "delivered\u0000", "sg_event_id": "odd-3", "email": "ana@example.com"}],
+        id="an event whose name holds a NUL character",
+    ),
     pytest.param("/webhooks/sendgrid/events", b"[" * 50000 + b"]" * 50000, id="a batch nested 50,000 arrays deep"),
 ]
 
@@ -286,6 +324,7 @@ def test_an_odd_but_signed_webhook_never_fails_with_a_server_error(clinic, path,
 
 
 # --- dashboard forms -----------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def desk(clinic) -> Desk:

@@ -1,4 +1,5 @@
 """Migrations build the schema the models describe, on an empty database of either kind, and re-running is a no-op."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect

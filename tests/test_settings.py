@@ -1,4 +1,5 @@
 """Settings: the file, then the environment on top; bad values stop start-up naming the key."""
+
 import subprocess
 import sys
 
@@ -71,8 +72,9 @@ def test_a_missing_named_file_is_reported(monkeypatch, tmp_path):
 
 def test_the_cli_stops_with_one_clear_line(tmp_path):
     env = {"OUTREACH_CLINIC__TIMEZONE": "Nowhere/Land", "PATH": "", "OUTREACH_SETTINGS": ""}
-    result = subprocess.run([sys.executable, "-m", "outreach", "db", "upgrade"], capture_output=True, text=True,
-                            env=env, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "outreach", "db", "upgrade"], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == "settings: clinic.timezone: Value error, unknown IANA time zone 'Nowhere/Land'"
 
@@ -97,9 +99,14 @@ def test_the_local_outbox_may_use_an_http_public_url(settings_file, monkeypatch)
 
 
 def test_the_web_process_refuses_to_start_with_a_real_provider_over_http(tmp_path):
-    env = {"OUTREACH_EMAIL__BACKEND": "sendgrid", "OUTREACH_WEB__PUBLIC_URL": "http://clinic.example",
-           "PATH": "", "OUTREACH_SETTINGS": ""}
-    result = subprocess.run([sys.executable, "-m", "outreach", "web"], capture_output=True, text=True,
-                            env=env, cwd=tmp_path, timeout=60)
+    env = {
+        "OUTREACH_EMAIL__BACKEND": "sendgrid",
+        "OUTREACH_WEB__PUBLIC_URL": "http://clinic.example",
+        "PATH": "",
+        "OUTREACH_SETTINGS": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "outreach", "web"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+    )
     assert result.returncode == 2
     assert "web.public_url: must start with https://" in result.stderr

@@ -1,4 +1,5 @@
 """The campaigns and templates we ship: they pass the check, and every message reads as promised."""
+
 import re
 from pathlib import Path
 
@@ -41,7 +42,11 @@ def test_it_passes_the_check_without_errors_or_warnings():
 
 def test_it_ships_the_four_streams():
     assert {c.name: c.stream for c in CATALOG.campaigns} == {
-        "education": "education", "rebook": "rebook", "checkin": "checkin", "reminder": "reminder"}
+        "education": "education",
+        "rebook": "rebook",
+        "checkin": "checkin",
+        "reminder": "reminder",
+    }
 
 
 def test_the_education_series_has_at_least_eight_lessons_email_first():
@@ -80,8 +85,19 @@ def test_each_lesson_email_is_120_to_200_words_with_a_call_to_book(lesson, phase
 def test_the_lessons_cover_every_topic_of_the_handout():
     text = " ".join(email_body(render(CATALOG.get("education"), s, "establishing", "email").text) for s in LESSONS)
 
-    for topic in ("loop", "tight", "nerves", "circulation", "waste", "trigger point", "connective tissue",
-                  "exercise", "energy", "every week", "takes time"):
+    for topic in (
+        "loop",
+        "tight",
+        "nerves",
+        "circulation",
+        "waste",
+        "trigger point",
+        "connective tissue",
+        "exercise",
+        "energy",
+        "every week",
+        "takes time",
+    ):
         assert topic in text.lower(), topic
 
 
@@ -92,9 +108,9 @@ def _words(text: str) -> list[str]:
 def copied_runs(text: str) -> list[str]:
     """Every run of 7 words the text shares with the clinic's handout."""
     handout = _words(HANDOUT.read_text())
-    copied = {tuple(handout[i:i + 7]) for i in range(len(handout) - 6)}
+    copied = {tuple(handout[i : i + 7]) for i in range(len(handout) - 6)}
     ours = _words(text)
-    return [" ".join(ours[i:i + 7]) for i in range(len(ours) - 6) if tuple(ours[i:i + 7]) in copied]
+    return [" ".join(ours[i : i + 7]) for i in range(len(ours) - 6) if tuple(ours[i : i + 7]) in copied]
 
 
 needs_handout = pytest.mark.skipif(not HANDOUT.is_file(), reason=f"the clinic's handout is not at {HANDOUT}")
@@ -104,8 +120,9 @@ needs_handout = pytest.mark.skipif(not HANDOUT.is_file(), reason=f"the clinic's 
 def test_no_lesson_copies_a_sentence_from_the_handout():
     for step in LESSONS:
         for channel in ("email", "sms"):
-            assert copied_runs(render(CATALOG.get("education"), step, "establishing", channel).text) == [], \
+            assert copied_runs(render(CATALOG.get("education"), step, "establishing", channel).text) == [], (
                 f"{step.key} {channel}"
+            )
 
 
 @needs_handout

@@ -1,4 +1,5 @@
 """The signing key: one per install however many processes start together, never empty or short."""
+
 from __future__ import annotations
 
 import multiprocessing

@@ -1,5 +1,6 @@
 """SQLite's write lock: a writer queued behind another takes it as soon as it is free, and gives up after the
 busy timeout with SQLite's own error."""
+
 import threading
 from contextlib import contextmanager
 

@@ -6,6 +6,7 @@
   visit it states, as the same records the REST API takes (services.records checks and writes them).
 
 services.bookings.record_event does the rest, the same for every provider."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ OUTREACH_BOOKINGS_SECRET_<NAME>): `X-Outreach-Signature: sha256=<hex HMAC-SHA256
 `X-Outreach-Timestamp: <unix seconds>`. A timestamp outside the replay window is refused, in either direction.
 The body: {"event_id": "...", "type": "client" | "visit", "record": {...}}, records as the REST API takes them
 (a visit may carry "version"; an older one never overwrites a newer)."""
+
 from __future__ import annotations
 
 import hashlib

@@ -3,6 +3,7 @@
 Signature, as Square documents it: `x-square-hmacsha256-signature` is the base64 HMAC-SHA256, keyed with the
 subscription's signature key, of the notification URL followed by the raw body. (The squareup SDK's helper does
 the same three lines but brings the whole SDK; hmac.compare_digest is what it uses too.)"""
+
 from __future__ import annotations
 
 import base64
@@ -62,11 +63,20 @@ def _object(found: Any, name: str) -> dict[str, Any]:
 
 def _client(customer: dict[str, Any]) -> dict[str, Any]:
     # Square's email_unsubscribed and the like are not consent: consent is never inferred from a booking system.
-    return {"external_id": customer["id"], "first_name": customer.get("given_name") or customer.get("nickname") or "",
-            "last_name": customer.get("family_name") or "", "email": customer.get("email_address"),
-            "phone": customer.get("phone_number")}
+    return {
+        "external_id": customer["id"],
+        "first_name": customer.get("given_name") or customer.get("nickname") or "",
+        "last_name": customer.get("family_name") or "",
+        "email": customer.get("email_address"),
+        "phone": customer.get("phone_number"),
+    }
 
 
 def _visit(booking: dict[str, Any], status: str) -> dict[str, Any]:
-    return {"client_external_id": booking.get("customer_id") or "", "external_id": booking["id"],
-            "starts_at": booking.get("start_at") or "", "status": status, "version": booking.get("version", 0)}
+    return {
+        "client_external_id": booking.get("customer_id") or "",
+        "external_id": booking["id"],
+        "starts_at": booking.get("start_at") or "",
+        "status": status,
+        "version": booking.get("version", 0),
+    }

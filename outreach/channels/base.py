@@ -1,4 +1,5 @@
 """The channel interface: `send(message) -> Receipt`, raising ChannelError that says what to do next."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,8 +17,15 @@ class Failure(StrEnum):
 
 
 class ChannelError(Exception):
-    def __init__(self, failure: Failure, reason: str, code: str = "", retry_after: float | None = None,
-                 opted_out: bool = False, invalid_address: bool = False) -> None:
+    def __init__(
+        self,
+        failure: Failure,
+        reason: str,
+        code: str = "",
+        retry_after: float | None = None,
+        opted_out: bool = False,
+        invalid_address: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.failure = Failure(failure)
         self.reason = reason

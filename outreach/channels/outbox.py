@@ -1,5 +1,6 @@
 """The embedded channel: emails as .eml files (a folder per thousand messages), texts as JSON lines, under a local
 folder. A fresh clone shows real messages without any provider credentials."""
+
 from __future__ import annotations
 
 import binascii
@@ -14,6 +15,7 @@ from pathlib import Path
 from outreach.channels.base import OutgoingMessage, Receipt, Transport
 from outreach.models import utcnow
 from outreach.settings import Settings
+
 
 class OutboxEmail(Transport):
     channel = "email"
@@ -42,16 +44,22 @@ class OutboxEmail(Transport):
         boundary = f"=_{digest}"
         headers = {
             "Content-Type": f'multipart/alternative; boundary="{boundary}"' if message.html else _TEXT_PART,
-            "MIME-Version": "1.0", **self._fixed, "To": message.to, "Subject": message.subject,
+            "MIME-Version": "1.0",
+            **self._fixed,
+            "To": message.to,
+            "Subject": message.subject,
             "Date": format_datetime(message.sent_at or utcnow(), usegmt=True),
             "Message-ID": f"<{message.message_id}.{_safe(message.key)}@{self.domain}>",
-            **({} if message.html else {"Content-Transfer-Encoding": "base64"}), **message.headers,
+            **({} if message.html else {"Content-Transfer-Encoding": "base64"}),
+            **message.headers,
         }
         head = "".join(f"{name}: {_header_value(value)}\r\n" for name, value in headers.items())
         if not message.html:
             return f"{head}\r\n".encode() + _base64(message.text)
-        parts = (f"--{boundary}\r\n{_PART_HEAD.format(subtype)}\r\n".encode() + _base64(body) + b"\r\n"
-                 for subtype, body in (("plain", message.text), ("html", message.html)))
+        parts = (
+            f"--{boundary}\r\n{_PART_HEAD.format(subtype)}\r\n".encode() + _base64(body) + b"\r\n"
+            for subtype, body in (("plain", message.text), ("html", message.html))
+        )
         return f"{head}\r\n".encode() + b"".join(parts) + f"--{boundary}--\r\n".encode()
 
     def send(self, message: OutgoingMessage) -> Receipt:
@@ -99,7 +107,7 @@ def _header_value(value: str) -> str:
 def _base64(text: str) -> bytes:
     """Base64 in lines of 76 characters, each ending CRLF (base64.encodebytes, at two thirds of its cost)."""
     encoded = binascii.b2a_base64(text.encode("utf-8"), newline=False)
-    lines = [encoded[start:start + _LINE] for start in range(0, len(encoded), _LINE)]
+    lines = [encoded[start : start + _LINE] for start in range(0, len(encoded), _LINE)]
     return b"\r\n".join(lines) + b"\r\n" if lines else b""
 
 
@@ -118,8 +126,15 @@ class OutboxSms(Transport):
         self._lock = threading.Lock()
 
     def send(self, message: OutgoingMessage) -> Receipt:
-        record = {"id": message.message_id, "key": message.key, "to": message.to, "from": self.from_number,
-                  "body": message.text, "at": utcnow().isoformat(), "test": message.is_test}
+        record = {
+            "id": message.message_id,
+            "key": message.key,
+            "to": message.to,
+            "from": self.from_number,
+            "body": message.text,
+            "at": utcnow().isoformat(),
+            "test": message.is_test,
+        }
         # One write per line to a file opened for appending: whole lines, whichever thread or process writes.
         os.write(self._file(), (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
         return Receipt(provider_id=f"outbox-sms-{message.message_id}")

@@ -1,4 +1,5 @@
 """Pick each channel's transport from settings: the embedded outbox unless a provider is configured."""
+
 from __future__ import annotations
 
 from outreach.channels.base import Transport

@@ -8,6 +8,7 @@ idempotency key; so a 500/502/504 may have gone out and is never resent. 503 is 
 definition (RFC 9110, 15.6.4) the server did not handle the request. An "unknown" email still carries our
 message id in custom_args, so if it did go out the event webhook settles it (services.events).
 """
+
 from __future__ import annotations
 
 import http.client
@@ -34,7 +35,8 @@ class SendgridEmail(Transport):
     def __init__(self, settings: Settings, secrets: Secrets, timeout: float = DEFAULT_TIMEOUT) -> None:
         if not secrets.sendgrid_api_key:
             raise SettingsError(
-                'settings: [email] backend = "sendgrid" needs the SENDGRID_API_KEY environment variable')
+                'settings: [email] backend = "sendgrid" needs the SENDGRID_API_KEY environment variable'
+            )
         host = settings.sendgrid.base_url.rstrip("/") or "https://api.sendgrid.com"
         # The SDK opens a new connection per request and shares no mutable state between calls:
         # one client serves every dispatcher thread.
@@ -43,9 +45,13 @@ class SendgridEmail(Transport):
         self._timeout = timeout
 
     def build(self, message: OutgoingMessage) -> Mail:
-        mail = Mail(from_email=From(self._email.from_address, self._email.from_name or None),
-                    to_emails=To(message.to), subject=message.subject,
-                    plain_text_content=message.text, html_content=message.html or None)
+        mail = Mail(
+            from_email=From(self._email.from_address, self._email.from_name or None),
+            to_emails=To(message.to),
+            subject=message.subject,
+            plain_text_content=message.text,
+            html_content=message.html or None,
+        )
         if self._email.reply_to:
             mail.reply_to = ReplyTo(self._email.reply_to)
         mail.custom_arg = CustomArg(MESSAGE_ID_ARG, str(message.message_id))

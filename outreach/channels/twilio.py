@@ -4,6 +4,7 @@ Permanent: the number opted out (21610), is not a valid or mobile number (21211,
 Transient: 429 / 20429, or the connection was never made. Unknown: a 5xx or a lost reply after the request went
 out; Twilio has no idempotency key for messages, so sending again could text the client twice.
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -29,13 +30,15 @@ RATE_LIMITED = 20429
 class TwilioSms(Transport):
     channel = "sms"
 
-    def __init__(self, settings: Settings, secrets: Secrets,
-                 timeout: float | tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, settings: Settings, secrets: Secrets, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT
+    ) -> None:
         config = settings.twilio
         _require(config.account_sid, "twilio.account_sid (or OUTREACH_TWILIO__ACCOUNT_SID)")
         _require(secrets.twilio_auth_token, "the TWILIO_AUTH_TOKEN environment variable")
-        _require(config.messaging_service_sid or config.from_number,
-                 "twilio.messaging_service_sid or twilio.from_number")
+        _require(
+            config.messaging_service_sid or config.from_number, "twilio.messaging_service_sid or twilio.from_number"
+        )
         self._http = _HttpClient(timeout=timeout, pool_size=settings.dispatch.concurrency)
         self._client = Client(config.account_sid, secrets.twilio_auth_token, http_client=self._http)
         if config.base_url:
@@ -76,8 +79,12 @@ class _HttpClient(TwilioHttpClient):
     def request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN201
         response = super().request(method, url, *args, **kwargs)
         if response.status_code == 429:
-            raise ChannelError(Failure.transient, "Twilio rate limit (429)", code=str(RATE_LIMITED),
-                               retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+            raise ChannelError(
+                Failure.transient,
+                "Twilio rate limit (429)",
+                code=str(RATE_LIMITED),
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            )
         return response
 
 

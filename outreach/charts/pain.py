@@ -2,6 +2,7 @@
 
 Scores (0-10) are a line; visits are marked along the bottom, messages along the top. The <title> and <desc>
 say in words what the picture shows, for screen readers; each mark has its own <title> as a tooltip."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -59,8 +60,9 @@ class Frame:
         return round(TOP + (10 - pain) / 10 * (HEIGHT - TOP - BOTTOM), 1)
 
 
-def pain_chart(data: ChartData, zone: ZoneInfo, now: datetime, baseline: float | None = None,
-               name: str = "pain-chart") -> Markup:
+def pain_chart(
+    data: ChartData, zone: ZoneInfo, now: datetime, baseline: float | None = None, name: str = "pain-chart"
+) -> Markup:
     frame = _frame(data, now)
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{name}-title {name}-desc"'
@@ -127,24 +129,29 @@ def _grid(frame: Frame, zone: ZoneInfo) -> list[str]:
     for index in range(TICKS + 1):
         at = frame.start + step * index
         anchor = "start" if index == 0 else "end" if index == TICKS else "middle"
-        parts.append(f'<text class="axis" x="{frame.x(at)}" y="{HEIGHT - 24}" text-anchor="{anchor}">'
-                     f"{_day(at, zone)}</text>")
+        parts.append(
+            f'<text class="axis" x="{frame.x(at)}" y="{HEIGHT - 24}" text-anchor="{anchor}">{_day(at, zone)}</text>'
+        )
     parts.append(f'<text class="axis label" x="{LEFT - 34}" y="{TOP - 20}">Pain</text>')
     return parts
 
 
 def _today(frame: Frame, now: datetime) -> list[str]:
     x = frame.x(now)
-    return [f'<line class="today" x1="{x}" y1="{TOP}" x2="{x}" y2="{HEIGHT - BOTTOM}"/>',
-            f'<text class="axis" x="{x - 4}" y="{HEIGHT - BOTTOM - 6}" text-anchor="end">today</text>']
+    return [
+        f'<line class="today" x1="{x}" y1="{TOP}" x2="{x}" y2="{HEIGHT - BOTTOM}"/>',
+        f'<text class="axis" x="{x - 4}" y="{HEIGHT - BOTTOM - 6}" text-anchor="end">today</text>',
+    ]
 
 
 def _baseline(baseline: float | None) -> list[str]:
     if baseline is None:
         return []
     y = Frame.y(baseline)
-    return [f'<line class="baseline" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}">'
-            f"<title>Baseline {baseline:g}</title></line>"]
+    return [
+        f'<line class="baseline" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}">'
+        f"<title>Baseline {baseline:g}</title></line>"
+    ]
 
 
 def _scores(data: ChartData, frame: Frame, zone: ZoneInfo) -> list[str]:
@@ -153,8 +160,10 @@ def _scores(data: ChartData, frame: Frame, zone: ZoneInfo) -> list[str]:
     points = " ".join(f"{frame.x(p.at)},{frame.y(p.value)}" for p in data.scores)
     parts = [f'<polyline class="pain-line" points="{points}"/>']
     for point in data.scores:
-        parts.append(f'<circle class="pain-point" cx="{frame.x(point.at)}" cy="{frame.y(point.value)}" r="4">'
-                     f"<title>{escape(_day(point.at, zone))}: pain {point.value} of 10</title></circle>")
+        parts.append(
+            f'<circle class="pain-point" cx="{frame.x(point.at)}" cy="{frame.y(point.value)}" r="4">'
+            f"<title>{escape(_day(point.at, zone))}: pain {point.value} of 10</title></circle>"
+        )
     return parts
 
 
@@ -163,7 +172,7 @@ def _visit(mark: Mark, frame: Frame, zone: ZoneInfo) -> str:
     x, title = frame.x(mark.at), f"<title>Visit {escape(word)}, {escape(_day(mark.at, zone))}</title>"
     kind = escape(mark.kind)
     if mark.kind in ("cancelled", "no_show"):
-        return (f'<path class="visit visit-{kind}" d="M{x - 4},{VISIT_ROW - 4} l8,8 m0,-8 l-8,8">{title}</path>')
+        return f'<path class="visit visit-{kind}" d="M{x - 4},{VISIT_ROW - 4} l8,8 m0,-8 l-8,8">{title}</path>'
     if mark.kind == "booked":  # a hollow square: hollow circles are pain scores
         return f'<rect class="visit visit-booked" x="{x - 5}" y="{VISIT_ROW - 5}" width="10" height="10">{title}</rect>'
     return f'<circle class="visit visit-{kind}" cx="{x}" cy="{VISIT_ROW}" r="5">{title}</circle>'
@@ -172,8 +181,10 @@ def _visit(mark: Mark, frame: Frame, zone: ZoneInfo) -> str:
 def _message(mark: Mark, frame: Frame, zone: ZoneInfo) -> str:
     x, kind = frame.x(mark.at), escape(mark.kind)
     label = "Email" if mark.kind == "email" else "Text"
-    return (f'<path class="message message-{kind}" d="M{x},{MESSAGE_ROW - 5} l5,5 l-5,5 l-5,-5 z">'
-            f"<title>{label} sent, {escape(_day(mark.at, zone))}</title></path>")
+    return (
+        f'<path class="message message-{kind}" d="M{x},{MESSAGE_ROW - 5} l5,5 l-5,5 l-5,-5 z">'
+        f"<title>{label} sent, {escape(_day(mark.at, zone))}</title></path>"
+    )
 
 
 def _legend() -> list[str]:
@@ -186,8 +197,7 @@ def _legend() -> list[str]:
         lambda x, y: f'<path class="message message-sms" d="M{x + 5},{y - 5} l5,5 l-5,5 l-5,-5 z"/>',
         lambda x, y: f'<line class="baseline" x1="{x}" y1="{y}" x2="{x + 24}" y2="{y}"/>',
     )
-    labels = ("pain score", "visit attended", "booked", "missed or cancelled", "email sent", "text sent",
-              "baseline")
+    labels = ("pain score", "visit attended", "booked", "missed or cancelled", "email sent", "text sent", "baseline")
     parts, x, y = [], LEFT, HEIGHT - 6
     for shape, label in zip(shapes, labels):
         parts.append(shape(x, y - 4))

@@ -2,6 +2,7 @@
 
 The <title> and <desc> say in words what the lines show; each point has its own <title>; the same numbers are
 in the table beside the chart (its id is given to aria-describedby), so nothing depends on seeing the picture."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,8 +44,10 @@ def describe(weeks: list[date], series: list[Series]) -> str:
     for line in series:
         values = [v or 0 for v in line.values]
         peak = max(range(len(values)), key=values.__getitem__)
-        sentences.append(f"{line.label}: {_number(sum(values))} in all, most ({_number(values[peak])}) "
-                         f"in the week of {_day(weeks[peak])}, latest {_number(values[-1])}.")
+        sentences.append(
+            f"{line.label}: {_number(sum(values))} in all, most ({_number(values[peak])}) "
+            f"in the week of {_day(weeks[peak])}, latest {_number(values[-1])}."
+        )
     return " ".join(sentences)
 
 
@@ -80,8 +83,10 @@ def _grid(weeks: list[date], top: float) -> list[str]:
     last = len(weeks) - 1
     for index in range(0, len(weeks), every):
         anchor = "start" if index == 0 else "end" if index == last else "middle"
-        parts.append(f'<text class="axis" x="{_x(index, len(weeks))}" y="{HEIGHT - BOTTOM + 20}" '
-                     f'text-anchor="{anchor}">{_day(weeks[index])}</text>')
+        parts.append(
+            f'<text class="axis" x="{_x(index, len(weeks))}" y="{HEIGHT - BOTTOM + 20}" '
+            f'text-anchor="{anchor}">{_day(weeks[index])}</text>'
+        )
     return parts
 
 
@@ -90,8 +95,10 @@ def _line(index: int, line: Series, weeks: list[date], top: float) -> list[str]:
     points = [(_x(i, len(weeks)), _y(v or 0, top)) for i, v in enumerate(line.values)]
     parts = [f'<polyline class="trend-line {kind}" points="{" ".join(f"{x},{y}" for x, y in points)}"/>']
     for (x, y), week, value in zip(points, weeks, line.values):
-        parts.append(f'<circle class="trend-point {kind}" cx="{x}" cy="{y}" r="3.5">'
-                     f"<title>{escape(line.label)}, week of {_day(week)}: {_number(value or 0)}</title></circle>")
+        parts.append(
+            f'<circle class="trend-point {kind}" cx="{x}" cy="{y}" r="3.5">'
+            f"<title>{escape(line.label)}, week of {_day(week)}: {_number(value or 0)}</title></circle>"
+        )
     return parts
 
 

@@ -1,4 +1,5 @@
 """The `outreach` command. Each module here adds its commands; none holds business rules."""
+
 from __future__ import annotations
 
 import sys

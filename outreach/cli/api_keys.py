@@ -1,4 +1,5 @@
 """`outreach api-keys create|list|revoke`: keys for the REST API."""
+
 from __future__ import annotations
 
 import typer
@@ -18,9 +19,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="api-keys")
 
 
-def create(name: str = typer.Argument(..., help="What the key is for, e.g. booking-sync; shown in the audit log."),
-           scope: list[str] = typer.Option(..., "--scope", help="facts:write and/or log:read (repeat for both).")
-           ) -> None:
+def create(
+    name: str = typer.Argument(..., help="What the key is for, e.g. booking-sync; shown in the audit log."),
+    scope: list[str] = typer.Option(..., "--scope", help="facts:write and/or log:read (repeat for both)."),
+) -> None:
     """Make a key and print it once: it is stored only as a hash."""
     ctx = context()
     try:

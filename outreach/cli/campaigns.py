@@ -1,4 +1,5 @@
 """`outreach campaigns …`: check, list and preview campaigns before they go live."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -27,10 +28,12 @@ def register(app: typer.Typer) -> None:
 
 
 def check(
-    path: Optional[Path] = typer.Argument(None, help="The campaigns folder [default: [paths] campaigns, in the "
-                                                     "project folder]."),
-    templates: Optional[Path] = typer.Option(None, help="The templates folder [default: beside PATH, ../templates; "
-                                                        "without PATH, [paths] templates]."),
+    path: Optional[Path] = typer.Argument(
+        None, help="The campaigns folder [default: [paths] campaigns, in the project folder]."
+    ),
+    templates: Optional[Path] = typer.Option(
+        None, help="The templates folder [default: beside PATH, ../templates; without PATH, [paths] templates]."
+    ),
 ) -> None:
     """Check every campaign and template; exit 1 on any error, printing each as FILE:LINE: problem."""
     ctx = context(upgrade=False)
@@ -44,8 +47,10 @@ def check(
         typer.secho(str(finding), fg=typer.colors.RED if finding.is_error else typer.colors.YELLOW)
     error_count = len(errors(findings))
     campaign_count, template_count = count_files(path, templates)
-    typer.echo(f"Checked {_plural(campaign_count, 'campaign')} and {_plural(template_count, 'template')}: "
-               f"{_plural(error_count, 'error')}, {_plural(len(findings) - error_count, 'warning')}.")
+    typer.echo(
+        f"Checked {_plural(campaign_count, 'campaign')} and {_plural(template_count, 'template')}: "
+        f"{_plural(error_count, 'error')}, {_plural(len(findings) - error_count, 'warning')}."
+    )
     raise typer.Exit(1 if error_count else 0)
 
 
@@ -54,8 +59,10 @@ def list_campaigns() -> None:
     ctx = context(upgrade=False)
     rows = sms_table(_catalog(ctx), ctx.renderer, ctx.settings)
     sms = ctx.settings.sms
-    table = Table(title=f"SMS segments (characters) per phase, sample client; target {sms.target_segments}, "
-                        f"maximum {sms.max_segments}")
+    table = Table(
+        title=f"SMS segments (characters) per phase, sample client; target {sms.target_segments}, "
+        f"maximum {sms.max_segments}"
+    )
     for column in ("Campaign", "Stream", "Step", "Channels", *PHASES):
         table.add_column(column)
     for row in rows:
@@ -68,8 +75,9 @@ def preview(
     campaign: str = typer.Argument(..., help="Campaign name, e.g. education."),
     step: str = typer.Argument(..., help="Step key, e.g. pain-cycle."),
     sample: str = typer.Option("establishing", help=f"Cadence phase of the sample client: {', '.join(PHASES)}."),
-    out: Optional[Path] = typer.Option(None, help="Folder for the email's .html, .txt and .eml files "
-                                                  "[default: var/previews in the project folder]."),
+    out: Optional[Path] = typer.Option(
+        None, help="Folder for the email's .html, .txt and .eml files [default: var/previews in the project folder]."
+    ),
     client: Optional[str] = typer.Option(None, help="Preview for a real client (by external id) instead."),
 ) -> None:
     """Render one step for a sample client: the email into files, the text to the screen."""
@@ -99,8 +107,9 @@ def preview(
             typer.echo(f"email: {rendered.subject}\n  " + "\n  ".join(str(p) for p in paths))
         else:
             count = count_segments(rendered.text)
-            typer.echo(f"sms ({count.segments} segments, {count.encoding}, {count.characters} characters):\n"
-                       f"  {rendered.text}")
+            typer.echo(
+                f"sms ({count.segments} segments, {count.encoding}, {count.characters} characters):\n  {rendered.text}"
+            )
 
 
 def export(out: Path = typer.Argument(..., help="The folder to write campaigns/ and templates/ into.")) -> None:
@@ -112,8 +121,10 @@ def export(out: Path = typer.Argument(..., help="The folder to write campaigns/ 
     ctx = context()
     with Session(ctx.engine) as session:
         written = export_files(ctx, session, out)
-    typer.echo(f"Wrote {out}/campaigns and {out}/templates; {_plural(len(written), 'template')} from the database"
-               + (f": {', '.join(written)}" if written else "."))
+    typer.echo(
+        f"Wrote {out}/campaigns and {out}/templates; {_plural(len(written), 'template')} from the database"
+        + (f": {', '.join(written)}" if written else ".")
+    )
 
 
 def _preview_context(ctx: Context, phase: str, channel: str, client: str | None, campaign: str) -> dict:

@@ -1,4 +1,5 @@
 """Helpers shared by the commands."""
+
 from __future__ import annotations
 
 import getpass
@@ -18,8 +19,11 @@ def context(upgrade: bool = True, needs_campaigns: bool = False) -> Context:
     no campaigns to plan from: a worker started in the wrong folder would otherwise plan nothing, silently."""
     ctx = open_context(upgrade=False)
     if needs_campaigns and not any(ctx.campaigns_dir.glob("*.toml")):
-        fail(f"No campaigns in {ctx.campaigns_dir}: run from the project folder (the one with settings.toml), "
-             f"set OUTREACH_HOME to it, or set [paths] campaigns.", 2)
+        fail(
+            f"No campaigns in {ctx.campaigns_dir}: run from the project folder (the one with settings.toml), "
+            f"set OUTREACH_HOME to it, or set [paths] campaigns.",
+            2,
+        )
     if upgrade:
         ctx.upgrade_schema()
     return ctx

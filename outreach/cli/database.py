@@ -1,4 +1,5 @@
 """`outreach db …`: the schema."""
+
 from __future__ import annotations
 
 import typer

@@ -1,4 +1,5 @@
 """`outreach import clients|visits|progress FILE`: load a CSV file, all rows or none."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -24,8 +25,10 @@ Importer = Callable[..., ImportReport]
 
 
 KINDS = ((clients, import_clients), (visits, import_visits), (progress, import_progress))
-MAP_HELP = ('Rename a column of the file: --map "Email Address=email" (repeat for more); "Notes=" skips '
-            "a column. Unknown headers come with a suggested --map.")
+MAP_HELP = (
+    'Rename a column of the file: --map "Email Address=email" (repeat for more); "Notes=" skips '
+    "a column. Unknown headers come with a suggested --map."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -36,23 +39,28 @@ def register(app: typer.Typer) -> None:
 
 
 def _group_help() -> str:
-    return ("Import clients, visits and progress from CSV files: all rows or none.\n\n"
-            "Files may be UTF-8 or Windows-1252, separated by commas, semicolons or tabs; header names are "
-            "matched ignoring case and spaces.\n\n" + "\n\n".join(_help(kind) for kind, _ in KINDS))
+    return (
+        "Import clients, visits and progress from CSV files: all rows or none.\n\n"
+        "Files may be UTF-8 or Windows-1252, separated by commas, semicolons or tabs; header names are "
+        "matched ignoring case and spaces.\n\n" + "\n\n".join(_help(kind) for kind, _ in KINDS)
+    )
 
 
 def _help(kind) -> str:  # noqa: ANN001  (an outreach.importing module)
     optional = f" Optional: {', '.join(kind.COLUMNS.optional)}." if kind.COLUMNS.optional else ""
     accepted = "\n\n".join(f"  {columns}: {values}" for columns, values in kind.ACCEPTED.items())
-    return (f"{kind.KIND}: columns {', '.join(kind.COLUMNS.required)}.{optional} Re-importing a file changes "
-            f"nothing; a file with any bad row imports nothing.\n\n{accepted}")
+    return (
+        f"{kind.KIND}: columns {', '.join(kind.COLUMNS.required)}.{optional} Re-importing a file changes "
+        f"nothing; a file with any bad row imports nothing.\n\n{accepted}"
+    )
 
 
 def _command(importer: Importer) -> Callable[..., None]:
     def command(
         file: Path = typer.Argument(..., help="The CSV file.", dir_okay=False),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Check the file and report what would change; "
-                                                              "write nothing."),
+        dry_run: bool = typer.Option(
+            False, "--dry-run", help="Check the file and report what would change; write nothing."
+        ),
         renames: list[str] = typer.Option([], "--map", help=MAP_HELP, metavar="HEADER=column"),
     ) -> None:
         try:
@@ -62,8 +70,7 @@ def _command(importer: Importer) -> Callable[..., None]:
         ctx = context()
         try:
             with _progress_bar(file) as on_progress:
-                report = importer(ctx, file, now=utcnow(), dry_run=dry_run, on_progress=on_progress,
-                                  mapping=mapping)
+                report = importer(ctx, file, now=utcnow(), dry_run=dry_run, on_progress=on_progress, mapping=mapping)
         except SQLAlchemyError as exc:
             reason = getattr(exc, "orig", None) or exc
             fail(f"{file}: the database refused the import, so nothing was imported: {reason}")

@@ -1,4 +1,5 @@
 """`outreach report`: the figures of the dashboard's report pages, as tables or JSON."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,9 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    since: Optional[str] = typer.Option(None, help="First day (YYYY-MM-DD, the clinic's days); default: "
-                                                   "[reports] trend_weeks weeks ago."),
+    since: Optional[str] = typer.Option(
+        None, help="First day (YYYY-MM-DD, the clinic's days); default: [reports] trend_weeks weeks ago."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print every table as JSON instead."),
 ) -> None:
     """Campaign outcomes (per step, skips, weeks, messaged against held out) and care outcomes, up to today."""
@@ -35,8 +37,17 @@ def report(
         tables = outcomes_report(session, ctx.settings, usable_catalog(ctx), period).tables()
         tables += care_report(session, ctx.settings, period, now).tables()
     if as_json:
-        typer.echo(json.dumps({"from": period.start.isoformat(), "to": period.end.isoformat(),
-                               **{t.name: t.records() for t in tables}}, indent=2, default=str))
+        typer.echo(
+            json.dumps(
+                {
+                    "from": period.start.isoformat(),
+                    "to": period.end.isoformat(),
+                    **{t.name: t.records() for t in tables},
+                },
+                indent=2,
+                default=str,
+            )
+        )
         return
     console = Console()
     console.print(f"Outcomes from {period.start} to {period.end}")
@@ -63,4 +74,3 @@ def _rich(table: Table) -> RichTable:
 def _numeric(table: Table, name: str) -> bool:
     index = table.header.index(name)
     return any(isinstance(row[index], (int, float)) for row in table.rows)
-

@@ -1,4 +1,5 @@
 """`outreach web` serves the dashboard and webhooks; `outreach users …` manages staff accounts."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -24,20 +25,30 @@ def register(app: typer.Typer) -> None:
     app.add_typer(users_app, name="users")
 
 
-def web(host: Optional[str] = typer.Option(None, help="Address to listen on; default: [web] host."),
-        port: Optional[int] = typer.Option(None, help="Port to listen on; default: [web] port.")) -> None:
+def web(
+    host: Optional[str] = typer.Option(None, help="Address to listen on; default: [web] host."),
+    port: Optional[int] = typer.Option(None, help="Port to listen on; default: [web] port."),
+) -> None:
     """Serve the dashboard and the provider webhooks. Run exactly this in the web process."""
     import uvicorn
 
     context(upgrade=False, needs_campaigns=True).secret_key  # a missing or short signing key stops start-up here
     settings = get_settings().web
-    uvicorn.run("outreach.web.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                proxy_headers=True)
+    uvicorn.run(
+        "outreach.web.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        proxy_headers=True,
+    )
 
 
-def add_user(name: str = typer.Argument(..., help="The username staff will sign in with."),
-             role: Role = typer.Option(..., help="front_desk: clients and the log; marketing: campaigns and "
-                                                 "the log; admin: everything.")) -> None:
+def add_user(
+    name: str = typer.Argument(..., help="The username staff will sign in with."),
+    role: Role = typer.Option(
+        ..., help="front_desk: clients and the log; marketing: campaigns and the log; admin: everything."
+    ),
+) -> None:
     """Add a staff account. The password is asked for twice and never echoed."""
     try:
         username = users.check_username(name)
@@ -76,15 +87,23 @@ def deactivate_user(name: str = typer.Argument(..., help="The username to close.
 def reset_password(name: str = typer.Argument(..., help="The username whose password to replace.")) -> None:
     """Give a staff account a new password (asked for twice, never echoed); its open sessions end. Audited."""
     password = _new_password(users.normalise_username(name))
-    _change(name, "New password set for {user}; their sessions have ended.",
-            lambda session, actor: users.reset_password(session, name, password, actor, _now()))
+    _change(
+        name,
+        "New password set for {user}; their sessions have ended.",
+        lambda session, actor: users.reset_password(session, name, password, actor, _now()),
+    )
 
 
-def set_role(name: str = typer.Argument(..., help="The username to change."),
-             role: Role = typer.Option(..., help="The new role: front_desk, marketing or admin.")) -> None:
+def set_role(
+    name: str = typer.Argument(..., help="The username to change."),
+    role: Role = typer.Option(..., help="The new role: front_desk, marketing or admin."),
+) -> None:
     """Change a staff account's role; it applies from that member's next page. Audited."""
-    _change(name, "{user} is now " + role.value + ".",
-            lambda session, actor: users.change_role(session, name, role.value, actor, _now()))
+    _change(
+        name,
+        "{user} is now " + role.value + ".",
+        lambda session, actor: users.change_role(session, name, role.value, actor, _now()),
+    )
 
 
 def _change(name: str, done: str, change: Callable[[Session, str], StaffUser]) -> None:

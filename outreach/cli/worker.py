@@ -1,4 +1,5 @@
 """`outreach tick`, `outreach worker`, `outreach demo`, `outreach simulate`: the sending side."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -59,12 +60,14 @@ def _sandbox(directory: Path, backend: str) -> Context:
     settings = get_settings()
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
-    settings = settings.model_copy(update={
-        "database": settings.database.model_copy(update={"url": f"sqlite:///{directory / 'outreach.db'}"}),
-        "outbox": settings.outbox.model_copy(update={"directory": directory / "outbox"}),
-        "email": settings.email.model_copy(update={"backend": backend}),
-        "sms": settings.sms.model_copy(update={"backend": backend}),
-    })
+    settings = settings.model_copy(
+        update={
+            "database": settings.database.model_copy(update={"url": f"sqlite:///{directory / 'outreach.db'}"}),
+            "outbox": settings.outbox.model_copy(update={"directory": directory / "outbox"}),
+            "email": settings.email.model_copy(update={"backend": backend}),
+            "sms": settings.sms.model_copy(update={"backend": backend}),
+        }
+    )
     ctx = Context(settings)
     ctx.upgrade_schema()
     return ctx
@@ -74,8 +77,14 @@ def _simulate(ctx: Context, personas, weeks: int, start: datetime):  # noqa: ANN
     from outreach import simulation
     from outreach.channels.registry import transports
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[day]}"),
-                  TimeRemainingColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[day]}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(f"Simulating {weeks} weeks", total=weeks * 7 * 24, day="")
 
         def advance(now: datetime) -> None:
@@ -87,8 +96,9 @@ def _simulate(ctx: Context, personas, weeks: int, start: datetime):  # noqa: ANN
 
 def demo(
     weeks: int = typer.Option(16, min=1, max=104, help="Simulated weeks."),
-    directory: Optional[Path] = typer.Option(None, help="Where the demo database and outbox go (recreated) "
-                                                        "[default: var/demo in the project folder]."),
+    directory: Optional[Path] = typer.Option(
+        None, help="Where the demo database and outbox go (recreated) [default: var/demo in the project folder]."
+    ),
 ) -> None:
     """Show the whole product on sample data: seven clients live through 16 weeks of real planning and sending,
     with messages written to a local outbox (never a real provider)."""
@@ -98,10 +108,14 @@ def demo(
     ctx = _sandbox(directory, "outbox")
     start = simulation.ending_now(datetime.now(timezone.utc), weeks)
     result = _simulate(ctx, simulation.DEMO_CLIENTS, weeks, start)
-    typer.echo(f"\noutreach demo: {len(result.timelines)} sample clients, the {weeks} weeks from "
-               f"{start:%a %d %b %Y} to today\n")
-    typer.echo("Messages sent per week, and the cadence phase at each week's end "
-               "(E establishing, T tapering, M maintaining, L lapsed, ! worsening):\n")
+    typer.echo(
+        f"\noutreach demo: {len(result.timelines)} sample clients, the {weeks} weeks from "
+        f"{start:%a %d %b %Y} to today\n"
+    )
+    typer.echo(
+        "Messages sent per week, and the cadence phase at each week's end "
+        "(E establishing, T tapering, M maintaining, L lapsed, ! worsening):\n"
+    )
     for line in simulation.summary_table(result):
         typer.echo(line)
     typer.echo("")
@@ -112,8 +126,9 @@ def demo(
         for reason, count in sorted(reasons.items()):
             typer.echo(f"{'':<6} {count} x {reason}")
     outbox = ctx.settings.outbox.directory
-    typer.echo(f"\nEmails: {outbox / 'email'}/*/*.eml   Texts: {outbox / 'sms.jsonl'}   "
-               f"Database: {directory / 'outreach.db'}")
+    typer.echo(
+        f"\nEmails: {outbox / 'email'}/*/*.eml   Texts: {outbox / 'sms.jsonl'}   Database: {directory / 'outreach.db'}"
+    )
     for line in _dashboard_lines(ctx):
         typer.echo(line)
 
@@ -128,12 +143,18 @@ def _dashboard_lines(ctx: Context) -> list[str]:
     with Session(ctx.engine) as session:
         users.create_user(session, DEMO_ACCOUNT, password, "admin", actor="demo")
         session.commit()
-    env = {"OUTREACH_HOME": project_root(), "OUTREACH_DATABASE__URL": ctx.settings.database.url,
-           "OUTREACH_OUTBOX__DIRECTORY": ctx.settings.outbox.directory}
+    env = {
+        "OUTREACH_HOME": project_root(),
+        "OUTREACH_DATABASE__URL": ctx.settings.database.url,
+        "OUTREACH_OUTBOX__DIRECTORY": ctx.settings.outbox.directory,
+    }
     command = " ".join(f"{name}={shlex.quote(str(value))}" for name, value in env.items())
-    return ["", "See it in the dashboard: start the web process on the demo's database,",
-            f"  {command} {_this_program()} web",
-            f"then open {ctx.settings.web.public_url} and sign in as {DEMO_ACCOUNT}, password {password}"]
+    return [
+        "",
+        "See it in the dashboard: start the web process on the demo's database,",
+        f"  {command} {_this_program()} web",
+        f"then open {ctx.settings.web.public_url} and sign in as {DEMO_ACCOUNT}, password {password}",
+    ]
 
 
 def _this_program() -> str:
@@ -148,14 +169,17 @@ def simulate(
     persona: str = typer.Option("improving", help=f"One of the demo's clients: {', '.join(PERSONAS)}."),
     weeks: int = typer.Option(16, min=1, max=104, help="Simulated weeks."),
     scores: Optional[str] = typer.Option(None, help="Pain scores at successive visits, e.g. 7,6,6,5,4."),
-    report: Optional[Path] = typer.Option(None, help="Where to write the HTML report "
-                                                     "[default: var/simulation.html in the project folder]."),
-    email_only: bool = typer.Option(False, "--email-only",
-                                    help="A client without SMS consent, who answers the check-in emails."),
+    report: Optional[Path] = typer.Option(
+        None, help="Where to write the HTML report [default: var/simulation.html in the project folder]."
+    ),
+    email_only: bool = typer.Option(
+        False, "--email-only", help="A client without SMS consent, who answers the check-in emails."
+    ),
     population: int = typer.Option(0, min=0, max=5000, help="Simulate this many clients instead, with a holdout."),
     holdout: float = typer.Option(10, min=0, max=50, help="With --population: percent held out of rebook."),
-    after_nudge: float = typer.Option(0.25, min=0, max=1, help="With --population: chance a day that a nudged "
-                                                               "client books."),
+    after_nudge: float = typer.Option(
+        0.25, min=0, max=1, help="With --population: chance a day that a nudged client books."
+    ),
     on_own: float = typer.Option(0.05, min=0, max=1, help="With --population: the same without a nudge."),
 ) -> None:
     """Run the real cadence and planner for one simulated client and print the timeline. Nothing is sent.
@@ -183,10 +207,12 @@ def simulate(
         when = message.sent_at or message.due_at
         week = (when - result.start).days // 7
         phase = timeline.phases.get(week, "")
-        typer.echo(f"{when:%Y-%m-%d}  {phase:<14}{message.channel:<9}{message.campaign + '/' + message.step:<34}"
-                   f"{message.status}")
+        typer.echo(
+            f"{when:%Y-%m-%d}  {phase:<14}{message.channel:<9}{message.campaign + '/' + message.step:<34}"
+            f"{message.status}"
+        )
     counts = timeline.per_week(result.start, weeks)
-    months = [sum(counts[i:i + 4]) for i in range(0, weeks, 4)]
+    months = [sum(counts[i : i + 4]) for i in range(0, weeks, 4)]
     typer.echo("\nMessages per 4 weeks: " + ", ".join(str(m) for m in months))
     typer.echo("Phases: " + "; ".join(simulation.phase_changes(timeline)))
     report.parent.mkdir(parents=True, exist_ok=True)
@@ -198,8 +224,9 @@ def _next_monday() -> datetime:
     """Where a simulation starts: the next Monday, at the hour simulated days begin."""
     from outreach import simulation
 
-    return datetime.combine(simulation.first_monday(datetime.now(timezone.utc).date()),
-                            time(simulation.DAY_STARTS_UTC), tzinfo=timezone.utc)
+    return datetime.combine(
+        simulation.first_monday(datetime.now(timezone.utc).date()), time(simulation.DAY_STARTS_UTC), tzinfo=timezone.utc
+    )
 
 
 def _simulate_population(size: int, weeks: int, holdout: float, habit) -> None:  # noqa: ANN001
@@ -215,11 +242,18 @@ def _simulate_population(size: int, weeks: int, holdout: float, habit) -> None: 
         ctx.engine.dispose()
     # A simulation is for seeing what a holdout this size shows, so its figures are printed at any size.
     table = holdout_table([replace(r, comparison=replace(r.comparison, min_group_size=2)) for r in comparison])
-    typer.echo(f"{size} simulated clients, {weeks} weeks, {holdout:g}% held out of rebook; "
-               f"a day's chance to book: {habit.after_nudge:g} after a nudge, {habit.on_own:g} without.\n")
+    typer.echo(
+        f"{size} simulated clients, {weeks} weeks, {holdout:g}% held out of rebook; "
+        f"a day's chance to book: {habit.after_nudge:g} after a nudge, {habit.on_own:g} without.\n"
+    )
     for record in table.records():
-        typer.echo("  ".join(f"{name}={'-' if value is None else value}" for name, value in record.items()
-                             if name not in ("campaign", "step")))
+        typer.echo(
+            "  ".join(
+                f"{name}={'-' if value is None else value}"
+                for name, value in record.items()
+                if name not in ("campaign", "step")
+            )
+        )
     for line in simulation.detectable(comparison, ctx.settings.reports.min_group_size):
         typer.echo(line)
 
@@ -255,8 +289,11 @@ def send_test(
     except (KeyError, ValueError) as exc:
         raise typer.BadParameter(str(exc.args[0] if exc.args else exc)) from None
     where = {"outbox": f" (written under {ctx.settings.outbox.directory})"}.get(
-        ctx.settings.email.backend if message.channel == "email" else ctx.settings.sms.backend, "")
-    typer.echo(f"{message.channel} to {message.to_address}: {message.status}{where}"
-               + (f" - {message.reason}" if message.reason else ""))
+        ctx.settings.email.backend if message.channel == "email" else ctx.settings.sms.backend, ""
+    )
+    typer.echo(
+        f"{message.channel} to {message.to_address}: {message.status}{where}"
+        + (f" - {message.reason}" if message.reason else "")
+    )
     if message.status != "sent":
         raise typer.Exit(1)

@@ -6,6 +6,7 @@ applied only when it differs from what the previous import said; until the file 
 change from any other source stands. A file without a consent column leaves consent as it is (a new client
 starts without it): booking-system exports rarely say.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,12 +37,21 @@ ACCEPTED = {
     "phone": "a phone number; one without +country code is read in the clinic's default_region",
     "timezone": "an IANA zone such as America/Chicago; empty: from the phone's area code, else the clinic's",
     "email_consent, sms_consent": f"{CONSENT_VALUES}; a file without the column leaves consent unchanged "
-                                  "(new clients start without consent)",
+    "(new clients start without consent)",
 }
 CHANNELS = (Channel.email.value, Channel.sms.value)
 ADDRESS = {"email": "email", "sms": "phone"}  # the column holding each channel's address
-STORED = ("first_name", "last_name", "email", "phone", "timezone", "email_consent", "sms_consent",
-          "phone_invalid", "next_plan_at")
+STORED = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "timezone",
+    "email_consent",
+    "sms_consent",
+    "phone_invalid",
+    "next_plan_at",
+)
 
 
 @dataclass(frozen=True)
@@ -77,8 +87,9 @@ def parse(row: Row, settings: Settings) -> ClientRow | None:
         "phone": row.take("phone", optional(lambda raw: normalise_phone(raw, settings.clinic.default_region))),
         "timezone": row.take("timezone", optional(check_timezone)),
     }
-    consent = {channel: row.take(f"{channel}_consent", parse_bool) for channel in CHANNELS
-               if row.has(f"{channel}_consent")}
+    consent = {
+        channel: row.take(f"{channel}_consent", parse_bool) for channel in CHANNELS if row.has(f"{channel}_consent")
+    }
     _check_reachable(row, values, consent)
     if not row.ok:
         return None
@@ -96,11 +107,11 @@ def _check_reachable(row: Row, values: dict[str, Any], consent: dict[str, bool |
             row.reject(f"{channel}_consent", f"yes, but the {column} column is empty")
 
 
-def plan(conn: Connection, rows: list[ClientRow], problems: Problems, settings: Settings,
-         now: datetime) -> ClientPlan:
+def plan(conn: Connection, rows: list[ClientRow], problems: Problems, settings: Settings, now: datetime) -> ClientPlan:
     rows = _without_duplicates(rows, problems)
-    stored = store.clients_by_external_id(conn, [row.external_id for row in rows],
-                                          *(store.client_table.c[name] for name in STORED))
+    stored = store.clients_by_external_id(
+        conn, [row.external_id for row in rows], *(store.client_table.c[name] for name in STORED)
+    )
     said = store.import_consent_said(conn, [client.id for client in stored.values()])
     result = ClientPlan()
     for row in rows:
@@ -113,8 +124,9 @@ def plan(conn: Connection, rows: list[ClientRow], problems: Problems, settings: 
         result.notes.append(_held_note(result.held))
     unstated = [f"{channel}_consent" for channel in CHANNELS if rows and channel not in rows[0].consent]
     if unstated:
-        result.notes.append(f"no {' or '.join(unstated)} column: consent left unchanged "
-                            "(new clients start without consent)")
+        result.notes.append(
+            f"no {' or '.join(unstated)} column: consent left unchanged (new clients start without consent)"
+        )
     return result
 
 
@@ -123,8 +135,7 @@ def _without_duplicates(rows: list[ClientRow], problems: Problems) -> list[Clien
     unique = []
     for row in rows:
         if row.external_id in first_seen:
-            problems.add(row.line, f"{row.external_id!r} is also on line {first_seen[row.external_id]}",
-                         "external_id")
+            problems.add(row.line, f"{row.external_id!r} is also on line {first_seen[row.external_id]}", "external_id")
             continue
         first_seen[row.external_id] = row.line
         unique.append(row)
@@ -132,27 +143,30 @@ def _without_duplicates(rows: list[ClientRow], problems: Problems) -> list[Clien
 
 
 def _plan_new(result: ClientPlan, row: ClientRow, settings: Settings, now: datetime) -> None:
-    result.inserts.append({
-        "external_id": row.external_id,
-        "first_name": row.first_name,
-        "last_name": row.last_name or "",
-        "email": row.email,
-        "phone": row.phone,
-        "timezone": row.timezone or row.phone_zone or settings.clinic.timezone,
-        "status": ClientStatus.active.value,
-        "email_consent": row.consent.get("email", False),
-        "sms_consent": row.consent.get("sms", False),
-        "reminders_opt_out": False,
-        "phone_invalid": False,
-        "next_plan_at": now,
-        "created_at": now,
-        "updated_at": now,
-    })
+    result.inserts.append(
+        {
+            "external_id": row.external_id,
+            "first_name": row.first_name,
+            "last_name": row.last_name or "",
+            "email": row.email,
+            "phone": row.phone,
+            "timezone": row.timezone or row.phone_zone or settings.clinic.timezone,
+            "status": ClientStatus.active.value,
+            "email_consent": row.consent.get("email", False),
+            "sms_consent": row.consent.get("sms", False),
+            "reminders_opt_out": False,
+            "phone_invalid": False,
+            "next_plan_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
     result.consent.extend((row.external_id, channel, granted, "") for channel, granted in row.consent.items())
 
 
-def _plan_existing(result: ClientPlan, row: ClientRow, client: Any, said: dict[tuple[int, str], bool],
-                   now: datetime) -> None:
+def _plan_existing(
+    result: ClientPlan, row: ClientRow, client: Any, said: dict[tuple[int, str], bool], now: datetime
+) -> None:
     wanted = {
         "first_name": row.first_name,
         "last_name": client.last_name if row.last_name is None else row.last_name,
@@ -166,17 +180,20 @@ def _plan_existing(result: ClientPlan, row: ClientRow, client: Any, said: dict[t
     if all(wanted[name] == getattr(client, name) for name in wanted):
         result.unchanged += 1
         return
-    result.updates.append({
-        "id": client.id,
-        **wanted,
-        "phone_invalid": client.phone_invalid and row.phone == client.phone,
-        "next_plan_at": min(client.next_plan_at, now),
-        "updated_at": now,
-    })
+    result.updates.append(
+        {
+            "id": client.id,
+            **wanted,
+            "phone_invalid": client.phone_invalid and row.phone == client.phone,
+            "next_plan_at": min(client.next_plan_at, now),
+            "updated_at": now,
+        }
+    )
 
 
-def _consent_news(result: ClientPlan, row: ClientRow, client: Any,
-                  said: dict[tuple[int, str], bool]) -> dict[str, bool]:
+def _consent_news(
+    result: ClientPlan, row: ClientRow, client: Any, said: dict[tuple[int, str], bool]
+) -> dict[str, bool]:
     """The file's consent answers that differ from what the last import said; each goes on record."""
     news = {}
     for channel, in_file in row.consent.items():
@@ -191,13 +208,18 @@ def _consent_news(result: ClientPlan, row: ClientRow, client: Any,
 
 
 def _held_note(count: int) -> str:
-    return (f"{count} consent answer{'s' if count != 1 else ''} in the file left as stored: unchanged since the "
-            "last import, so a later change (such as a STOP reply) stands")
+    return (
+        f"{count} consent answer{'s' if count != 1 else ''} in the file left as stored: unchanged since the "
+        "last import, so a later change (such as a STOP reply) stands"
+    )
 
 
 def apply(conn: Connection, result: ClientPlan, now: datetime) -> None:
     store.insert_rows(conn, store.client_table, result.inserts)
     store.update_rows(conn, store.client_table, result.updates)
     ids = store.clients_by_external_id(conn, {external_id for external_id, *_ in result.consent})
-    store.record_consent(conn, ((ids[external_id].id, channel, granted, note)
-                                for external_id, channel, granted, note in result.consent), now)
+    store.record_consent(
+        conn,
+        ((ids[external_id].id, channel, granted, note) for external_id, channel, granted, note in result.consent),
+        now,
+    )

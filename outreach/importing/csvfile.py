@@ -9,6 +9,7 @@ writes semicolons), a file that is not UTF-8 is read as Windows-1252 (what Excel
 and header names are matched ignoring case and spacing ("First Name" is first_name). Other names can be
 renamed with a mapping; common ones ("Email Address") get a suggestion, never a silent guess.
 """
+
 from __future__ import annotations
 
 import csv
@@ -105,8 +106,10 @@ class _Lines:
         self.bytes_read += len(raw)
         self.row_bytes += len(raw)
         if self.row_bytes > MAX_ROW_BYTES:
-            raise _Unreadable(self.row_start, f"this row is longer than {MAX_ROW_BYTES // 1024} KiB "
-                                              "(a quote left open, or not a CSV file?)")
+            raise _Unreadable(
+                self.row_start,
+                f"this row is longer than {MAX_ROW_BYTES // 1024} KiB (a quote left open, or not a CSV file?)",
+            )
         if self.number == 1:
             raw = _check_first_line(raw)
         return self._decode(raw)
@@ -118,9 +121,12 @@ class _Lines:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             if self.encoding == "utf-8":
-                raise _Unreadable(self.number, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at character "
-                                               f"{exc.start + 1}), though earlier lines are; save the file as "
-                                               "\"CSV UTF-8\"") from None
+                raise _Unreadable(
+                    self.number,
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at character "
+                    f"{exc.start + 1}), though earlier lines are; save the file as "
+                    '"CSV UTF-8"',
+                ) from None
             self.encoding = FALLBACK_ENCODING
             return self._decode_fallback(raw)
         if not text.isascii():
@@ -131,8 +137,11 @@ class _Lines:
         try:
             return raw.decode(FALLBACK_ENCODING)
         except UnicodeDecodeError as exc:
-            raise _Unreadable(self.number, f"neither UTF-8 nor Windows-1252 text (byte 0x{raw[exc.start]:02x} at "
-                                           f"character {exc.start + 1}); save the file as \"CSV UTF-8\"") from None
+            raise _Unreadable(
+                self.number,
+                f"neither UTF-8 nor Windows-1252 text (byte 0x{raw[exc.start]:02x} at "
+                f'character {exc.start + 1}); save the file as "CSV UTF-8"',
+            ) from None
 
     def next_row(self) -> None:
         self.row_start = self.number + 1
@@ -141,15 +150,21 @@ class _Lines:
 
 def _check_first_line(raw: bytes) -> bytes:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _Unreadable(1, "the file is UTF-16 text; save it as \"CSV UTF-8\"")
+        raise _Unreadable(1, 'the file is UTF-16 text; save it as "CSV UTF-8"')
     if raw.startswith(b"PK\x03\x04"):
-        raise _Unreadable(1, "this is a spreadsheet workbook, not CSV; save it as \"CSV UTF-8\"")
+        raise _Unreadable(1, 'this is a spreadsheet workbook, not CSV; save it as "CSV UTF-8"')
     return raw.removeprefix(BOM)
 
 
-def read_rows(stream: BinaryIO, size: int, columns: Columns, problems: Problems,
-              on_progress: Progress | None = None, mapping: Mapping[str, str] | None = None,
-              notes: list[str] | None = None) -> Iterator[Row]:
+def read_rows(
+    stream: BinaryIO,
+    size: int,
+    columns: Columns,
+    problems: Problems,
+    on_progress: Progress | None = None,
+    mapping: Mapping[str, str] | None = None,
+    notes: list[str] | None = None,
+) -> Iterator[Row]:
     """Yield each non-blank data row. Problems with the file, the header or a row's shape go to `problems`;
     `mapping` renames file headers to columns ("" skips one); how the file was read goes to `notes`."""
     lines = _Lines(stream)
@@ -216,8 +231,7 @@ def _reading_notes(lines: _Lines, delimiter: str) -> list[str]:
 
 
 def _row(line: int, header: Header, record: list[str], problems: Problems) -> Row:
-    return checked_row(line, {name: value for name, value in zip(header.names, record) if name is not None},
-                       problems)
+    return checked_row(line, {name: value for name, value in zip(header.names, record) if name is not None}, problems)
 
 
 def checked_row(line: int, values: dict[str, str], problems: Problems) -> Row:

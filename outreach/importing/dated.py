@@ -3,6 +3,7 @@
 Each row names its client by external_id and its moment in ISO-8601; a moment without an offset is a
 wall-clock time in the client's own zone. The same client and moment twice in one file is a mistake.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,15 +28,15 @@ class Placed:
 
 
 def place(conn: Connection, rows: list[Any], problems: Problems, settings: Settings, column: str) -> list[Placed]:
-    clients = store.clients_by_external_id(conn, {row.client_external_id for row in rows},
-                                           store.client_table.c.timezone)
+    clients = store.clients_by_external_id(
+        conn, {row.client_external_id for row in rows}, store.client_table.c.timezone
+    )
     placed: list[Placed] = []
     first_seen: dict[tuple[int, datetime], int] = {}
     for row in rows:
         client = clients.get(row.client_external_id)
         if client is None:
-            problems.add(row.line, f"no client {row.client_external_id!r} (import clients first)",
-                         "client_external_id")
+            problems.add(row.line, f"no client {row.client_external_id!r} (import clients first)", "client_external_id")
             continue
         try:
             at = in_zone(row.at, client.timezone or settings.clinic.timezone)
@@ -58,9 +59,14 @@ def stored(conn: Connection, table: Table, column: str, placed: list[Placed]) ->
     return {(row.client_id, getattr(row, column)): row for row in rows}
 
 
-def upserts(placed: list[Placed], existing: dict[tuple[int, datetime], Any], *,
-            new: Callable[[Placed], dict[str, Any]], wanted: Callable[[Placed, Any], dict[str, Any]],
-            stamp: dict[str, Any]) -> store.Plan:
+def upserts(
+    placed: list[Placed],
+    existing: dict[tuple[int, datetime], Any],
+    *,
+    new: Callable[[Placed], dict[str, Any]],
+    wanted: Callable[[Placed, Any], dict[str, Any]],
+    stamp: dict[str, Any],
+) -> store.Plan:
     """Insert what is new, update what differs (adding `stamp`), count the rest; wake the clients touched."""
     plan = store.Plan()
     for item in placed:

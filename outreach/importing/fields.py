@@ -1,4 +1,5 @@
 """Parsers for single CSV values. Each returns the value or raises ValueError with a reason people can act on."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

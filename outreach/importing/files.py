@@ -8,6 +8,7 @@ file or from the database, leaves the database as it was.
     report = import_clients(ctx, "clients.csv", now=utcnow())
     for problem in report.problems: print(problem)   # FILE:LINE: column: reason
 """
+
 from __future__ import annotations
 
 import os
@@ -33,30 +34,58 @@ Source = str | Path | BinaryIO
 Target = Context | Session
 
 
-def import_clients(target: Target, source: Source, *, now: datetime, dry_run: bool = False,
-                   settings: Settings | None = None, on_progress: Progress | None = None,
-                   mapping: Mapping[str, str] | None = None) -> ImportReport:
+def import_clients(
+    target: Target,
+    source: Source,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    settings: Settings | None = None,
+    on_progress: Progress | None = None,
+    mapping: Mapping[str, str] | None = None,
+) -> ImportReport:
     """Upsert clients on external_id (columns: clients.COLUMNS)."""
     return _import(clients, target, source, now, dry_run, settings, on_progress, mapping)
 
 
-def import_visits(target: Target, source: Source, *, now: datetime, dry_run: bool = False,
-                  settings: Settings | None = None, on_progress: Progress | None = None,
-                  mapping: Mapping[str, str] | None = None) -> ImportReport:
+def import_visits(
+    target: Target,
+    source: Source,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    settings: Settings | None = None,
+    on_progress: Progress | None = None,
+    mapping: Mapping[str, str] | None = None,
+) -> ImportReport:
     """Upsert visits on client + start time (columns: visits.COLUMNS)."""
     return _import(visits, target, source, now, dry_run, settings, on_progress, mapping)
 
 
-def import_progress(target: Target, source: Source, *, now: datetime, dry_run: bool = False,
-                    settings: Settings | None = None, on_progress: Progress | None = None,
-                    mapping: Mapping[str, str] | None = None) -> ImportReport:
+def import_progress(
+    target: Target,
+    source: Source,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    settings: Settings | None = None,
+    on_progress: Progress | None = None,
+    mapping: Mapping[str, str] | None = None,
+) -> ImportReport:
     """Upsert progress entries on client + time recorded (columns: progress.COLUMNS)."""
     return _import(progress, target, source, now, dry_run, settings, on_progress, mapping)
 
 
-def _import(kind: ModuleType, target: Target, source: Source, now: datetime, dry_run: bool,
-            settings: Settings | None, on_progress: Progress | None,
-            mapping: Mapping[str, str] | None = None) -> ImportReport:
+def _import(
+    kind: ModuleType,
+    target: Target,
+    source: Source,
+    now: datetime,
+    dry_run: bool,
+    settings: Settings | None,
+    on_progress: Progress | None,
+    mapping: Mapping[str, str] | None = None,
+) -> ImportReport:
     """`kind` is one of the importing modules: KIND, COLUMNS, parse(row, settings), plan(...), apply(...)."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
@@ -72,8 +101,16 @@ def _import(kind: ModuleType, target: Target, source: Source, now: datetime, dry
     return report
 
 
-def _plan_and_write(kind: ModuleType, conn: Connection, rows: list[Any], problems: Problems, report: ImportReport,
-                    settings: Settings, now: datetime, on_progress: Progress | None) -> None:
+def _plan_and_write(
+    kind: ModuleType,
+    conn: Connection,
+    rows: list[Any],
+    problems: Problems,
+    report: ImportReport,
+    settings: Settings,
+    now: datetime,
+    on_progress: Progress | None,
+) -> None:
     # Planned even when rows were refused, so the report names every problem, not only the first kind found.
     plan = kind.plan(conn, rows, problems, settings, now)
     if problems:
@@ -101,12 +138,22 @@ def _name_of(source: Source) -> str:
     return str(getattr(source, "name", "upload.csv"))
 
 
-def _parsed_rows(kind: ModuleType, source: Source, problems: Problems, settings: Settings,
-                 on_progress: Progress | None, mapping: Mapping[str, str] | None, notes: list[str]) -> list[Any]:
+def _parsed_rows(
+    kind: ModuleType,
+    source: Source,
+    problems: Problems,
+    settings: Settings,
+    on_progress: Progress | None,
+    mapping: Mapping[str, str] | None,
+    notes: list[str],
+) -> list[Any]:
     try:
         with _opened(source) as (stream, size):
-            return [parsed for row in read_rows(stream, size, kind.COLUMNS, problems, on_progress, mapping, notes)
-                    if (parsed := kind.parse(row, settings)) is not None]
+            return [
+                parsed
+                for row in read_rows(stream, size, kind.COLUMNS, problems, on_progress, mapping, notes)
+                if (parsed := kind.parse(row, settings)) is not None
+            ]
     except OSError as exc:
         problems.add(None, f"cannot read the file: {exc.strerror or exc}")
         return []

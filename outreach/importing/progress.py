@@ -2,6 +2,7 @@
 
 A PEG column left out of the file leaves stored PEG values as they are; an empty cell means not asked.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,24 +46,33 @@ def parse(row: Row, settings: Settings) -> ProgressRow | None:
     return ProgressRow(row.line, client_external_id, recorded_at, scores) if row.ok else None
 
 
-def plan(conn: Connection, rows: list[ProgressRow], problems: Problems, settings: Settings,
-         now: datetime) -> store.Plan:
+def plan(
+    conn: Connection, rows: list[ProgressRow], problems: Problems, settings: Settings, now: datetime
+) -> store.Plan:
     placed = dated.place(conn, rows, problems, settings, "recorded_at")
     for item in placed:
         if item.at > now:
             problems.add(item.row.line, f"{item.at:%Y-%m-%d %H:%M} UTC is in the future", "recorded_at")
     return dated.upserts(
-        placed, dated.stored(conn, table, "recorded_at", placed),
-        new=lambda item: {"client_id": item.client_id, "recorded_at": item.at, "source": store.SOURCE,
-                          **dict.fromkeys(PEG), **item.row.scores},
+        placed,
+        dated.stored(conn, table, "recorded_at", placed),
+        new=lambda item: {
+            "client_id": item.client_id,
+            "recorded_at": item.at,
+            "source": store.SOURCE,
+            **dict.fromkeys(PEG),
+            **item.row.scores,
+        },
         wanted=_wanted,
         stamp={},
     )
 
 
 def _wanted(item: dated.Placed, current: Any) -> dict[str, Any]:
-    return {"pain": item.row.scores["pain"],
-            **{name: item.row.scores.get(name, getattr(current, name)) for name in PEG}}
+    return {
+        "pain": item.row.scores["pain"],
+        **{name: item.row.scores.get(name, getattr(current, name)) for name in PEG},
+    }
 
 
 def apply(conn: Connection, result: store.Plan, now: datetime) -> None:

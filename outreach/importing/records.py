@@ -1,5 +1,6 @@
 """Records that arrive as JSON (the REST API) read into the same Rows the CSV files give, so that one set of
 parsers (clients.parse, visits.parse, progress.parse) checks both. A record's index stands in for the line."""
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping

@@ -1,4 +1,5 @@
 """What an import found and did: problems as FILE:LINE: column: reason, and the counts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -4,6 +4,7 @@ Per-row ORM writes run at ~14k rows/s on SQLite; Core executemany at ~200k. Thes
 for import writes, so the rules the per-row services keep (consent history, waking the planner, the audit
 trail) are kept here once for all three importers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ def fetch_in(conn: Connection, query: Select, column: Column, values: Iterable[A
         return [row for row in conn.execute(query) if row._mapping[column] in wanted]
     rows: list[Any] = []
     for start in range(0, len(values), CHUNK):
-        rows.extend(conn.execute(query.where(column.in_(values[start:start + CHUNK]))))
+        rows.extend(conn.execute(query.where(column.in_(values[start : start + CHUNK]))))
     return rows
 
 
@@ -75,10 +76,12 @@ def update_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     fields = [name for name in rows[0] if name != "id"]
-    statement = (update(table).where(table.c.id == bindparam("row_id"))
-                 .values({name: bindparam(f"new_{name}") for name in fields}))
-    conn.execute(statement, [{"row_id": row["id"], **{f"new_{name}": row[name] for name in fields}}
-                             for row in rows])
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({name: bindparam(f"new_{name}") for name in fields})
+    )
+    conn.execute(statement, [{"row_id": row["id"], **{f"new_{name}": row[name] for name in fields}} for row in rows])
 
 
 def apply_plan(conn: Connection, table: Table, plan: Plan, now: datetime) -> None:
@@ -93,26 +96,45 @@ def wake_clients(conn: Connection, client_ids: Iterable[int], now: datetime) -> 
     column = client_table.c.next_plan_at
     statement = update(client_table).values(next_plan_at=case((column > now, now), else_=column), updated_at=now)
     for start in range(0, len(ids), CHUNK):
-        conn.execute(statement.where(client_table.c.id.in_(ids[start:start + CHUNK])))
+        conn.execute(statement.where(client_table.c.id.in_(ids[start : start + CHUNK])))
 
 
 def import_consent_said(conn: Connection, client_ids: Iterable[int]) -> dict[tuple[int, str], bool]:
     """What the last import said about each client's consent per channel (absent: no import ever did)."""
-    query = (select(consent_table.c.client_id, consent_table.c.channel, consent_table.c.granted)
-             .where(consent_table.c.source == SOURCE)
-             .order_by(consent_table.c.at, consent_table.c.id))
-    return {(row.client_id, row.channel): row.granted
-            for row in fetch_in(conn, query, consent_table.c.client_id, client_ids)}
+    query = (
+        select(consent_table.c.client_id, consent_table.c.channel, consent_table.c.granted)
+        .where(consent_table.c.source == SOURCE)
+        .order_by(consent_table.c.at, consent_table.c.id)
+    )
+    return {
+        (row.client_id, row.channel): row.granted
+        for row in fetch_in(conn, query, consent_table.c.client_id, client_ids)
+    }
 
 
 def record_consent(conn: Connection, statements: Iterable[tuple[int, str, bool, str]], now: datetime) -> None:
     """One ConsentEvent per (client id, channel, granted, note): the history with its time and source."""
-    insert_rows(conn, consent_table, [
-        {"client_id": client_id, "channel": channel, "granted": granted, "at": now, "source": SOURCE, "note": note}
-        for client_id, channel, granted, note in statements
-    ])
+    insert_rows(
+        conn,
+        consent_table,
+        [
+            {"client_id": client_id, "channel": channel, "granted": granted, "at": now, "source": SOURCE, "note": note}
+            for client_id, channel, granted, note in statements
+        ],
+    )
 
 
 def audit_run(conn: Connection, kind: str, file: str, counts: str, now: datetime) -> None:
-    insert_rows(conn, audit_table, [{"at": now, "actor": SOURCE, "action": f"import.{kind}", "client_id": None,
-                                     "detail": f"{file}: {counts}"[:1000]}])
+    insert_rows(
+        conn,
+        audit_table,
+        [
+            {
+                "at": now,
+                "actor": SOURCE,
+                "action": f"import.{kind}",
+                "client_id": None,
+                "detail": f"{file}: {counts}"[:1000],
+            }
+        ],
+    )

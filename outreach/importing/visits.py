@@ -1,4 +1,5 @@
 """Visits: upserted on client + start time; a changed status updates the stored visit."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,13 +39,19 @@ def parse(row: Row, settings: Settings) -> VisitRow | None:
     return VisitRow(row.line, client_external_id, starts_at, status) if row.ok else None
 
 
-def plan(conn: Connection, rows: list[VisitRow], problems: Problems, settings: Settings,
-         now: datetime) -> store.Plan:
+def plan(conn: Connection, rows: list[VisitRow], problems: Problems, settings: Settings, now: datetime) -> store.Plan:
     placed = dated.place(conn, rows, problems, settings, "starts_at")
     return dated.upserts(
-        placed, dated.stored(conn, table, "starts_at", placed),
-        new=lambda item: {"client_id": item.client_id, "starts_at": item.at, "status": item.row.status.value,
-                          "source": store.SOURCE, "created_at": now, "updated_at": now},
+        placed,
+        dated.stored(conn, table, "starts_at", placed),
+        new=lambda item: {
+            "client_id": item.client_id,
+            "starts_at": item.at,
+            "status": item.row.status.value,
+            "source": store.SOURCE,
+            "created_at": now,
+            "updated_at": now,
+        },
         wanted=lambda item, _current: {"status": item.row.status.value},
         stamp={"updated_at": now},
     )

@@ -18,6 +18,7 @@ Definitions (every number is a setting in [cadence]):
   baseline also set it. It clears when a level holds again.
 - **Lapsed**: no attended visit for `lapsed_after_days` and none booked. A client never seen is establishing.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -76,7 +77,7 @@ def baseline_of(scores: Sequence[Score], settings: Cadence) -> tuple[float | Non
         return None, []
     cutoff = scores[0].recorded_at + timedelta(days=settings.baseline_days)
     initial = [s for s in scores if s.recorded_at < cutoff] or [scores[0]]
-    return float(statistics.median(s.pain for s in initial)), list(scores[len(initial):])
+    return float(statistics.median(s.pain for s in initial)), list(scores[len(initial) :])
 
 
 def level_of(pain: int, baseline: float, settings: Cadence) -> int:
@@ -128,8 +129,11 @@ def assess(visits: Iterable[VisitFact], scores: Iterable[Score], now: datetime, 
     level, worsening, baseline = progress_level(ordered, settings)
     latest = ordered[-1].pain if ordered else None
 
-    lapsed = (last_attended is not None and next_booked is None
-              and now - last_attended >= timedelta(days=settings.lapsed_after_days))
+    lapsed = (
+        last_attended is not None
+        and next_booked is None
+        and now - last_attended >= timedelta(days=settings.lapsed_after_days)
+    )
     phase = LAPSED if lapsed else _BY_LEVEL[level]
     return CadenceState(
         phase=phase,
@@ -143,8 +147,9 @@ def assess(visits: Iterable[VisitFact], scores: Iterable[Score], now: datetime, 
     )
 
 
-def phases_at(visits: Sequence[VisitFact], scores: Sequence[Score], moments: Sequence[datetime],
-              settings: Cadence) -> list[str]:
+def phases_at(
+    visits: Sequence[VisitFact], scores: Sequence[Score], moments: Sequence[datetime], settings: Cadence
+) -> list[str]:
     """assess(visits, scores, moment, settings).phase at each moment, walking the scores once (the reports ask
     for a phase every week for every client)."""
     ordered = sorted(scores, key=lambda s: s.recorded_at)
@@ -160,14 +165,24 @@ def phases_at(visits: Sequence[VisitFact], scores: Sequence[Score], moments: Seq
             continue
         reached, seen = bisect_right(checked_at, moment), bisect_right(attended, moment)
         last = attended[seen - 1] if seen else None
-        lapsed = (last is not None and not any(at > moment for at in booked)
-                  and moment - last >= timedelta(days=settings.lapsed_after_days))
+        lapsed = (
+            last is not None
+            and not any(at > moment for at in booked)
+            and moment - last >= timedelta(days=settings.lapsed_after_days)
+        )
         phases.append(LAPSED if lapsed else _BY_LEVEL[steps[reached - 1][1] if reached else 0])
     return phases
 
 
-def _explain(phase: str, level: int, worsening: bool, baseline: float | None, scores: Sequence[Score],
-             last_attended: datetime | None, settings: Cadence) -> str:
+def _explain(
+    phase: str,
+    level: int,
+    worsening: bool,
+    baseline: float | None,
+    scores: Sequence[Score],
+    last_attended: datetime | None,
+    settings: Cadence,
+) -> str:
     if phase == LAPSED:
         return f"Lapsed: no visit for {settings.lapsed_after_days}+ days and none booked."
     if baseline is None:

@@ -1,5 +1,6 @@
 """Messaged against held-out clients: rebook rates and visits per nudge, with 95% confidence intervals from
 statsmodels (Wilson for one rate, Newcombe for the difference of two, Welch's t for means). Pure."""
+
 from __future__ import annotations
 
 import math
@@ -61,8 +62,9 @@ class Comparison:
         from statsmodels.stats.proportion import confint_proportions_2indep
 
         m, h = self.messaged, self.held_out
-        low, high = confint_proportions_2indep(m.rebooked, m.occasions, h.rebooked, h.occasions,
-                                               method="newcomb", compare="diff", alpha=1 - CONFIDENCE)
+        low, high = confint_proportions_2indep(
+            m.rebooked, m.occasions, h.rebooked, h.occasions, method="newcomb", compare="diff", alpha=1 - CONFIDENCE
+        )
         return Interval(m.rebooked / m.occasions - h.rebooked / h.occasions, float(low), float(high))
 
     @property
@@ -89,8 +91,9 @@ def detectable_difference(messaged: int, held_out: int, base_rate: float, power:
 
     if min(messaged, held_out) < 2:
         return None
-    effect = NormalIndPower().solve_power(nobs1=messaged, ratio=held_out / messaged, alpha=1 - CONFIDENCE,
-                                          power=power, alternative="two-sided")
+    effect = NormalIndPower().solve_power(
+        nobs1=messaged, ratio=held_out / messaged, alpha=1 - CONFIDENCE, power=power, alternative="two-sided"
+    )
     # Cohen's h = 2 asin(sqrt(p1)) - 2 asin(sqrt(p0)), solved for p1.
     angle = math.asin(math.sqrt(min(max(base_rate, 0.0), 1.0))) + effect / 2
     return None if angle > math.pi / 2 else math.sin(angle) ** 2 - base_rate

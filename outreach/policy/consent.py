@@ -1,4 +1,5 @@
 """Whether a client may be sent a message on a channel right now, and if not, why (in plain words)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

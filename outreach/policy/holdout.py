@@ -1,6 +1,7 @@
 """The holdout: a stable share of a campaign's clients who receive none of its messages, so the report can compare
 them with the messaged ones. Pure: whether a client is held out depends only on the client, the campaign and
 the share, so re-planning never moves anyone from one group to the other."""
+
 from __future__ import annotations
 
 import hashlib

@@ -11,6 +11,7 @@ all folded away):
 - and an opt-out word or a complaint that is none of these ("why do you keep texting me", "end", "stop" inside
   a longer text) is only a *possible* opt-out: a person decides, and nothing automated answers it meanwhile.
 """
+
 from __future__ import annotations
 
 import re
@@ -45,80 +46,98 @@ READ_LIMIT = 2000
 _FROM_KEYWORD = {Keyword.stop: Intent.opt_out, Keyword.start: Intent.opt_in, Keyword.help: Intent.help}
 
 # Words that make no difference to what a bare keyword means: "please stop", "stop now!!", "alto por favor".
-_POLITE = frozenset("""please pls plz plez plse pleeease now thanks thank you thx ty just already asap immediately
-    right ok okay hey hi hello i said again seriously por favor porfa porfavor gracias ya ahora hola""".split())
+_POLITE = frozenset(
+    """please pls plz plez plse pleeease now thanks thank you thx ty just already asap immediately
+    right ok okay hey hi hello i said again seriously por favor porfa porfavor gracias ya ahora hola""".split()
+)
 # "stop it", "stop this": only after a word that cannot mean a visit ("cancel it" cancels the appointment).
 _OBJECTS = frozenset({"it", "this", "that", "them", "these", "those", "all"})
-_STOP_ALONE = frozenset({"stop", "stopp", "stopall", "quit", "unsubscribe", "unsub", "optout", "revoke", "alto",
-                         "basta", "detener"})
+_STOP_ALONE = frozenset(
+    {"stop", "stopp", "stopall", "quit", "unsubscribe", "unsub", "optout", "revoke", "alto", "basta", "detener"}
+)
 _OPT_OUT_ALONE = _STOP_ALONE | {"cancel", "end", "cancelar", "para", "parar", "baja"}
 _OPT_IN_ALONE = frozenset({"start", "unstop"})
 _HELP_ALONE = frozenset({"help", "info", "ayuda"})
 
 # "reminders", not "the reminder": "can you stop the reminder for Tuesday" is about one visit.
-_TEXTS = (r"(?:texts?|txts?|texting|txting|messages?|msgs?|messaging|sms|reminders|notifications?|alerts?|"
-          r"promos?|spam|subscription)")
+_TEXTS = (
+    r"(?:texts?|txts?|texting|txting|messages?|msgs?|messaging|sms|reminders|notifications?|alerts?|"
+    r"promos?|spam|subscription)"
+)
 _ANY = r"(?:(?:all|any|the|these|those|this|your|ur|such|of|more|further|them|me|us|u|my)\s)*"
 _PRONOUNS = r"(?:\s(?:me|us|u|them|these|those|this|it|all))*"
 # Which list: "take me off your texting list", not "remove me from the Tuesday list".
-_LIST = (r"(?:(?:your|the|this|that|ur|my|all|of|texting|text|sms|mailing|contact|marketing|messaging|message|"
-         r"distribution|subscriber|subscription)\s){0,3}(?:list|texts?|messages?|database|system|contacts?|this|it)")
+_LIST = (
+    r"(?:(?:your|the|this|that|ur|my|all|of|texting|text|sms|mailing|contact|marketing|messaging|message|"
+    r"distribution|subscriber|subscription)\s){0,3}(?:list|texts?|messages?|database|system|contacts?|this|it)"
+)
 _ES_TEXTS = r"(?:mensajes|textos|msjs?|sms|recordatorios)"
-_CLEAR_PHRASES = tuple(re.compile(pattern) for pattern in (
-    rf"\b(?:stop|quit|cease|end|cancel)\s(?:with\s)?{_ANY}{_TEXTS}\b",
-    r"\b(?:stop|quit|cease)\s(?:contacting|calling|emailing|spamming|bothering|harassing|bugging)\b",
-    # "stop sending me these", "stop getting texts"; not "stop sending me the wrong time"
-    rf"\b(?:stop|quit|cease)\s(?:sending|receiving|getting){_PRONOUNS}(?:\s{_ANY}{_TEXTS}\b|$)",
-    r"\bcease\sand\sdesist\b",
-    r"\b(?:revoke|revoking|withdraw|withdrawing)\s(?:my\s|all\s)?consent\b|\brevoke\b",
-    rf"\b(?:remove|delete|drop|take)\s(?:me|my\s(?:phone\s)?(?:number|cell|info|information))\s(?:off|from)\s"
-    rf"{_LIST}\b",
-    r"\b(?:remove|delete|drop)\s(?:me|my\s(?:phone\s)?number)$",
-    r"\btake\sme\soff$",
-    r"\blose\smy\snumber\b",
-    rf"\bno\smore\s{_ANY}{_TEXTS}\b",
-    rf"\bno\slonger\s(?:want|wish)\s(?:to\s(?:receive|get|be\s(?:texted|contacted))|{_ANY}{_TEXTS})",
-    r"\b(?:dont|do\snot|never)\s(?:ever\s)?(?:text|txt|message|msg|contact|sms|send)"
-    r"(?:\s(?:me|us|u|this\snumber|again|anymore)\b|$)",
-    rf"^(?:please\s)?no\s{_ANY}{_TEXTS}(?:\s(?:please|pls|thanks|thank\syou|anymore))*$",
-    rf"\b(?:dont|do\snot)\s(?:want|wish|need)\s(?:to\s(?:receive|get)\s)?{_ANY}{_TEXTS}\b",
-    r"\bun\s?sub(?:scribe|scribed|scribing)?\b|\bunsu(?:s|b)?cribe\b",
-    r"\bopt(?:ed|ing)?\s(?:me\s)?out\b|\boptout\b",
-    rf"\bno\s(?:quiero\s)?(?:recibir\s)?mas\s{_ES_TEXTS}\b",
-    rf"\bno\squiero\s(?:recibir\s)?(?:mas\s)?(?:sus\s|estos\s|los\s)?{_ES_TEXTS}\b",
-    r"\bno\s(?:me\s)?(?:envien|manden|escriban|envies|mandes|escribas|contacten|molesten|enviar|mandar|escribir)"
-    r"(?:me)?\b",
-    r"\b(?:dejen|deja|dejar|paren|pare|para|parar)\sde\s(?:enviar|mandar|escribir|contactar|textear|molestar)",
-    r"\bde\sbaja\b",
-    r"\b(?:sacame|saquenme|borrame|borrenme|eliminame|eliminenme|quitame|quitenme)\b",
-    r"\b(?:saquen|saca|borren|borra|eliminen|elimina|quiten|quita)\s"
-    r"(?:mi\snumero|de\s(?:la|su|sus|tu|esta)\slista)",
-    rf"\bcancelar\s(?:la\s|mi\s|los\s|mis\s)?(?:suscripcion|{_ES_TEXTS})\b",
-))
+_CLEAR_PHRASES = tuple(
+    re.compile(pattern)
+    for pattern in (
+        rf"\b(?:stop|quit|cease|end|cancel)\s(?:with\s)?{_ANY}{_TEXTS}\b",
+        r"\b(?:stop|quit|cease)\s(?:contacting|calling|emailing|spamming|bothering|harassing|bugging)\b",
+        # "stop sending me these", "stop getting texts"; not "stop sending me the wrong time"
+        rf"\b(?:stop|quit|cease)\s(?:sending|receiving|getting){_PRONOUNS}(?:\s{_ANY}{_TEXTS}\b|$)",
+        r"\bcease\sand\sdesist\b",
+        r"\b(?:revoke|revoking|withdraw|withdrawing)\s(?:my\s|all\s)?consent\b|\brevoke\b",
+        rf"\b(?:remove|delete|drop|take)\s(?:me|my\s(?:phone\s)?(?:number|cell|info|information))\s(?:off|from)\s"
+        rf"{_LIST}\b",
+        r"\b(?:remove|delete|drop)\s(?:me|my\s(?:phone\s)?number)$",
+        r"\btake\sme\soff$",
+        r"\blose\smy\snumber\b",
+        rf"\bno\smore\s{_ANY}{_TEXTS}\b",
+        rf"\bno\slonger\s(?:want|wish)\s(?:to\s(?:receive|get|be\s(?:texted|contacted))|{_ANY}{_TEXTS})",
+        r"\b(?:dont|do\snot|never)\s(?:ever\s)?(?:text|txt|message|msg|contact|sms|send)"
+        r"(?:\s(?:me|us|u|this\snumber|again|anymore)\b|$)",
+        rf"^(?:please\s)?no\s{_ANY}{_TEXTS}(?:\s(?:please|pls|thanks|thank\syou|anymore))*$",
+        rf"\b(?:dont|do\snot)\s(?:want|wish|need)\s(?:to\s(?:receive|get)\s)?{_ANY}{_TEXTS}\b",
+        r"\bun\s?sub(?:scribe|scribed|scribing)?\b|\bunsu(?:s|b)?cribe\b",
+        r"\bopt(?:ed|ing)?\s(?:me\s)?out\b|\boptout\b",
+        rf"\bno\s(?:quiero\s)?(?:recibir\s)?mas\s{_ES_TEXTS}\b",
+        rf"\bno\squiero\s(?:recibir\s)?(?:mas\s)?(?:sus\s|estos\s|los\s)?{_ES_TEXTS}\b",
+        r"\bno\s(?:me\s)?(?:envien|manden|escriban|envies|mandes|escribas|contacten|molesten|enviar|mandar|escribir)"
+        r"(?:me)?\b",
+        r"\b(?:dejen|deja|dejar|paren|pare|para|parar)\sde\s(?:enviar|mandar|escribir|contactar|textear|molestar)",
+        r"\bde\sbaja\b",
+        r"\b(?:sacame|saquenme|borrame|borrenme|eliminame|eliminenme|quitame|quitenme)\b",
+        r"\b(?:saquen|saca|borren|borra|eliminen|elimina|quiten|quita)\s"
+        r"(?:mi\snumero|de\s(?:la|su|sus|tu|esta)\slista)",
+        rf"\bcancelar\s(?:la\s|mi\s|los\s|mis\s)?(?:suscripcion|{_ES_TEXTS})\b",
+    )
+)
 # "Please don't stop texting me", "I didn't opt out", "no quiero darme de baja", "I'll stop sending my scores":
 # the phrase is there, the wish is not.
-_NOT_ASKED = re.compile(r"\b(?:(?:dont|do\snot|didnt|did\snot|never|not|did\si|wont|will\snot|cant|cannot|no\squiero)\s"
-                        r"(?:(?:mean|want|need|wanna|going|have|darme)\s(?:to\s)?)?|"
-                        r"(?:ill|i\swill|im\sgoing\sto|i\sam\sgoing\sto|im\sgonna)\s)$")
+_NOT_ASKED = re.compile(
+    r"\b(?:(?:dont|do\snot|didnt|did\snot|never|not|did\si|wont|will\snot|cant|cannot|no\squiero)\s"
+    r"(?:(?:mean|want|need|wanna|going|have|darme)\s(?:to\s)?)?|"
+    r"(?:ill|i\swill|im\sgoing\sto|i\sam\sgoing\sto|im\sgonna)\s)$"
+)
 
-_COMPLAINTS = tuple(re.compile(pattern) for pattern in (
-    r"\bkeep\s(?:on\s)?(?:texting|messaging|sending|contacting|bugging|bothering|spamming|calling)",
-    r"\b(?:too|so)\smany\s(?:texts|messages|msgs|reminders)",
-    r"\bleave\sme\salone\b",
-    r"\bspam",
-    r"\bnot\sinterested\b|\bno\sme\sinteresa\b",
-    r"\b(?:dont|do\snot)\s(?:want|need)\s(?:these|those|this|them|any\smore|anymore)\b",
-    r"\bwrong\snumber\b|\bnumero\sequivocado\b",
-    r"\b(?:how|where)\sdid\syou\sget\smy\snumber\b|\bwho\sgave\syou\smy\snumber\b",
-    r"\bharass|\bannoying\b|\b(?:sick|tired)\sof\s(?:these|your|the|getting)\b",
-    r"^(?:(?:thats|ok|okay)\s)?enough(?:\salready)?$|^no\smore$|^no\sthanks?(?:\syou)?$",
-    r"\b(?:f|fuck|piss|screw)\soff\b|\bfuck|\bwtf\b",
-))
-_OPT_IN_PHRASES = tuple(re.compile(pattern) for pattern in (
-    r"\bopt(?:ing)?\s(?:me\s)?(?:back\s)?in\b",
-    r"\bre\s?subscribe\b|\bsubscribe\sme\b",
-    r"\bstart\s(?:texting|sending|messaging)\s(?:me\s)?(?:again|back)\b",
-))
+_COMPLAINTS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\bkeep\s(?:on\s)?(?:texting|messaging|sending|contacting|bugging|bothering|spamming|calling)",
+        r"\b(?:too|so)\smany\s(?:texts|messages|msgs|reminders)",
+        r"\bleave\sme\salone\b",
+        r"\bspam",
+        r"\bnot\sinterested\b|\bno\sme\sinteresa\b",
+        r"\b(?:dont|do\snot)\s(?:want|need)\s(?:these|those|this|them|any\smore|anymore)\b",
+        r"\bwrong\snumber\b|\bnumero\sequivocado\b",
+        r"\b(?:how|where)\sdid\syou\sget\smy\snumber\b|\bwho\sgave\syou\smy\snumber\b",
+        r"\bharass|\bannoying\b|\b(?:sick|tired)\sof\s(?:these|your|the|getting)\b",
+        r"^(?:(?:thats|ok|okay)\s)?enough(?:\salready)?$|^no\smore$|^no\sthanks?(?:\syou)?$",
+        r"\b(?:f|fuck|piss|screw)\soff\b|\bfuck|\bwtf\b",
+    )
+)
+_OPT_IN_PHRASES = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\bopt(?:ing)?\s(?:me\s)?(?:back\s)?in\b",
+        r"\bre\s?subscribe\b|\bsubscribe\sme\b",
+        r"\bstart\s(?:texting|sending|messaging)\s(?:me\s)?(?:again|back)\b",
+    )
+)
 _APPOINTMENT = re.compile(
     r"\b(?:appointments?|appts?|visits?|sessions?|massages?|bookings?|booked|book|rebook|reschedul\w*|resched|"
     r"schedul\w*|cancellation|late|early|omw|on\smy\sway|be\sthere|come\sin|coming\sin|stop\s(?:by|in|over)|"
@@ -126,15 +145,36 @@ _APPOINTMENT = re.compile(
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|"
     r"\d{1,2}\s?(?:am|pm)|\d+\s(?:hours?|hrs?|days?)\s(?:before|ahead|notice)|noon|slot|openings?|"
     r"availability|available|waitlist|therapist|"
-    r"cita|citas|manana|hoy|lunes|martes|miercoles|jueves|viernes|sabado|domingo|reprogram\w*|llego|llegar)\b")
+    r"cita|citas|manana|hoy|lunes|martes|miercoles|jueves|viernes|sabado|domingo|reprogram\w*|llego|llegar)\b"
+)
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 # Opt-out words in a sense that is not "stop texting me": "the pain doesn't stop", "see you at the end of the week".
-_OTHER_SENSES = re.compile(r"\b(?:doesnt|dont|didnt|wont|cant|couldnt|never|not|wouldnt)\s(?:\w+\s)?"
-                           r"(?:stop|end)\b|"
-                           r"\bstop\s(?:by|in|over|at|off)\b|\b(?:the|an)\send\b|\bend\sof\b|"
-                           r"\b(?:when|what\stime)\s(?:\w+\s){0,4}end\b|\bquit\s(?:my|smoking|drinking)\b")
-_OPT_OUT_WORDS = frozenset({"stop", "stopp", "stopall", "end", "quit", "cancel", "cancelar", "unsubscribe", "unsub",
-                            "revoke", "optout", "alto", "basta", "baja", "parar", "detener"})
+_OTHER_SENSES = re.compile(
+    r"\b(?:doesnt|dont|didnt|wont|cant|couldnt|never|not|wouldnt)\s(?:\w+\s)?"
+    r"(?:stop|end)\b|"
+    r"\bstop\s(?:by|in|over|at|off)\b|\b(?:the|an)\send\b|\bend\sof\b|"
+    r"\b(?:when|what\stime)\s(?:\w+\s){0,4}end\b|\bquit\s(?:my|smoking|drinking)\b"
+)
+_OPT_OUT_WORDS = frozenset(
+    {
+        "stop",
+        "stopp",
+        "stopall",
+        "end",
+        "quit",
+        "cancel",
+        "cancelar",
+        "unsubscribe",
+        "unsub",
+        "revoke",
+        "optout",
+        "alto",
+        "basta",
+        "baja",
+        "parar",
+        "detener",
+    }
+)
 
 _QUOTES = re.compile(r"['’‘`´]")
 _SPELLED = re.compile(r"\b(?:[^\W\d_][\s.\-]){2,}[^\W\d_]\b")  # "S T O P", "s.t.o.p"
@@ -143,9 +183,12 @@ _TOKEN = re.compile(r"[^\W_]+")
 _SCORE_LEAD = re.compile(
     r"^(?:(?:about|around|maybe|probably|prob|like|roughly|a|an|its|it\sis|today\sis|im\sat|i\sam\sat|im|i\sam|"
     r"feeling|currently|today|now|id\ssay|i\sd\ssay|i\swould\ssay|say|hm+|um+|ok|okay|honestly|still|yeah|"
-    r"(?:my\s)?pain(?:\s(?:level|score))?(?:\s(?:is|was))?)\b[\s,:]*)+")
-_SCORE_TAIL = re.compile(r"(?:ish|[\s,]*\b(?:today|now|right\snow|tonight|this\smorning|this\sweek|thanks|"
-                         r"thank\syou|thx|or\sso|maybe|i\sthink|probably)\b)+$")
+    r"(?:my\s)?pain(?:\s(?:level|score))?(?:\s(?:is|was))?)\b[\s,:]*)+"
+)
+_SCORE_TAIL = re.compile(
+    r"(?:ish|[\s,]*\b(?:today|now|right\snow|tonight|this\smorning|this\sweek|thanks|"
+    r"thank\syou|thx|or\sso|maybe|i\sthink|probably)\b)+$"
+)
 
 
 def normalise(body: str) -> str:
@@ -187,8 +230,7 @@ def read(body: str, opt_out_type: str | None = None) -> Reading:
 
 def _bare(whole: str, clauses: list[str]) -> Intent | None:
     """A keyword with only politeness around it, or an unmistakable one standing as its own sentence."""
-    for intent, words in ((Intent.opt_out, _OPT_OUT_ALONE), (Intent.opt_in, _OPT_IN_ALONE),
-                          (Intent.help, _HELP_ALONE)):
+    for intent, words in ((Intent.opt_out, _OPT_OUT_ALONE), (Intent.opt_in, _OPT_IN_ALONE), (Intent.help, _HELP_ALONE)):
         if _only(whole, words):
             return intent
     if len(clauses) > 1 and any(_only(clause, _STOP_ALONE) for clause in clauses):
@@ -210,7 +252,7 @@ def _opt_out_phrase(clauses: list[str]) -> Intent | None:
     for clause in clauses:
         for pattern in _CLEAR_PHRASES:
             for match in pattern.finditer(clause):
-                if not _NOT_ASKED.search(clause[:match.start()]):
+                if not _NOT_ASKED.search(clause[: match.start()]):
                     return Intent.opt_out
                 found = Intent.possible_opt_out
     return found

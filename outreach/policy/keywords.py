@@ -4,6 +4,7 @@ Keywords follow Twilio's defaults and the FCC's additions, matched against the w
 (a trailing "." or "!" is forgiven: "Stop." is as clear as "STOP"). With Twilio's Advanced Opt-Out the
 webhook says what Twilio decided in OptOutType, and that wins over our own matching.
 """
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 A reply soon after the client's own text is a conversation the client started, so quiet hours do not hold
 it back; any other reply is an unprompted text and waits for the window like every other.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -15,8 +16,9 @@ def in_conversation(last_inbound_at: datetime | None, now: datetime, minutes: in
     return last_inbound_at is not None and now - last_inbound_at <= timedelta(minutes=minutes)
 
 
-def reply_deferral(last_inbound_at: datetime | None, written_at: datetime, zone: str, now: datetime,
-                   quiet: SendWindow, minutes: int) -> tuple[datetime, str] | None:
+def reply_deferral(
+    last_inbound_at: datetime | None, written_at: datetime, zone: str, now: datetime, quiet: SendWindow, minutes: int
+) -> tuple[datetime, str] | None:
     """(when it may go, why) for a reply that must wait; None when it goes now. Whether a reply is part of the
     conversation is settled when it is written; one that still waits `minutes` later (an outage) is not."""
     if in_conversation(last_inbound_at, written_at, minutes) and now - written_at <= timedelta(minutes=minutes):
@@ -24,8 +26,7 @@ def reply_deferral(last_inbound_at: datetime | None, written_at: datetime, zone:
     allowed = next_allowed(now, zone, quiet)
     if allowed <= now:
         return None
-    return allowed, deferral_reason(f"quiet hours (more than {minutes} minutes after the client's text)",
-                                    allowed, zone)
+    return allowed, deferral_reason(f"quiet hours (more than {minutes} minutes after the client's text)", allowed, zone)
 
 
 def reply_blocker(reach: Reachability) -> str | None:

@@ -5,6 +5,7 @@ Each message has a key (client, campaign, step, cycle): the cycle says which occ
 one-off education lessons, the occurrence number for check-ins, the anchor visit's date for rebook nudges,
 the visit for reminders — so planning the same instant twice finds the same keys and adds nothing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -108,8 +109,9 @@ def message_key(client_id: int, campaign: str, step: str, cycle: str) -> str:
     return f"{client_id}:{campaign}:{step}:{cycle}"
 
 
-def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: datetime,
-                sending: bool = False) -> ClientPlan:
+def plan_client(
+    facts: ClientFacts, catalog: Catalog, settings: Settings, now: datetime, sending: bool = False
+) -> ClientPlan:
     """The messages due for the client at `now`, and when it next needs planning. With `sending`, the pass that
     plans them sends what is due at once: each is taken to go out now, so what falls due once it has gone (a
     follow-up) is planned too, and the wake time follows from them; a send need not wake the client again. What
@@ -142,8 +144,14 @@ def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: d
                     if goes:
                         sent.append((now, message.channel))
                     existing[(message.step, message.cycle)] = Existing(
-                        campaign.name, message.step, message.cycle, "sent" if goes else message.status,
-                        message.due_at, now if goes else None, message.channel)
+                        campaign.name,
+                        message.step,
+                        message.cycle,
+                        "sent" if goes else message.status,
+                        message.due_at,
+                        now if goes else None,
+                        message.channel,
+                    )
                     going_now |= goes
             if not going_now:
                 break
@@ -155,8 +163,9 @@ def plan_client(facts: ClientFacts, catalog: Catalog, settings: Settings, now: d
 FOLLOW_UPS = 3
 
 
-def _held_by_caps(message: Planned, step: Step, sent: list[tuple[datetime, str]], settings: Settings,
-                  now: datetime) -> Planned:
+def _held_by_caps(
+    message: Planned, step: Step, sent: list[tuple[datetime, str]], settings: Settings, now: datetime
+) -> Planned:
     """A message due now, deferred until the caps free if they hold it back."""
     if message.status != "planned" or message.due_at > now:
         return message
@@ -169,12 +178,24 @@ def _hold_out(plan: ClientPlan, campaign: Campaign, due: _Due, facts: ClientFact
     if first_open(facts.reach, due.step.channels)[0] is not None:
         plan.held_out.append(Occasion(facts.id, campaign.name, due.step.key, due.cycle, due.due_at))
     if (HOLDOUT_STEP, HOLDOUT_CYCLE) not in existing and not any(
-            m.campaign == campaign.name and m.step == HOLDOUT_STEP for m in plan.messages):
-        plan.messages.append(Planned(
-            key=message_key(facts.id, campaign.name, HOLDOUT_STEP, HOLDOUT_CYCLE), client_id=facts.id,
-            campaign=campaign.name, step=HOLDOUT_STEP, cycle=HOLDOUT_CYCLE, stream=campaign.stream,
-            priority=campaign.rank, channel=due.step.channels[0], to_address="", due_at=due.due_at,
-            status="skipped", reason=holdout_reason(campaign.holdout_percent)))
+        m.campaign == campaign.name and m.step == HOLDOUT_STEP for m in plan.messages
+    ):
+        plan.messages.append(
+            Planned(
+                key=message_key(facts.id, campaign.name, HOLDOUT_STEP, HOLDOUT_CYCLE),
+                client_id=facts.id,
+                campaign=campaign.name,
+                step=HOLDOUT_STEP,
+                cycle=HOLDOUT_CYCLE,
+                stream=campaign.stream,
+                priority=campaign.rank,
+                channel=due.step.channels[0],
+                to_address="",
+                due_at=due.due_at,
+                status="skipped",
+                reason=holdout_reason(campaign.holdout_percent),
+            )
+        )
 
 
 def _in_audience(campaign: Campaign, facts: ClientFacts, state: CadenceState) -> bool:
@@ -194,8 +215,15 @@ def _applies(step: Step, phase: str) -> bool:
     return step.phases is None or phase in step.phases
 
 
-def _due_steps(campaign: Campaign, facts: ClientFacts, state: CadenceState, enrolled_at: datetime,
-               existing: dict, settings: Settings, now: datetime) -> Iterator[_Due]:
+def _due_steps(
+    campaign: Campaign,
+    facts: ClientFacts,
+    state: CadenceState,
+    enrolled_at: datetime,
+    existing: dict,
+    settings: Settings,
+    now: datetime,
+) -> Iterator[_Due]:
     rules = {"education": _education, "rebook": _rebook, "checkin": _checkin, "reminder": _reminders}
     return rules[campaign.stream](campaign, facts, state, enrolled_at, existing, settings, now)
 
@@ -220,11 +248,14 @@ def _education(campaign, facts, state, enrolled_at, existing, settings, now) -> 
         return
 
 
-def _repeating(step: Step, existing: dict, prefix: str, start: datetime, every: timedelta,
-               limit: int | None) -> Iterator[_Due]:
+def _repeating(
+    step: Step, existing: dict, prefix: str, start: datetime, every: timedelta, limit: int | None
+) -> Iterator[_Due]:
     """Occurrence k of a repeating step: due `every` after the previous one, never before start + k*every."""
-    records = sorted((r for (key, cycle), r in existing.items() if key == step.key and cycle.startswith(prefix)),
-                     key=lambda r: r.due_at)
+    records = sorted(
+        (r for (key, cycle), r in existing.items() if key == step.key and cycle.startswith(prefix)),
+        key=lambda r: r.due_at,
+    )
     count = len(records)
     if limit is not None and count >= limit:
         return
@@ -302,8 +333,9 @@ def _send_window(own: Window | None, quiet: QuietHours | None) -> SendWindow | N
     return SendWindow(quiet.start, quiet.end).narrowed(window) if quiet else window
 
 
-def window_deferral(campaign: Campaign, channel: str, zone: str, at: datetime,
-                    settings: Settings) -> tuple[datetime, str] | None:
+def window_deferral(
+    campaign: Campaign, channel: str, zone: str, at: datetime, settings: Settings
+) -> tuple[datetime, str] | None:
     """When `at` is outside the window: (when it opens, why); else None."""
     window = send_window(campaign, channel, settings)
     if window is None:
@@ -317,12 +349,19 @@ def window_deferral(campaign: Campaign, channel: str, zone: str, at: datetime,
 
 def _plan_message(campaign: Campaign, due: _Due, facts: ClientFacts, settings: Settings) -> Planned:
     channel, reason = first_open(facts.reach, due.step.channels)
-    common = dict(key=message_key(facts.id, campaign.name, due.step.key, due.cycle), client_id=facts.id,
-                  campaign=campaign.name, step=due.step.key, cycle=due.cycle, stream=campaign.stream,
-                  priority=campaign.rank)
+    common = dict(
+        key=message_key(facts.id, campaign.name, due.step.key, due.cycle),
+        client_id=facts.id,
+        campaign=campaign.name,
+        step=due.step.key,
+        cycle=due.cycle,
+        stream=campaign.stream,
+        priority=campaign.rank,
+    )
     if channel is None:
-        return Planned(**common, channel=due.step.channels[0], to_address="", due_at=due.due_at,
-                       status="skipped", reason=reason)
+        return Planned(
+            **common, channel=due.step.channels[0], to_address="", due_at=due.due_at, status="skipped", reason=reason
+        )
     due_at, why = due.due_at, ""
     deferred = window_deferral(campaign, channel, facts.timezone, due.due_at, settings)
     if deferred:
@@ -330,8 +369,15 @@ def _plan_message(campaign: Campaign, due: _Due, facts: ClientFacts, settings: S
     return Planned(**common, channel=channel, to_address=facts.address(channel), due_at=due_at, reason=why)
 
 
-def stale_reason(campaign: Campaign, step: Step, cycle: str, facts: ClientFacts, now: datetime,
-                 settings: Settings, state: CadenceState | None = None) -> str | None:
+def stale_reason(
+    campaign: Campaign,
+    step: Step,
+    cycle: str,
+    facts: ClientFacts,
+    now: datetime,
+    settings: Settings,
+    state: CadenceState | None = None,
+) -> str | None:
     """Why a planned message is no longer wanted at send time (None: still wanted)."""
     state = state or assess(facts.visits, facts.scores, now, settings.cadence)
     if facts.reach.status not in campaign.audience.statuses:

@@ -3,6 +3,7 @@
 One character outside the GSM-7 alphabet (a curly quote, an emoji, a non-breaking space) switches the
 whole text to UCS-2, which fits less than half as much in a segment.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """When a message may go out: quiet hours and campaign windows, in the client's own time zone."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -2,6 +2,7 @@
 
 Health data (scores, conditions, notes) is deliberately unreachable from here: only a first name, the clinic's
 details, the cadence phase and interval, the visit a reminder is about, and signed links."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -25,10 +26,20 @@ SAMPLE_VISIT = datetime(2026, 9, 30, 12, 30)  # "Wednesday, September 30" at "12
 SAMPLE_CLIENT_ID = 104729
 SAMPLE_MESSAGE_ID = 1299709
 
-def message_context(settings: Settings, *, first_name: str, phase: str, interval_days: int | None,
-                    visit_at_local: datetime | None = None, unsubscribe_url: str = "",
-                    preferences_url: str = "", stop_notice: bool = False, today: date | None = None,
-                    answer_urls: tuple[str, ...] = ()) -> dict:
+
+def message_context(
+    settings: Settings,
+    *,
+    first_name: str,
+    phase: str,
+    interval_days: int | None,
+    visit_at_local: datetime | None = None,
+    unsubscribe_url: str = "",
+    preferences_url: str = "",
+    stop_notice: bool = False,
+    today: date | None = None,
+    answer_urls: tuple[str, ...] = (),
+) -> dict:
     """Everything a template may print. Health data (scores, conditions, notes) is deliberately unreachable.
     `answers` are an emailed check-in's one-tap links, `{label, url}` from 0 to 10 (empty for other messages)."""
     if phase not in PHASES:
@@ -60,8 +71,9 @@ def sample_context(settings: Settings, phase: str, channel: str) -> dict:
         preferences_url=preferences_url(public_url, token),
         stop_notice=channel == "sms",
         today=SAMPLE_VISIT.date() - timedelta(days=1),
-        answer_urls=checkin_answer_urls(public_url, make_checkin_token("sample-key", SAMPLE_CLIENT_ID,
-                                                                       SAMPLE_MESSAGE_ID)),
+        answer_urls=checkin_answer_urls(
+            public_url, make_checkin_token("sample-key", SAMPLE_CLIENT_ID, SAMPLE_MESSAGE_ID)
+        ),
     )
 
 

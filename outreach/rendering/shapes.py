@@ -14,6 +14,7 @@ only fill in their own printed values. A template using anything this reading ca
 imports, `extends`, includes by variable, the random filter) is rendered in full every time, as is a context
 whose printed values are not plain strings or numbers.
 """
+
 from __future__ import annotations
 
 import threading
@@ -36,9 +37,26 @@ TRIAL_RENDERS = 200
 _MISSING = object()
 _SPECIAL_NAMES = frozenset({"self", "super", "caller", "varargs", "kwargs", "loop"})
 _IMPURE_FILTERS = frozenset({"random", "shuffle"})
-_EXPRESSIONS = (nodes.BinExpr, nodes.UnaryExpr, nodes.Compare, nodes.Operand, nodes.Concat, nodes.CondExpr,
-                nodes.Tuple, nodes.List, nodes.Dict, nodes.Pair, nodes.Slice, nodes.Keyword, nodes.Filter, nodes.Test,
-                nodes.Getattr, nodes.Getitem, nodes.MarkSafe, nodes.MarkSafeIfAutoescape)
+_EXPRESSIONS = (
+    nodes.BinExpr,
+    nodes.UnaryExpr,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.Concat,
+    nodes.CondExpr,
+    nodes.Tuple,
+    nodes.List,
+    nodes.Dict,
+    nodes.Pair,
+    nodes.Slice,
+    nodes.Keyword,
+    nodes.Filter,
+    nodes.Test,
+    nodes.Getattr,
+    nodes.Getitem,
+    nodes.MarkSafe,
+    nodes.MarkSafeIfAutoescape,
+)
 _SCALARS = (str, int, float, bool, type(None), date, datetime, time, timedelta)
 
 
@@ -91,14 +109,19 @@ def read_uses(environment: Environment, templates: Iterable[str], derived: Itera
 
 
 class _Reader:
-    def __init__(self, environment: Environment, templates: tuple[str, ...],
-                 unaliased: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, environment: Environment, templates: tuple[str, ...], unaliased: frozenset[str] = frozenset()
+    ) -> None:
         self.environment = environment
         self.trees: dict[str, nodes.Template] = {}
         for name in templates:
             self._load(name)
-        stores = Counter(node.name for tree in self.trees.values() for node in tree.find_all(nodes.Name)
-                         if node.ctx in ("store", "param"))
+        stores = Counter(
+            node.name
+            for tree in self.trees.values()
+            for node in tree.find_all(nodes.Name)
+            if node.ctx in ("store", "param")
+        )
         self.local_names = set(stores)
         if any(True for tree in self.trees.values() for _ in tree.find_all(nodes.For)):
             self.local_names.add("loop")
@@ -147,8 +170,13 @@ class _Reader:
                 self.statements(node.body)
             elif isinstance(node, nodes.Assign):
                 self.expression(node.node, VALUE)
-            elif (isinstance(node, nodes.Include) and isinstance(node.template, nodes.Const)
-                  and isinstance(node.template.value, str) and node.with_context and not node.ignore_missing):
+            elif (
+                isinstance(node, nodes.Include)
+                and isinstance(node.template, nodes.Const)
+                and isinstance(node.template.value, str)
+                and node.with_context
+                and not node.ignore_missing
+            ):
                 self.template(node.template.value)
             else:
                 raise Unshareable(type(node).__name__)
@@ -215,16 +243,28 @@ class _Reader:
         # A printed path is a slot unless something else reads it, a part of it, or something inside it. A
         # condition on it or on a part of it is no obstacle (the key holds the truth, and so does the Slot), nor
         # a loop over a part of it (the key holds the length).
-        printed = {path for path, role in seen if role == PRINTED and not any(
-            _related(path, other) and not _harmless(path, other, other_role) for other, other_role in seen)}
+        printed = {
+            path
+            for path, role in seen
+            if role == PRINTED
+            and not any(_related(path, other) and not _harmless(path, other, other_role) for other, other_role in seen)
+        }
         values = {path for path, role in seen if role == VALUE or (role == PRINTED and path not in printed)}
-        return Uses(_sorted(printed), _sorted({path for path, role in seen if role == TRUTH}), _sorted(values),
-                    _sorted({path for path, role in seen if role == ITERATED}), frozenset(self.local_names))
+        return Uses(
+            _sorted(printed),
+            _sorted({path for path, role in seen if role == TRUTH}),
+            _sorted(values),
+            _sorted({path for path, role in seen if role == ITERATED}),
+            frozenset(self.local_names),
+        )
 
 
 def _harmless(printed: Path, other: Path, role: str) -> bool:
-    return ((role == PRINTED and other == printed) or (role == TRUTH and len(other) <= len(printed))
-            or (role == ITERATED and len(other) < len(printed)))
+    return (
+        (role == PRINTED and other == printed)
+        or (role == TRUTH and len(other) <= len(printed))
+        or (role == ITERATED and len(other) < len(printed))
+    )
 
 
 def _related(path: Path, other: Path) -> bool:
@@ -251,8 +291,7 @@ def shape_key(environment: Environment, uses: Uses, context: Mapping[str, Any]) 
         return None
     key: list[Any] = []
     found = Found((), [], [])
-    for role, paths in ((ITERATED, uses.iterated), (VALUE, uses.values), (TRUTH, uses.truths),
-                        (PRINTED, uses.printed)):
+    for role, paths in ((ITERATED, uses.iterated), (VALUE, uses.values), (TRUTH, uses.truths), (PRINTED, uses.printed)):
         for path in paths:
             spelled = _spelled_out(environment, context, path)
             if spelled is None:
@@ -292,7 +331,7 @@ def _spelled_out(environment: Environment, context: Mapping[str, Any], path: Pat
         return None
     spelled: list[tuple[Path, Any]] = []
     for index in range(len(sequence)):
-        more = _spelled_out(environment, context, (*path[:cut], index, *path[cut + 1:]))
+        more = _spelled_out(environment, context, (*path[:cut], index, *path[cut + 1 :]))
         if more is None:
             return None
         spelled += more
@@ -373,8 +412,9 @@ class Shapes:
             self._tries.clear()
             self._misses.clear()
 
-    def render(self, name: str, templates: tuple[str, ...], derived: tuple[str, ...], context: dict,
-               produce: Produce) -> tuple[Any, list]:
+    def render(
+        self, name: str, templates: tuple[str, ...], derived: tuple[str, ...], context: dict, produce: Produce
+    ) -> tuple[Any, list]:
         """What `produce(context)` returns (tokenised outputs, printed values), from the shape when it can."""
         uses = self._uses_of(templates, derived) if self.enabled else None
         found = None if uses is None or self._given_up(name) else shape_key(self.environment, uses, context)

@@ -15,6 +15,7 @@ Running the templates themselves (three Jinja renders an email) then cost more t
 a campaign message renders once per shape too (outreach/shapes.py): the template's syntax tree says which
 values decide its branches; clients who share those get the shape's tokenised output, filled with their own.
 """
+
 from __future__ import annotations
 
 import os
@@ -133,7 +134,7 @@ class Renderer:
         """The quick replies marketing has written, by name (templates/quick-replies/NAME.sms.j2)."""
         suffix = f".sms{TEMPLATE_SUFFIX}"
         folder = self.templates_dir / QUICK_REPLIES
-        return sorted(path.name[:-len(suffix)] for path in folder.glob(f"*{suffix}")) if folder.is_dir() else []
+        return sorted(path.name[: -len(suffix)] for path in folder.glob(f"*{suffix}")) if folder.is_dir() else []
 
     def render_quick_reply(self, name: str, context: dict) -> str:
         """A quick reply's words only: the person sending it may edit them, and the layout is added on sending."""
@@ -171,8 +172,9 @@ class Renderer:
         return Path(os.path.normpath(os.path.join(self.templates_dir, name)))
 
     def _sms(self, name: str, context: dict) -> str:
-        text, values = self.shapes.render(name, (name, SMS_LAYOUT), ("body",), context,
-                                          lambda given: self._sms_tokens(name, given))
+        text, values = self.shapes.render(
+            name, (name, SMS_LAYOUT), ("body",), context, lambda given: self._sms_tokens(name, given)
+        )
         return _fill(text, values, str)
 
     def _sms_tokens(self, name: str, context: dict) -> tuple[str, list[Any]]:
@@ -185,8 +187,8 @@ class Renderer:
         if not context.get("unsubscribe_url"):
             raise ValueError("an email needs an unsubscribe_url in its context")
         (subject, text, html), values = self.shapes.render(
-            name, (name, HTML_LAYOUT, TEXT_LAYOUT), EMAIL_BLOCKS, context,
-            lambda given: self._email_tokens(name, given))
+            name, (name, HTML_LAYOUT, TEXT_LAYOUT), EMAIL_BLOCKS, context, lambda given: self._email_tokens(name, given)
+        )
         subject = " ".join(_fill(subject, values, str).split())
         if not subject:
             raise RenderError(self.path_of(name), 1, "the subject is empty")
@@ -195,13 +197,27 @@ class Renderer:
     def _email_tokens(self, name: str, context: dict) -> tuple[tuple[str, str, str], list[Any]]:
         with _recording() as values:
             subject, preheader, body = self._run(name, lambda t: _email_blocks(t, context))
-            html = self._run(HTML_LAYOUT, lambda t: t.render({
-                **context, "subject": escape(subject), "preheader": escape(preheader),
-                "body": Markup(markdown_html(body)),
-            }))
-            text = self._run(TEXT_LAYOUT, lambda t: t.render({
-                **context, "subject": Markup(subject), "body": Markup(markdown_text(body)),
-            }))
+            html = self._run(
+                HTML_LAYOUT,
+                lambda t: t.render(
+                    {
+                        **context,
+                        "subject": escape(subject),
+                        "preheader": escape(preheader),
+                        "body": Markup(markdown_html(body)),
+                    }
+                ),
+            )
+            text = self._run(
+                TEXT_LAYOUT,
+                lambda t: t.render(
+                    {
+                        **context,
+                        "subject": Markup(subject),
+                        "body": Markup(markdown_text(body)),
+                    }
+                ),
+            )
         return (subject, text.strip(), self._inline(html)), values
 
     def _run(self, name: str, produce: Callable[[Template], Any]) -> Any:
@@ -294,12 +310,12 @@ def markdown_text(source: str) -> str:
 def _email_blocks(template: Template, context: dict) -> tuple[str, str, str]:
     missing = [name for name in ("subject", "body") if name not in template.blocks]
     if missing:
-        raise RenderError(Path(template.filename or template.name or ""), 1,
-                          f"an email template needs {{% block {missing[0]} %}}")
+        raise RenderError(
+            Path(template.filename or template.name or ""), 1, f"an email template needs {{% block {missing[0]} %}}"
+        )
     jinja_context = template.new_context(context)
     subject, preheader, body = (
-        concat(template.blocks[name](jinja_context)) if name in template.blocks else ""
-        for name in EMAIL_BLOCKS
+        concat(template.blocks[name](jinja_context)) if name in template.blocks else "" for name in EMAIL_BLOCKS
     )
     return subject.strip(), " ".join(preheader.split()), textwrap.dedent(body).strip()
 

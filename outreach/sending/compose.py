@@ -1,6 +1,7 @@
 """Putting a message together: what a template may print for a client (client_context), the message a channel
 sends for an outbox row (outgoing), its email headers, and the .eml a preview shows. Sends, test sends and
 previews all compose here, so a preview is byte for byte what goes out."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -31,24 +32,51 @@ PREVIEW_ADDRESS = "client@example.com"
 def outgoing(ctx: Context, row: Message, rendered: "Rendered", context: dict, now: datetime) -> OutgoingMessage:
     """The message a channel sends for `row`: the one place sends, test sends and previews are put together."""
     return OutgoingMessage(
-        message_id=row.id or 0, key=row.key, channel=row.channel, to=row.to_address, text=rendered.text,
-        subject=rendered.subject, html=rendered.html, campaign=row.campaign, is_test=row.is_test, sent_at=now,
+        message_id=row.id or 0,
+        key=row.key,
+        channel=row.channel,
+        to=row.to_address,
+        text=rendered.text,
+        subject=rendered.subject,
+        html=rendered.html,
+        campaign=row.campaign,
+        is_test=row.is_test,
+        sent_at=now,
         headers=email_headers(ctx, context["unsubscribe_url"]) if row.channel == "email" else {},
     )
 
 
-def preview_email(ctx: Context, campaign: Campaign, step: Step, rendered: "Rendered", context: dict,
-                  now: datetime) -> bytes:
+def preview_email(
+    ctx: Context, campaign: Campaign, step: Step, rendered: "Rendered", context: dict, now: datetime
+) -> bytes:
     """The .eml the embedded outbox would write for this rendering, byte for byte."""
     from outreach.channels.outbox import OutboxEmail
 
-    row = Message(id=0, key=f"preview:{campaign.name}:{step.key}", campaign=campaign.name, step=step.key,
-                  cycle="preview", stream=campaign.stream, channel="email", to_address=PREVIEW_ADDRESS, due_at=now)
+    row = Message(
+        id=0,
+        key=f"preview:{campaign.name}:{step.key}",
+        campaign=campaign.name,
+        step=step.key,
+        cycle="preview",
+        stream=campaign.stream,
+        channel="email",
+        to_address=PREVIEW_ADDRESS,
+        due_at=now,
+    )
     return OutboxEmail.from_settings(ctx.settings).as_bytes(outgoing(ctx, row, rendered, context, now))
 
 
-def client_context(ctx: Context, client: ClientFacts, campaign: str, channel: str, cycle: str, now: datetime,
-                   texts_so_far: int, state: CadenceState | None = None, message_id: int = 0) -> dict:
+def client_context(
+    ctx: Context,
+    client: ClientFacts,
+    campaign: str,
+    channel: str,
+    cycle: str,
+    now: datetime,
+    texts_so_far: int,
+    state: CadenceState | None = None,
+    message_id: int = 0,
+) -> dict:
     """What a template may print for this client at `now`: name, phase, the visit a reminder is about, signed
     links (a check-in email's answers name its message: a preview's, message 0, lead nowhere), and whether this
     text carries the STOP notice (the first text, then as settings say)."""
@@ -57,8 +85,12 @@ def client_context(ctx: Context, client: ClientFacts, campaign: str, channel: st
     public, every = ctx.settings.web.public_url, ctx.settings.sms.stop_notice_every
     zone = ZoneInfo(client.timezone)
     return message_context(
-        ctx.settings, first_name=client.first_name, phase=state.phase, interval_days=state.interval_days,
-        visit_at_local=_visit_for(cycle, client, zone), unsubscribe_url=unsubscribe_url(public, token),
+        ctx.settings,
+        first_name=client.first_name,
+        phase=state.phase,
+        interval_days=state.interval_days,
+        visit_at_local=_visit_for(cycle, client, zone),
+        unsubscribe_url=unsubscribe_url(public, token),
         preferences_url=preferences_url(public, token),
         stop_notice=texts_so_far == 0 or bool(every and texts_so_far % every == 0),
         today=now.astimezone(zone).date(),

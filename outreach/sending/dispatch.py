@@ -4,6 +4,7 @@ Rows only move forward: planned -> sending -> sent | failed | skipped | unknown 
 later due_at when deferred or retried). The claim commits before anything is sent, so a crash mid-send leaves
 `sending`, which recovery turns into `unknown` for review: SMS has no idempotency key, so never resend blindly.
 """
+
 from __future__ import annotations
 
 import os
@@ -67,7 +68,6 @@ class DispatchResult(Tally):
     recovered: int = 0
 
 
-
 @dataclass
 class _Job:
     """One claimed row on its way out, and what became of it."""
@@ -78,8 +78,13 @@ class _Job:
     error: ChannelError | None = None
 
 
-def dispatch_due(ctx: Context, now: datetime, transports: dict[str, Transport] | None = None,
-                 worker: str | None = None, max_batches: int | None = None) -> DispatchResult:
+def dispatch_due(
+    ctx: Context,
+    now: datetime,
+    transports: dict[str, Transport] | None = None,
+    worker: str | None = None,
+    max_batches: int | None = None,
+) -> DispatchResult:
     """Send everything due at `now`, batch by batch. Safe to run in several processes at once."""
     receipts.settle(ctx.engine, receipt_dir(ctx), _SETTLE)
     recovered = recover_stuck(ctx, now)
@@ -101,20 +106,28 @@ class Sender:
     provider calls. The dispatch pass hands it the rows it claims; the plan pass, the rows it writes already
     claimed because they are due at once."""
 
-    def __init__(self, ctx: Context, now: datetime, transports: dict[str, Transport] | None = None,
-                 worker: str | None = None) -> None:
+    def __init__(
+        self, ctx: Context, now: datetime, transports: dict[str, Transport] | None = None, worker: str | None = None
+    ) -> None:
         from outreach.channels.registry import transports as configured
 
         self.ctx, self.now, self.worker = ctx, now, worker or worker_id()
         self._owned = transports is None
         self.transports = transports or configured(ctx)
-        self.pacers = {"email": SharedPacer(ctx.engine, "email", ctx.settings.dispatch.email_per_second),
-                       "sms": SharedPacer(ctx.engine, "sms", ctx.settings.dispatch.sms_per_second)}
+        self.pacers = {
+            "email": SharedPacer(ctx.engine, "email", ctx.settings.dispatch.email_per_second),
+            "sms": SharedPacer(ctx.engine, "sms", ctx.settings.dispatch.sms_per_second),
+        }
         self._pool: ThreadPoolExecutor | None = None
         self.result = DispatchResult()
 
-    def send(self, rows: list, facts: dict[int, ClientFacts], states: dict[int, CadenceState] | None = None,
-             planned_ahead: frozenset[int] = frozenset()) -> None:
+    def send(
+        self,
+        rows: list,
+        facts: dict[int, ClientFacts],
+        states: dict[int, CadenceState] | None = None,
+        planned_ahead: frozenset[int] = frozenset(),
+    ) -> None:
         """Decide, compose, send and record one batch of rows this worker has claimed, with all of each client's
         due rows and the client's facts read since the claim. A send wakes its client to be planned again,
         except one of the `planned_ahead` clients, whose plan already counts it as sent."""
@@ -129,8 +142,9 @@ class Sender:
                 continue
             transport, pacer = self.transports[job.row.channel], self.pacers[job.row.channel]
             if transport.remote:
-                self._pool = self._pool or ThreadPoolExecutor(ctx.settings.dispatch.concurrency,
-                                                              thread_name_prefix="send")
+                self._pool = self._pool or ThreadPoolExecutor(
+                    ctx.settings.dispatch.concurrency, thread_name_prefix="send"
+                )
                 sending.append(self._pool.submit(_send, job, transport, pacer))
             else:
                 _send(job, transport, pacer)
@@ -156,34 +170,54 @@ class Sender:
 
     def claim_new(self, rows: list[dict], held: set[int]) -> list[dict]:
         """Of the rows about to be written, those due now for a held client, marked claimed by this worker."""
-        due = [row for row in rows if row["client_id"] in held and row["status"] == MessageStatus.planned
-               and row["due_at"] <= self.now]
+        due = [
+            row
+            for row in rows
+            if row["client_id"] in held and row["status"] == MessageStatus.planned and row["due_at"] <= self.now
+        ]
         for row in due:
             row.update(status=MessageStatus.sending, claimed_by=self.worker, claimed_at=self.now, attempts=1)
         return due
 
-    def claim_earlier(self, session: Session, held: set[int],
-                      facts: dict[int, ClientFacts]) -> tuple[list[int], list[int]]:
+    def claim_earlier(
+        self, session: Session, held: set[int], facts: dict[int, ClientFacts]
+    ) -> tuple[list[int], list[int]]:
         """Rows written before and due now for held clients (a deferral whose time came, a retry): one batch sees
         all of a client's due rows. Their ids, and the clients they belong to."""
-        waiting = [cid for cid in held if cid in facts and any(
-            m.status == MessageStatus.planned and m.due_at <= self.now for m in facts[cid].messages)]
+        waiting = [
+            cid
+            for cid in held
+            if cid in facts
+            and any(m.status == MessageStatus.planned and m.due_at <= self.now for m in facts[cid].messages)
+        ]
         ids = [row.id for row in _due_rows(session, waiting, self.now)]
         _mark_claimed(session, ids, self.now, self.worker)
         return ids, waiting
 
-    def send_written(self, claimed: list[dict], written: dict[str, int], earlier: list[int],
-                     facts: dict[int, ClientFacts], states: dict[int, CadenceState], planned_ahead: set[int]) -> None:
+    def send_written(
+        self,
+        claimed: list[dict],
+        written: dict[str, int],
+        earlier: list[int],
+        facts: dict[int, ClientFacts],
+        states: dict[int, CadenceState],
+        planned_ahead: set[int],
+    ) -> None:
         """Send what claim_new and claim_earlier took, once their transaction has committed; `written` maps the
         key of each row the transaction wrote to its id (a row whose key was there already is not ours)."""
         blank = dict.fromkeys(MESSAGE.c.keys())
-        rows = [SimpleNamespace(**{**blank, **row, "id": written[row["key"]]}) for row in claimed
-                if row["key"] in written]
+        rows = [
+            SimpleNamespace(**{**blank, **row, "id": written[row["key"]]}) for row in claimed if row["key"] in written
+        ]
         if earlier:
             rows += _claimed(self.ctx, earlier, self.now)[0]
         if rows:
-            self.send(sorted(rows, key=lambda row: (row.priority, row.due_at, row.id)), facts, states,
-                      frozenset(planned_ahead))
+            self.send(
+                sorted(rows, key=lambda row: (row.priority, row.due_at, row.id)),
+                facts,
+                states,
+                frozenset(planned_ahead),
+            )
 
     def __enter__(self) -> "Sender":
         return self
@@ -232,19 +266,26 @@ def _mark_claimed(session: Session, ids: list[int], now: datetime, worker: str) 
     if ids:
         # updated_at is left alone: the outcome sets it a moment later, and every index on it (the log's order,
         # the reports' refresh) would otherwise be rewritten twice per message.
-        session.execute(update(Message).where(Message.id.in_(ids), Message.status == MessageStatus.planned)
-                        .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now,
-                                attempts=Message.attempts + 1))
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(ids), Message.status == MessageStatus.planned)
+            .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now, attempts=Message.attempts + 1)
+        )
 
 
 def _due_rows(session: Session, clients: list[int], now: datetime) -> list:
     """The due rows of `clients`, in send order; looked up by client (the due index would scan every due row)."""
     if not clients:
         return []
-    rows = session.execute(select(Message.id, Message.client_id, Message.status, Message.due_at, Message.priority)
-                           .where(Message.client_id.in_(clients)).with_for_update(skip_locked=True)).all()
-    return sorted((row for row in rows if row.status == MessageStatus.planned and row.due_at <= now),
-                  key=lambda row: (row.priority, row.due_at, row.id))
+    rows = session.execute(
+        select(Message.id, Message.client_id, Message.status, Message.due_at, Message.priority)
+        .where(Message.client_id.in_(clients))
+        .with_for_update(skip_locked=True)
+    ).all()
+    return sorted(
+        (row for row in rows if row.status == MessageStatus.planned and row.due_at <= now),
+        key=lambda row: (row.priority, row.due_at, row.id),
+    )
 
 
 def _whole_clients(rows: list, size: int) -> tuple[list[int], list[tuple[int, int]]]:
@@ -311,10 +352,12 @@ class DueClients:
 
     def _read(self) -> None:
         # Every planned row has a client (a test send is written already `sending`).
-        query = (select(Message.client_id)
-                 .where(Message.status == MessageStatus.planned, Message.due_at <= self.now,
-                        Message.client_id.is_not(None))
-                 .order_by(Message.priority, Message.due_at, Message.id).limit(self.batch_size * self.READ_AHEAD))
+        query = (
+            select(Message.client_id)
+            .where(Message.status == MessageStatus.planned, Message.due_at <= self.now, Message.client_id.is_not(None))
+            .order_by(Message.priority, Message.due_at, Message.id)
+            .limit(self.batch_size * self.READ_AHEAD)
+        )
         counts: dict[int, int] = {}
         with read_only_session(self.engine) as session:
             for client in session.scalars(query):
@@ -332,9 +375,15 @@ CLAIM_LOCK_SPACE = 0x6F757472  # "outr"
 def recover_stuck(ctx: Context, now: datetime) -> int:
     """Rows left `sending` past the timeout belong to a crashed worker: mark them unknown, never resend."""
     cutoff = now - timedelta(seconds=ctx.settings.dispatch.sending_timeout_seconds)
-    statement = (update(Message).where(Message.status == MessageStatus.sending, Message.claimed_at < cutoff)
-                 .values(status=MessageStatus.unknown, updated_at=now,
-                         reason="Outcome unknown: the worker stopped while sending; check before resending"))
+    statement = (
+        update(Message)
+        .where(Message.status == MessageStatus.sending, Message.claimed_at < cutoff)
+        .values(
+            status=MessageStatus.unknown,
+            updated_at=now,
+            reason="Outcome unknown: the worker stopped while sending; check before resending",
+        )
+    )
     with Session(ctx.engine) as session:
         count = session.execute(statement).rowcount
         session.commit()
@@ -345,8 +394,14 @@ def _claimed(ctx: Context, ids: list[int], now: datetime) -> tuple[list[SimpleNa
     """The claimed rows in send order, and their clients' facts (read after the claim: what others have in flight
     counts)."""
     with Session(ctx.engine) as session:
-        rows = [SimpleNamespace(**row._mapping) for row in session.execute(
-            select(MESSAGE).where(MESSAGE.c.id.in_(ids)).order_by(MESSAGE.c.priority, MESSAGE.c.due_at, MESSAGE.c.id))]
+        rows = [
+            SimpleNamespace(**row._mapping)
+            for row in session.execute(
+                select(MESSAGE)
+                .where(MESSAGE.c.id.in_(ids))
+                .order_by(MESSAGE.c.priority, MESSAGE.c.due_at, MESSAGE.c.id)
+            )
+        ]
         facts = load_facts(session, {r.client_id for r in rows if r.client_id}, ctx.settings, _counted_since(now))
     return rows, facts
 
@@ -355,16 +410,23 @@ def _counted_since(now: datetime):  # noqa: ANN202
     """The messages a cap can still see at `now` (the longest window is a week); a row in flight counts at `now`
     however old its due time. Which statuses count is left to _decide: a status test here leads SQLite to read
     every sent message through a status index instead of the client's few."""
-    return or_(Message.status == MessageStatus.sending,
-               func.coalesce(Message.sent_at, Message.due_at) > now - CAP_HORIZON)
+    return or_(
+        Message.status == MessageStatus.sending, func.coalesce(Message.sent_at, Message.due_at) > now - CAP_HORIZON
+    )
 
 
 def receipt_dir(ctx: Context) -> Path:
     return ctx.data_dir / "receipts"
 
 
-def _record_with_retries(ctx: Context, jobs: list[_Job], ready: list[_Job], now: datetime, worker: str,
-                         planned_ahead: frozenset[int] = frozenset()) -> DispatchResult:
+def _record_with_retries(
+    ctx: Context,
+    jobs: list[_Job],
+    ready: list[_Job],
+    now: datetime,
+    worker: str,
+    planned_ahead: frozenset[int] = frozenset(),
+) -> DispatchResult:
     """The providers took the batch: a busy or briefly unreachable database must not lose what they said."""
     for attempt in Retrying(**RECORD_RETRY):
         with attempt, Session(ctx.engine) as session:
@@ -374,8 +436,13 @@ def _record_with_retries(ctx: Context, jobs: list[_Job], ready: list[_Job], now:
     return result
 
 
-def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], now: datetime,
-            states: dict[int, CadenceState] | None = None) -> Iterator[_Job]:
+def _decide(
+    ctx: Context,
+    rows: list[Message],
+    facts: dict[int, ClientFacts],
+    now: datetime,
+    states: dict[int, CadenceState] | None = None,
+) -> Iterator[_Job]:
     """For each claimed row, in order: skip, defer, or build the message to send. Caps count this batch's sends
     too. `states`, each client's cadence at `now`, where the caller has them already."""
     batch = {(r.client_id, r.campaign, r.step, r.cycle) for r in rows}
@@ -403,8 +470,14 @@ def _decide(ctx: Context, rows: list[Message], facts: dict[int, ClientFacts], no
         yield job
 
 
-def _check(ctx: Context, row: Message, client: ClientFacts | None, sent: list[tuple[datetime, str]],
-           now: datetime, state: CadenceState | None):
+def _check(
+    ctx: Context,
+    row: Message,
+    client: ClientFacts | None,
+    sent: list[tuple[datetime, str]],
+    now: datetime,
+    state: CadenceState | None,
+):
     """The send-time rules, in order. Returns the row's new state, or (campaign, step, client) to send."""
     if row.stream == REPLY_STREAM:
         return _check_reply(ctx, row, client, now)
@@ -421,8 +494,9 @@ def _check(ctx: Context, row: Message, client: ClientFacts | None, sent: list[tu
     stale = stale_reason(campaign, step, row.cycle, client, now, ctx.settings, state)
     if stale:
         return {"status": MessageStatus.skipped, "reason": stale}
-    deferred = (window_deferral(campaign, row.channel, client.timezone, now, ctx.settings)
-                or cap_deferral(sent, step, row.channel, now, ctx.settings.caps))
+    deferred = window_deferral(campaign, row.channel, client.timezone, now, ctx.settings) or cap_deferral(
+        sent, step, row.channel, now, ctx.settings.caps
+    )
     if deferred:
         until, reason = deferred
         return {"status": MessageStatus.planned, "due_at": until, "reason": reason, "deferred": True}
@@ -437,9 +511,14 @@ def _check_reply(ctx: Context, row: Message, client: ClientFacts | None, now: da
     closed = None if row.step == CONFIRMATION_STEP else reply_blocker(client.reach)
     if closed:
         return {"status": MessageStatus.skipped, "reason": closed}
-    deferred = reply_deferral(_last_inbound(ctx, row.to_address), row.created_at, client.timezone, now,
-                              SendWindow(ctx.settings.quiet_hours.start, ctx.settings.quiet_hours.end),
-                              ctx.settings.inbox.conversation_minutes)
+    deferred = reply_deferral(
+        _last_inbound(ctx, row.to_address),
+        row.created_at,
+        client.timezone,
+        now,
+        SendWindow(ctx.settings.quiet_hours.start, ctx.settings.quiet_hours.end),
+        ctx.settings.inbox.conversation_minutes,
+    )
     if deferred:
         until, reason = deferred
         return {"status": MessageStatus.planned, "due_at": until, "reason": reason, "deferred": True}
@@ -451,14 +530,31 @@ def _last_inbound(ctx: Context, phone: str) -> datetime | None:
         return session.scalar(select(Conversation.last_inbound_at).where(Conversation.phone == phone))
 
 
-def _compose(ctx: Context, row: Message, campaign: Campaign | None, step: Step | None, client: ClientFacts,
-             sent: list[tuple[datetime, str]], now: datetime, state: CadenceState) -> OutgoingMessage:
+def _compose(
+    ctx: Context,
+    row: Message,
+    campaign: Campaign | None,
+    step: Step | None,
+    client: ClientFacts,
+    sent: list[tuple[datetime, str]],
+    now: datetime,
+    state: CadenceState,
+) -> OutgoingMessage:
     if row.stream == REPLY_STREAM:
-        return OutgoingMessage(message_id=row.id, key=row.key, channel=row.channel, to=row.to_address,
-                               text=row.body or "", subject="", html="", campaign=row.campaign)
+        return OutgoingMessage(
+            message_id=row.id,
+            key=row.key,
+            channel=row.channel,
+            to=row.to_address,
+            text=row.body or "",
+            subject="",
+            html="",
+            campaign=row.campaign,
+        )
     texts_so_far = sum(1 for _, channel in sent if channel == "sms")
-    context = client_context(ctx, client, campaign.name, row.channel, row.cycle, now, texts_so_far, state,
-                             message_id=row.id)
+    context = client_context(
+        ctx, client, campaign.name, row.channel, row.cycle, now, texts_so_far, state, message_id=row.id
+    )
     rendered = ctx.renderer.render(campaign, step, row.channel, context)
     return outgoing(ctx, row, rendered, context, now)
 
@@ -483,10 +579,19 @@ def _outcome(ctx: Context, job: _Job, now: datetime) -> dict:
         return {**sent, "body": job.outgoing.text} if job.row.channel == "sms" else sent
     common = {"error_code": error.code, "reason": error.reason}
     if error.failure == Failure.transient and job.row.attempts < ctx.settings.dispatch.max_attempts:
-        delay = backoff(job.row.attempts, ctx.settings.dispatch.retry_base_seconds,
-                        ctx.settings.dispatch.retry_max_seconds, error.retry_after)
-        return {**common, "status": MessageStatus.planned, "due_at": now + timedelta(seconds=delay),
-                "reason": f"Retrying after: {error.reason}", "retried": True}
+        delay = backoff(
+            job.row.attempts,
+            ctx.settings.dispatch.retry_base_seconds,
+            ctx.settings.dispatch.retry_max_seconds,
+            error.retry_after,
+        )
+        return {
+            **common,
+            "status": MessageStatus.planned,
+            "due_at": now + timedelta(seconds=delay),
+            "reason": f"Retrying after: {error.reason}",
+            "retried": True,
+        }
     if error.failure == Failure.unknown:
         return {**common, "status": MessageStatus.unknown, "reason": f"Outcome unknown: {error.reason}"}
     return {**common, "status": MessageStatus.failed}
@@ -501,16 +606,25 @@ def backoff(attempt: int, base: float, cap: float, retry_after: float | None = N
 # What a pass may change on a row it claimed; every outcome writes all of them (unchanged ones as they were),
 # so one executemany records a whole batch.
 OUTCOME_COLUMNS = ("status", "due_at", "reason", "error_code", "provider_id", "sent_at", "body")
-RECORD_RETRY = {"retry": retry_if_exception_type(OperationalError), "stop": stop_after_attempt(6),
-                "wait": wait_random_exponential(multiplier=0.1, max=3), "reraise": True}
+RECORD_RETRY = {
+    "retry": retry_if_exception_type(OperationalError),
+    "stop": stop_after_attempt(6),
+    "wait": wait_random_exponential(multiplier=0.1, max=3),
+    "reraise": True,
+}
 
 
 def _finish(*statuses: MessageStatus):  # noqa: ANN202
     """Only the claimant may finish a row, and only from `statuses`: recovery may have taken it meanwhile."""
-    return (update(MESSAGE)
-            .where(MESSAGE.c.id == bindparam("row_id"), or_(*(MESSAGE.c.status == status for status in statuses)),
-                   MESSAGE.c.claimed_by == bindparam("worker"))
-            .values({name: bindparam(name) for name in OUTCOME_COLUMNS + ("updated_at",)}))
+    return (
+        update(MESSAGE)
+        .where(
+            MESSAGE.c.id == bindparam("row_id"),
+            or_(*(MESSAGE.c.status == status for status in statuses)),
+            MESSAGE.c.claimed_by == bindparam("worker"),
+        )
+        .values({name: bindparam(name) for name in OUTCOME_COLUMNS + ("updated_at",)})
+    )
 
 
 _FINISH = _finish(MessageStatus.sending)
@@ -531,15 +645,15 @@ def _outcome_rows(jobs: list[_Job], now: datetime, worker: str) -> tuple[Dispatc
     return result, rows
 
 
-def _record(session: Session, jobs: list[_Job], now: datetime, worker: str,
-            planned_ahead: frozenset[int] = frozenset()) -> DispatchResult:
+def _record(
+    session: Session, jobs: list[_Job], now: datetime, worker: str, planned_ahead: frozenset[int] = frozenset()
+) -> DispatchResult:
     result, rows = _outcome_rows(jobs, now, worker)
     session.execute(_FINISH, rows)
     keep_deferrals(session, [(job.row.id, job.changes["reason"]) for job in jobs if job.changes.get("deferred")], now)
     woken = {job.row.client_id for job in jobs if job.row.client_id and _wakes(job, planned_ahead)}
     if woken:
-        session.execute(update(Client).where(Client.id.in_(woken), Client.next_plan_at > now)
-                        .values(next_plan_at=now))
+        session.execute(update(Client).where(Client.id.in_(woken), Client.next_plan_at > now).values(next_plan_at=now))
     return result
 
 
@@ -559,20 +673,36 @@ def _apply_side_effects(session: Session, jobs: list[_Job], now: datetime) -> No
             continue
         if error.opted_out:
             # Every client sharing the number or address is covered, as an inbound STOP would be.
-            opt_out_address(session, row.channel, row.to_address, reason=f"Provider says opted out ({error.code})",
-                            source="provider", actor="worker", now=now)
+            opt_out_address(
+                session,
+                row.channel,
+                row.to_address,
+                reason=f"Provider says opted out ({error.code})",
+                source="provider",
+                actor="worker",
+                now=now,
+            )
         elif error.invalid_address and row.channel == "sms":
             client = session.get(Client, row.client_id)
             client.phone_invalid = True
-            fact_services.audit(session, "worker", "client.phone_invalid", client.id, f"provider code {error.code}",
-                                at=now)
+            fact_services.audit(
+                session, "worker", "client.phone_invalid", client.id, f"provider code {error.code}", at=now
+            )
             session.add(client)
         elif error.invalid_address:
             fact_services.suppress(session, "email", row.to_address, f"Invalid address ({error.code})", "provider")
 
 
-def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: datetime, actor: str,
-              phase: str = "establishing", transports: dict[str, Transport] | None = None) -> Message:
+def send_test(
+    ctx: Context,
+    campaign_name: str,
+    step_key: str,
+    to: str,
+    now: datetime,
+    actor: str,
+    phase: str = "establishing",
+    transports: dict[str, Transport] | None = None,
+) -> Message:
     """Render one step for a sample client and send it to `to` through the configured channel, logged as a test
     and audited as `actor`'s. Raises test_sends.SendTestRefused for an opted-out address or past the limit."""
     from outreach.channels.registry import transports as configured
@@ -589,9 +719,22 @@ def send_test(ctx: Context, campaign_name: str, step_key: str, to: str, now: dat
     rendered = ctx.renderer.render(campaign, step, channel, context)
     with Session(ctx.engine, expire_on_commit=False) as session:
         test_sends.check(session, actor, channel, address, now)
-        row = Message(key=f"test:{uuid.uuid4().hex}", campaign=campaign.name, step=step.key, cycle="test",
-                      stream=campaign.stream, channel=channel, to_address=address, status=MessageStatus.sending,
-                      due_at=now, claimed_by=worker_id(), claimed_at=now, attempts=1, is_test=True, created_at=now)
+        row = Message(
+            key=f"test:{uuid.uuid4().hex}",
+            campaign=campaign.name,
+            step=step.key,
+            cycle="test",
+            stream=campaign.stream,
+            channel=channel,
+            to_address=address,
+            status=MessageStatus.sending,
+            due_at=now,
+            claimed_by=worker_id(),
+            claimed_at=now,
+            attempts=1,
+            is_test=True,
+            created_at=now,
+        )
         session.add(row)
         session.commit()
     transports = transports or configured(ctx)

@@ -5,6 +5,7 @@ send slots from the channel's row in the database (one `UPDATE … RETURNING`, a
 alike), then waits for each slot itself. Slots are wall-clock seconds, so workers on several hosts need their
 clocks in sync (NTP) for the rate to hold.
 """
+
 from __future__ import annotations
 
 import threading
@@ -28,8 +29,9 @@ BLOCK_SECONDS = 0.1
 
 
 class Pacer:
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.interval = 1.0 / rate
         self._clock, self._sleep = clock, sleep
         self._next = 0.0
@@ -47,8 +49,14 @@ class Pacer:
 class SharedPacer:
     """At most `rate` sends per second on `channel`, across every thread and process using this database."""
 
-    def __init__(self, engine: Engine, channel: str, rate: float, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        channel: str,
+        rate: float,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.engine, self.channel = engine, channel
         self.interval = (1.0 + MARGIN_SECONDS) / rate
         self.block = max(1, int(rate * BLOCK_SECONDS))
@@ -73,9 +81,12 @@ class SharedPacer:
         """The next `block` slots of the channel, from now or from where the last claim (anyone's) ended."""
         span = self.block * self.interval
         row = SendRate.__table__.c
-        statement = (update(SendRate.__table__).where(row.channel == self.channel)
-                     .values(next_at=case((row.next_at > self._clock(), row.next_at), else_=self._clock()) + span)
-                     .returning(row.next_at))
+        statement = (
+            update(SendRate.__table__)
+            .where(row.channel == self.channel)
+            .values(next_at=case((row.next_at > self._clock(), row.next_at), else_=self._clock()) + span)
+            .returning(row.next_at)
+        )
         with Session(self.engine) as session:
             ends = session.execute(statement).scalar()
             if ends is None:  # the channel's first send on this database

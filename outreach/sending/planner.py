@@ -1,5 +1,6 @@
 """The planning pass: for every client whose facts changed or whose next message came due, write the due
 messages to the outbox. Only clients with next_plan_at <= now are read, so an idle pass costs O(due)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,7 +37,6 @@ class PlanResult(Tally):
     deferred: int = 0
 
 
-
 def plan_due(ctx: Context, now: datetime, limit: int | None = None, sender: "Sender | None" = None) -> PlanResult:
     """Plan every client that is due; returns counts of what was written. First, booking-system visits long
     past and still booked become attended (services.bookings), so their clients are planned in this pass.
@@ -54,8 +54,9 @@ def plan_due(ctx: Context, now: datetime, limit: int | None = None, sender: "Sen
     size = min(CHUNK, ctx.settings.dispatch.batch_size) if sender else CHUNK
     while limit is None or result.clients < limit:
         with Session(ctx.engine, expire_on_commit=False) as session:
-            ids, after = _due_clients(session, now, size if limit is None else min(size, limit - result.clients),
-                                      after, planned)
+            ids, after = _due_clients(
+                session, now, size if limit is None else min(size, limit - result.clients), after, planned
+            )
             if not ids:
                 break
             planned.update(ids)
@@ -66,14 +67,18 @@ def plan_due(ctx: Context, now: datetime, limit: int | None = None, sender: "Sen
     return result
 
 
-def _due_clients(session: Session, now: datetime, size: int, after: tuple[datetime, int] | None,
-                 planned: set[int]) -> tuple[list[int], tuple[datetime, int] | None]:
+def _due_clients(
+    session: Session, now: datetime, size: int, after: tuple[datetime, int] | None, planned: set[int]
+) -> tuple[list[int], tuple[datetime, int] | None]:
     """Up to `size` due clients that this transaction holds, in order, from past `after` (where the last chunk
     ended); and where this one ends. Several workers plan different clients at once: ones another holds are
     passed by, it plans them. So are the ones this pass has `planned` already, which a send woke again."""
-    query = (select(Client.id, Client.next_plan_at)
-             .where(Client.next_plan_at <= now, Client.status != ClientStatus.archived)
-             .order_by(Client.next_plan_at, Client.id).limit(size))
+    query = (
+        select(Client.id, Client.next_plan_at)
+        .where(Client.next_plan_at <= now, Client.status != ClientStatus.archived)
+        .order_by(Client.next_plan_at, Client.id)
+        .limit(size)
+    )
     held: list[int] = []
     while True:
         page = query if after is None else query.where(tuple_(Client.next_plan_at, Client.id) > after)
@@ -89,8 +94,9 @@ def _due_clients(session: Session, now: datetime, size: int, after: tuple[dateti
             return held, after
 
 
-def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime,
-                sender: "Sender | None") -> tuple[PlanResult, Callable[[], None]]:
+def _plan_chunk(
+    ctx: Context, session: Session, ids: list[int], now: datetime, sender: "Sender | None"
+) -> tuple[PlanResult, Callable[[], None]]:
     """Plan `ids` in `session`; and what to do once it commits (send what fell due, with a sender)."""
     held = sender.hold(session, ids) if sender else set()
     facts = load_facts(session, ids, ctx.settings)
@@ -99,15 +105,25 @@ def _plan_chunk(ctx: Context, session: Session, ids: list[int], now: datetime,
     rows = [_message_row(m, now) for m in decided]
     claimed = sender.claim_new(rows, held) if sender else []
     written = dict(insert_new(session, Message.__table__, rows, ["key"], Message.key, Message.id))
-    keep_deferrals(session, [(written[row["key"]], row["reason"]) for row in rows
-                             if row["status"] == "planned" and row["reason"] and row["key"] in written], now)
+    keep_deferrals(
+        session,
+        [
+            (written[row["key"]], row["reason"])
+            for row in rows
+            if row["status"] == "planned" and row["reason"] and row["key"] in written
+        ],
+        now,
+    )
     earlier, waiting = sender.claim_earlier(session, held, facts) if sender else ([], [])
     # Planned as if what goes now had gone; one with earlier rows in the batch is woken by their sends instead.
     planned_ahead = {row["client_id"] for row in claimed} - set(waiting)
     insert_ignore(session, Enrolment.__table__, _enrolment_rows(plans), ["client_id", "campaign"])
-    insert_ignore(session, HeldOutOccasion.__table__, [dict(vars(o), created_at=now) for plan in plans.values()
-                                                        for o in plan.held_out],
-                  ["client_id", "campaign", "step", "cycle"])
+    insert_ignore(
+        session,
+        HeldOutOccasion.__table__,
+        [dict(vars(o), created_at=now) for plan in plans.values() for o in plan.held_out],
+        ["client_id", "campaign", "step", "cycle"],
+    )
     session.execute(_SUMMARY, [_summary_row(cid, plan, now) for cid, plan in plans.items()])
     result = PlanResult(
         clients=len(plans),
@@ -125,31 +141,50 @@ CLIENT = Client.__table__
 # When the client next needs planning, and the taper summary the client list and the attention page show.
 # A flag's "since" is kept while it holds, so "newly worsening" means newer than the front desk last looked.
 _SUMMARY = (
-    update(CLIENT).where(CLIENT.c.id == bindparam("cid"))
-    .values(next_plan_at=bindparam("wake_at"), phase=bindparam("phase_now"),
-            last_visit_at=bindparam("last_visit"), next_visit_at=bindparam("next_visit"),
-            worsening_since=case((bindparam("worsening", type_=Boolean),
-                                  func.coalesce(CLIENT.c.worsening_since, bindparam("now"))), else_=null()),
-            lapsed_since=case((bindparam("lapsed", type_=Boolean),
-                               func.coalesce(CLIENT.c.lapsed_since, bindparam("now"))), else_=null()))
+    update(CLIENT)
+    .where(CLIENT.c.id == bindparam("cid"))
+    .values(
+        next_plan_at=bindparam("wake_at"),
+        phase=bindparam("phase_now"),
+        last_visit_at=bindparam("last_visit"),
+        next_visit_at=bindparam("next_visit"),
+        worsening_since=case(
+            (bindparam("worsening", type_=Boolean), func.coalesce(CLIENT.c.worsening_since, bindparam("now"))),
+            else_=null(),
+        ),
+        lapsed_since=case(
+            (bindparam("lapsed", type_=Boolean), func.coalesce(CLIENT.c.lapsed_since, bindparam("now"))), else_=null()
+        ),
+    )
 )
 
 
 def _summary_row(cid: int, plan: ClientPlan, now: datetime) -> dict:
     state = plan.state
-    return {"cid": cid, "wake_at": plan.wake_at, "phase_now": state.phase, "last_visit": state.last_attended,
-            "next_visit": state.next_booked, "worsening": state.worsening, "lapsed": state.phase == LAPSED,
-            "now": now}
+    return {
+        "cid": cid,
+        "wake_at": plan.wake_at,
+        "phase_now": state.phase,
+        "last_visit": state.last_attended,
+        "next_visit": state.next_booked,
+        "worsening": state.worsening,
+        "lapsed": state.phase == LAPSED,
+        "now": now,
+    }
 
 
 def _message_row(planned, now: datetime) -> dict:
     row = dict(vars(planned))  # asdict deep-copies every field: 23 µs a row against 0.5
     # Every row names the same columns (one executemany): a claimed one's come from Sender.claim_new.
-    row.update(created_at=now, updated_at=now, attempts=0, is_test=False, error_code="", claimed_by=None,
-               claimed_at=None)
+    row.update(
+        created_at=now, updated_at=now, attempts=0, is_test=False, error_code="", claimed_by=None, claimed_at=None
+    )
     return row
 
 
 def _enrolment_rows(plans: dict[int, ClientPlan]) -> list[dict]:
-    return [{"client_id": cid, "campaign": name, "enrolled_at": at}
-            for cid, plan in plans.items() for name, at in plan.enrolments.items()]
+    return [
+        {"client_id": cid, "campaign": name, "enrolled_at": at}
+        for cid, plan in plans.items()
+        for name, at in plan.enrolments.items()
+    ]

@@ -4,6 +4,7 @@ After the providers accepted a batch, its record (status, provider id, sent time
 what went out. If the database refuses it even after retries, each batch's record is written to its own file
 under `<data dir>/receipts/` (and logged, row id beside provider id). The next pass applies the kept receipts,
 so the rows settle as `sent` with their provider ids, and status callbacks that came meanwhile are attached."""
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,12 @@ def keep(directory: Path, rows: list[dict]) -> Path:
     partial.rename(path)
     for row in rows:
         if row.get("provider_id"):
-            log.error("receipt kept in %s: message %s was accepted by the provider as %s", path, row["row_id"],
-                      row["provider_id"])
+            log.error(
+                "receipt kept in %s: message %s was accepted by the provider as %s",
+                path,
+                row["row_id"],
+                row["provider_id"],
+            )
     return path
 
 
@@ -68,15 +73,23 @@ def _attach_early_reports(session: Session, provider_ids: list[str]) -> None:
     """Twilio callbacks that arrived before the row knew its SID were stored unattached: attach and apply them."""
     for sid in provider_ids:
         message = session.exec(select(Message).where(Message.provider_id == sid, Message.channel == "sms")).first()
-        events = session.exec(select(DeliveryEvent).where(
-            DeliveryEvent.message_id.is_(None), DeliveryEvent.provider == "twilio",
-            DeliveryEvent.provider_event_id.startswith(f"{sid}:"))).all()
+        events = session.exec(
+            select(DeliveryEvent).where(
+                DeliveryEvent.message_id.is_(None),
+                DeliveryEvent.provider == "twilio",
+                DeliveryEvent.provider_event_id.startswith(f"{sid}:"),
+            )
+        ).all()
         for event in events if message is not None else ():
             event.message_id = message.id
             target = TWILIO_STATUS.get(event.event)
             if target is not None:
-                advance(message, target, event.at, reason=f"Twilio {event.event}: {event.detail}"
-                        if target == MessageStatus.failed else "")
+                advance(
+                    message,
+                    target,
+                    event.at,
+                    reason=f"Twilio {event.event}: {event.detail}" if target == MessageStatus.failed else "",
+                )
             session.add(event)
         if message is not None:
             session.add(message)
@@ -88,4 +101,3 @@ def _plain(row: dict) -> dict:
 
 def _typed(row: dict) -> dict:
     return {name: datetime.fromisoformat(value) if name in TIMES and value else value for name, value in row.items()}
-

@@ -6,6 +6,7 @@ texts, then takes a fraction of the time on a machine with more.
 Helpers are spawned, not forked: the worker runs passes on APScheduler's threads, and a fork would copy the locks
 other threads hold. A pass given its own transports (tests, simulations) stays in one process, as does a database
 in memory, which another process cannot open."""
+
 from __future__ import annotations
 
 import logging
@@ -35,21 +36,33 @@ class HelperFailed(Exception):
     """A helper process's share of a pass failed; the message says how (the traceback is its cause)."""
 
 
-def shared_pass(ctx: Context, kind: str, now: datetime, run_here: Callable[[], Result],
-                helper: Callable[[Context, datetime], Result], transports=None) -> Result:  # noqa: ANN001
+def shared_pass(
+    ctx: Context,
+    kind: str,
+    now: datetime,
+    run_here: Callable[[], Result],
+    helper: Callable[[Context, datetime], Result],
+    transports=None,
+) -> Result:  # noqa: ANN001
     """`run_here()` in this process, and `helper(its own context, now)` in helper processes when the backlog
     calls for them; the counts of all of them added up. `helper` is a module-level function (a spawned process
     finds it by name). A helper's failure fails the pass once this process's share is done."""
     helpers = 0 if transports is not None else helper_count(ctx, kind, now)
     if not helpers:
         return run_here()
-    log.info("%s pass: sharing a backlog of %s or more with %d helper process(es)", kind,
-             f"{ctx.settings.worker.share_from:,}", helpers)
+    log.info(
+        "%s pass: sharing a backlog of %s or more with %d helper process(es)",
+        kind,
+        f"{ctx.settings.worker.share_from:,}",
+        helpers,
+    )
     with helper_pool(helpers) as pool:
         # A helper is a worker that does not share in turn.
         alone = ctx.settings.model_copy(update={"worker": ctx.settings.worker.model_copy(update={"processes": 1})})
-        shares = [pool.submit(help_with, helper, kind, alone, ctx.campaigns_dir, ctx.templates_dir, ctx.secrets, now)
-                  for _ in range(helpers)]
+        shares = [
+            pool.submit(help_with, helper, kind, alone, ctx.campaigns_dir, ctx.templates_dir, ctx.secrets, now)
+            for _ in range(helpers)
+        ]
         result = run_here()
         sent = [_sent(result)]
         for share in shares:
@@ -101,8 +114,15 @@ def available_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def help_with(helper: Callable[[Context, datetime], Result], kind: str, settings: Settings, campaigns_dir: Path,
-              templates_dir: Path, secrets: Secrets, now: datetime) -> Result:
+def help_with(
+    helper: Callable[[Context, datetime], Result],
+    kind: str,
+    settings: Settings,
+    campaigns_dir: Path,
+    templates_dir: Path,
+    secrets: Secrets,
+    now: datetime,
+) -> Result:
     """A helper's share: the pass, in a context of its own, as a worker would run it."""
     ctx = Context(settings, campaigns_dir=campaigns_dir, templates_dir=templates_dir, secrets=secrets)
     try:

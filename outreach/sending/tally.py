@@ -1,4 +1,5 @@
 """Counters a pass reports, added up across batches."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields

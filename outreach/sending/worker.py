@@ -1,5 +1,6 @@
 """The worker: APScheduler is the clock, the database is the queue. This module is thin glue around
 planner.plan_due and dispatch.dispatch_due; several workers may run at once because claims are atomic."""
+
 from __future__ import annotations
 
 import gc
@@ -29,16 +30,25 @@ class TickResult:
 
     def summary(self) -> str:
         p, d = self.plan, self.dispatch
-        return (f"planned {p.planned} for {p.clients} clients ({p.skipped} skipped, {p.deferred} deferred); "
-                f"sent {d.sent}, deferred {d.deferred}, retried {d.retried}, skipped {d.skipped}, "
-                f"failed {d.failed}, unknown {d.unknown}")
+        return (
+            f"planned {p.planned} for {p.clients} clients ({p.skipped} skipped, {p.deferred} deferred); "
+            f"sent {d.sent}, deferred {d.deferred}, retried {d.retried}, skipped {d.skipped}, "
+            f"failed {d.failed}, unknown {d.unknown}"
+        )
 
     def counts(self) -> dict[str, int]:
         """A plan pass's counts for the status page: what it planned, and what it sent at once."""
         p, d = self.plan, self.dispatch
-        return {"clients": p.clients, "planned": p.planned, "skipped": p.skipped + d.skipped,
-                "deferred": p.deferred + d.deferred, "sent": d.sent, "retried": d.retried, "failed": d.failed,
-                "unknown": d.unknown}
+        return {
+            "clients": p.clients,
+            "planned": p.planned,
+            "skipped": p.skipped + d.skipped,
+            "deferred": p.deferred + d.deferred,
+            "sent": d.sent,
+            "retried": d.retried,
+            "failed": d.failed,
+            "unknown": d.unknown,
+        }
 
     def add(self, other: "TickResult") -> None:
         self.plan.add(other.plan)
@@ -65,6 +75,7 @@ def plan_and_send(ctx: Context, now: datetime, transports=None) -> TickResult:  
     """Plan every due client, sending what falls due at once as each chunk is planned; the dispatch pass sends
     what comes due later (deferrals, retries, reminders at their hour, replies). Shared with helper processes
     when many clients are due (outreach.sending.sharing)."""
+
     def here() -> TickResult:
         with Sender(ctx, now, transports) as sender:
             plan = plan_due(ctx, now, sender=sender)
@@ -131,8 +142,9 @@ def run_forever(ctx: Context) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     settings = ctx.settings.worker
-    scheduler = BlockingScheduler(timezone=timezone.utc, job_defaults={
-        "coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
+    scheduler = BlockingScheduler(
+        timezone=timezone.utc, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
+    )
 
     def plan_job() -> None:
         result = plan_pass(ctx, datetime.now(timezone.utc))
@@ -148,11 +160,17 @@ def run_forever(ctx: Context) -> None:
         refresh_default_reports(ctx.engine, ctx.settings, datetime.now(timezone.utc))
 
     now = datetime.now(timezone.utc)
-    scheduler.add_job(reports_job, "interval", minutes=max(ctx.settings.reports.care_cache_minutes, 1), id="reports",
-                      next_run_time=now + timedelta(minutes=1))
+    scheduler.add_job(
+        reports_job,
+        "interval",
+        minutes=max(ctx.settings.reports.care_cache_minutes, 1),
+        id="reports",
+        next_run_time=now + timedelta(minutes=1),
+    )
     scheduler.add_job(plan_job, "interval", seconds=settings.plan_every_seconds, id="plan", next_run_time=now)
-    scheduler.add_job(dispatch_job, "interval", seconds=settings.dispatch_every_seconds, id="dispatch",
-                      next_run_time=now)
+    scheduler.add_job(
+        dispatch_job, "interval", seconds=settings.dispatch_every_seconds, id="dispatch", next_run_time=now
+    )
 
     def stop(signum, _frame):  # noqa: ANN001
         log.info("received %s: finishing the current pass, then stopping", signal.Signals(signum).name)
@@ -161,8 +179,13 @@ def run_forever(ctx: Context) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     settle_memory()
-    log.info("worker %s started: plan every %ss, dispatch every %ss; a pass with %s or more due uses %d process(es)",
-             worker_id(), settings.plan_every_seconds, settings.dispatch_every_seconds, f"{settings.share_from:,}",
-             process_count(settings))
+    log.info(
+        "worker %s started: plan every %ss, dispatch every %ss; a pass with %s or more due uses %d process(es)",
+        worker_id(),
+        settings.plan_every_seconds,
+        settings.dispatch_every_seconds,
+        f"{settings.share_from:,}",
+        process_count(settings),
+    )
     scheduler.start()
     log.info("worker stopped")

@@ -1,5 +1,6 @@
 """Keys for the REST API. The key itself is shown once; only its SHA-256 is stored (a random 256-bit token needs
 no slow hash: there is nothing to guess). Each key has scopes, and can be revoked."""
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,9 @@ def create_key(session: Session, name: str, scopes: list[str], actor: str, at: d
     if session.exec(select(ApiKey).where(ApiKey.name == name)).first():
         raise ApiKeyError(f"a key named {name!r} already exists (revoked keys keep their names)")
     token = PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiKey(name=name, token_hash=token_hash(token), scopes=" ".join(sorted(set(scopes))),
-                       created_at=at or utcnow()))
+    session.add(
+        ApiKey(name=name, token_hash=token_hash(token), scopes=" ".join(sorted(set(scopes))), created_at=at or utcnow())
+    )
     audit(session, actor, "api_key.create", detail=f"{name}: {' '.join(scopes)}", at=at)
     return token
 

@@ -3,6 +3,7 @@
 An item leaves the list when it is resolved there: a conversation answered or marked done, a possible opt-out
 decided, a worsening or lapsed flag seen on the client's page, a delivery of unknown outcome settled.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,22 +36,40 @@ class Attention:
 def attention(session: Session) -> Attention:
     conversations = select(Conversation).order_by(Conversation.last_activity_at.desc()).limit(LIMIT)
     opt_outs = list(session.exec(conversations.where(Conversation.possible_opt_out.is_(True))))
-    replies = list(session.exec(conversations.where(Conversation.needs_reply.is_(True),
-                                                    Conversation.possible_opt_out.is_(False))))
-    unknown = list(session.exec(select(Message).where(Message.status == MessageStatus.unknown)
-                                .order_by(Message.updated_at.desc()).limit(LIMIT)))
+    replies = list(
+        session.exec(conversations.where(Conversation.needs_reply.is_(True), Conversation.possible_opt_out.is_(False)))
+    )
+    unknown = list(
+        session.exec(
+            select(Message)
+            .where(Message.status == MessageStatus.unknown)
+            .order_by(Message.updated_at.desc())
+            .limit(LIMIT)
+        )
+    )
     ids = {c.client_id for c in opt_outs + replies if c.client_id} | {m.client_id for m in unknown if m.client_id}
     names = client_names(session, ids)
-    return Attention(opt_outs, replies, _newly_flagged(session, Client.worsening_since),
-                     _newly_flagged(session, Client.lapsed_since), unknown, names)
+    return Attention(
+        opt_outs,
+        replies,
+        _newly_flagged(session, Client.worsening_since),
+        _newly_flagged(session, Client.lapsed_since),
+        unknown,
+        names,
+    )
 
 
 def _newly_flagged(session: Session, since) -> list[Client]:  # noqa: ANN001
     """Active clients whose flag went up after the front desk last acknowledged this client's flags."""
     seen = func.coalesce(Client.flags_seen_at, NEVER)
-    return list(session.exec(select(Client).where(since.is_not(None), since > seen,
-                                                  Client.status != ClientStatus.archived)
-                             .order_by(since.desc()).limit(LIMIT)))
+    return list(
+        session.exec(
+            select(Client)
+            .where(since.is_not(None), since > seen, Client.status != ClientStatus.archived)
+            .order_by(since.desc())
+            .limit(LIMIT)
+        )
+    )
 
 
 def flag_unseen(client: Client) -> bool:
@@ -87,5 +106,8 @@ def settle_unknown(session: Session, message: Message, outcome: str, actor: str,
 
 def open_conversations(session: Session) -> int:
     """For the navigation: conversations a person still has to answer or decide."""
-    return session.exec(select(func.count()).select_from(Conversation).where(
-        or_(Conversation.needs_reply.is_(True), Conversation.possible_opt_out.is_(True)))).one()
+    return session.exec(
+        select(func.count())
+        .select_from(Conversation)
+        .where(or_(Conversation.needs_reply.is_(True), Conversation.possible_opt_out.is_(True)))
+    ).one()

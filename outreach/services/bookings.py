@@ -1,5 +1,6 @@
 """Events from booking systems (outreach.bookings adapters), recorded once each through services.records, and
 the rule for visits nobody reports on: booked, started `[bookings] attended_after_hours` ago, still booked."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -23,13 +24,21 @@ class ClientNotYetKnown(Exception):
 
 def record_event(session: Session, event: Event, settings: Settings, now: datetime) -> str:
     """What became of the event (also kept with it); "duplicate" if it was recorded before."""
-    seen = session.exec(select(WebhookEvent.id).where(WebhookEvent.source == event.source,
-                                                      WebhookEvent.event_id == event.event_id)).first()
+    seen = session.exec(
+        select(WebhookEvent.id).where(WebhookEvent.source == event.source, WebhookEvent.event_id == event.event_id)
+    ).first()
     if seen is not None:
         return "duplicate"
     outcome = event.ignored or _apply(session, event, settings, now)
-    session.add(WebhookEvent(source=event.source, event_id=event.event_id, event_type=event.event_type,
-                             outcome=outcome[:200], received_at=now))
+    session.add(
+        WebhookEvent(
+            source=event.source,
+            event_id=event.event_id,
+            event_type=event.event_type,
+            outcome=outcome[:200],
+            received_at=now,
+        )
+    )
     return outcome
 
 
@@ -55,10 +64,18 @@ def settle_past_bookings(session: Session, settings: Settings, now: datetime) ->
     event (a no-show, with a higher version) still overrides it. Returns how many were marked."""
     cutoff = now - timedelta(hours=settings.bookings.attended_after_hours)
     from_booking_system = or_(Visit.source.in_(BOOKING_SOURCES), Visit.source.startswith(GENERIC_SOURCE_PREFIX))
-    stale = session.exec(select(Visit).where(Visit.status == VisitStatus.booked, Visit.starts_at <= cutoff,
-                                             from_booking_system)).all()
+    stale = session.exec(
+        select(Visit).where(Visit.status == VisitStatus.booked, Visit.starts_at <= cutoff, from_booking_system)
+    ).all()
     for visit in stale:
         client = session.get(Client, visit.client_id)
-        facts.record_visit(session, client, visit.starts_at, VisitStatus.attended, "worker", source=visit.source,
-                           external_id=visit.external_id)
+        facts.record_visit(
+            session,
+            client,
+            visit.starts_at,
+            VisitStatus.attended,
+            "worker",
+            source=visit.source,
+            external_id=visit.external_id,
+        )
     return len(stale)

@@ -3,6 +3,7 @@
 Each finding names FILE:LINE. Errors mean a campaign must not go live; warnings are worth a look.
 The dashboard shows the same findings.
 """
+
 from __future__ import annotations
 
 import re
@@ -58,8 +59,9 @@ class Finding(Problem):
         return f"{self.path}:{self.line}: {marker}{self.message}"
 
 
-def check_campaigns(campaigns_dir: Path, templates_dir: Path, settings: Settings,
-                    overrides: Mapping[str, str] | None = None) -> list[Finding]:
+def check_campaigns(
+    campaigns_dir: Path, templates_dir: Path, settings: Settings, overrides: Mapping[str, str] | None = None
+) -> list[Finding]:
     """All problems in campaigns_dir/*.toml and templates_dir, errors and warnings, sorted by file and line.
     `overrides` (template name -> source) stand in for files: copy edited in the browser, checked the same way."""
     checker = _Checker(Renderer(settings, templates_dir, overrides), settings)
@@ -98,8 +100,12 @@ class _Checker:
             return
         for identifier, line in _printed_names(tree):
             if _denied(identifier, self.settings.compliance.deny_variables):
-                yield Finding(path, line, f"uses deny-listed variable {identifier!r} (compliance.deny_variables): "
-                                          "health information must never reach a message")
+                yield Finding(
+                    path,
+                    line,
+                    f"uses deny-listed variable {identifier!r} (compliance.deny_variables): "
+                    "health information must never reach a message",
+                )
 
     # One campaign file: the loader's problems, timings that fit the stream, every step rendered.
 
@@ -111,16 +117,22 @@ class _Checker:
             return
         text = path.read_text(encoding="utf-8")
         if campaign.holdout_percent and campaign.stream in NEVER_HELD_OUT:
-            yield Finding(path, locate(text, ("holdout_percent",)),
-                          f"holdout_percent: a {campaign.stream} campaign is never held out (visit reminders are "
-                          "service, not marketing); remove it")
+            yield Finding(
+                path,
+                locate(text, ("holdout_percent",)),
+                f"holdout_percent: a {campaign.stream} campaign is never held out (visit reminders are "
+                "service, not marketing); remove it",
+            )
         for index, step in enumerate(campaign.steps):
             yield from self._timing(campaign, step, path, text, index)
             for channel in step.channels:
                 if not self.renderer.has_template(step, channel):
                     expected = self.renderer.path_of(template_name(step, channel))
-                    yield Finding(path, locate(text, ("steps", index, "template")),
-                                  f"step {step.key!r}: no {channel} template ({expected} does not exist)")
+                    yield Finding(
+                        path,
+                        locate(text, ("steps", index, "template")),
+                        f"step {step.key!r}: no {channel} template ({expected} does not exist)",
+                    )
                     continue
                 yield from self._step(campaign, step, channel)
 
@@ -131,21 +143,36 @@ class _Checker:
         for key in TIMING_KEYS:
             if getattr(step, key) is not None and key not in STREAM_TIMING[campaign.stream]:
                 reads = ", ".join(sorted(STREAM_TIMING[campaign.stream]))
-                yield Finding(path, at(key), f"step {step.key!r}: {key} has no effect in the {campaign.stream} "
-                                             f"stream (it reads {reads})")
+                yield Finding(
+                    path,
+                    at(key),
+                    f"step {step.key!r}: {key} has no effect in the {campaign.stream} stream (it reads {reads})",
+                )
         phases = step.phases or campaign.audience.phases
         outside = [p for p in phases if p not in campaign.audience.phases]
         if outside:
-            yield Finding(path, at("phases"), f"step {step.key!r}: phase {outside[0]!r} is not in the campaign's "
-                                              f"audience, so the step would never be sent to it")
+            yield Finding(
+                path,
+                at("phases"),
+                f"step {step.key!r}: phase {outside[0]!r} is not in the campaign's "
+                f"audience, so the step would never be sent to it",
+            )
         repeats = step.repeat_every_days is not None or step.max_repeats is not None
         if campaign.stream == "rebook" and repeats and tuple(phases) != ("lapsed",):
             key = "repeat_every_days" if step.repeat_every_days is not None else "max_repeats"
-            yield Finding(path, at(key), f"step {step.key!r}: only a step limited to phases = [\"lapsed\"] repeats")
-        if step.at is not None and campaign.window is not None and not (
-                campaign.window.start <= step.at < campaign.window.end):
-            yield Finding(path, at("at"), f"step {step.key!r}: at {step.at:%H:%M} is outside the campaign's "
-                                          "window, so it waits for the window to open", "warning")
+            yield Finding(path, at(key), f'step {step.key!r}: only a step limited to phases = ["lapsed"] repeats')
+        if (
+            step.at is not None
+            and campaign.window is not None
+            and not (campaign.window.start <= step.at < campaign.window.end)
+        ):
+            yield Finding(
+                path,
+                at("at"),
+                f"step {step.key!r}: at {step.at:%H:%M} is outside the campaign's "
+                "window, so it waits for the window to open",
+                "warning",
+            )
 
     def _step(self, campaign: Campaign, step: Step, channel: str) -> Iterator[Finding]:
         name = template_name(step, channel)
@@ -202,12 +229,21 @@ class _Checker:
         if count.segments > maximum:
             yield Finding(path, line, f"SMS needs {size}; the budget is {maximum} (sms.max_segments)")
         elif count.segments > target:
-            yield Finding(path, line, f"SMS needs {size}; each segment is billed, aim for {target} "
-                                      "(sms.target_segments)", "warning")
+            yield Finding(
+                path,
+                line,
+                f"SMS needs {size}; each segment is billed, aim for {target} (sms.target_segments)",
+                "warning",
+            )
         elif count.encoding == "GSM-7" and capacity("GSM-7", target) - count.characters < SMS_HEADROOM:
             spare = capacity("GSM-7", target) - count.characters
-            yield Finding(path, line, f"SMS leaves only {spare} characters spare in phase {phase!r}: a longer name "
-                                      f"or booking link could make it {target + 1} segments", "warning")
+            yield Finding(
+                path,
+                line,
+                f"SMS leaves only {spare} characters spare in phase {phase!r}: a longer name "
+                f"or booking link could make it {target + 1} segments",
+                "warning",
+            )
         for _, text in texts:
             yield from self._deny_words(sources, {"text": text})
 
@@ -228,11 +264,13 @@ class _Checker:
         if unsubscribe not in rendered.text:
             yield Finding(text_layout, 1, "the plain-text part has no unsubscribe link ({{ unsubscribe_url }})")
         if str(escape(address)) not in rendered.html:
-            yield Finding(html_layout, 1,
-                          "the HTML part does not show the postal address ({{ clinic.postal_address }})")
+            yield Finding(
+                html_layout, 1, "the HTML part does not show the postal address ({{ clinic.postal_address }})"
+            )
         if address not in rendered.text:
-            yield Finding(text_layout, 1,
-                          "the plain-text part does not show the postal address ({{ clinic.postal_address }})")
+            yield Finding(
+                text_layout, 1, "the plain-text part does not show the postal address ({{ clinic.postal_address }})"
+            )
         if preferences not in rendered.text or f'href="{escape(preferences)}"' not in rendered.html:
             yield Finding(html_layout, 1, "an email part has no preferences link ({{ preferences_url }})", "warning")
         parts = {"subject": rendered.subject, "plain-text part": rendered.text, "HTML part": rendered.html}
@@ -243,11 +281,18 @@ class _Checker:
         path, line = _first_line(self._sources(name), re.compile(r"\banswers\b"))
         for part, text, spelled in (("HTML part", rendered.html, escape), ("plain-text part", rendered.text, str)):
             # Not followed by a digit: the link for 1 must not pass for the one for 10.
-            missing = [a["label"] for a in context["answers"]
-                       if not re.search(re.escape(str(spelled(a["url"]))) + r"(?!\d)", text)]
+            missing = [
+                a["label"]
+                for a in context["answers"]
+                if not re.search(re.escape(str(spelled(a["url"]))) + r"(?!\d)", text)
+            ]
             if missing:
-                yield Finding(path, line, f"the {part} lacks the answer links for {', '.join(missing)} "
-                                          "(print {{ answer.url }} for each of answers)")
+                yield Finding(
+                    path,
+                    line,
+                    f"the {part} lacks the answer links for {', '.join(missing)} "
+                    "(print {{ answer.url }} for each of answers)",
+                )
 
     def _deny_words(self, sources: list[tuple[Path, str]], parts: dict[str, str]) -> Iterator[Finding]:
         for word in self.settings.compliance.deny_words:
@@ -275,8 +320,9 @@ class _Checker:
         return sources or [(self.renderer.path_of(name), "")]
 
 
-def _sample_contexts(settings: Settings, phases: Iterable[str], channel: str,
-                     visit_optional: bool) -> Iterator[tuple[str, dict]]:
+def _sample_contexts(
+    settings: Settings, phases: Iterable[str], channel: str, visit_optional: bool
+) -> Iterator[tuple[str, dict]]:
     for phase in phases:
         context = sample_context(settings, phase, channel)
         yield phase, context
@@ -317,9 +363,7 @@ def _first_line(sources: list[tuple[Path, str]], pattern: re.Pattern[str]) -> tu
 
 def count_files(campaigns_dir: Path, templates_dir: Path) -> tuple[int, int]:
     """How many campaign files and templates a check covers, for its summary line."""
-    return (len(list(Path(campaigns_dir).glob("*.toml"))),
-            len(list(Path(templates_dir).rglob(f"*{TEMPLATE_SUFFIX}"))))
-
+    return (len(list(Path(campaigns_dir).glob("*.toml"))), len(list(Path(templates_dir).rglob(f"*{TEMPLATE_SUFFIX}"))))
 
 
 @dataclass(frozen=True)
@@ -341,8 +385,12 @@ def sms_table(catalog: Catalog, renderer: Renderer, settings: Settings) -> list[
         for step in campaign.steps:
             phases = step.phases or campaign.audience.phases
             has_sms = "sms" in step.channels and renderer.has_template(step, "sms")
-            sizes = {phase: _measure(lambda c: renderer.render(campaign, step, "sms", c).text, settings, phase)
-                     if has_sms and phase in phases else None for phase in PHASES}
+            sizes = {
+                phase: _measure(lambda c: renderer.render(campaign, step, "sms", c).text, settings, phase)
+                if has_sms and phase in phases
+                else None
+                for phase in PHASES
+            }
             rows.append(SmsRow(campaign.name, campaign.stream, step.key, step.channels, sizes))
     for name, template, render in reply_templates(renderer):
         sizes = {phase: _measure(lambda c: render({**c, "stop_notice": False}), settings, phase) for phase in PHASES}
@@ -353,11 +401,19 @@ def sms_table(catalog: Catalog, renderer: Renderer, settings: Settings) -> list[
 def reply_templates(renderer: Renderer) -> list[tuple[str, str, Callable[[dict], str]]]:
     """(name, template, render) for every text that is not a campaign step: the automatic replies, and the
     quick replies as they are sent (inside the text layout)."""
-    found = [(reply, reply_name(reply), partial(renderer.render_reply, reply)) for reply in REPLIES
-             if renderer.path_of(reply_name(reply)).is_file()]
+    found = [
+        (reply, reply_name(reply), partial(renderer.render_reply, reply))
+        for reply in REPLIES
+        if renderer.path_of(reply_name(reply)).is_file()
+    ]
     for quick in renderer.quick_replies():
-        found.append((quick, quick_reply_name(quick),
-                      lambda c, quick=quick: renderer.wrap_sms(renderer.render_quick_reply(quick, c), c)))
+        found.append(
+            (
+                quick,
+                quick_reply_name(quick),
+                lambda c, quick=quick: renderer.wrap_sms(renderer.render_quick_reply(quick, c), c),
+            )
+        )
     return found
 
 

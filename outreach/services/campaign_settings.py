@@ -1,5 +1,6 @@
 """A campaign's enabled state, window and holdout, changed in the dashboard. The file stays the default; a change
 here overrides it for the worker and every page, passes the same checks as the file would, and is audited."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -37,8 +38,19 @@ def refresh(ctx: Context) -> None:
 _BASE, _APPLIED = "_catalog_before_settings", "_catalog_with_settings"
 
 
-def change(ctx: Context, session: Session, name: str, *, enabled: bool, holdout_percent: str, window_start: str,
-           window_end: str, weekdays: list[str], actor: str, now: datetime) -> Campaign:
+def change(
+    ctx: Context,
+    session: Session,
+    name: str,
+    *,
+    enabled: bool,
+    holdout_percent: str,
+    window_start: str,
+    window_end: str,
+    weekdays: list[str],
+    actor: str,
+    now: datetime,
+) -> Campaign:
     """Check and keep a change; raises SettingProblem (and changes nothing) when a value cannot be used."""
     campaign = ctx.catalog.get(name)
     try:
@@ -46,8 +58,9 @@ def change(ctx: Context, session: Session, name: str, *, enabled: bool, holdout_
     except ValueError:
         raise SettingProblem("holdout_percent: a number from 0 to 50") from None
     window = {"start": window_start, "end": window_end, "weekdays": weekdays} if window_start or window_end else None
-    setting = CampaignSetting(campaign=name, enabled=enabled, holdout_percent=holdout, window=window,
-                              updated_by=actor, updated_at=now)
+    setting = CampaignSetting(
+        campaign=name, enabled=enabled, holdout_percent=holdout, window=window, updated_by=actor, updated_at=now
+    )
     try:
         changed = _apply(campaign, setting)
     except ValidationError as exc:
@@ -62,11 +75,20 @@ def change(ctx: Context, session: Session, name: str, *, enabled: bool, holdout_
 
 
 def _apply(campaign: Campaign, setting: CampaignSetting) -> Campaign:
-    return Campaign.model_validate({**campaign.model_dump(), "enabled": setting.enabled,
-                                    "holdout_percent": setting.holdout_percent, "window": setting.window})
+    return Campaign.model_validate(
+        {
+            **campaign.model_dump(),
+            "enabled": setting.enabled,
+            "holdout_percent": setting.holdout_percent,
+            "window": setting.window,
+        }
+    )
 
 
 def _describe(campaign: Campaign) -> str:
-    window = (f"{campaign.window.start:%H:%M}-{campaign.window.end:%H:%M} {','.join(campaign.window.weekdays)}"
-              if campaign.window else "no window")
+    window = (
+        f"{campaign.window.start:%H:%M}-{campaign.window.end:%H:%M} {','.join(campaign.window.weekdays)}"
+        if campaign.window
+        else "no window"
+    )
     return f"{'enabled' if campaign.enabled else 'disabled'}, {window}, holdout {campaign.holdout_percent:g}%"

@@ -3,6 +3,7 @@ phase, the share whose pain improved by the taper's thresholds, and the time fro
 
 These read every client's visits and scores through the cadence policy itself, so they are computed at most every
 `[reports] care_cache_minutes` and kept in report_state; a page in between reads the stored tables."""
+
 from __future__ import annotations
 
 import statistics
@@ -59,8 +60,10 @@ def care_report(session: Session, settings: Settings, period: Period, now: datet
         return _from_payload(cached.payload, cached.updated_at)
     report = compute_care(histories(session), settings, period, now)
     row = cached or ReportState(key=key)
-    tables = [{"name": t.name, "title": t.title, "header": list(t.header), "rows": [list(r) for r in t.rows]}
-              for t in report.tables()]
+    tables = [
+        {"name": t.name, "title": t.title, "header": list(t.header), "rows": [list(r) for r in t.rows]}
+        for t in report.tables()
+    ]
     row.payload, row.updated_at = {"tables": tables}, now
     session.add(row)
     session.commit()
@@ -83,15 +86,26 @@ def histories(session: Session) -> Iterator[History]:
     """Every client's visits and scores, a client at a time (archived clients left out)."""
     ids = list(session.exec(select(Client.id).where(Client.status != ClientStatus.archived).order_by(Client.id)))
     for i in range(0, len(ids), CHUNK):
-        chunk = ids[i:i + CHUNK]
-        visits = _grouped(session.exec(select(Visit.client_id, Visit.starts_at, Visit.status)
-                                       .where(Visit.client_id.in_(chunk)).order_by(Visit.client_id, Visit.starts_at)))
-        scores = _grouped(session.exec(select(ProgressEntry.client_id, ProgressEntry.recorded_at, ProgressEntry.pain)
-                                       .where(ProgressEntry.client_id.in_(chunk))
-                                       .order_by(ProgressEntry.client_id, ProgressEntry.recorded_at)))
+        chunk = ids[i : i + CHUNK]
+        visits = _grouped(
+            session.exec(
+                select(Visit.client_id, Visit.starts_at, Visit.status)
+                .where(Visit.client_id.in_(chunk))
+                .order_by(Visit.client_id, Visit.starts_at)
+            )
+        )
+        scores = _grouped(
+            session.exec(
+                select(ProgressEntry.client_id, ProgressEntry.recorded_at, ProgressEntry.pain)
+                .where(ProgressEntry.client_id.in_(chunk))
+                .order_by(ProgressEntry.client_id, ProgressEntry.recorded_at)
+            )
+        )
         for client_id in chunk:
-            yield History(tuple(VisitFact(at, status) for at, status in visits.get(client_id, ())),
-                          tuple(Score(at, pain) for at, pain in scores.get(client_id, ())))
+            yield History(
+                tuple(VisitFact(at, status) for at, status in visits.get(client_id, ())),
+                tuple(Score(at, pain) for at, pain in scores.get(client_id, ())),
+            )
 
 
 def _grouped(rows) -> dict[int, list]:  # noqa: ANN001
@@ -114,14 +128,20 @@ def compute_care(clients: Iterator[History], settings: Settings, period: Period,
         for (month, start, end), phase in zip(months, _phases_for_months(history, months, cadence)):
             if phase:
                 per_month[month, phase][0] += 1
-                per_month[month, phase][1] += sum(v.status == "attended" and start <= v.starts_at < end
-                                                  for v in history.visits)
+                per_month[month, phase][1] += sum(
+                    v.status == "attended" and start <= v.starts_at < end for v in history.visits
+                )
         _count_improvement(history, now, cadence, improved)
         days = days_to_taper(history, cadence)
         if days is not None:
             taper_days.append(days)
-    return CareReport(now, _phases_table(weeks, per_week), _visits_table(months, per_month),
-                      _improvement_table(improved, cadence), _taper_table(taper_days))
+    return CareReport(
+        now,
+        _phases_table(weeks, per_week),
+        _visits_table(months, per_month),
+        _improvement_table(improved, cadence),
+        _taper_table(taper_days),
+    )
 
 
 def _week_ends(period: Period, zone: ZoneInfo, now: datetime) -> list[tuple[date, datetime]]:
@@ -151,8 +171,10 @@ def _phases_for_months(history: History, months: list, cadence: Cadence) -> list
     establishing; one not yet seen by its end is not counted (None)."""
     begun = [start for _, start, _ in months if history.started_by(start)]
     at_start = dict(zip(begun, phases_at(history.visits, history.scores, begun, cadence)))
-    return [at_start.get(start) or (PHASES[0] if history.started_by(end) and start < end else None)
-            for _, start, end in months]
+    return [
+        at_start.get(start) or (PHASES[0] if history.started_by(end) and start < end else None)
+        for _, start, end in months
+    ]
 
 
 def _count_improvement(history: History, now: datetime, cadence: Cadence, improved: Counter) -> None:
@@ -188,29 +210,52 @@ def _visits_table(months, per_month) -> Table:  # noqa: ANN001
         for phase in PHASES:
             clients, visits = per_month.get((month, phase), (0, 0))
             rows.append((f"{month:%Y-%m}", phase, clients, visits, round(visits / clients, 2) if clients else None))
-    return Table("visits", "Visits per client per month, by phase at the month's start",
-                 ("month", "phase", "clients", "visits", "visits_per_client"), rows)
+    return Table(
+        "visits",
+        "Visits per client per month, by phase at the month's start",
+        ("month", "phase", "clients", "visits", "visits_per_client"),
+        rows,
+    )
 
 
 def _improvement_table(improved: Counter, cadence: Cadence) -> Table:
     measured = improved["measured"]
-    rows = [(f"at least {threshold:.0%}", improved[name], measured, round(improved[name] / measured, 4) if measured
-             else None) for name, threshold in (("moderate", cadence.taper_relative),
-                                                 ("substantial", cadence.maintain_relative))]
-    return Table("improvement", "Pain improved from baseline at the latest check-in",
-                 ("improvement", "clients", "clients_measured", "share"), rows)
+    rows = [
+        (
+            f"at least {threshold:.0%}",
+            improved[name],
+            measured,
+            round(improved[name] / measured, 4) if measured else None,
+        )
+        for name, threshold in (("moderate", cadence.taper_relative), ("substantial", cadence.maintain_relative))
+    ]
+    return Table(
+        "improvement",
+        "Pain improved from baseline at the latest check-in",
+        ("improvement", "clients", "clients_measured", "share"),
+        rows,
+    )
 
 
 def _taper_table(days: list[float]) -> Table:
     if not days:
-        return Table("taper", "Days from the first visit to tapering", ("clients", "median", "quartile_1",
-                                                                          "quartile_3"), [(0, None, None, None)])
+        return Table(
+            "taper",
+            "Days from the first visit to tapering",
+            ("clients", "median", "quartile_1", "quartile_3"),
+            [(0, None, None, None)],
+        )
     quartiles = statistics.quantiles(days, n=4) if len(days) > 1 else [days[0]] * 3
-    return Table("taper", "Days from the first visit to tapering", ("clients", "median", "quartile_1", "quartile_3"),
-                 [(len(days), statistics.median(days), round(quartiles[0], 1), round(quartiles[2], 1))])
+    return Table(
+        "taper",
+        "Days from the first visit to tapering",
+        ("clients", "median", "quartile_1", "quartile_3"),
+        [(len(days), statistics.median(days), round(quartiles[0], 1), round(quartiles[2], 1))],
+    )
 
 
 def _from_payload(payload: dict, computed_at: datetime) -> CareReport:
-    tables = [Table(t["name"], t["title"], tuple(t["header"]), [tuple(row) for row in t["rows"]])
-              for t in payload["tables"]]
+    tables = [
+        Table(t["name"], t["title"], tuple(t["header"]), [tuple(row) for row in t["rows"]]) for t in payload["tables"]
+    ]
     return CareReport(computed_at, *tables)

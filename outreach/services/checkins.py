@@ -4,6 +4,7 @@ the first answer to a check-in adds a progress entry and a second one corrects i
 An email link names the client and the check-in message (signed, see outreach.signed_links); it works until the
 check-in's reply window (`[streams] checkin_reply_hours` after it was sent) closes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,8 +53,14 @@ def open_checkin_link(session: Session, ctx: Context, token: str, answer: str, n
         raise CheckinLinkInvalid(str(exc)) from None
     message = session.get(Message, signed.message_id)
     client = session.get(Client, signed.client_id)
-    if (client is None or message is None or message.client_id != client.id or message.stream != "checkin"
-            or message.channel != "email" or message.sent_at is None):
+    if (
+        client is None
+        or message is None
+        or message.client_id != client.id
+        or message.stream != "checkin"
+        or message.channel != "email"
+        or message.sent_at is None
+    ):
         raise CheckinLinkInvalid("no such check-in for this client")
     asked_at = message.sent_at
     expires_at = asked_at + timedelta(hours=ctx.settings.streams.checkin_reply_hours)
@@ -71,8 +78,9 @@ def answer_checkin_link(session: Session, ctx: Context, token: str, answer: str,
     return link
 
 
-def record_checkin_answer(session: Session, client: Client, pain: int, asked_at: datetime, now: datetime, *,
-                          source: str) -> ProgressEntry:
+def record_checkin_answer(
+    session: Session, client: Client, pain: int, asked_at: datetime, now: datetime, *, source: str
+) -> ProgressEntry:
     # A second answer to the same check-in corrects the first ("sorry, I meant 5") instead of adding a score.
     earlier = _earlier_answer(session, client, source, asked_at)
     recorded_at = earlier.recorded_at if earlier else now
@@ -81,8 +89,10 @@ def record_checkin_answer(session: Session, client: Client, pain: int, asked_at:
 
 def _earlier_answer(session: Session, client: Client, source: str, asked_at: datetime) -> ProgressEntry | None:
     return session.exec(
-        select(ProgressEntry).where(ProgressEntry.client_id == client.id, ProgressEntry.source == source,
-                                    ProgressEntry.recorded_at >= asked_at)
+        select(ProgressEntry)
+        .where(
+            ProgressEntry.client_id == client.id, ProgressEntry.source == source, ProgressEntry.recorded_at >= asked_at
+        )
         .order_by(ProgressEntry.recorded_at.desc())
     ).first()
 

@@ -1,4 +1,5 @@
 """Load what the policy needs to know about clients, in bulk: a handful of queries per batch, never per row."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -25,8 +26,9 @@ def client_zone(client: Client, settings: Settings) -> str:
     return client.timezone or (client.phone and zone_for_phone(client.phone)) or settings.clinic.timezone
 
 
-def load_facts(session: Session, client_ids: Iterable[int], settings: Settings,
-               messages_where: ColumnElement[bool] | None = None) -> dict[int, ClientFacts]:
+def load_facts(
+    session: Session, client_ids: Iterable[int], settings: Settings, messages_where: ColumnElement[bool] | None = None
+) -> dict[int, ClientFacts]:
     """What the rules need to know of each client. `messages_where` narrows the messages read (dispatch needs
     only those that count against the caps; planning needs every one)."""
     ids = list(client_ids)
@@ -37,21 +39,38 @@ def load_facts(session: Session, client_ids: Iterable[int], settings: Settings,
     clients = connection.execute(select(*(CLIENT.c[name] for name in _FACT_COLUMNS)).where(CLIENT.c.id.in_(ids))).all()
     visits, scores, messages, enrolments = (defaultdict(list) for _ in range(4))
     for client_id, starts_at, status, visit_id in connection.execute(
-            select(VISIT.c.client_id, VISIT.c.starts_at, VISIT.c.status, VISIT.c.id).where(VISIT.c.client_id.in_(ids))):
+        select(VISIT.c.client_id, VISIT.c.starts_at, VISIT.c.status, VISIT.c.id).where(VISIT.c.client_id.in_(ids))
+    ):
         visits[client_id].append(VisitFact(starts_at, status, visit_id))
     for client_id, recorded_at, pain in connection.execute(
-            select(PROGRESS.c.client_id, PROGRESS.c.recorded_at, PROGRESS.c.pain).where(PROGRESS.c.client_id.in_(ids))):
+        select(PROGRESS.c.client_id, PROGRESS.c.recorded_at, PROGRESS.c.pain).where(PROGRESS.c.client_id.in_(ids))
+    ):
         scores[client_id].append(Score(recorded_at, pain))
     # Replies the front desk writes are conversation, not outreach: no caps.
-    wanted = (MESSAGE.c.client_id.in_(ids), MESSAGE.c.is_test.is_(False), MESSAGE.c.stream != "reply",
-              *(() if messages_where is None else (messages_where,)))
+    wanted = (
+        MESSAGE.c.client_id.in_(ids),
+        MESSAGE.c.is_test.is_(False),
+        MESSAGE.c.stream != "reply",
+        *(() if messages_where is None else (messages_where,)),
+    )
     for client_id, *existing in connection.execute(
-            select(MESSAGE.c.client_id, MESSAGE.c.campaign, MESSAGE.c.step, MESSAGE.c.cycle, MESSAGE.c.status,
-                   MESSAGE.c.due_at, MESSAGE.c.sent_at, MESSAGE.c.channel).where(*wanted)):
+        select(
+            MESSAGE.c.client_id,
+            MESSAGE.c.campaign,
+            MESSAGE.c.step,
+            MESSAGE.c.cycle,
+            MESSAGE.c.status,
+            MESSAGE.c.due_at,
+            MESSAGE.c.sent_at,
+            MESSAGE.c.channel,
+        ).where(*wanted)
+    ):
         messages[client_id].append(Existing(*existing))
     for client_id, campaign, enrolled_at in connection.execute(
-            select(ENROLMENT.c.client_id, ENROLMENT.c.campaign, ENROLMENT.c.enrolled_at)
-            .where(ENROLMENT.c.client_id.in_(ids))):
+        select(ENROLMENT.c.client_id, ENROLMENT.c.campaign, ENROLMENT.c.enrolled_at).where(
+            ENROLMENT.c.client_id.in_(ids)
+        )
+    ):
         enrolments[client_id].append((campaign, enrolled_at))
     suppressed = _suppressed(session, clients)
     return {
@@ -59,8 +78,15 @@ def load_facts(session: Session, client_ids: Iterable[int], settings: Settings,
             id=c.id,
             first_name=c.first_name,
             timezone=client_zone(c, settings),
-            reach=Reachability(c.status, c.email, c.phone, c.email_consent, c.sms_consent, c.phone_invalid,
-                               suppressed.get(c.id, frozenset())),
+            reach=Reachability(
+                c.status,
+                c.email,
+                c.phone,
+                c.email_consent,
+                c.sms_consent,
+                c.phone_invalid,
+                suppressed.get(c.id, frozenset()),
+            ),
             visits=tuple(visits[c.id]),
             scores=tuple(sorted(scores[c.id], key=lambda s: s.recorded_at)),
             messages=tuple(messages[c.id]),
@@ -72,8 +98,18 @@ def load_facts(session: Session, client_ids: Iterable[int], settings: Settings,
 
 
 # The client's columns the rules read (the rest, timestamps above all, cost a conversion each for nothing).
-_FACT_COLUMNS = ("id", "first_name", "timezone", "status", "email", "phone", "email_consent", "sms_consent",
-                 "phone_invalid", "reminders_opt_out")
+_FACT_COLUMNS = (
+    "id",
+    "first_name",
+    "timezone",
+    "status",
+    "email",
+    "phone",
+    "email_consent",
+    "sms_consent",
+    "phone_invalid",
+    "reminders_opt_out",
+)
 
 
 def _suppressed(session: Session, clients: Sequence) -> dict[int, frozenset[str]]:
@@ -82,10 +118,12 @@ def _suppressed(session: Session, clients: Sequence) -> dict[int, frozenset[str]
     if not emails and not phones:
         return {}
     found: dict[int, set[str]] = defaultdict(set)
-    query = select(Suppression.channel, Suppression.address).where(or_(
-        (Suppression.channel == "email") & Suppression.address.in_(list(emails)),
-        (Suppression.channel == "sms") & Suppression.address.in_(list(phones)),
-    ))
+    query = select(Suppression.channel, Suppression.address).where(
+        or_(
+            (Suppression.channel == "email") & Suppression.address.in_(list(emails)),
+            (Suppression.channel == "sms") & Suppression.address.in_(list(phones)),
+        )
+    )
     for channel, address in session.connection().execute(query):
         owner = emails.get(address) if channel == "email" else phones.get(address)
         if owner is not None:

@@ -3,6 +3,7 @@
 A reply is an outbox row like every other message (unique key, claimed and sent by dispatch, status from the
 provider's callbacks); it carries the exact words in `Message.body` and the staff member in `Message.author`.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -53,13 +54,13 @@ class ReplyState:
     deferred_reason: str = ""
 
 
-def note_inbound(session: Session, phone: str, client_id: int | None, handled_as: str, body: str,
-                 at: datetime) -> None:
+def note_inbound(session: Session, phone: str, client_id: int | None, handled_as: str, body: str, at: datetime) -> None:
     """Called for every inbound text: the number's conversation shows it, and wants a person if it must."""
     conversation = session.exec(select(Conversation).where(Conversation.phone == phone)).first()
     if conversation is None:
-        conversation = Conversation(phone=phone, client_id=client_id, last_inbound_at=at, last_activity_at=at,
-                                    needs_reply=False)
+        conversation = Conversation(
+            phone=phone, client_id=client_id, last_inbound_at=at, last_activity_at=at, needs_reply=False
+        )
     conversation.client_id = conversation.client_id or client_id
     conversation.last_inbound_at = max(conversation.last_inbound_at, at)
     conversation.last_activity_at = max(conversation.last_activity_at, at)
@@ -93,17 +94,30 @@ def clients_for(session: Session, conversation: Conversation) -> dict[int, Clien
 def thread(session: Session, conversation: Conversation, limit: int = 300) -> list[ThreadItem]:
     """Every text in and out at this number, oldest first (the newest `limit`)."""
     ids = list(clients_for(session, conversation))
-    inbound = session.exec(select(InboundMessage).where(InboundMessage.from_address == conversation.phone)
-                           .order_by(InboundMessage.received_at.desc()).limit(limit))
+    inbound = session.exec(
+        select(InboundMessage)
+        .where(InboundMessage.from_address == conversation.phone)
+        .order_by(InboundMessage.received_at.desc())
+        .limit(limit)
+    )
     items = [ThreadItem(m.received_at, "in", m.body, _inbound_label(m)) for m in inbound]
     if ids:
         when = func.coalesce(Message.sent_at, Message.due_at)
-        outbound = session.exec(select(Message).where(
-            Message.client_id.in_(ids), Message.channel == "sms", Message.is_test.is_(False),
-            Message.status != MessageStatus.skipped,
-        ).order_by(when.desc()).limit(limit))
-        items += [ThreadItem(m.sent_at or m.due_at, "out", m.body or "", _outbound_label(m), m.status, m.reason)
-                  for m in outbound]
+        outbound = session.exec(
+            select(Message)
+            .where(
+                Message.client_id.in_(ids),
+                Message.channel == "sms",
+                Message.is_test.is_(False),
+                Message.status != MessageStatus.skipped,
+            )
+            .order_by(when.desc())
+            .limit(limit)
+        )
+        items += [
+            ThreadItem(m.sent_at or m.due_at, "out", m.body or "", _outbound_label(m), m.status, m.reason)
+            for m in outbound
+        ]
     return sorted(items, key=lambda item: item.at)[-limit:]
 
 
@@ -115,8 +129,14 @@ def reply_state(ctx: Context, session: Session, conversation: Conversation, now:
     refused = reply_blocker(reach)
     if refused:
         return ReplyState(refused)
-    deferred = reply_deferral(conversation.last_inbound_at, now, client_zone(client, ctx.settings), now,
-                              quiet_window(ctx), ctx.settings.inbox.conversation_minutes)
+    deferred = reply_deferral(
+        conversation.last_inbound_at,
+        now,
+        client_zone(client, ctx.settings),
+        now,
+        quiet_window(ctx),
+        ctx.settings.inbox.conversation_minutes,
+    )
     return ReplyState(None, *deferred) if deferred else ReplyState(None)
 
 
@@ -129,8 +149,9 @@ def measure(ctx: Context, body: str) -> SegmentCount:
     return count_segments(ctx.renderer.wrap_sms(body, message_context_for(ctx, None)))
 
 
-def send_reply(ctx: Context, session: Session, conversation: Conversation, body: str, author: str,
-               now: datetime) -> Message:
+def send_reply(
+    ctx: Context, session: Session, conversation: Conversation, body: str, author: str, now: datetime
+) -> Message:
     """Queue a staff reply in the outbox. Raises ReplyRefused when it may not be sent as written."""
     words = body.strip()
     if not words:
@@ -140,16 +161,24 @@ def send_reply(ctx: Context, session: Session, conversation: Conversation, body:
         raise ReplyRefused(state.refused)
     size, limit = measure(ctx, words), ctx.settings.inbox.max_segments
     if size.segments > limit:
-        raise ReplyRefused(f"body: {size.segments} segments ({size.encoding}, {size.characters} characters) is over "
-                           f"the limit of {limit} ([inbox] max_segments); shorten it")
+        raise ReplyRefused(
+            f"body: {size.segments} segments ({size.encoding}, {size.characters} characters) is over "
+            f"the limit of {limit} ([inbox] max_segments); shorten it"
+        )
     client = session.get(Client, conversation.client_id)
     row = _queue(ctx, session, client, words, REPLY_STEP, author, state, now)
     conversation.needs_reply, conversation.closed_by = False, author
     conversation.last_activity_at = now
     session.add(conversation)
-    audit(session, author, "inbox.reply", client.id,
-          f"reply queued ({size.segments} segment{'s' * (size.segments > 1)})"
-          + (f"; {state.deferred_reason}" if state.deferred_until else ""), at=now)
+    audit(
+        session,
+        author,
+        "inbox.reply",
+        client.id,
+        f"reply queued ({size.segments} segment{'s' * (size.segments > 1)})"
+        + (f"; {state.deferred_reason}" if state.deferred_until else ""),
+        at=now,
+    )
     return row
 
 
@@ -160,18 +189,25 @@ def close(session: Session, conversation: Conversation, actor: str, now: datetim
     audit(session, actor, "inbox.done", conversation.client_id, "conversation marked done", at=now)
 
 
-def settle_possible_opt_out(ctx: Context, session: Session, conversation: Conversation, opt_out: bool,
-                            actor: str, now: datetime) -> bool:
+def settle_possible_opt_out(
+    ctx: Context, session: Session, conversation: Conversation, opt_out: bool, actor: str, now: datetime
+) -> bool:
     """A person read an unclear text. Opting out works as STOP does: every client at the number, one
     confirmation text. Returns True when the number was opted out now."""
     conversation.possible_opt_out = False
     session.add(conversation)
     if not opt_out:
-        audit(session, actor, "inbox.not-opt-out", conversation.client_id, "text read: not a request to stop",
-              at=now)
+        audit(session, actor, "inbox.not-opt-out", conversation.client_id, "text read: not a request to stop", at=now)
         return False
-    changed = opt_out_address(session, "sms", conversation.phone, reason="Asked to stop, in their own words",
-                              source=f"dashboard:{actor}"[:64], actor=actor, now=now)
+    changed = opt_out_address(
+        session,
+        "sms",
+        conversation.phone,
+        reason="Asked to stop, in their own words",
+        source=f"dashboard:{actor}"[:64],
+        actor=actor,
+        now=now,
+    )
     conversation.needs_reply, conversation.closed_by = False, actor
     client = session.get(Client, conversation.client_id) if conversation.client_id else None
     if changed and client is not None:
@@ -180,13 +216,35 @@ def settle_possible_opt_out(ctx: Context, session: Session, conversation: Conver
     return changed
 
 
-def _queue(ctx: Context, session: Session, client: Client, text: str, step: str, author: str, state: ReplyState,
-           now: datetime, wrapped: bool = False) -> Message:
+def _queue(
+    ctx: Context,
+    session: Session,
+    client: Client,
+    text: str,
+    step: str,
+    author: str,
+    state: ReplyState,
+    now: datetime,
+    wrapped: bool = False,
+) -> Message:
     body = text if wrapped else ctx.renderer.wrap_sms(text, message_context_for(ctx, client))
-    row = Message(key=f"{REPLY_CAMPAIGN}:{step}:{uuid.uuid4().hex}", client_id=client.id, campaign=REPLY_CAMPAIGN,
-                  step=step, cycle=now.strftime("%Y%m%dT%H%M%S"), stream=REPLY_STREAM, priority=0, channel="sms",
-                  to_address=client.phone or "", due_at=state.deferred_until or now,
-                  reason=state.deferred_reason, body=body, author=author, created_at=now, updated_at=now)
+    row = Message(
+        key=f"{REPLY_CAMPAIGN}:{step}:{uuid.uuid4().hex}",
+        client_id=client.id,
+        campaign=REPLY_CAMPAIGN,
+        step=step,
+        cycle=now.strftime("%Y%m%dT%H%M%S"),
+        stream=REPLY_STREAM,
+        priority=0,
+        channel="sms",
+        to_address=client.phone or "",
+        due_at=state.deferred_until or now,
+        reason=state.deferred_reason,
+        body=body,
+        author=author,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(row)
     session.flush()
     return row
@@ -196,8 +254,9 @@ def message_context_for(ctx: Context, client: Client | None) -> dict:
     """What a reply may print: the client's first name and the clinic's details, nothing about their care."""
     from outreach.rendering import message_context
 
-    return message_context(ctx.settings, first_name=client.first_name if client else "", phase="establishing",
-                           interval_days=None)
+    return message_context(
+        ctx.settings, first_name=client.first_name if client else "", phase="establishing", interval_days=None
+    )
 
 
 def client_names(session: Session, ids: set[int]) -> dict[int, str]:
@@ -217,9 +276,14 @@ def quick_replies(ctx: Context, client: Client | None) -> dict[str, str]:
 
 
 def _inbound_label(message: InboundMessage) -> str:
-    answered = {"stop": "opted out", "start": "opted back in", "help": "HELP answered",
-                "progress": "check-in answer recorded", "possible-opt-out": "may be asking to stop",
-                "appointment": "about an appointment"}
+    answered = {
+        "stop": "opted out",
+        "start": "opted back in",
+        "help": "HELP answered",
+        "progress": "check-in answer recorded",
+        "possible-opt-out": "may be asking to stop",
+        "appointment": "about an appointment",
+    }
     label = answered.get(message.handled_as, "")
     if message.replied and message.handled_as in ("other", "appointment"):
         label = ", ".join(filter(None, [label, "acknowledged automatically"]))
@@ -228,6 +292,7 @@ def _inbound_label(message: InboundMessage) -> str:
 
 def _outbound_label(message: Message) -> str:
     if message.stream == REPLY_STREAM:
-        return ("Opt-out confirmation" if message.step == CONFIRMATION_STEP else "Reply") + \
-            (f" from {message.author}" if message.author else "")
+        return ("Opt-out confirmation" if message.step == CONFIRMATION_STEP else "Reply") + (
+            f" from {message.author}" if message.author else ""
+        )
     return f"Campaign text: {message.campaign}/{message.step}"

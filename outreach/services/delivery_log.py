@@ -2,6 +2,7 @@
 rows as CSV.
 
 Pages are keyed on (log time, id), an indexed expression, so page 500 costs what page 1 does at a million rows."""
+
 from __future__ import annotations
 
 import csv
@@ -22,13 +23,28 @@ PAGE_SIZE = 50
 MAX_ID = 2**63 - 1  # the largest row id either database can compare against
 EXPORT_BATCH = 2000
 _COLUMNS = (
-    Message.id, Message.created_at, Message.client_id, Client.first_name, Client.last_name, Message.channel,
-    Message.to_address, Message.campaign, Message.step, Message.status, Message.reason, Message.error_code,
-    Message.due_at, Message.sent_at, Message.attempts, Message.is_test, Message.updated_at,
+    Message.id,
+    Message.created_at,
+    Message.client_id,
+    Client.first_name,
+    Client.last_name,
+    Message.channel,
+    Message.to_address,
+    Message.campaign,
+    Message.step,
+    Message.status,
+    Message.reason,
+    Message.error_code,
+    Message.due_at,
+    Message.sent_at,
+    Message.attempts,
+    Message.is_test,
+    Message.updated_at,
 )
 # The indexed expression, column for column (qualified: the query joins client, which has an updated_at too).
-LOG_TIME = literal_column(LOG_TIME_SQL.replace("sent_at", "message.sent_at")
-                          .replace("updated_at", "message.updated_at"), DateTime)
+LOG_TIME = literal_column(
+    LOG_TIME_SQL.replace("sent_at", "message.sent_at").replace("updated_at", "message.updated_at"), DateTime
+)
 _CURSOR = re.compile(r"^(\d+)\.(\d+)$")
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
@@ -61,13 +77,20 @@ class LogFilter:
             problems["to"] = f"ends ({end}) before it starts ({start})"
         if problems:
             raise FilterError(problems)
-        return cls(start, end, channel, status, params.get("campaign", "").strip()[:64],
-                   params.get("client", "").strip()[:100])
+        return cls(
+            start, end, channel, status, params.get("campaign", "").strip()[:64], params.get("client", "").strip()[:100]
+        )
 
     def params(self) -> dict[str, str]:
         """Back to query parameters, without the empty ones."""
-        values = {"from": self.start, "to": self.end, "channel": self.channel, "status": self.status,
-                  "campaign": self.campaign, "client": self.client}
+        values = {
+            "from": self.start,
+            "to": self.end,
+            "channel": self.channel,
+            "status": self.status,
+            "campaign": self.campaign,
+            "client": self.client,
+        }
         return {name: str(value) for name, value in values.items() if value}
 
     def describe(self) -> str:
@@ -149,8 +172,14 @@ class LogPage:
     newer: Cursor | None  # where the previous (newer) page ends, if there is one
 
 
-def log_page(session: Session, log_filter: LogFilter, zone: ZoneInfo, before: Cursor | None = None,
-             after: Cursor | None = None, limit: int = PAGE_SIZE) -> LogPage:
+def log_page(
+    session: Session,
+    log_filter: LogFilter,
+    zone: ZoneInfo,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+    limit: int = PAGE_SIZE,
+) -> LogPage:
     """One page, newest first: the rows older than `before`, or the ones just newer than `after`."""
     query = log_query(log_filter, zone)
     if after is not None:
@@ -164,8 +193,9 @@ def log_page(session: Session, log_filter: LogFilter, zone: ZoneInfo, before: Cu
     if after is not None:
         rows.reverse()
         return LogPage(rows, older=rows[-1].cursor if rows else after, newer=rows[0].cursor if more else None)
-    return LogPage(rows, older=rows[-1].cursor if more else None,
-                   newer=rows[0].cursor if before is not None and rows else None)
+    return LogPage(
+        rows, older=rows[-1].cursor if more else None, newer=rows[0].cursor if before is not None and rows else None
+    )
 
 
 def iter_log(engine: Engine, log_filter: LogFilter, zone: ZoneInfo, batch: int = EXPORT_BATCH) -> Iterator[LogRow]:
@@ -207,9 +237,11 @@ def client_matches(query: str) -> list:
     """Each word of the query must appear in the client's name, email or phone number (digits only)."""
     where = []
     for word in query.split():
-        options = [Client.first_name.icontains(word, autoescape=True),
-                   Client.last_name.icontains(word, autoescape=True),
-                   Client.email.icontains(word, autoescape=True)]
+        options = [
+            Client.first_name.icontains(word, autoescape=True),
+            Client.last_name.icontains(word, autoescape=True),
+            Client.email.icontains(word, autoescape=True),
+        ]
         digits = re.sub(r"\D", "", word)
         if len(digits) >= 3:
             options.append(Client.phone.contains(digits, autoescape=True))
@@ -217,8 +249,24 @@ def client_matches(query: str) -> list:
     return where
 
 
-CSV_HEADER = ("message_id", "created", "client_id", "client", "channel", "to", "campaign", "step", "status",
-              "reason", "error_code", "due", "sent", "updated", "attempts", "test")
+CSV_HEADER = (
+    "message_id",
+    "created",
+    "client_id",
+    "client",
+    "channel",
+    "to",
+    "campaign",
+    "step",
+    "status",
+    "reason",
+    "error_code",
+    "due",
+    "sent",
+    "updated",
+    "attempts",
+    "test",
+)
 
 
 def csv_lines(rows: Iterator[LogRow], zone: ZoneInfo, chunk: int = 500) -> Iterator[str]:
@@ -234,10 +282,24 @@ def csv_lines(rows: Iterator[LogRow], zone: ZoneInfo, chunk: int = 500) -> Itera
 
 
 def _csv_values(row: LogRow, zone: ZoneInfo) -> tuple:
-    return (row.id, _iso(row.created_at, zone), row.client_id or "", row.client_name, row.channel,
-            row.to_address, row.campaign, row.step, row.status, row.reason, row.error_code,
-            _iso(row.due_at, zone), _iso(row.sent_at, zone), _iso(row.updated_at, zone), row.attempts,
-            "yes" if row.is_test else "")
+    return (
+        row.id,
+        _iso(row.created_at, zone),
+        row.client_id or "",
+        row.client_name,
+        row.channel,
+        row.to_address,
+        row.campaign,
+        row.step,
+        row.status,
+        row.reason,
+        row.error_code,
+        _iso(row.due_at, zone),
+        _iso(row.sent_at, zone),
+        _iso(row.updated_at, zone),
+        row.attempts,
+        "yes" if row.is_test else "",
+    )
 
 
 _PLAIN_NUMBER = re.compile(r"^[+-]?[\d\s().-]+$")
@@ -304,7 +366,6 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-
 @dataclass(frozen=True)
 class MessageDetail:
     message: Message
@@ -320,7 +381,12 @@ def message_detail(session: Session, message_id: int) -> MessageDetail | None:
     if message is None:
         return None
     client = session.get(Client, message.client_id) if message.client_id else None
-    events = list(session.exec(select(DeliveryEvent).where(DeliveryEvent.message_id == message_id)
-                               .order_by(DeliveryEvent.at, DeliveryEvent.id)))
+    events = list(
+        session.exec(
+            select(DeliveryEvent)
+            .where(DeliveryEvent.message_id == message_id)
+            .order_by(DeliveryEvent.at, DeliveryEvent.id)
+        )
+    )
     name = f"{client.first_name} {client.last_name or ''}".strip() if client else ""
     return MessageDetail(message, name, events)

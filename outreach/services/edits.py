@@ -4,6 +4,7 @@ The files in campaigns/ and templates/ stay the defaults. The newest published v
 file for every render (the worker refreshes them each pass); drafts are only ever rendered for previews and checks.
 Everything lives in the database, so platforms that throw their disk away on restart lose nothing.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -47,15 +48,22 @@ class EmailCopy:
     def parse(cls, source: str) -> "EmailCopy":
         blocks = {name: text for name, text in _BLOCK.findall(source)}
         first = _BLOCK.search(source)
-        return cls(" ".join(blocks.get("subject", "").split()), blocks.get("body", "").strip("\n"),
-                   blocks.get("preheader", "").strip(), source[:first.start()] if first else "", source)
+        return cls(
+            " ".join(blocks.get("subject", "").split()),
+            blocks.get("body", "").strip("\n"),
+            blocks.get("preheader", "").strip(),
+            source[: first.start()] if first else "",
+            source,
+        )
 
     def source(self) -> str:
         if self.original and EmailCopy.parse(self.original) == self:
             return self.original
-        return (f"{self.prefix}{{% block subject %}}{' '.join(self.subject.split())}{{% endblock %}}\n"
-                f"{{% block preheader %}}{self.preheader}{{% endblock %}}\n"
-                f"{{% block body %}}\n{self.body.strip(chr(10))}\n{{% endblock %}}\n")
+        return (
+            f"{self.prefix}{{% block subject %}}{' '.join(self.subject.split())}{{% endblock %}}\n"
+            f"{{% block preheader %}}{self.preheader}{{% endblock %}}\n"
+            f"{{% block body %}}\n{self.body.strip(chr(10))}\n{{% endblock %}}\n"
+        )
 
     def body_first_line(self) -> int:
         """The template line of the body's first line, to show a problem's line within the body."""
@@ -85,8 +93,9 @@ class StepCopy:
         return found
 
     def edited(self, subject: str, body: str, sms: str) -> "StepCopy":
-        email = self.email and replace(self.email, subject=" ".join(subject.split()),
-                                       body=body.replace("\r\n", "\n").strip("\n"))
+        email = self.email and replace(
+            self.email, subject=" ".join(subject.split()), body=body.replace("\r\n", "\n").strip("\n")
+        )
         return StepCopy(self.names, email, None if self.sms is None else sms.replace("\r\n", "\n").strip())
 
     def where(self, finding: Finding, renderer: Renderer) -> str:
@@ -103,8 +112,11 @@ class StepCopy:
 
 
 def step_copy(ctx: Context, session: Session, step: Step) -> StepCopy:
-    names = {channel: name for channel, name in step_templates(step).items()
-             if channel in ("email", "sms") and ctx.renderer.path_of(name).is_file()}
+    names = {
+        channel: name
+        for channel, name in step_templates(step).items()
+        if channel in ("email", "sms") and ctx.renderer.path_of(name).is_file()
+    }
     pending = drafts(session, list(names.values()))
 
     def source(name: str) -> str:
@@ -151,8 +163,9 @@ def check(ctx: Context, live: dict[str, str], sources: dict[str, str]) -> list[F
 
 def live_source(ctx: Context, session: Session, name: str) -> str:
     """What the worker sends for a template now: its newest published version, else its file."""
-    version = session.exec(select(TemplateVersion).where(TemplateVersion.name == name)
-                           .order_by(TemplateVersion.id.desc())).first()
+    version = session.exec(
+        select(TemplateVersion).where(TemplateVersion.name == name).order_by(TemplateVersion.id.desc())
+    ).first()
     return version.source if version else ctx.renderer.path_of(name).read_text(encoding="utf-8")
 
 
@@ -188,10 +201,18 @@ def publish(ctx: Context, session: Session, names: list[str], author: str, at: d
     for name, draft in sorted(pending.items()):
         if draft.source != live_source(ctx, session, name):
             if name not in live:  # keep the file's copy, so it can be restored
-                session.add(TemplateVersion(name=name, source=live_source(ctx, session, name), author=SHIPPED,
-                                            published_at=at, note="the shipped file"))
-            versions.append(TemplateVersion(name=name, source=draft.source, author=author, published_at=at,
-                                            note="published"))
+                session.add(
+                    TemplateVersion(
+                        name=name,
+                        source=live_source(ctx, session, name),
+                        author=SHIPPED,
+                        published_at=at,
+                        note="the shipped file",
+                    )
+                )
+            versions.append(
+                TemplateVersion(name=name, source=draft.source, author=author, published_at=at, note="published")
+            )
         session.delete(draft)
     session.add_all(versions)
     audit(session, author, "copy.publish", detail=", ".join(v.name for v in versions) or "no change", at=at)
@@ -203,8 +224,9 @@ def restore(session: Session, version_id: int, author: str, at: datetime) -> Tem
     old = session.get(TemplateVersion, version_id)
     if old is None:
         raise KeyError(version_id)
-    version = TemplateVersion(name=old.name, source=old.source, author=author, published_at=at,
-                              note=f"restored version {old.id}")
+    version = TemplateVersion(
+        name=old.name, source=old.source, author=author, published_at=at, note=f"restored version {old.id}"
+    )
     session.add(version)
     audit(session, author, "copy.restore", detail=f"{old.name} version {old.id}", at=at)
     return version

@@ -6,6 +6,7 @@
 - the client row itself, emptied and archived, so the log and the audit trail keep their references.
 
 The audit entry says who erased which client number, and nothing of what was erased."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,8 +15,16 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import Session, select
 
 from outreach.models import (
-    Client, ClientStatus, ConsentEvent, Conversation, DeliveryEvent, Enrolment, InboundMessage, Message,
-    ProgressEntry, Visit,
+    Client,
+    ClientStatus,
+    ConsentEvent,
+    Conversation,
+    DeliveryEvent,
+    Enrolment,
+    InboundMessage,
+    Message,
+    ProgressEntry,
+    Visit,
 )
 from outreach.services.facts import audit
 

@@ -4,6 +4,7 @@ Reports are best-effort: they come late, out of order and twice. Each is stored 
 provider's own id, and a message's status only moves forward (a late "sent" never undoes "delivered"). A report
 for a message we marked `unknown` settles it: the provider saw it, so it did go out.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -19,13 +20,19 @@ from outreach.services.unsubscribe import opt_out_address
 
 S = MessageStatus
 # How far along a message is. A report moves it only to a higher rank; the end states share the top ranks.
-RANK = {S.planned: 0, S.sending: 1, S.unknown: 1, S.sent: 2, S.delivered: 3, S.failed: 3, S.skipped: 3,
-        S.bounced: 4}
+RANK = {S.planned: 0, S.sending: 1, S.unknown: 1, S.sent: 2, S.delivered: 3, S.failed: 3, S.skipped: 3, S.bounced: 4}
 
 TWILIO_STATUS = {
-    "accepted": S.sending, "scheduled": S.sending, "queued": S.sending, "sending": S.sending,
-    "sent": S.sent, "delivered": S.delivered, "read": S.delivered,
-    "undelivered": S.failed, "failed": S.failed, "canceled": S.failed,
+    "accepted": S.sending,
+    "scheduled": S.sending,
+    "queued": S.sending,
+    "sending": S.sending,
+    "sent": S.sent,
+    "delivered": S.delivered,
+    "read": S.delivered,
+    "undelivered": S.failed,
+    "failed": S.failed,
+    "canceled": S.failed,
 }
 TWILIO_OPTED_OUT = "21610"
 MESSAGE_ID_ARG = "outreach_message_id"
@@ -48,20 +55,34 @@ def record_twilio_status(session: Session, report: TwilioStatus, now: datetime) 
     event_id = f"{report.sid}:{report.status}"
     if _seen(session, "twilio", event_id):
         return False
-    message = session.exec(select(Message).where(Message.provider_id == report.sid,
-                                                 Message.channel == "sms")).first()
+    message = session.exec(select(Message).where(Message.provider_id == report.sid, Message.channel == "sms")).first()
     detail = f"{report.error_code} {report.error_message}".strip()
-    session.add(DeliveryEvent(message_id=message.id if message else None, provider="twilio",
-                              provider_event_id=event_id, event=report.status, at=now, detail=detail[:500],
-                              payload=report.payload))
+    session.add(
+        DeliveryEvent(
+            message_id=message.id if message else None,
+            provider="twilio",
+            provider_event_id=event_id,
+            event=report.status,
+            at=now,
+            detail=detail[:500],
+            payload=report.payload,
+        )
+    )
     target = TWILIO_STATUS.get(report.status)
     if message is not None and target is not None:
         failure = f"Twilio {report.status}: {detail}" if target == S.failed else ""
         advance(message, target, now, reason=failure, code=report.error_code)
         session.add(message)
     if report.error_code == TWILIO_OPTED_OUT and report.to and len(report.to) <= MAX_ADDRESS:
-        opt_out_address(session, "sms", report.to, reason=f"Twilio says opted out ({TWILIO_OPTED_OUT})",
-                        source="provider", actor="twilio", now=now)
+        opt_out_address(
+            session,
+            "sms",
+            report.to,
+            reason=f"Twilio says opted out ({TWILIO_OPTED_OUT})",
+            source="provider",
+            actor="twilio",
+            now=now,
+        )
     return True
 
 
@@ -82,16 +103,25 @@ def _record_sendgrid_event(session: Session, event: dict[str, Any], now: datetim
     message = _sendgrid_message(session, event)
     at = _event_time(event, now)
     detail = " ".join(_text(event.get(key)) for key in ("type", "reason", "response") if event.get(key))
-    session.add(DeliveryEvent(message_id=message.id if message else None, provider="sendgrid",
-                              provider_event_id=event_id, event=kind, at=at, detail=detail[:500],
-                              payload=_without_nul(event)))
+    session.add(
+        DeliveryEvent(
+            message_id=message.id if message else None,
+            provider="sendgrid",
+            provider_event_id=event_id,
+            event=kind,
+            at=at,
+            detail=detail[:500],
+            payload=_without_nul(event),
+        )
+    )
     session.flush()  # a batch may repeat an sg_event_id: the next look-up must see this one
     _apply_sendgrid_event(session, kind, event, message, detail, at)
     return "recorded" if message else "unmatched"
 
 
-def _apply_sendgrid_event(session: Session, kind: str, event: dict[str, Any], message: Message | None,
-                          detail: str, at: datetime) -> None:
+def _apply_sendgrid_event(
+    session: Session, kind: str, event: dict[str, Any], message: Message | None, detail: str, at: datetime
+) -> None:
     address = _text(event.get("email"))
     if len(address) > MAX_ADDRESS:
         address = ""  # longer than any deliverable address: nothing to suppress
@@ -127,8 +157,14 @@ def advance(message: Message, status: MessageStatus, at: datetime, reason: str =
 
 
 def _seen(session: Session, provider: str, event_id: str) -> bool:
-    return session.exec(select(DeliveryEvent.id).where(
-        DeliveryEvent.provider == provider, DeliveryEvent.provider_event_id == event_id)).first() is not None
+    return (
+        session.exec(
+            select(DeliveryEvent.id).where(
+                DeliveryEvent.provider == provider, DeliveryEvent.provider_event_id == event_id
+            )
+        ).first()
+        is not None
+    )
 
 
 def _sendgrid_message(session: Session, event: dict[str, Any]) -> Message | None:
@@ -143,8 +179,7 @@ def _sendgrid_message(session: Session, event: dict[str, Any]) -> Message | None
     candidates = {sg_message_id.split(".filter", 1)[0], sg_message_id.split(".", 1)[0]} - {""}
     if not candidates:
         return None
-    return session.exec(select(Message).where(Message.provider_id.in_(candidates),
-                                              Message.channel == "email")).first()
+    return session.exec(select(Message).where(Message.provider_id.in_(candidates), Message.channel == "email")).first()
 
 
 def _event_time(event: dict[str, Any], now: datetime) -> datetime:

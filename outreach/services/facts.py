@@ -1,5 +1,6 @@
 """Record facts about clients: consent, visits, progress, status, suppressions. Each change is audited
 and wakes the planner for that client (its next_plan_at becomes now)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -21,8 +22,14 @@ from outreach.models import (
 )
 
 
-def audit(session: Session, actor: str, action: str, client_id: int | None = None, detail: str = "",
-          at: datetime | None = None) -> None:
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    client_id: int | None = None,
+    detail: str = "",
+    at: datetime | None = None,
+) -> None:
     session.add(AuditEntry(actor=actor, action=action, client_id=client_id, detail=detail, at=at or utcnow()))
 
 
@@ -36,8 +43,16 @@ def wake(client: Client, at: datetime | None = None) -> None:
     client.updated_at = at or utcnow()
 
 
-def record_consent(session: Session, client: Client, channel: str, granted: bool, source: str,
-                   actor: str, at: datetime | None = None, note: str = "") -> bool:
+def record_consent(
+    session: Session,
+    client: Client,
+    channel: str,
+    granted: bool,
+    source: str,
+    actor: str,
+    at: datetime | None = None,
+    note: str = "",
+) -> bool:
     """Record a consent change with its time and source. Returns False when nothing changed."""
     channel = Channel(channel)
     field = f"{channel.value}_consent"
@@ -46,8 +61,14 @@ def record_consent(session: Session, client: Client, channel: str, granted: bool
     at = at or utcnow()
     setattr(client, field, granted)
     session.add(ConsentEvent(client_id=client.id, channel=channel, granted=granted, at=at, source=source, note=note))
-    audit(session, actor, "consent.grant" if granted else "consent.revoke", client.id,
-          f"{channel.value} via {source}", at=at)
+    audit(
+        session,
+        actor,
+        "consent.grant" if granted else "consent.revoke",
+        client.id,
+        f"{channel.value} via {source}",
+        at=at,
+    )
     wake(client, at)
     session.add(client)
     return True
@@ -56,8 +77,9 @@ def record_consent(session: Session, client: Client, channel: str, granted: bool
 CLIENT_DETAILS = ("first_name", "last_name", "email", "phone", "timezone")
 
 
-def save_client(session: Session, external_id: str, details: dict[str, Any], actor: str,
-                at: datetime | None = None) -> tuple[Client, str]:
+def save_client(
+    session: Session, external_id: str, details: dict[str, Any], actor: str, at: datetime | None = None
+) -> tuple[Client, str]:
     """Create the client with this external_id, or change the details given (CLIENT_DETAILS; consent is not
     one: it changes only through record_consent). Returns the client and "created", "updated" or "unchanged"."""
     at = at or utcnow()
@@ -83,17 +105,30 @@ def save_client(session: Session, external_id: str, details: dict[str, Any], act
     return client, "created" if created else "updated"
 
 
-def record_visit(session: Session, client: Client, starts_at: datetime, status: str, actor: str,
-                 source: str = "dashboard", external_id: str | None = None,
-                 version: int | None = None) -> Visit | None:
+def record_visit(
+    session: Session,
+    client: Client,
+    starts_at: datetime,
+    status: str,
+    actor: str,
+    source: str = "dashboard",
+    external_id: str | None = None,
+    version: int | None = None,
+) -> Visit | None:
     """Add a visit, or update the one with the same external id (else the same start time). With a version
     (the booking system's), an update older than the stored one changes nothing and returns None."""
     status = VisitStatus(status)
     match = (Visit.external_id == external_id) if external_id else (Visit.starts_at == starts_at)
     visit = session.exec(select(Visit).where(Visit.client_id == client.id, match)).first()
     if visit is None:
-        visit = Visit(client_id=client.id, starts_at=starts_at, status=status, source=source,
-                      external_id=external_id, external_version=version)
+        visit = Visit(
+            client_id=client.id,
+            starts_at=starts_at,
+            status=status,
+            source=source,
+            external_id=external_id,
+            external_version=version,
+        )
     elif version is not None and visit.external_version is not None and version <= visit.external_version:
         return None
     else:
@@ -107,9 +142,16 @@ def record_visit(session: Session, client: Client, starts_at: datetime, status: 
     return visit
 
 
-def record_progress(session: Session, client: Client, recorded_at: datetime, pain: int, actor: str,
-                    source: str = "dashboard", peg_enjoyment: int | None = None,
-                    peg_activity: int | None = None) -> ProgressEntry:
+def record_progress(
+    session: Session,
+    client: Client,
+    recorded_at: datetime,
+    pain: int,
+    actor: str,
+    source: str = "dashboard",
+    peg_enjoyment: int | None = None,
+    peg_activity: int | None = None,
+) -> ProgressEntry:
     if not 0 <= pain <= 10:
         raise ValueError("pain must be a whole number from 0 to 10")
     entry = session.exec(
@@ -151,6 +193,9 @@ def suppress(session: Session, channel: str, address: str, reason: str, source: 
 
 def is_suppressed(session: Session, channel: str, address: str) -> bool:
     address = address.strip().lower() if channel == Channel.email else address.strip()
-    return session.exec(
-        select(Suppression.id).where(Suppression.channel == channel, Suppression.address == address)
-    ).first() is not None
+    return (
+        session.exec(
+            select(Suppression.id).where(Suppression.channel == channel, Suppression.address == address)
+        ).first()
+        is not None
+    )

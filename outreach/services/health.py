@@ -1,6 +1,7 @@
 """Readiness for platforms' health checks and the status page: can this process serve, and is the worker alive?
 
 Answers carry check names and true/false only: nothing about clients, versions or times."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -40,8 +41,13 @@ def late_passes(session: Session, settings: Settings, now: datetime) -> list[tup
     within LATE_AFTER_BEATS x `dispatch_every_seconds` and a plan pass within as many `plan_every_seconds`.
     Returns the kinds of pass that are late, each with when one last started (None: never)."""
     every = {"plan": settings.worker.plan_every_seconds, "dispatch": settings.worker.dispatch_every_seconds}
-    started = dict(session.execute(select(WorkerRun.kind, func.max(WorkerRun.started_at))
-                                   .where(WorkerRun.kind.in_(PASSES)).group_by(WorkerRun.kind)).all())
+    started = dict(
+        session.execute(
+            select(WorkerRun.kind, func.max(WorkerRun.started_at))
+            .where(WorkerRun.kind.in_(PASSES))
+            .group_by(WorkerRun.kind)
+        ).all()
+    )
     late = []
     for kind in PASSES:
         last = _utc(started[kind]) if started.get(kind) else None

@@ -1,5 +1,6 @@
 """The column mapping the clinic last used for each kind of upload, kept in the database so the next upload (by
 anyone, on any machine) starts from it."""
+
 from __future__ import annotations
 
 from datetime import datetime

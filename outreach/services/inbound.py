@@ -8,6 +8,7 @@ reply at all: it waits, as handled_as "possible-opt-out", for a person to decide
 When Twilio reports OptOutType, its Advanced Opt-Out has already answered STOP, START or HELP with the
 confirmation configured there, so we record the change and stay quiet instead of texting twice.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -57,27 +58,38 @@ def handle_inbound_sms(session: Session, ctx: Context, sms: InboundSms, now: dat
     if sms.opt_out_type and reading.keyword:
         template = None
     reply = _reply(session, ctx, template, client, now) if template else None
-    session.add(InboundMessage(provider_id=sms.sid, client_id=client.id if client else None,
-                               from_address=sms.from_number, body=sms.body[:MAX_BODY], handled_as=handled_as,
-                               received_at=now, replied=reply is not None))
+    session.add(
+        InboundMessage(
+            provider_id=sms.sid,
+            client_id=client.id if client else None,
+            from_address=sms.from_number,
+            body=sms.body[:MAX_BODY],
+            handled_as=handled_as,
+            received_at=now,
+            replied=reply is not None,
+        )
+    )
     note_inbound(session, sms.from_number, client.id if client else None, handled_as, sms.body, now)
     return reply
 
 
-def _handle(session: Session, ctx: Context, sms: InboundSms, reading: Reading, clients: list[Client],
-            now: datetime) -> tuple[str, Client | None, str | None]:
+def _handle(
+    session: Session, ctx: Context, sms: InboundSms, reading: Reading, clients: list[Client], now: datetime
+) -> tuple[str, Client | None, str | None]:
     first = clients[0] if clients else None
     source = "sms-keyword" if reading.keyword else "sms-words"
     if reading.intent is Intent.opt_out:
         reason = "Replied STOP" if reading.keyword else "Asked in their own words to stop texts"
-        changed = opt_out_address(session, "sms", sms.from_number, reason=reason, source=source, actor="client",
-                                  now=now)
+        changed = opt_out_address(
+            session, "sms", sms.from_number, reason=reason, source=source, actor="client", now=now
+        )
         if not clients:
             audit(session, "client", "inbound.stop", None, "STOP from a number that is not a client's", at=now)
         # One confirmation; a second STOP gets silence.
         return "stop", first, "stop" if changed else None
-    if reading.intent is Intent.opt_in and opt_in_address(session, "sms", sms.from_number, source=source,
-                                                          actor="client", now=now):
+    if reading.intent is Intent.opt_in and opt_in_address(
+        session, "sms", sms.from_number, source=source, actor="client", now=now
+    ):
         return "start", first, "start"
     # START (or a "yes") from someone who never opted out is not consent to texts: the front desk reads it.
     if reading.intent is Intent.help:
@@ -102,8 +114,9 @@ def _reply(session: Session, ctx: Context, template: str, client: Client | None,
     return Reply(template, client.first_name, state.phase, state.interval_days)
 
 
-def _awaiting_score(session: Session, ctx: Context, clients: list[Client],
-                    now: datetime) -> tuple[Client, datetime] | None:
+def _awaiting_score(
+    session: Session, ctx: Context, clients: list[Client], now: datetime
+) -> tuple[Client, datetime] | None:
     """The client at this number whose check-in went out most recently within the reply window, and when."""
     if not clients:
         return None
@@ -111,9 +124,14 @@ def _awaiting_score(session: Session, ctx: Context, clients: list[Client],
     by_id = {client.id: client for client in clients}
     row = session.exec(
         select(Message.client_id, Message.sent_at)
-        .where(Message.client_id.in_(list(by_id)), Message.stream == "checkin", Message.channel == "sms",
-               Message.status.in_([MessageStatus.sent, MessageStatus.delivered]),
-               Message.sent_at >= window_start, Message.sent_at <= now)
+        .where(
+            Message.client_id.in_(list(by_id)),
+            Message.stream == "checkin",
+            Message.channel == "sms",
+            Message.status.in_([MessageStatus.sent, MessageStatus.delivered]),
+            Message.sent_at >= window_start,
+            Message.sent_at <= now,
+        )
         .order_by(Message.sent_at.desc())
     ).first()
     return (by_id[row[0]], row[1]) if row else None
@@ -125,9 +143,14 @@ def _record_score(session: Session, client: Client, score: int, asked_at: dateti
 
 def _may_acknowledge(session: Session, from_number: str, now: datetime) -> bool:
     """At most one "we got your message" a day per number."""
-    return session.exec(
-        select(InboundMessage.id).where(InboundMessage.from_address == from_number,
-                                        InboundMessage.handled_as.in_(ACKNOWLEDGED),
-                                        InboundMessage.replied.is_(True),
-                                        InboundMessage.received_at > now - RECEIVED_REPLY_EVERY)
-    ).first() is None
+    return (
+        session.exec(
+            select(InboundMessage.id).where(
+                InboundMessage.from_address == from_number,
+                InboundMessage.handled_as.in_(ACKNOWLEDGED),
+                InboundMessage.replied.is_(True),
+                InboundMessage.received_at > now - RECEIVED_REPLY_EVERY,
+            )
+        ).first()
+        is None
+    )

@@ -2,6 +2,7 @@
 rebooked; skips by reason; weekly trends; and messaged against held-out clients. Aggregates only: no client is
 named, scored or phased here, so marketing may see all of it. The web page and `outreach report` both print it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,8 +26,20 @@ from outreach.services.delivery_log import LogFilter
 from outreach.services.delivery_log import safe_cell  # spreadsheet formulas defused, as in the log
 from outreach.settings import Settings
 
-STEP_COLUMNS = ("planned", "sent", "delivered", "failed", "skipped", "waiting", "opened", "clicked",
-                "unsubscribed", "stop", "replies", "rebooked")
+STEP_COLUMNS = (
+    "planned",
+    "sent",
+    "delivered",
+    "failed",
+    "skipped",
+    "waiting",
+    "opened",
+    "clicked",
+    "unsubscribed",
+    "stop",
+    "replies",
+    "rebooked",
+)
 WEEK_COLUMNS = ("sent", "delivered", "failed", "opened", "clicked", "replies", "stop", "rebooked")
 
 
@@ -129,8 +142,9 @@ Totals = dict[tuple[str, str], dict[str, Counter]]  # (campaign, step) -> metric
 def _rollup_rows(session: Session, period: Period) -> list[Row]:
     """The period's rollup rows, read once (a year is some tens of thousands) and added up in Python."""
     table = ReportDay.__table__
-    query = (select(table.c.day, table.c.campaign, table.c.step, table.c.metric, table.c.detail, table.c.count)
-             .where(table.c.day >= period.start, table.c.day <= period.end))
+    query = select(table.c.day, table.c.campaign, table.c.step, table.c.metric, table.c.detail, table.c.count).where(
+        table.c.day >= period.start, table.c.day <= period.end
+    )
     return [tuple(row) for row in session.connection().execute(query)]
 
 
@@ -162,8 +176,11 @@ def _steps_table(totals: Totals, order: list[tuple[str, str]], catalog: Catalog 
 
 
 def _skipped_table(totals: Totals, order: list[tuple[str, str]]) -> Table:
-    rows = [(campaign, step, reason, count) for campaign, step in order
-            for reason, count in totals[campaign, step]["skipped"].most_common()]
+    rows = [
+        (campaign, step, reason, count)
+        for campaign, step in order
+        for reason, count in totals[campaign, step]["skipped"].most_common()
+    ]
     return Table("skipped", "Skipped, by reason", ("campaign", "step", "reason", "messages"), rows)
 
 
@@ -201,8 +218,9 @@ def _holdouts(rows: list[Row], totals: Totals, catalog: Catalog | None, min_size
             continue
         since = min(row[0] for row in rows if row[1:4] == (campaign, step, "held_out_occasions"))
         sides = _totals([row for row in rows if row[1:3] == (campaign, step) and row[0] >= since])[campaign, step]
-        results.append(HoldoutResult(campaign, step, since, Comparison(
-            _arm(sides, ""), _arm(sides, "held_out_"), min_size)))
+        results.append(
+            HoldoutResult(campaign, step, since, Comparison(_arm(sides, ""), _arm(sides, "held_out_"), min_size))
+        )
     return results
 
 
@@ -211,8 +229,20 @@ def _arm(metrics: dict[str, Counter], prefix: str) -> Arm:
     return Arm(sum(metrics[f"{prefix}occasions"].values()), sum(metrics[f"{prefix}rebooked_after"].values()), visits)
 
 
-HOLDOUT_HEADER = ("campaign", "step", "group", "nudges", "rebooked", "rebook_rate", "rebook_rate_low",
-                  "rebook_rate_high", "visits_per_nudge", "visits_low", "visits_high", "note")
+HOLDOUT_HEADER = (
+    "campaign",
+    "step",
+    "group",
+    "nudges",
+    "rebooked",
+    "rebook_rate",
+    "rebook_rate_low",
+    "rebook_rate_high",
+    "visits_per_nudge",
+    "visits_low",
+    "visits_high",
+    "note",
+)
 
 
 def holdout_table(results: list[HoldoutResult]) -> Table:
@@ -225,9 +255,18 @@ def holdout_table(results: list[HoldoutResult]) -> Table:
             rows.append((result.campaign, result.step, group, arm.occasions, arm.rebooked, *numbers, note))
         if c.enough_data:
             rebook, visits = c.rebook_difference, c.visits_difference
-            rows.append((result.campaign, result.step, "difference", None, None,
-                         *_rounded(rebook.estimate, rebook.low, rebook.high),
-                         *_rounded(visits.estimate, visits.low, visits.high), "messaged minus held out"))
+            rows.append(
+                (
+                    result.campaign,
+                    result.step,
+                    "difference",
+                    None,
+                    None,
+                    *_rounded(rebook.estimate, rebook.low, rebook.high),
+                    *_rounded(visits.estimate, visits.low, visits.high),
+                    "messaged minus held out",
+                )
+            )
     return Table("holdout", "Messaged against held out", HOLDOUT_HEADER, rows)
 
 

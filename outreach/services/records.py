@@ -1,6 +1,7 @@
 """Batches of facts from the REST API: checked by the CSV importer's own parsers (one set of rules), then
 written through services.facts one record at a time, all in the caller's transaction. Any bad record and
 nothing is written: BatchRejected names each record's index and field, and the caller rolls back."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -79,20 +80,30 @@ def save_clients(session: Session, records: Records, settings: Settings, actor: 
         if item.last_name is not None:
             details["last_name"] = item.last_name
         existing = _clients(session, {item.external_id}).get(item.external_id)
-        details["timezone"] = item.timezone or (existing.timezone if existing else
-                                                item.phone_zone or settings.clinic.timezone)
+        details["timezone"] = item.timezone or (
+            existing.timezone if existing else item.phone_zone or settings.clinic.timezone
+        )
         client, outcome = facts.save_client(session, item.external_id, details, actor, now)
         result.add(client.id, outcome)
     return result
 
 
-def save_visits(session: Session, records: Records, settings: Settings, actor: str, now: datetime,
-                source: str = "api") -> BatchResult:
+def save_visits(
+    session: Session, records: Records, settings: Settings, actor: str, now: datetime, source: str = "api"
+) -> BatchResult:
     parsed = _parsed(records, VISIT_COLUMNS, lambda row: _visit(row, settings))
     result = BatchResult()
     for item, client, at in _placed(session, parsed, settings, "starts_at"):
-        visit = facts.record_visit(session, client, at, item.row.status, actor, source=source,
-                                   external_id=item.external_id, version=item.version)
+        visit = facts.record_visit(
+            session,
+            client,
+            at,
+            item.row.status,
+            actor,
+            source=source,
+            external_id=item.external_id,
+            version=item.version,
+        )
         if visit is None:
             result.outcomes["stale"] += 1
             continue
@@ -101,32 +112,51 @@ def save_visits(session: Session, records: Records, settings: Settings, actor: s
     return result
 
 
-def save_progress(session: Session, records: Records, settings: Settings, actor: str,
-                  now: datetime) -> BatchResult:
+def save_progress(session: Session, records: Records, settings: Settings, actor: str, now: datetime) -> BatchResult:
     parsed = _parsed(records, progress.COLUMNS, lambda row: Dated(progress.parse(row, settings)) if row.ok else None)
     placed = _placed(session, parsed, settings, "recorded_at")
-    _refuse([Problem(WHERE, item.line, f"{at:%Y-%m-%d %H:%M} UTC is in the future", "recorded_at")
-             for item, _client, at in placed if at > now])
+    _refuse(
+        [
+            Problem(WHERE, item.line, f"{at:%Y-%m-%d %H:%M} UTC is in the future", "recorded_at")
+            for item, _client, at in placed
+            if at > now
+        ]
+    )
     result = BatchResult()
     for item, client, at in placed:
         scores = item.row.scores
-        entry = facts.record_progress(session, client, at, scores["pain"], actor, source="api",
-                                      peg_enjoyment=scores.get("peg_enjoyment"), peg_activity=scores.get("peg_activity"))
+        entry = facts.record_progress(
+            session,
+            client,
+            at,
+            scores["pain"],
+            actor,
+            source="api",
+            peg_enjoyment=scores.get("peg_enjoyment"),
+            peg_activity=scores.get("peg_activity"),
+        )
         session.flush()
         result.add(entry.id, "recorded")
     return result
 
 
-def save_consent(session: Session, records: Records, settings: Settings, actor: str,
-                 now: datetime) -> BatchResult:
+def save_consent(session: Session, records: Records, settings: Settings, actor: str, now: datetime) -> BatchResult:
     """Each record states a channel, granted yes/no and where the answer came from; nothing is inferred."""
     parsed = _parsed(records, CONSENT_COLUMNS, _consent)
     found = _known_clients(session, parsed)
     result = BatchResult()
     for item in parsed:
         client = found[item.client_external_id]
-        changed = facts.record_consent(session, client, item.channel, item.granted, source=f"api:{item.source}",
-                                       actor=actor, at=now, note=item.note)
+        changed = facts.record_consent(
+            session,
+            client,
+            item.channel,
+            item.granted,
+            source=f"api:{item.source}",
+            actor=actor,
+            at=now,
+            note=item.note,
+        )
         result.add(client.id, "updated" if changed else "unchanged")
     return result
 
@@ -139,9 +169,13 @@ def _visit(row: Row, settings: Settings) -> Dated | None:
 
 
 def _consent(row: Row) -> ConsentRecord | None:
-    values = (row.take("client_external_id", text(64, required=True)), row.take("channel", _channel),
-              row.take("granted", parse_bool), row.take("source", text(50, required=True)),
-              row.take("note", text(500)) or "")
+    values = (
+        row.take("client_external_id", text(64, required=True)),
+        row.take("channel", _channel),
+        row.take("granted", parse_bool),
+        row.take("source", text(50, required=True)),
+        row.take("note", text(500)) or "",
+    )
     return ConsentRecord(row.line, *values) if row.ok else None
 
 
@@ -185,13 +219,19 @@ def _known_clients(session: Session, items: list[Any]) -> dict[str, Client]:
         return item.row.client_external_id if isinstance(item, Dated) else item.client_external_id
 
     found = _clients(session, {key(item) for item in items})
-    _refuse([Problem(WHERE, item.line, f"no client {key(item)!r}", "client_external_id")
-             for item in items if key(item) not in found])
+    _refuse(
+        [
+            Problem(WHERE, item.line, f"no client {key(item)!r}", "client_external_id")
+            for item in items
+            if key(item) not in found
+        ]
+    )
     return found
 
 
-def _placed(session: Session, parsed: list[Dated], settings: Settings,
-            column: str) -> list[tuple[Dated, Client, datetime]]:
+def _placed(
+    session: Session, parsed: list[Dated], settings: Settings, column: str
+) -> list[tuple[Dated, Client, datetime]]:
     """Each record with its client and its moment in UTC (a naive time is the client's wall-clock time)."""
     found = _known_clients(session, parsed)
     placed, problems = [], []

@@ -10,6 +10,7 @@ rebook). What counts on which day:
 - replies and STOPs: the day they arrived, credited to the last text the client was sent before them;
 - held-out occasions: the day the step would have gone out.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -21,8 +22,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, delete, func, insert
 from sqlmodel import Session, select
 
-from outreach.models import (DeliveryEvent, HeldOutOccasion, InboundMessage, Message, MessageStatus, ReportDay,
-                             ReportState, Visit, VisitStatus, utcnow)
+from outreach.models import (
+    DeliveryEvent,
+    HeldOutOccasion,
+    InboundMessage,
+    Message,
+    MessageStatus,
+    ReportDay,
+    ReportState,
+    Visit,
+    VisitStatus,
+    utcnow,
+)
 from outreach.policy.holdout import HOLDOUT_STEP
 from outreach.settings import Reports, Settings
 
@@ -30,11 +41,22 @@ from outreach.settings import Reports, Settings
 VISITS_FOR_FULL_REBUILD = 5000
 CHUNK = 500
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)  # the mark of an empty table
-EVENT_METRICS = {"open": "opened", "click": "clicked", "unsubscribe": "unsubscribed",
-                 "group_unsubscribe": "unsubscribed", "spamreport": "unsubscribed"}
-STATUS_METRICS = {MessageStatus.delivered: "delivered", MessageStatus.failed: "failed",
-                  MessageStatus.bounced: "failed", MessageStatus.skipped: "skipped",
-                  MessageStatus.planned: "waiting", MessageStatus.sending: "waiting", MessageStatus.unknown: "unknown"}
+EVENT_METRICS = {
+    "open": "opened",
+    "click": "clicked",
+    "unsubscribe": "unsubscribed",
+    "group_unsubscribe": "unsubscribed",
+    "spamreport": "unsubscribed",
+}
+STATUS_METRICS = {
+    MessageStatus.delivered: "delivered",
+    MessageStatus.failed: "failed",
+    MessageStatus.bounced: "failed",
+    MessageStatus.skipped: "skipped",
+    MessageStatus.planned: "waiting",
+    MessageStatus.sending: "waiting",
+    MessageStatus.unknown: "unknown",
+}
 Key = tuple[str, str, str, str]  # campaign, step, metric, detail
 
 
@@ -84,8 +106,7 @@ def held_out_steps(session: Session) -> set[tuple[str, str]]:
     return {tuple(row) for row in session.exec(select(HeldOutOccasion.campaign, HeldOutOccasion.step).distinct())}
 
 
-def rebuild_day(session: Session, day: date, days: LocalDays, reports: Reports,
-                compared: set[tuple[str, str]]) -> None:
+def rebuild_day(session: Session, day: date, days: LocalDays, reports: Reports, compared: set[tuple[str, str]]) -> None:
     start, end = days.start(day), days.start(day + timedelta(days=1))
     counts: Counter[Key] = Counter()
     _count_statuses(session, start, end, counts)
@@ -93,20 +114,26 @@ def rebuild_day(session: Session, day: date, days: LocalDays, reports: Reports,
     _count_replies(session, start, end, counts)
     _count_occasions(session, start, end, reports, compared, counts)
     session.execute(delete(ReportDay).where(ReportDay.day == day))
-    rows = [{"day": day, "campaign": c, "step": s, "metric": m, "detail": d, "count": n}
-            for (c, s, m, d), n in counts.items() if n]
+    rows = [
+        {"day": day, "campaign": c, "step": s, "metric": m, "detail": d, "count": n}
+        for (c, s, m, d), n in counts.items()
+        if n
+    ]
     if rows:
         session.execute(insert(ReportDay), rows)
 
 
 # What one day holds.
 
+
 def _count_statuses(session: Session, start: datetime, end: datetime, counts: Counter) -> None:
     reason = case((Message.status == MessageStatus.skipped, Message.reason), else_="")
     went_out = case((Message.sent_at.is_not(None), 1), else_=0)
-    query = (select(Message.campaign, Message.step, Message.status, reason, went_out, func.count())
-             .where(*_made_between(start, end)).group_by(Message.campaign, Message.step, Message.status, reason,
-                                                         went_out))
+    query = (
+        select(Message.campaign, Message.step, Message.status, reason, went_out, func.count())
+        .where(*_made_between(start, end))
+        .group_by(Message.campaign, Message.step, Message.status, reason, went_out)
+    )
     for campaign, step, status, why, sent, n in session.exec(query):
         if step == HOLDOUT_STEP:
             counts[campaign, step, "held_out_clients", ""] += n
@@ -126,41 +153,66 @@ def skip_reason(reason: str) -> str:
 
 def _count_events(session: Session, start: datetime, end: datetime, counts: Counter) -> None:
     metric = case(*((DeliveryEvent.event == event, name) for event, name in EVENT_METRICS.items()))
-    query = (select(Message.campaign, Message.step, metric, func.count(Message.id.distinct()))
-             .join(DeliveryEvent, DeliveryEvent.message_id == Message.id)
-             .where(*_made_between(start, end), DeliveryEvent.event.in_(list(EVENT_METRICS)))
-             .group_by(Message.campaign, Message.step, metric))
+    query = (
+        select(Message.campaign, Message.step, metric, func.count(Message.id.distinct()))
+        .join(DeliveryEvent, DeliveryEvent.message_id == Message.id)
+        .where(*_made_between(start, end), DeliveryEvent.event.in_(list(EVENT_METRICS)))
+        .group_by(Message.campaign, Message.step, metric)
+    )
     for campaign, step, name, n in session.exec(query):
         counts[campaign, step, name, ""] += n
 
 
 def _count_replies(session: Session, start: datetime, end: datetime, counts: Counter) -> None:
-    inbound = session.exec(select(InboundMessage.client_id, InboundMessage.received_at, InboundMessage.handled_as)
-                           .where(InboundMessage.received_at >= start, InboundMessage.received_at < end,
-                                  InboundMessage.client_id.is_not(None))).all()
+    inbound = session.exec(
+        select(InboundMessage.client_id, InboundMessage.received_at, InboundMessage.handled_as).where(
+            InboundMessage.received_at >= start, InboundMessage.received_at < end, InboundMessage.client_id.is_not(None)
+        )
+    ).all()
     for client_id, received_at, handled_as in inbound:
         last_text = session.exec(
             select(Message.campaign, Message.step)
-            .where(Message.client_id == client_id, Message.channel == "sms", Message.sent_at.is_not(None),
-                   Message.sent_at <= received_at, Message.is_test.is_(False))
-            .order_by(Message.sent_at.desc()).limit(1)).first()
+            .where(
+                Message.client_id == client_id,
+                Message.channel == "sms",
+                Message.sent_at.is_not(None),
+                Message.sent_at <= received_at,
+                Message.is_test.is_(False),
+            )
+            .order_by(Message.sent_at.desc())
+            .limit(1)
+        ).first()
         if last_text is not None:
             counts[(*last_text, "stop" if handled_as == "stop" else "replies", "")] += 1
 
 
-def _count_occasions(session: Session, start: datetime, end: datetime, reports: Reports,
-                     compared: set[tuple[str, str]], counts: Counter) -> None:
+def _count_occasions(
+    session: Session, start: datetime, end: datetime, reports: Reports, compared: set[tuple[str, str]], counts: Counter
+) -> None:
     """Rebooks after each message that went out or was due to a reachable client, and after each held-out
     occasion: the two sides of the holdout comparison, counted the same way."""
     messaged = session.exec(
-        select(Message.campaign, Message.step, Message.client_id, Message.sent_at, Message.due_at,
-               Message.to_address, Message.stream)
-        .where(*_made_between(start, end), Message.step != HOLDOUT_STEP, Message.client_id.is_not(None),
-               (Message.sent_at.is_not(None)) | (Message.to_address != ""),
-               (Message.stream == "rebook") | Message.campaign.in_(sorted({c for c, _ in compared})))).all()
+        select(
+            Message.campaign,
+            Message.step,
+            Message.client_id,
+            Message.sent_at,
+            Message.due_at,
+            Message.to_address,
+            Message.stream,
+        ).where(
+            *_made_between(start, end),
+            Message.step != HOLDOUT_STEP,
+            Message.client_id.is_not(None),
+            (Message.sent_at.is_not(None)) | (Message.to_address != ""),
+            (Message.stream == "rebook") | Message.campaign.in_(sorted({c for c, _ in compared})),
+        )
+    ).all()
     held_out = session.exec(
-        select(HeldOutOccasion.campaign, HeldOutOccasion.step, HeldOutOccasion.client_id, HeldOutOccasion.due_at)
-        .where(HeldOutOccasion.due_at >= start, HeldOutOccasion.due_at < end)).all()
+        select(HeldOutOccasion.campaign, HeldOutOccasion.step, HeldOutOccasion.client_id, HeldOutOccasion.due_at).where(
+            HeldOutOccasion.due_at >= start, HeldOutOccasion.due_at < end
+        )
+    ).all()
     horizon = timedelta(days=max(reports.attribution_days, reports.visits_window_days))
     visits = _visits(session, {row[2] for row in [*messaged, *held_out]}, start, end + horizon)
     for campaign, step, client_id, sent_at, due_at, to_address, stream in messaged:
@@ -173,8 +225,9 @@ def _count_occasions(session: Session, start: datetime, end: datetime, reports: 
         _occasion(counts, campaign, step, "held_out_", visits.get(client_id, ()), due_at, reports)
 
 
-def _occasion(counts: Counter, campaign: str, step: str, arm: str, visits: list, at: datetime,
-              reports: Reports) -> None:
+def _occasion(
+    counts: Counter, campaign: str, step: str, arm: str, visits: list, at: datetime, reports: Reports
+) -> None:
     counts[campaign, step, f"{arm}occasions", ""] += 1
     counts[campaign, step, f"{arm}rebooked_after", ""] += rebooked(visits, at, reports.attribution_days)
     counts[campaign, step, f"{arm}visits_after", str(visits_after(visits, at, reports.visits_window_days))] += 1
@@ -195,9 +248,11 @@ def _visits(session: Session, client_ids: set[int], start: datetime, end: dateti
     found: dict[int, list] = defaultdict(list)
     ids = sorted(client_ids)
     for i in range(0, len(ids), CHUNK):
-        rows = session.exec(select(Visit.client_id, Visit.starts_at, Visit.status)
-                            .where(Visit.client_id.in_(ids[i:i + CHUNK]), Visit.starts_at >= start,
-                                   Visit.starts_at < end))
+        rows = session.exec(
+            select(Visit.client_id, Visit.starts_at, Visit.status).where(
+                Visit.client_id.in_(ids[i : i + CHUNK]), Visit.starts_at >= start, Visit.starts_at < end
+            )
+        )
         for client_id, starts_at, status in rows:
             found[client_id].append((starts_at, status))
     return found
@@ -209,20 +264,31 @@ def _made_between(start: datetime, end: datetime) -> tuple:
 
 # Which days changed.
 
+
 def _changed_days(session: Session, marks: dict[str, str], days: LocalDays, reports: Reports) -> set[date]:
     since = datetime.fromisoformat(marks["messages"])
     # The newest day is always rebuilt: a slow transaction may commit rows stamped a little before the mark.
     changed = {days.of(since)} if since > EPOCH else set()
     changed |= {days.of(at) for at in session.exec(select(Message.created_at).where(Message.updated_at > since))}
-    changed |= {days.of(at) for at in session.exec(
-        select(Message.created_at).join(DeliveryEvent, DeliveryEvent.message_id == Message.id)
-        .where(DeliveryEvent.id > int(marks["events"])))}
-    changed |= {days.of(at) for at in session.exec(
-        select(InboundMessage.received_at).where(InboundMessage.id > int(marks["inbound"])))}
-    changed |= {days.of(at) for at in session.exec(
-        select(HeldOutOccasion.due_at).where(HeldOutOccasion.id > int(marks["occasions"])))}
-    visits = session.exec(select(Visit.client_id, Visit.starts_at).where(
-        Visit.updated_at > datetime.fromisoformat(marks["visits"]))).all()
+    changed |= {
+        days.of(at)
+        for at in session.exec(
+            select(Message.created_at)
+            .join(DeliveryEvent, DeliveryEvent.message_id == Message.id)
+            .where(DeliveryEvent.id > int(marks["events"]))
+        )
+    }
+    changed |= {
+        days.of(at)
+        for at in session.exec(select(InboundMessage.received_at).where(InboundMessage.id > int(marks["inbound"])))
+    }
+    changed |= {
+        days.of(at)
+        for at in session.exec(select(HeldOutOccasion.due_at).where(HeldOutOccasion.id > int(marks["occasions"])))
+    }
+    visits = session.exec(
+        select(Visit.client_id, Visit.starts_at).where(Visit.updated_at > datetime.fromisoformat(marks["visits"]))
+    ).all()
     if len(visits) > VISITS_FOR_FULL_REBUILD:
         return _all_days(session, days)
     horizon = timedelta(days=max(reports.attribution_days, reports.visits_window_days))
@@ -231,22 +297,33 @@ def _changed_days(session: Session, marks: dict[str, str], days: LocalDays, repo
     return changed
 
 
-def _days_before_visit(session: Session, client_id: int, starts_at: datetime, horizon: timedelta,
-                       days: LocalDays) -> set[date]:
+def _days_before_visit(
+    session: Session, client_id: int, starts_at: datetime, horizon: timedelta, days: LocalDays
+) -> set[date]:
     """Days holding a message or occasion whose rebook or visit count this visit may change."""
     # A message is written before it goes out; allow a deferral of up to a week between the two.
-    written = session.exec(select(Message.created_at).where(
-        Message.client_id == client_id, Message.created_at >= starts_at - horizon - timedelta(days=7),
-        Message.created_at <= starts_at))
-    due = session.exec(select(HeldOutOccasion.due_at).where(
-        HeldOutOccasion.client_id == client_id, HeldOutOccasion.due_at >= starts_at - horizon,
-        HeldOutOccasion.due_at <= starts_at))
+    written = session.exec(
+        select(Message.created_at).where(
+            Message.client_id == client_id,
+            Message.created_at >= starts_at - horizon - timedelta(days=7),
+            Message.created_at <= starts_at,
+        )
+    )
+    due = session.exec(
+        select(HeldOutOccasion.due_at).where(
+            HeldOutOccasion.client_id == client_id,
+            HeldOutOccasion.due_at >= starts_at - horizon,
+            HeldOutOccasion.due_at <= starts_at,
+        )
+    )
     return {days.of(at) for at in [*written, *due]}
 
 
 def _all_days(session: Session, days: LocalDays) -> set[date]:
-    bounds = [session.exec(select(func.min(column), func.max(column))).one() for column in
-              (Message.created_at, InboundMessage.received_at, HeldOutOccasion.due_at)]
+    bounds = [
+        session.exec(select(func.min(column), func.max(column))).one()
+        for column in (Message.created_at, InboundMessage.received_at, HeldOutOccasion.due_at)
+    ]
     moments = [at for pair in bounds for at in pair if at is not None]
     if not moments:
         return set()
@@ -255,10 +332,11 @@ def _all_days(session: Session, days: LocalDays) -> set[date]:
 
 # How far the rollup has read.
 
+
 def _current_marks(session: Session) -> dict[str, str]:
     def largest(column, empty):  # noqa: ANN001, ANN202
         value = session.exec(select(func.max(column))).one()
-        return (value if value is not None else empty)
+        return value if value is not None else empty
 
     return {
         "messages": largest(Message.updated_at, EPOCH).isoformat(),

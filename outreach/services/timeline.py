@@ -1,5 +1,6 @@
 """One client's history for the front desk: messages, visits, progress and replies merged newest first,
 consent history per channel, and the points the pain chart draws."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,22 +55,30 @@ def moment(record: Any) -> datetime:
 def consent_history(session: Session, client_id: int) -> dict[str, list[ConsentEvent]]:
     """Each channel's consent events, newest first."""
     history: dict[str, list[ConsentEvent]] = {channel.value: [] for channel in Channel}
-    query = select(ConsentEvent).where(ConsentEvent.client_id == client_id).order_by(
-        ConsentEvent.at.desc(), ConsentEvent.id.desc())
+    query = (
+        select(ConsentEvent)
+        .where(ConsentEvent.client_id == client_id)
+        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+    )
     for event in session.exec(query):
         history.setdefault(event.channel, []).append(event)
     return history
 
 
 def chart_data(session: Session, client_id: int) -> ChartData:
-    scores = session.exec(select(ProgressEntry.recorded_at, ProgressEntry.pain)
-                          .where(ProgressEntry.client_id == client_id).order_by(ProgressEntry.recorded_at))
-    visits = session.exec(select(Visit.starts_at, Visit.status)
-                          .where(Visit.client_id == client_id).order_by(Visit.starts_at))
-    messages = session.exec(select(Message.sent_at, Message.channel)
-                            .where(Message.client_id == client_id, Message.sent_at.is_not(None),
-                                   Message.is_test.is_(False))
-                            .order_by(Message.sent_at))
+    scores = session.exec(
+        select(ProgressEntry.recorded_at, ProgressEntry.pain)
+        .where(ProgressEntry.client_id == client_id)
+        .order_by(ProgressEntry.recorded_at)
+    )
+    visits = session.exec(
+        select(Visit.starts_at, Visit.status).where(Visit.client_id == client_id).order_by(Visit.starts_at)
+    )
+    messages = session.exec(
+        select(Message.sent_at, Message.channel)
+        .where(Message.client_id == client_id, Message.sent_at.is_not(None), Message.is_test.is_(False))
+        .order_by(Message.sent_at)
+    )
     return ChartData(
         scores=tuple(Point(at, pain) for at, pain in scores),
         visits=tuple(Mark(at, status) for at, status in visits),

@@ -1,5 +1,6 @@
 """Turning a channel off (or back on) for a client or an address: by unsubscribe link, by STOP/START keyword,
 or because a provider reported a complaint or an opt-out. Consent changes go through facts.record_consent."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,8 +25,9 @@ def clients_at(session: Session, channel: str, address: str) -> list[Client]:
     return list(session.exec(select(Client).where(condition).order_by(Client.id)))
 
 
-def opt_out_address(session: Session, channel: str, address: str, *, reason: str, source: str, actor: str,
-                    now: datetime) -> bool:
+def opt_out_address(
+    session: Session, channel: str, address: str, *, reason: str, source: str, actor: str, now: datetime
+) -> bool:
     """Revoke consent on `channel` for every client at `address` and suppress the address, known or not.
     Returns True if anything changed."""
     changed = suppress(session, channel, address, reason[:200], source)
@@ -34,36 +36,52 @@ def opt_out_address(session: Session, channel: str, address: str, *, reason: str
     return changed
 
 
-def opt_in_address(session: Session, channel: str, address: str, *, source: str, actor: str,
-                   now: datetime) -> bool:
+def opt_in_address(session: Session, channel: str, address: str, *, source: str, actor: str, now: datetime) -> bool:
     """The person at `address` asked to hear from us again: lift the suppressions their opt-out (or the
     provider's report of it) put on the address, and restore consent for the clients there who had revoked it.
     A client who never consented gains none here. Returns True if anything changed."""
-    lifted = session.exec(delete(Suppression).where(
-        Suppression.channel == Channel(channel), Suppression.address == normal_address(channel, address),
-        Suppression.source.in_(LIFTED_BY_OPT_IN),
-    )).rowcount
+    lifted = session.exec(
+        delete(Suppression).where(
+            Suppression.channel == Channel(channel),
+            Suppression.address == normal_address(channel, address),
+            Suppression.source.in_(LIFTED_BY_OPT_IN),
+        )
+    ).rowcount
     clients = clients_at(session, channel, address)
     if lifted:
-        audit(session, actor, "suppression.lift", clients[0].id if clients else None,
-              f"{channel} opt-in via {source}", at=now)
-    restored = [client for client in clients if revoked(session, client, channel)
-                and record_consent(session, client, channel, True, source, actor, at=now)]
+        audit(
+            session,
+            actor,
+            "suppression.lift",
+            clients[0].id if clients else None,
+            f"{channel} opt-in via {source}",
+            at=now,
+        )
+    restored = [
+        client
+        for client in clients
+        if revoked(session, client, channel) and record_consent(session, client, channel, True, source, actor, at=now)
+    ]
     return bool(lifted or restored)
 
 
-def unsubscribe_client(session: Session, client: Client, channels: list[str], *, source: str, actor: str,
-                       now: datetime) -> list[str]:
+def unsubscribe_client(
+    session: Session, client: Client, channels: list[str], *, source: str, actor: str, now: datetime
+) -> list[str]:
     """Revoke consent on each channel; returns the channels that were on before."""
-    return [channel for channel in channels
-            if record_consent(session, client, channel, False, source, actor, at=now)]
+    return [channel for channel in channels if record_consent(session, client, channel, False, source, actor, at=now)]
 
 
 def revoked(session: Session, client: Client, channel: str) -> bool:
     """Consent this client gave and later took back (as opposed to never given)."""
-    latest = session.exec(select(ConsentEvent.granted).where(
-        ConsentEvent.client_id == client.id, ConsentEvent.channel == Channel(channel),
-    ).order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())).first()
+    latest = session.exec(
+        select(ConsentEvent.granted)
+        .where(
+            ConsentEvent.client_id == client.id,
+            ConsentEvent.channel == Channel(channel),
+        )
+        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+    ).first()
     return latest is False
 
 

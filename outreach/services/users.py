@@ -3,6 +3,7 @@
 Failed logins are AuditEntry rows, so the limit holds across web processes without any extra state. So are the
 changes that end a member's sessions (signing out, a password reset, deactivation): a session begun before one
 of them is over. Passwords are judged by zxcvbn, which knows common passwords, names, words and keyboard runs."""
+
 from __future__ import annotations
 
 import re
@@ -63,8 +64,9 @@ def check_role(raw: str) -> Role:
         raise UserError(f"role {raw!r}: choose one of {', '.join(r.value for r in Role)}") from None
 
 
-def create_user(session: Session, username: str, password: str, role: str, actor: str,
-                hasher: PasswordHasher = _hasher) -> StaffUser:
+def create_user(
+    session: Session, username: str, password: str, role: str, actor: str, hasher: PasswordHasher = _hasher
+) -> StaffUser:
     """Add a staff account; raise UserError (and add nothing) when any part is unusable or the name is taken."""
     username, role = check_username(username), check_role(role)
     check_password(password, username)
@@ -167,13 +169,20 @@ def record_logout(session: Session, username: str, now: datetime) -> None:
 def logged_out_since(session: Session, username: str, since: datetime) -> bool:
     """Whether the user's sessions were ended after `since`: by signing out (which ends every session begun
     before it), a password reset or deactivation."""
-    return session.exec(
-        select(AuditEntry.id).where(
-            AuditEntry.at > since,
-            or_(and_(AuditEntry.actor == username, AuditEntry.action == LOGOUT),
-                and_(AuditEntry.action.in_(ENDS_SESSIONS), AuditEntry.detail == username)),
-        ).limit(1)
-    ).first() is not None
+    return (
+        session.exec(
+            select(AuditEntry.id)
+            .where(
+                AuditEntry.at > since,
+                or_(
+                    and_(AuditEntry.actor == username, AuditEntry.action == LOGOUT),
+                    and_(AuditEntry.action.in_(ENDS_SESSIONS), AuditEntry.detail == username),
+                ),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def deactivate(session: Session, username: str, actor: str, now: datetime) -> StaffUser:
@@ -187,8 +196,9 @@ def deactivate(session: Session, username: str, actor: str, now: datetime) -> St
     return user
 
 
-def reset_password(session: Session, username: str, password: str, actor: str, now: datetime,
-                   hasher: PasswordHasher = _hasher) -> StaffUser:
+def reset_password(
+    session: Session, username: str, password: str, actor: str, now: datetime, hasher: PasswordHasher = _hasher
+) -> StaffUser:
     """Set a new password (judged as at creation); the member's open sessions end."""
     user = _existing(session, username)
     check_password(password, user.username)
@@ -223,11 +233,13 @@ def _keep_an_admin(session: Session, user: StaffUser, change: str) -> None:
         return
     # Locking the admins' rows serialises two admins removing each other at once (PostgreSQL; SQLite's
     # transactions are serial already).
-    admins = session.exec(select(StaffUser.id).where(StaffUser.role == Role.admin.value, StaffUser.active)
-                          .with_for_update()).all()
+    admins = session.exec(
+        select(StaffUser.id).where(StaffUser.role == Role.admin.value, StaffUser.active).with_for_update()
+    ).all()
     if len(admins) <= 1:
-        raise UserError(f"cannot {change} {user.username}: it is the last active admin account; "
-                        "make another account admin first")
+        raise UserError(
+            f"cannot {change} {user.username}: it is the last active admin account; make another account admin first"
+        )
 
 
 def _from(address: str) -> str:

@@ -6,6 +6,7 @@ desk records its pain score at each visit, so the taper shows up as it would at 
 answers by email instead taps its answer in each check-in email it receives (the link in the rendered email),
 and no score is logged at its visits: its taper moves on those answers alone.
 """
+
 from __future__ import annotations
 
 import random
@@ -146,8 +147,14 @@ def ending_now(now: datetime, weeks: int) -> datetime:
     return last - timedelta(weeks=weeks)
 
 
-def run(ctx: Context, personas: tuple[Persona, ...], start: datetime, weeks: int, transports,  # noqa: ANN001
-        progress=None) -> Simulation:  # noqa: ANN001
+def run(
+    ctx: Context,
+    personas: tuple[Persona, ...],
+    start: datetime,
+    weeks: int,
+    transports,  # noqa: ANN001
+    progress=None,
+) -> Simulation:  # noqa: ANN001
     """Create the personas as clients and live through `weeks` from `start` (aware UTC).
 
     The clock jumps from one event to the next (a message or plan coming due, a visit, the daily booking
@@ -193,9 +200,17 @@ def _create_clients(ctx: Context, personas: tuple[Persona, ...], start: datetime
     ids = {}
     with Session(ctx.engine, expire_on_commit=False) as session:
         for i, p in enumerate(personas):
-            client = Client(external_id=p.external_id, first_name=p.first_name, last_name=p.last_name,
-                            email=f"{p.first_name.lower()}@example.com", phone=f"+1612555{100 + i:04d}",
-                            timezone=p.timezone, next_plan_at=start, created_at=start, updated_at=start)
+            client = Client(
+                external_id=p.external_id,
+                first_name=p.first_name,
+                last_name=p.last_name,
+                email=f"{p.first_name.lower()}@example.com",
+                phone=f"+1612555{100 + i:04d}",
+                timezone=p.timezone,
+                next_plan_at=start,
+                created_at=start,
+                updated_at=start,
+            )
             session.add(client)
             session.flush()
             for channel, granted in (("email", p.email_consent), ("sms", p.sms_consent)):
@@ -217,18 +232,21 @@ def _live(ctx: Context, timelines: list[Timeline], now: datetime, start: datetim
     """The clients' side: attend booked visits (the front desk logs a score); once a day, book after a nudge."""
     by_id = {t.client_id: t for t in timelines}
     with Session(ctx.engine, expire_on_commit=False) as session:
-        due = session.scalars(select(Visit).where(Visit.client_id.in_(list(by_id)), Visit.status == "booked",
-                                                  Visit.starts_at <= now)).all()
+        due = session.scalars(
+            select(Visit).where(Visit.client_id.in_(list(by_id)), Visit.status == "booked", Visit.starts_at <= now)
+        ).all()
         for visit in due:
             client = session.get(Client, visit.client_id)
             fact_services.record_visit(session, client, visit.starts_at, "attended", "demo", "demo")
             persona = by_id[client.id].persona
             if persona.answers_by_email:
                 continue
-            attended = session.scalars(select(Visit.id).where(Visit.client_id == client.id,
-                                                              Visit.status == "attended")).all()
-            fact_services.record_progress(session, client, visit.starts_at, persona.score_for(len(attended) - 1),
-                                          "demo", source="demo")
+            attended = session.scalars(
+                select(Visit.id).where(Visit.client_id == client.id, Visit.status == "attended")
+            ).all()
+            fact_services.record_progress(
+                session, client, visit.starts_at, persona.score_for(len(attended) - 1), "demo", source="demo"
+            )
         if now.hour == BOOKING_HOUR_UTC:
             for timeline in timelines:
                 _maybe_book(session, timeline.persona, session.get(Client, timeline.client_id), now, start)
@@ -241,9 +259,16 @@ def _answer_checkins(ctx: Context, timelines: list[Timeline], mailbox: Mailbox, 
         if not timeline.persona.answers_by_email:
             continue
         with Session(ctx.engine) as session:
-            sent = session.scalars(select(Message.id).where(
-                Message.client_id == timeline.client_id, Message.stream == "checkin", Message.channel == "email",
-                Message.sent_at <= now).order_by(Message.sent_at)).all()
+            sent = session.scalars(
+                select(Message.id)
+                .where(
+                    Message.client_id == timeline.client_id,
+                    Message.stream == "checkin",
+                    Message.channel == "email",
+                    Message.sent_at <= now,
+                )
+                .order_by(Message.sent_at)
+            ).all()
         for message_id in sent:
             if message_id in timeline.answered or message_id not in mailbox.texts:
                 continue
@@ -266,19 +291,24 @@ def _maybe_book(session: Session, persona: Persona, client: Client, now: datetim
     visits = list(session.scalars(select(Visit).where(Visit.client_id == client.id)))
     if _wants_to_book(session, persona, client, visits, now, start):
         day = (now.astimezone(ZoneInfo(persona.timezone)) + timedelta(days=2)).date()
-        fact_services.record_visit(session, client, _local(day, time(10), persona.timezone), "booked", "demo",
-                                   source="demo")
+        fact_services.record_visit(
+            session, client, _local(day, time(10), persona.timezone), "booked", "demo", source="demo"
+        )
 
 
-def _wants_to_book(session: Session, persona: Persona, client: Client, visits: list[Visit], now: datetime,
-                   start: datetime) -> bool:
+def _wants_to_book(
+    session: Session, persona: Persona, client: Client, visits: list[Visit], now: datetime, start: datetime
+) -> bool:
     if any(v.status == "booked" for v in visits):
         return False
-    if persona.stops_booking_after_week is not None and now - start >= timedelta(weeks=persona.stops_booking_after_week):
+    if persona.stops_booking_after_week is not None and now - start >= timedelta(
+        weeks=persona.stops_booking_after_week
+    ):
         return False
     last = max((v.starts_at for v in visits if v.status == "attended"), default=start)
-    nudged = session.scalars(select(Message.id).where(
-        Message.client_id == client.id, Message.stream == "rebook", Message.sent_at > last)).first()
+    nudged = session.scalars(
+        select(Message.id).where(Message.client_id == client.id, Message.stream == "rebook", Message.sent_at > last)
+    ).first()
     if persona.habit is not None:
         # The same client on the same day always decides the same way: reruns give the same population.
         chance = persona.habit.after_nudge if nudged is not None else persona.habit.on_own
@@ -290,8 +320,7 @@ def _wants_to_book(session: Session, persona: Persona, client: Client, visits: l
 def population(size: int, habit: Habit) -> tuple[Persona, ...]:
     """`size` simulated clients of every kind in turn, all with the same booking habit."""
     kinds = tuple(SCORES)
-    return tuple(Persona(f"pop-{i}", f"Pat{i}", "Sample", kinds[i % len(kinds)], habit=habit)
-                 for i in range(size))
+    return tuple(Persona(f"pop-{i}", f"Pat{i}", "Sample", kinds[i % len(kinds)], habit=habit) for i in range(size))
 
 
 def _note_phases(ctx: Context, timelines: list[Timeline], now: datetime, week: int) -> None:
@@ -307,10 +336,12 @@ def _collect(ctx: Context, timelines: list[Timeline]) -> None:
     with Session(ctx.engine, expire_on_commit=False) as session:
         for timeline in timelines:
             cid = timeline.client_id
-            timeline.messages = list(session.scalars(select(Message).where(Message.client_id == cid)
-                                                     .order_by(Message.due_at)))
-            timeline.visits = sorted(session.scalars(select(Visit.starts_at).where(
-                Visit.client_id == cid, Visit.status == "attended")))
+            timeline.messages = list(
+                session.scalars(select(Message).where(Message.client_id == cid).order_by(Message.due_at))
+            )
+            timeline.visits = sorted(
+                session.scalars(select(Visit.starts_at).where(Visit.client_id == cid, Visit.status == "attended"))
+            )
             facts = load_facts(session, [cid], ctx.settings)[cid]
             timeline.scores = [(s.recorded_at, s.pain) for s in facts.scores]
 
@@ -327,8 +358,10 @@ def summary_table(simulation: Simulation) -> list[str]:
         label = f"{t.persona.first_name} ({t.persona.last_name.lower()})"
         counts = t.per_week(simulation.start, weeks)
         lines.append(f"{label:<22}{'sent':>7}" + "".join(f"{c:>4}" for c in counts) + f"{sum(counts):>8}")
-        phases = "".join(f"{PHASE_LETTER.get(t.phases.get(w, ''), '?') + ('!' if t.worsening.get(w) else ''):>4}"
-                         for w in range(weeks))
+        phases = "".join(
+            f"{PHASE_LETTER.get(t.phases.get(w, ''), '?') + ('!' if t.worsening.get(w) else ''):>4}"
+            for w in range(weeks)
+        )
         lines.append(f"{'':<22}{'phase':>7}" + phases)
     return lines
 
@@ -355,8 +388,9 @@ def with_holdout(catalog, campaign: str, percent: float):  # noqa: ANN001, ANN20
     """The same campaigns with `campaign` holding out `percent` of its clients."""
     from outreach.campaigns import Catalog
 
-    changed = tuple(c.model_copy(update={"holdout_percent": percent}) if c.name == campaign else c
-                    for c in catalog.campaigns)
+    changed = tuple(
+        c.model_copy(update={"holdout_percent": percent}) if c.name == campaign else c for c in catalog.campaigns
+    )
     return Catalog(changed, catalog.sources)
 
 
@@ -383,9 +417,12 @@ def detectable(results: list, min_group_size: int) -> list[str]:
         if smallest is None:
             lines.append(f"With {sizes}, no difference in rebook rate could be told apart from chance.")
         else:
-            lines.append(f"With {sizes}, a rise of {smallest * 100:.1f} points in rebook rate over the held-out "
-                         f"{base * 100:.1f}% would be detected 80% of the time (two-sided 5%).")
+            lines.append(
+                f"With {sizes}, a rise of {smallest * 100:.1f} points in rebook rate over the held-out "
+                f"{base * 100:.1f}% would be detected 80% of the time (two-sided 5%)."
+            )
         if min(messaged.occasions, held_out.occasions) < min_group_size:
-            lines.append(f"The dashboard shows figures from {min_group_size} nudges in each group "
-                         "([reports] min_group_size).")
+            lines.append(
+                f"The dashboard shows figures from {min_group_size} nudges in each group ([reports] min_group_size)."
+            )
     return lines

@@ -1,4 +1,5 @@
 """The HTML report of `outreach simulate`: the same pain chart as the dashboard, and the message timeline."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -34,11 +35,11 @@ def simulation_report(simulation: Simulation, timeline: Timeline, cadence: Caden
     counts = timeline.per_week(simulation.start, simulation.weeks)
     return f"""<!doctype html><html lang="en"><meta charset="utf-8">
 <title>Simulation: {escape(timeline.persona.kind)} client</title>
-<style>{DASHBOARD_CSS.read_text(encoding='utf-8')}
+<style>{DASHBOARD_CSS.read_text(encoding="utf-8")}
 {REPORT_CSS}</style>
 <h1>Simulated {escape(timeline.persona.kind)} client, {simulation.weeks} weeks</h1>
-<p>Phases: {escape('; '.join(phase_changes(timeline)))}.</p>
-<p>Messages sent per week: {', '.join(str(c) for c in counts)}. Nothing was sent: this is a simulation.</p>
+<p>Phases: {escape("; ".join(phase_changes(timeline)))}.</p>
+<p>Messages sent per week: {", ".join(str(c) for c in counts)}. Nothing was sent: this is a simulation.</p>
 {pain_chart(data, zone, end, baseline=_baseline(timeline, cadence))}
 <h2>Messages</h2>
 <table><tr><th>When ({escape(str(zone))})</th><th>Channel</th><th>Campaign/step</th><th>Status</th><th>Reason</th></tr>

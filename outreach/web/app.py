@@ -1,6 +1,7 @@
 """Build the web app, one part per audience: platforms' health checks, providers' webhooks, the pages clients
 reach from a message (public), the staff dashboard, and the REST API. The scheduler never runs here: only the
 worker process sends; the web process queues rows for it (replies, opt-out confirmations, test sends)."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI

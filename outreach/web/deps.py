@@ -1,5 +1,6 @@
 """What every part of the web app shares: the context, a request's database session, the clock, the raw body
 read with a size limit, and one way to run a unit of work in a transaction off the event loop."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -55,6 +56,7 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
 async def in_transaction(ctx: Context, work: Callable[[Session], T]) -> T:
     """Run `work(session)` in one committed transaction, off the event loop. If the same delivery arrived twice at
     once, the other request's commit wins a unique constraint; `work` runs again and sees it as a duplicate."""
+
     def run() -> T:
         try:
             with session_scope(ctx.engine) as session:

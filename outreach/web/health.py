@@ -1,6 +1,7 @@
 """/healthz (the process answers) and /readyz (it can serve: database, schema, a live worker), for platforms.
 
 No sign-in, and nothing in the answer but the checks' names and outcomes."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
@@ -23,5 +24,8 @@ def readyz(request: Request) -> JSONResponse:
     ctx = request.app.state.ctx
     checks = readiness(ctx.engine, ctx.settings, now(request))
     ready = all(checks.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                        status_code=200 if ready else 503, headers=NO_STORE)
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+        headers=NO_STORE,
+    )

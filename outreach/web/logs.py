@@ -1,4 +1,5 @@
 """Access logs without credentials: signed tokens in paths (unsubscribe links) are redacted."""
+
 from __future__ import annotations
 
 import logging

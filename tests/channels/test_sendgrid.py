@@ -1,4 +1,5 @@
 """The SendGrid channel, through the real SDK over HTTP to a local fake SendGrid."""
+
 from __future__ import annotations
 
 import socket
@@ -18,18 +19,30 @@ UNSUBSCRIBE = "<https://clinic.example/unsubscribe/TOKEN>, <mailto:unsubscribe@e
 
 
 def make_channel(base_url: str, timeout: float = 2.0, **email_settings) -> SendgridEmail:
-    settings = Settings(email={"backend": "sendgrid", "from_address": "hello@clinic.example",
-                               "from_name": "Northside Massage Therapy", "reply_to": "frontdesk@clinic.example",
-                               **email_settings},
-                        sendgrid={"base_url": base_url}, web={"public_url": "https://clinic.example"})
+    settings = Settings(
+        email={
+            "backend": "sendgrid",
+            "from_address": "hello@clinic.example",
+            "from_name": "Northside Massage Therapy",
+            "reply_to": "frontdesk@clinic.example",
+            **email_settings,
+        },
+        sendgrid={"base_url": base_url},
+        web={"public_url": "https://clinic.example"},
+    )
     return SendgridEmail(settings, Secrets(sendgrid_api_key=sendgrid.API_KEY), timeout=timeout)
 
 
 def email(message_id: int = 41, to: str = "ana@example.org", campaign: str = "rebook") -> OutgoingMessage:
     return OutgoingMessage(
-        message_id=message_id, key=f"1:{campaign}:nudge:1", channel="email", to=to,
-        subject="Time for your next massage?", text="Hi Ana,\n\nBook: https://example.com/book",
-        html="<p>Hi Ana,</p><p><a href='https://example.com/book'>Book</a></p>", campaign=campaign,
+        message_id=message_id,
+        key=f"1:{campaign}:nudge:1",
+        channel="email",
+        to=to,
+        subject="Time for your next massage?",
+        text="Hi Ana,\n\nBook: https://example.com/book",
+        html="<p>Hi Ana,</p><p><a href='https://example.com/book'>Book</a></p>",
+        campaign=campaign,
         headers={"List-Unsubscribe": UNSUBSCRIBE, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
     )
 
@@ -57,8 +70,9 @@ def test_it_sends_text_and_html_with_our_id_category_and_one_click_headers(sendg
 
 
 def test_it_sends_a_plain_text_email_without_a_category(sendgrid_fake):
-    plain = OutgoingMessage(message_id=7, key="test:7", channel="email", to="staff@clinic.example",
-                            subject="Test", text="Just text")
+    plain = OutgoingMessage(
+        message_id=7, key="test:7", channel="email", to="staff@clinic.example", subject="Test", text="Just text"
+    )
 
     make_channel(sendgrid_fake.url).send(plain)
 
@@ -171,10 +185,17 @@ def test_it_refuses_to_start_without_an_api_key():
 def test_the_fake_holds_requests_to_sendgrids_contract(sendgrid_fake):
     import requests
 
-    reply = requests.post(f"{sendgrid_fake.url}/v3/mail/send", timeout=5,
-                          headers={"Authorization": f"Bearer {sendgrid.API_KEY}"},
-                          json={"personalizations": [{"to": []}], "from": {"email": "a@clinic.example"},
-                                "custom_args": {"outreach_message_id": 3}, "headers": {"From": "x"}})
+    reply = requests.post(
+        f"{sendgrid_fake.url}/v3/mail/send",
+        timeout=5,
+        headers={"Authorization": f"Bearer {sendgrid.API_KEY}"},
+        json={
+            "personalizations": [{"to": []}],
+            "from": {"email": "a@clinic.example"},
+            "custom_args": {"outreach_message_id": 3},
+            "headers": {"From": "x"},
+        },
+    )
 
     assert reply.status_code == 400
     assert "personalizations[0].to needs an email" in " ".join(sendgrid_fake.violations)

@@ -1,4 +1,5 @@
 """The Twilio channel, through the real SDK over HTTP to a local fake Twilio."""
+
 from __future__ import annotations
 
 import socket
@@ -19,15 +20,24 @@ PUBLIC_URL = "https://clinic.example"
 
 
 def make_channel(base_url: str, timeout=(1.0, 2.0), **twilio_settings) -> TwilioSms:
-    config = {"account_sid": twilio.ACCOUNT_SID, "messaging_service_sid": twilio.MESSAGING_SERVICE_SID,
-              "base_url": base_url, **twilio_settings}
+    config = {
+        "account_sid": twilio.ACCOUNT_SID,
+        "messaging_service_sid": twilio.MESSAGING_SERVICE_SID,
+        "base_url": base_url,
+        **twilio_settings,
+    }
     settings = Settings(sms={"backend": "twilio"}, twilio=config, web={"public_url": PUBLIC_URL})
     return TwilioSms(settings, Secrets(twilio_auth_token=twilio.AUTH_TOKEN), timeout=timeout)
 
 
 def text(message_id: int = 1, to: str = "+16125550101") -> OutgoingMessage:
-    return OutgoingMessage(message_id=message_id, key=f"1:rebook:nudge:{message_id}", channel="sms", to=to,
-                           text="Hi Ana, it's been a week since your massage. Book: https://example.com/book")
+    return OutgoingMessage(
+        message_id=message_id,
+        key=f"1:rebook:nudge:{message_id}",
+        channel="sms",
+        to=to,
+        text="Hi Ana, it's been a week since your massage. Book: https://example.com/book",
+    )
 
 
 def failure_of(channel: TwilioSms, message: OutgoingMessage | None = None) -> ChannelError:
@@ -170,22 +180,29 @@ def test_it_sends_from_many_threads_at_once(twilio_fake):
     assert len(set(sent)) == len(sent) == len(twilio_fake.accepted)
     assert outcomes.count("transient") == len(twilio_fake.requests) - len(twilio_fake.accepted) > 0
     assert sorted(request.to for request in twilio_fake.accepted) == sorted(
-        number for number, outcome in zip(numbers, outcomes) if outcome.startswith("SM"))
+        number for number, outcome in zip(numbers, outcomes) if outcome.startswith("SM")
+    )
     assert twilio_fake.violations == []
 
 
-@pytest.mark.parametrize("missing,named", [
-    ({"account_sid": ""}, "twilio.account_sid"),
-    ({"messaging_service_sid": "", "from_number": ""}, "twilio.messaging_service_sid or twilio.from_number"),
-])
+@pytest.mark.parametrize(
+    "missing,named",
+    [
+        ({"account_sid": ""}, "twilio.account_sid"),
+        ({"messaging_service_sid": "", "from_number": ""}, "twilio.messaging_service_sid or twilio.from_number"),
+    ],
+)
 def test_it_refuses_to_start_without_its_settings(missing, named):
     with pytest.raises(SettingsError, match=named):
         make_channel("http://127.0.0.1:9", **missing)
 
 
 def test_it_refuses_to_start_without_an_auth_token():
-    settings = Settings(sms={"backend": "twilio"}, web={"public_url": PUBLIC_URL},
-                        twilio={"account_sid": twilio.ACCOUNT_SID, "from_number": "+16125222225"})
+    settings = Settings(
+        sms={"backend": "twilio"},
+        web={"public_url": PUBLIC_URL},
+        twilio={"account_sid": twilio.ACCOUNT_SID, "from_number": "+16125222225"},
+    )
 
     with pytest.raises(SettingsError, match="TWILIO_AUTH_TOKEN"):
         TwilioSms(settings, Secrets())
@@ -194,8 +211,12 @@ def test_it_refuses_to_start_without_an_auth_token():
 def test_the_fake_holds_requests_to_twilios_contract(twilio_fake):
     import requests
 
-    reply = requests.post(f"{twilio_fake.url}/2010-04-01/Accounts/{twilio.ACCOUNT_SID}/Messages.json", timeout=5,
-                          auth=(twilio.ACCOUNT_SID, twilio.AUTH_TOKEN), data={"To": "612-555-0101"})
+    reply = requests.post(
+        f"{twilio_fake.url}/2010-04-01/Accounts/{twilio.ACCOUNT_SID}/Messages.json",
+        timeout=5,
+        auth=(twilio.ACCOUNT_SID, twilio.AUTH_TOKEN),
+        data={"To": "612-555-0101"},
+    )
 
     assert reply.status_code == 400
     problems = " ".join(twilio_fake.violations)

@@ -1,4 +1,5 @@
 """The pain chart: well-formed SVG, scores placed where they belong, and words for screen readers."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
@@ -25,8 +26,9 @@ def parse(data: ChartData, baseline: float | None = None) -> ElementTree.Element
 def test_it_draws_higher_pain_higher_up_and_later_scores_further_right():
     svg = parse(ChartData(weekly(8, 2, 5), (), ()))
 
-    points = [(float(c.get("cx")), float(c.get("cy"))) for c in svg.iter(f"{SVG}circle")
-              if c.get("class") == "pain-point"]
+    points = [
+        (float(c.get("cx")), float(c.get("cy"))) for c in svg.iter(f"{SVG}circle") if c.get("class") == "pain-point"
+    ]
 
     assert len(points) == 3
     assert points[0][0] < points[1][0] < points[2][0]
@@ -34,22 +36,33 @@ def test_it_draws_higher_pain_higher_up_and_later_scores_further_right():
 
 
 def test_it_gives_every_mark_a_tooltip():
-    data = ChartData(weekly(6), (Mark(NOW - timedelta(days=2), "attended"), Mark(NOW + timedelta(days=5), "booked"),
-                                 Mark(NOW - timedelta(days=9), "no_show")),
-                     (Mark(NOW - timedelta(days=1), "sms"),))
+    data = ChartData(
+        weekly(6),
+        (
+            Mark(NOW - timedelta(days=2), "attended"),
+            Mark(NOW + timedelta(days=5), "booked"),
+            Mark(NOW - timedelta(days=9), "no_show"),
+        ),
+        (Mark(NOW - timedelta(days=1), "sms"),),
+    )
     svg = parse(data)
 
     titles = [t.text for t in svg.iter(f"{SVG}title")]
 
     assert titles[0] == "Pain over time, with visits and messages"
     assert "2 Mar 2026: pain 6 of 10" in titles
-    assert {"Visit attended, 28 Feb 2026", "Visit booked, 7 Mar 2026", "Visit no-show, 21 Feb 2026",
-            "Text sent, 1 Mar 2026"} <= set(titles)
+    assert {
+        "Visit attended, 28 Feb 2026",
+        "Visit booked, 7 Mar 2026",
+        "Visit no-show, 21 Feb 2026",
+        "Text sent, 1 Mar 2026",
+    } <= set(titles)
 
 
 def test_it_describes_the_chart_in_words():
-    data = ChartData(weekly(7, 5, 4), (Mark(NOW, "attended"), Mark(NOW, "attended"), Mark(NOW, "cancelled")),
-                     (Mark(NOW, "email"),))
+    data = ChartData(
+        weekly(7, 5, 4), (Mark(NOW, "attended"), Mark(NOW, "attended"), Mark(NOW, "cancelled")), (Mark(NOW, "email"),)
+    )
 
     assert describe(data, CHICAGO, 7.0) == (
         "3 pain scores (0 to 10) from 16 Feb 2026 to 2 Mar 2026: first 7, latest 4, baseline 7. "
@@ -67,8 +80,11 @@ def test_it_says_so_when_there_is_nothing_to_draw():
 def test_it_marks_the_baseline():
     svg = parse(ChartData(weekly(6, 4), (), ()), baseline=6.0)
 
-    lines = [line for line in svg.iter(f"{SVG}line") if line.get("class") == "baseline" and line.find(f"{SVG}title")
-             is not None]
+    lines = [
+        line
+        for line in svg.iter(f"{SVG}line")
+        if line.get("class") == "baseline" and line.find(f"{SVG}title") is not None
+    ]
 
     assert [line.find(f"{SVG}title").text for line in lines] == ["Baseline 6"]
 
@@ -80,8 +96,13 @@ def _shape(element: ElementTree.Element) -> tuple[str, str]:
 
 def test_every_legend_entry_has_a_shape_of_its_own_and_pain_scores_have_one():
     svg = parse(ChartData(weekly(6), (Mark(NOW + timedelta(days=5), "booked"),), ()))
-    legend = [e for e in svg if e.tag != f"{SVG}title" and float(e.get("cy") or e.get("y") or e.get("y1") or 0) > 270
-              and e.tag != f"{SVG}text"]
+    legend = [
+        e
+        for e in svg
+        if e.tag != f"{SVG}title"
+        and float(e.get("cy") or e.get("y") or e.get("y1") or 0) > 270
+        and e.tag != f"{SVG}text"
+    ]
     labels = [t.text for t in svg.iter(f"{SVG}text") if float(t.get("y")) > 270]
     booked = [e for e in svg.iter() if "visit-booked" in (e.get("class") or "")]
 

@@ -1,4 +1,5 @@
 """Every command's --help prints its texts as written, flags without a type, arguments as FILE, not {file}."""
+
 import re
 
 import click

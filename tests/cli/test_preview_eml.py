@@ -1,4 +1,5 @@
 """`campaigns preview --out` writes the .eml the embedded outbox writes when the message is sent."""
+
 import email
 from email import policy
 

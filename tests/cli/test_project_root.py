@@ -1,5 +1,6 @@
 """One project root: the settings file's folder or $OUTREACH_HOME. Commands work from any directory, and the
 ones that plan refuse to start without campaigns, naming the folder they looked in."""
+
 from datetime import datetime, timezone
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """The sending side's commands, run as a person would: tick, worker, demo, simulate, send-test."""
+
 import json
 import os
 import signal
@@ -77,16 +78,22 @@ def test_simulate_refuses_scores_outside_zero_to_ten():
 
 
 def test_the_worker_process_stops_cleanly_on_sigterm(tmp_path):
-    env = {**os.environ, "OUTREACH_DATABASE__URL": f"sqlite:///{tmp_path / 'w.db'}",
-           "OUTREACH_OUTBOX__DIRECTORY": str(tmp_path / "outbox"), "OUTREACH_WORKER__PLAN_EVERY_SECONDS": "1",
-           "OUTREACH_WORKER__DISPATCH_EVERY_SECONDS": "1"}
-    worker = subprocess.Popen([sys.executable, "-m", "outreach", "worker"], cwd=ROOT, env=env,
-                              stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "OUTREACH_DATABASE__URL": f"sqlite:///{tmp_path / 'w.db'}",
+        "OUTREACH_OUTBOX__DIRECTORY": str(tmp_path / "outbox"),
+        "OUTREACH_WORKER__PLAN_EVERY_SECONDS": "1",
+        "OUTREACH_WORKER__DISPATCH_EVERY_SECONDS": "1",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "outreach", "worker"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+    )
     lines = []
     deadline = time.monotonic() + 60
     # The two jobs run side by side: wait for a line from each, in whichever order they come.
-    while time.monotonic() < deadline and not (any("dispatch: " in l for l in lines)
-                                               and any("plan: {" in l for l in lines)):
+    while time.monotonic() < deadline and not (
+        any("dispatch: " in l for l in lines) and any("plan: {" in l for l in lines)
+    ):
         lines.append(worker.stderr.readline())
     worker.send_signal(signal.SIGTERM)
     _, rest = worker.communicate(timeout=30)
@@ -104,8 +111,15 @@ def test_send_test_refuses_a_number_that_replied_stop(cli_env):
     from outreach.services.unsubscribe import opt_out_address
 
     with Session(cli_env.engine) as session:
-        opt_out_address(session, "sms", "+16125550100", reason="Replied STOP", source="sms-keyword", actor="client",
-                        now=datetime(2026, 3, 1, tzinfo=timezone.utc))
+        opt_out_address(
+            session,
+            "sms",
+            "+16125550100",
+            reason="Replied STOP",
+            source="sms-keyword",
+            actor="client",
+            now=datetime(2026, 3, 1, tzinfo=timezone.utc),
+        )
         session.commit()
 
     result = CliRunner().invoke(app, ["send-test", "education", "pain-cycle", "--to", "+16125550100"])

@@ -4,6 +4,7 @@ Checked against the contract: a Bearer API key, a JSON body whose top-level fiel
 OpenAPI document (with its required ones), recipients in each personalization, a subject, content parts with
 type and value (text/plain first), string custom_args, and no attempt to override reserved headers.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,20 @@ import pytest
 from tests.fakes.server import Fault, FakeProvider, Reply, Request, load_spec
 
 API_KEY = "SG.fake-sendgrid-key"
-RESERVED_HEADERS = {"x-sg-id", "x-sg-eid", "received", "dkim-signature", "content-type",
-                    "content-transfer-encoding", "to", "from", "subject", "reply-to", "cc", "bcc"}
+RESERVED_HEADERS = {
+    "x-sg-id",
+    "x-sg-eid",
+    "received",
+    "dkim-signature",
+    "content-type",
+    "content-transfer-encoding",
+    "to",
+    "from",
+    "subject",
+    "reply-to",
+    "cc",
+    "bcc",
+}
 
 
 def _body_schema() -> dict | None:
@@ -61,8 +74,13 @@ class FakeSendgrid(FakeProvider):
         body = request.fields
         if not isinstance(body, dict):
             return ["body must be a JSON object"]
-        return (self._schema_problems(body) + _recipient_problems(body) + _content_problems(body)
-                + _header_problems(body) + _custom_arg_problems(body))
+        return (
+            self._schema_problems(body)
+            + _recipient_problems(body)
+            + _content_problems(body)
+            + _header_problems(body)
+            + _custom_arg_problems(body)
+        )
 
     def _schema_problems(self, body: dict) -> list[str]:
         if self.schema is None:
@@ -95,8 +113,11 @@ def _content_problems(body: dict) -> list[str]:
     content = body.get("content") or []
     if not content and not body.get("template_id"):
         return ["content is required without a template_id"]
-    problems = [f"content[{n}] needs type and value" for n, part in enumerate(content)
-                if not part.get("type") or not part.get("value")]
+    problems = [
+        f"content[{n}] needs type and value"
+        for n, part in enumerate(content)
+        if not part.get("type") or not part.get("value")
+    ]
     if content and content[0].get("type") != "text/plain" and any(p.get("type") == "text/plain" for p in content):
         problems.append("text/plain must come first")
     return problems
@@ -107,8 +128,11 @@ def _header_problems(body: dict) -> list[str]:
 
 
 def _custom_arg_problems(body: dict) -> list[str]:
-    return [f"custom_args.{name} must be a string" for name, value in (body.get("custom_args") or {}).items()
-            if not isinstance(value, str)]
+    return [
+        f"custom_args.{name} must be a string"
+        for name, value in (body.get("custom_args") or {}).items()
+        if not isinstance(value, str)
+    ]
 
 
 @pytest.fixture

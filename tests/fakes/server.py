@@ -4,6 +4,7 @@ It checks each request against the provider's contract (a subclass says how), re
 cue: rules inject a status (429, 5xx, a permanent error), a delay (to run past the client's timeout) or a
 connection reset, for the next N requests, a seeded random share of them, or one recipient.
 """
+
 from __future__ import annotations
 
 import json
@@ -150,16 +151,26 @@ class FakeProvider:
     @property
     def violations(self) -> list[str]:
         with self._lock:
-            return [f"{request.method} {request.path}: {problem}" for request in self.requests
-                    for problem in request.problems]
+            return [
+                f"{request.method} {request.path}: {problem}"
+                for request in self.requests
+                for problem in request.problems
+            ]
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Block until every request received so far has been answered (or dropped)."""
         with self._lock:
             return self._lock.wait_for(lambda: all(request.outcome for request in self.requests), timeout)
 
-    def add_rule(self, fault: Fault, *, times: int | None = None, rate: float = 1.0, seed: int | None = None,
-                 to: str | None = None) -> Rule:
+    def add_rule(
+        self,
+        fault: Fault,
+        *,
+        times: int | None = None,
+        rate: float = 1.0,
+        seed: int | None = None,
+        to: str | None = None,
+    ) -> Rule:
         rule = Rule(fault, times, rate, random.Random(seed) if seed is not None else None, to)
         with self._lock:
             self.rules.append(rule)
@@ -176,8 +187,9 @@ class FakeProvider:
 
     def start(self) -> "FakeProvider":
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                         name=f"fake-{self.name}", daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"fake-{self.name}", daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

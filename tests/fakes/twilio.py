@@ -4,6 +4,7 @@ Checked against the contract: Basic auth with the account SID and auth token, a 
 fields are all in Twilio's OpenAPI document (with its required ones), a Body, and a From or a
 MessagingServiceSid. Use as a context manager or through the `twilio_fake` fixture.
 """
+
 from __future__ import annotations
 
 import base64
@@ -33,8 +34,15 @@ def _form_schema() -> dict | None:
 
 def error(code: int, status: int = 400, message: str = "") -> Fault:
     """A Twilio REST error as Twilio returns it (21610 opted out, 21211 invalid To, ...)."""
-    return Fault.status(status, {"code": code, "message": message or f"Twilio error {code}",
-                                 "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status})
+    return Fault.status(
+        status,
+        {
+            "code": code,
+            "message": message or f"Twilio error {code}",
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
+    )
 
 
 def rate_limited(retry_after: int | None = 7) -> Fault:
@@ -105,13 +113,24 @@ class FakeTwilio(FakeProvider):
     def success(self, request: Request) -> Reply:
         fields = request.fields
         sid = "SM" + secrets.token_hex(16)
-        return Reply.json(201, {
-            "sid": sid, "account_sid": self.account_sid, "to": fields["To"], "from": fields.get("From"),
-            "messaging_service_sid": fields.get("MessagingServiceSid"), "body": fields["Body"],
-            "status": "accepted" if fields.get("MessagingServiceSid") else "queued", "num_segments": "1",
-            "direction": "outbound-api", "api_version": "2010-04-01", "error_code": None, "error_message": None,
-            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
-        })
+        return Reply.json(
+            201,
+            {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "to": fields["To"],
+                "from": fields.get("From"),
+                "messaging_service_sid": fields.get("MessagingServiceSid"),
+                "body": fields["Body"],
+                "status": "accepted" if fields.get("MessagingServiceSid") else "queued",
+                "num_segments": "1",
+                "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "error_code": None,
+                "error_message": None,
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+            },
+        )
 
 
 @pytest.fixture

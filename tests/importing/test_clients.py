@@ -1,4 +1,5 @@
 """`outreach import clients`: a good file creates clients, a bad one imports nothing and names every problem."""
+
 from __future__ import annotations
 
 import io
@@ -30,8 +31,10 @@ HEADER = "external_id,first_name,last_name,email,phone,timezone,email_consent,sm
 def table_contents(ctx) -> dict[str, list[tuple]]:
     """Every row of every table, to show an import left the database exactly as it was."""
     with ctx.engine.connect() as conn:
-        return {table.name: [tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key))]
-                for table in SQLModel.metadata.sorted_tables}
+        return {
+            table.name: [tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key))]
+            for table in SQLModel.metadata.sorted_tables
+        }
 
 
 def write_csv(folder: Path, body: str, name: str = "clients.csv") -> Path:
@@ -48,8 +51,11 @@ def clients_by_id(ctx) -> dict[str, Client]:
 def consent_history(ctx, external_id: str) -> list[tuple[str, bool, str]]:
     with Session(ctx.engine) as session:
         events = session.execute(
-            select(ConsentEvent).join(Client, Client.id == ConsentEvent.client_id)
-            .where(Client.external_id == external_id).order_by(ConsentEvent.id)).scalars()
+            select(ConsentEvent)
+            .join(Client, Client.id == ConsentEvent.client_id)
+            .where(Client.external_id == external_id)
+            .order_by(ConsentEvent.id)
+        ).scalars()
         return [(event.channel, event.granted, event.source) for event in events]
 
 
@@ -67,7 +73,12 @@ def test_it_creates_clients_with_normalised_details(ctx):
         ("Elif", "Sahin", "elif@example.com", None, "America/Chicago"),
     ]
     assert [(c.email_consent, c.sms_consent) for c in clients.values()] == [
-        (True, True), (False, True), (True, False), (True, False), (False, False)]
+        (True, True),
+        (False, True),
+        (True, False),
+        (True, False),
+        (False, False),
+    ]
     assert {c.next_plan_at for c in clients.values()} == {NOW}
 
 
@@ -116,14 +127,15 @@ def test_it_matches_stored_clients_the_same_way_when_a_file_is_large(ctx, monkey
 
 def test_it_leaves_a_column_missing_from_the_file_as_stored(ctx):
     import_clients(ctx, CSV / "clients.csv", now=NOW)
-    path = write_csv(ctx.data_dir, "external_id,first_name,email,phone,email_consent,sms_consent\n"
-                                   "C003,Chloe,chloe@example.com,,yes,no\n")
+    path = write_csv(
+        ctx.data_dir,
+        "external_id,first_name,email,phone,email_consent,sms_consent\nC003,Chloe,chloe@example.com,,yes,no\n",
+    )
 
     report = import_clients(ctx, path, now=LATER)
 
     assert report.unchanged == 1
-    assert (clients_by_id(ctx)["C003"].last_name, clients_by_id(ctx)["C003"].timezone) == (
-        "Martin", "America/Denver")
+    assert (clients_by_id(ctx)["C003"].last_name, clients_by_id(ctx)["C003"].timezone) == ("Martin", "America/Denver")
 
 
 def test_it_keeps_a_later_opt_out_when_an_unchanged_file_is_imported_again(ctx):
@@ -136,23 +148,28 @@ def test_it_keeps_a_later_opt_out_when_an_unchanged_file_is_imported_again(ctx):
 
     assert clients_by_id(ctx)["C001"].sms_consent is False
     assert (report.updated, report.unchanged) == (0, 5)
-    assert report.notes == ["1 consent answer in the file left as stored: unchanged since the last import, "
-                            "so a later change (such as a STOP reply) stands"]
+    assert report.notes == [
+        "1 consent answer in the file left as stored: unchanged since the last import, "
+        "so a later change (such as a STOP reply) stands"
+    ]
 
 
 def test_it_applies_consent_once_the_file_changes_its_answer(ctx):
     import_clients(ctx, CSV / "clients.csv", now=NOW)
     opted_out = write_csv(ctx.data_dir, HEADER + "C001,Ana,Lopez,ana.lopez@example.com,(415) 555-0101,,no,no\n")
-    opted_in_again = write_csv(ctx.data_dir, HEADER + "C001,Ana,Lopez,ana.lopez@example.com,(415) 555-0101,,yes,no\n",
-                               name="again.csv")
+    opted_in_again = write_csv(
+        ctx.data_dir, HEADER + "C001,Ana,Lopez,ana.lopez@example.com,(415) 555-0101,,yes,no\n", name="again.csv"
+    )
 
     import_clients(ctx, opted_out, now=NOW + timedelta(days=1))
     import_clients(ctx, opted_in_again, now=NOW + timedelta(days=2))
 
     assert (clients_by_id(ctx)["C001"].email_consent, clients_by_id(ctx)["C001"].sms_consent) == (True, False)
     assert consent_history(ctx, "C001") == [
-        ("email", True, "import"), ("sms", True, "import"),
-        ("email", False, "import"), ("sms", False, "import"),
+        ("email", True, "import"),
+        ("sms", True, "import"),
+        ("email", False, "import"),
+        ("sms", False, "import"),
         ("email", True, "import"),
     ]
 
@@ -202,7 +219,8 @@ def test_it_refuses_an_empty_file(ctx):
     report = import_clients(ctx, path, now=NOW)
 
     assert [str(problem) for problem in report.problems] == [
-        f"{path}:1: the file is empty; expected a header row with external_id, first_name, email, phone"]
+        f"{path}:1: the file is empty; expected a header row with external_id, first_name, email, phone"
+    ]
 
 
 def test_it_reads_a_file_that_starts_with_a_utf8_byte_order_mark(ctx):
@@ -230,7 +248,8 @@ def test_it_names_a_utf16_file_for_what_it_is(ctx):
     report = import_clients(ctx, path, now=NOW)
 
     assert [str(problem) for problem in report.problems] == [
-        f"{path}:1: the file is UTF-16 text; save it as \"CSV UTF-8\""]
+        f'{path}:1: the file is UTF-16 text; save it as "CSV UTF-8"'
+    ]
 
 
 def test_it_caps_the_size_of_a_field(ctx):
@@ -239,17 +258,18 @@ def test_it_caps_the_size_of_a_field(ctx):
     report = import_clients(ctx, path, now=NOW)
 
     assert [str(problem) for problem in report.problems] == [
-        f"{path}:2: first_name: 1500 characters; at most 1000 are allowed"]
+        f"{path}:2: first_name: 1500 characters; at most 1000 are allowed"
+    ]
 
 
 def test_it_stops_at_a_row_too_large_to_be_real(ctx):
-    path = write_csv(ctx.data_dir, HEADER + "C001,Ana,Lopez,ana@example.com,,,yes,no\n"
-                                            f'C002,"{"B" * MAX_ROW_BYTES}\n')
+    path = write_csv(ctx.data_dir, HEADER + f'C001,Ana,Lopez,ana@example.com,,,yes,no\nC002,"{"B" * MAX_ROW_BYTES}\n')
 
     report = import_clients(ctx, path, now=NOW)
 
     assert [str(problem) for problem in report.problems] == [
-        f"{path}:3: this row is longer than 64 KiB (a quote left open, or not a CSV file?)"]
+        f"{path}:3: this row is longer than 64 KiB (a quote left open, or not a CSV file?)"
+    ]
     assert clients_by_id(ctx) == {}
 
 
@@ -259,7 +279,8 @@ def test_it_points_at_the_row_where_an_unclosed_quote_starts(ctx):
     report = import_clients(ctx, path, now=NOW)
 
     assert [str(problem) for problem in report.problems] == [
-        f"{path}:3: a quoted field starting in this row is never closed"]
+        f"{path}:3: a quoted field starting in this row is never closed"
+    ]
 
 
 def test_it_skips_blank_lines(ctx):
@@ -277,8 +298,11 @@ def test_it_writes_nothing_on_a_dry_run_but_reports_what_would_change(ctx):
     report = import_clients(ctx, CSV / "clients_updated.csv", now=LATER, dry_run=True)
 
     assert (report.created, report.updated, report.unchanged) == (1, 3, 2)
-    assert report.summary() == ("{}: dry run, nothing was written. Would import clients: 1 created, 3 updated, "
-                                "2 unchanged.".format(CSV / "clients_updated.csv"))
+    assert report.summary() == (
+        "{}: dry run, nothing was written. Would import clients: 1 created, 3 updated, 2 unchanged.".format(
+            CSV / "clients_updated.csv"
+        )
+    )
     assert table_contents(ctx) == before
 
 
@@ -299,7 +323,8 @@ def test_it_imports_an_uploaded_stream_by_the_name_given(ctx):
     report = import_clients(ctx, upload, now=NOW)
 
     assert [str(problem) for problem in report.problems] == [
-        "from-the-desk.csv:3: email: a client needs an email address or a phone number; both are empty"]
+        "from-the-desk.csv:3: email: a client needs an email address or a phone number; both are empty"
+    ]
 
 
 def test_it_leaves_the_commit_to_a_caller_that_passes_its_own_session(ctx):
@@ -317,7 +342,8 @@ def test_it_audits_each_import_that_changes_something_once_with_its_counts(ctx):
     with Session(ctx.engine) as session:
         entries = session.execute(select(AuditEntry)).scalars().all()
     assert [(e.actor, e.action, e.detail, e.at) for e in entries] == [
-        ("import", "import.clients", "clients.csv: 5 created, 0 updated, 0 unchanged", NOW)]
+        ("import", "import.clients", "clients.csv: 5 created, 0 updated, 0 unchanged", NOW)
+    ]
 
 
 def test_it_leaves_the_database_as_it_was_when_the_database_fails_midway(ctx):
@@ -334,11 +360,14 @@ def test_it_leaves_the_database_as_it_was_when_the_database_fails_midway(ctx):
 def refuse_consent_events(ctx) -> None:
     """A real database error after the client rows are written: inserting a consent event fails."""
     statements = {
-        "sqlite": ["CREATE TRIGGER refuse BEFORE INSERT ON consent_event "
-                   "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"],
-        "postgresql": ["CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
-                       "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
-                       "CREATE TRIGGER refuse BEFORE INSERT ON consent_event FOR EACH ROW EXECUTE FUNCTION refuse()"],
+        "sqlite": [
+            "CREATE TRIGGER refuse BEFORE INSERT ON consent_event BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        ],
+        "postgresql": [
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
+            "CREATE TRIGGER refuse BEFORE INSERT ON consent_event FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ],
     }
     with ctx.engine.begin() as conn:
         for statement in statements[ctx.engine.dialect.name]:
@@ -358,8 +387,10 @@ def cli(ctx, monkeypatch):
 def test_the_command_prints_the_counts_and_exits_0(cli, ctx):
     result = cli("import", "clients", str(CSV / "clients.csv"))
 
-    assert (result.exit_code, result.stdout) == (0, f"{CSV / 'clients.csv'}: imported clients: 5 created, "
-                                                    "0 updated, 0 unchanged.\n")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        f"{CSV / 'clients.csv'}: imported clients: 5 created, 0 updated, 0 unchanged.\n",
+    )
     assert len(clients_by_id(ctx)) == 5
 
 
@@ -369,8 +400,10 @@ def test_the_command_prints_every_problem_and_exits_1(cli, ctx):
     result = cli("import", "clients", str(path))
 
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-2:] == [f"{path}:1: first_name: required column is missing",
-                                               f"{path}: 3 problems; nothing was imported."]
+    assert result.stderr.splitlines()[-2:] == [
+        f"{path}:1: first_name: required column is missing",
+        f"{path}: 3 problems; nothing was imported.",
+    ]
     assert result.stdout == ""
 
 
@@ -386,7 +419,9 @@ def test_the_command_exits_1_for_a_file_that_does_not_exist(cli, tmp_path):
     result = cli("import", "visits", str(tmp_path / "missing.csv"))
 
     assert (result.exit_code, result.stderr.splitlines()[0]) == (
-        1, f"{tmp_path / 'missing.csv'}: cannot read the file: No such file or directory")
+        1,
+        f"{tmp_path / 'missing.csv'}: cannot read the file: No such file or directory",
+    )
 
 
 def test_the_command_exits_1_when_the_database_refuses_the_import(cli, ctx):

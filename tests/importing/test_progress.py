@@ -1,4 +1,5 @@
 """`outreach import progress`: pain scores and PEG items, once per client and moment, never in the audit trail."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -13,9 +14,17 @@ from tests.importing.test_clients import CSV, LATER, NOW, table_contents, write_
 def entries(ctx) -> list[tuple]:
     with Session(ctx.engine) as session:
         rows = session.execute(
-            select(Client.external_id, ProgressEntry.recorded_at, ProgressEntry.pain, ProgressEntry.peg_enjoyment,
-                   ProgressEntry.peg_activity, ProgressEntry.source)
-            .join(Client, Client.id == ProgressEntry.client_id).order_by(ProgressEntry.id))
+            select(
+                Client.external_id,
+                ProgressEntry.recorded_at,
+                ProgressEntry.pain,
+                ProgressEntry.peg_enjoyment,
+                ProgressEntry.peg_activity,
+                ProgressEntry.source,
+            )
+            .join(Client, Client.id == ProgressEntry.client_id)
+            .order_by(ProgressEntry.id)
+        )
         return [tuple(row) for row in rows]
 
 
@@ -31,7 +40,7 @@ def test_it_records_scores_at_the_moment_given_in_the_clients_zone(ctx):
     assert (report.problems, report.created) == ([], 3)
     assert entries(ctx) == [
         ("C001", utc(2026, 2, 23, 18), 7, 6, 5, "import"),
-        ("C001", utc(2026, 3, 2, 8), 5, None, None, "import"),     # a bare date: midnight in Los Angeles
+        ("C001", utc(2026, 3, 2, 8), 5, None, None, "import"),  # a bare date: midnight in Los Angeles
         ("C002", utc(2026, 2, 24, 14, 15), 8, 7, 8, "import"),
     ]
 
@@ -102,8 +111,11 @@ def test_it_keeps_scores_out_of_the_audit_trail(ctx):
 
 def test_it_reads_the_peg_columns_in_any_case_and_order(ctx):
     with_clients(ctx)
-    path = write_csv(ctx.data_dir, " PEG_Activity ,Pain,Recorded_At,Client_External_ID\n3,4,2026-02-20T10:00Z,C002\n",
-                     name="progress.csv")
+    path = write_csv(
+        ctx.data_dir,
+        " PEG_Activity ,Pain,Recorded_At,Client_External_ID\n3,4,2026-02-20T10:00Z,C002\n",
+        name="progress.csv",
+    )
 
     report = import_progress(ctx, path, now=NOW)
 

@@ -1,4 +1,5 @@
 """`outreach import visits`: visits land at the right instant for each client, once."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,8 +16,11 @@ from tests.importing.test_clients import CSV, LATER, NOW, clients_by_id, table_c
 
 def visits(ctx) -> list[tuple[str, object, str]]:
     with Session(ctx.engine) as session:
-        rows = session.execute(select(Client.external_id, Visit.starts_at, Visit.status)
-                               .join(Client, Client.id == Visit.client_id).order_by(Visit.id))
+        rows = session.execute(
+            select(Client.external_id, Visit.starts_at, Visit.status)
+            .join(Client, Client.id == Visit.client_id)
+            .order_by(Visit.id)
+        )
         return [tuple(row) for row in rows]
 
 
@@ -31,9 +35,9 @@ def test_it_places_each_visit_in_its_clients_own_time_zone(ctx):
 
     assert (report.problems, report.created) == ([], 4)
     assert visits(ctx) == [
-        ("C001", utc(2026, 3, 3, 18), "booked"),        # 10:00 in Los Angeles
-        ("C002", utc(2026, 2, 23, 15), "attended"),     # 10:00 in New York
-        ("C003", utc(2026, 2, 24, 16), "no_show"),      # 10:00 at the offset given, -06:00
+        ("C001", utc(2026, 3, 3, 18), "booked"),  # 10:00 in Los Angeles
+        ("C002", utc(2026, 2, 23, 15), "attended"),  # 10:00 in New York
+        ("C003", utc(2026, 2, 24, 16), "no_show"),  # 10:00 at the offset given, -06:00
         ("C003", utc(2026, 3, 10, 9), "cancelled"),
     ]
 
@@ -107,11 +111,13 @@ def test_it_audits_the_import_without_naming_anyone(ctx):
 
 
 def test_it_refuses_a_file_of_visits_for_an_empty_clinic(ctx):
-    path = write_csv(ctx.data_dir, "client_external_id,starts_at,status\nC001,2026-03-03T10:00,booked\n",
-                     name="visits.csv")
+    path = write_csv(
+        ctx.data_dir, "client_external_id,starts_at,status\nC001,2026-03-03T10:00,booked\n", name="visits.csv"
+    )
 
     report = import_visits(ctx, path, now=NOW)
 
     assert [str(problem) for problem in report.problems] == [
-        f"{path}:2: client_external_id: no client 'C001' (import clients first)"]
+        f"{path}:2: client_external_id: no client 'C001' (import clients first)"
+    ]
     assert visits(ctx) == []

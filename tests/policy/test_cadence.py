@@ -1,5 +1,6 @@
 """The taper, as the front desk would describe it: weekly at first, less often as the client improves,
 back to weekly (and flagged) when the gain is lost."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -79,8 +80,12 @@ def test_getting_worse_than_baseline_flags_even_while_establishing():
 
 
 def test_baseline_is_the_median_of_the_first_days():
-    scores = [Score(START, 9), Score(START + timedelta(days=2), 6), Score(START + timedelta(days=4), 7),
-              Score(START + timedelta(days=10), 4)]
+    scores = [
+        Score(START, 9),
+        Score(START + timedelta(days=2), 6),
+        Score(START + timedelta(days=4), 7),
+        Score(START + timedelta(days=10), 4),
+    ]
     baseline, checkins = baseline_of(scores, SETTINGS)
     assert baseline == 7
     assert [s.pain for s in checkins] == [4]
@@ -115,16 +120,22 @@ def test_a_booked_visit_keeps_a_long_absent_client_from_lapsing():
 
 
 def test_cancelled_and_no_show_visits_do_not_count_as_attended():
-    visits = [VisitFact(START, "attended"), VisitFact(START + timedelta(days=30), "cancelled"),
-              VisitFact(START + timedelta(days=40), "no_show")]
+    visits = [
+        VisitFact(START, "attended"),
+        VisitFact(START + timedelta(days=30), "cancelled"),
+        VisitFact(START + timedelta(days=40), "no_show"),
+    ]
     state = assess(visits, [], START + timedelta(days=61), SETTINGS)
     assert state.last_attended == START and state.phase == "lapsed"
 
 
-@pytest.mark.parametrize("looser, stricter, pains", [
-    (Cadence(taper_relative=0.2, taper_points=5), Cadence(taper_points=5), (10, 8, 8)),
-    (Cadence(taper_points=1), Cadence(), (10, 9, 9)),
-])
+@pytest.mark.parametrize(
+    "looser, stricter, pains",
+    [
+        (Cadence(taper_relative=0.2, taper_points=5), Cadence(taper_points=5), (10, 8, 8)),
+        (Cadence(taper_points=1), Cadence(), (10, 9, 9)),
+    ],
+)
 def test_every_threshold_is_a_setting(looser, stricter, pains):
     now = START + timedelta(weeks=2, hours=1)
     assert assess(visits_each_week(3), weekly(*pains), now, looser).phase == "tapering"

@@ -1,5 +1,6 @@
 """The holdout: a stable, uniform share of clients gets nothing from a campaign, each with one "held out" row in
 the log; visit reminders are never held out, and `campaigns check` refuses a holdout on them."""
+
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,7 +28,7 @@ def with_holdout(tmp_path: Path, **percents: float) -> Path:
     shutil.copytree(ROOT / "campaigns", folder)
     for name, percent in percents.items():
         path = folder / f"{name}.toml"
-        path.write_text(path.read_text().replace('stream = ', f'holdout_percent = {percent}\nstream = ', 1))
+        path.write_text(path.read_text().replace("stream = ", f"holdout_percent = {percent}\nstream = ", 1))
     return folder
 
 
@@ -52,8 +53,9 @@ def held(ctx, tmp_path):
     ctx.__dict__["catalog"] = load_catalog(with_holdout(tmp_path, rebook=30, reminder=50))
     ids = []
     for i in range(60):
-        client_id = add_client(ctx, f"c{i}", at=NOW - timedelta(days=20), phone=f"+1612555{i:04d}",
-                               email=f"c{i}@example.com")
+        client_id = add_client(
+            ctx, f"c{i}", at=NOW - timedelta(days=20), phone=f"+1612555{i:04d}", email=f"c{i}@example.com"
+        )
         visit_at = NOW - timedelta(days=10) if i % 2 else NOW + timedelta(days=1)
         change(ctx, client_id, facts.record_visit, visit_at, "attended" if i % 2 else "booked", "desk")
         ids.append(client_id)
@@ -92,9 +94,10 @@ def test_visit_reminders_are_never_held_out(ctx, held):
 def test_campaigns_check_refuses_a_holdout_on_reminders(tmp_path):
     folder = with_holdout(tmp_path, rebook=10, reminder=5)
     problems = [str(f) for f in errors(check_campaigns(folder, ROOT / "templates", Settings()))]
-    assert problems == [f"{folder}/reminder.toml:5: holdout_percent: a reminder campaign is never held out "
-                        "(visit reminders are service, not marketing); remove it"]
-
+    assert problems == [
+        f"{folder}/reminder.toml:5: holdout_percent: a reminder campaign is never held out "
+        "(visit reminders are service, not marketing); remove it"
+    ]
 
 
 def test_the_comparison_has_group_sizes_and_95_percent_intervals():
@@ -110,8 +113,13 @@ def test_the_comparison_has_group_sizes_and_95_percent_intervals():
     assert (round(visits.estimate, 4), round(visits.low, 4), round(visits.high, 4)) == (0.4, 0.2356, 0.5644)
     rows = holdout_table([HoldoutResult("rebook", "nudge", None, comparison)]).records()
     assert [(r["group"], r["nudges"], r["rebook_rate"]) for r in rows] == [
-        ("messaged", 200, 0.4), ("held out", 100, 0.2), ("difference", None, 0.2)]
+        ("messaged", 200, 0.4),
+        ("held out", 100, 0.2),
+        ("difference", None, 0.2),
+    ]
     too_few = Comparison(messaged, Arm(99, 20, {0: 99}), min_group_size=100)
     assert not too_few.enough_data
-    assert [r["rebook_rate"] for r in holdout_table([HoldoutResult("rebook", "nudge", None, too_few)]).records()
-            ] == [None, None]
+    assert [r["rebook_rate"] for r in holdout_table([HoldoutResult("rebook", "nudge", None, too_few)]).records()] == [
+        None,
+        None,
+    ]

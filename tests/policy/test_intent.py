@@ -1,4 +1,5 @@
 """Reading a client's own words: plain-word opt-outs, possible opt-outs, appointments, scores."""
+
 import pytest
 
 from outreach.policy.intent import Intent, normalise, read
@@ -40,8 +41,17 @@ def test_a_bad_corpus_row_names_the_file_line_and_field(tmp_path):
     assert load(CORPUS)  # the shipped corpus loads
 
 
-@pytest.mark.parametrize("body,plain", [("ＳＴＯＰ", "stop"), ("Don’t", "dont"), ("No MÁS", "no mas"),
-                                        ("ﬁn", "fin"), ("S T O P", "stop"), ("s.t.o.p", "stop")])
+@pytest.mark.parametrize(
+    "body,plain",
+    [
+        ("ＳＴＯＰ", "stop"),
+        ("Don’t", "dont"),
+        ("No MÁS", "no mas"),
+        ("ﬁn", "fin"),
+        ("S T O P", "stop"),
+        ("s.t.o.p", "stop"),
+    ],
+)
 def test_it_folds_fullwidth_letters_case_accents_quote_marks_and_spelling_out(body, plain):
     assert normalise(body) == plain
 
@@ -74,8 +84,9 @@ def test_cancel_and_end_inside_a_longer_text_without_a_visit_in_view_are_only_po
     assert read(f"I want to {body} my appointment tomorrow").intent is Intent.appointment
 
 
-@pytest.mark.parametrize("body,score", [("about a 4 today", 4), ("7ish", 7), ("6 🙂", 6), ("７/10", 7),
-                                        ("Pain is about a 3 today", 3)])
+@pytest.mark.parametrize(
+    "body,score", [("about a 4 today", 4), ("7ish", 7), ("6 🙂", 6), ("７/10", 7), ("Pain is about a 3 today", 3)]
+)
 def test_it_reads_a_padded_score(body, score):
     reading = read(body)
     assert (reading.intent, reading.score) == (Intent.score, score)
@@ -86,8 +97,15 @@ def test_a_number_in_another_sense_is_not_a_score(body):
     assert read(body).score is None
 
 
-@pytest.mark.parametrize("body", ["I'll stop sending my scores", "Remove me from the Tuesday list, I can't make it",
-                                  "Stop sending me the wrong time, it's at 4", "I got no texts about my visit"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I'll stop sending my scores",
+        "Remove me from the Tuesday list, I can't make it",
+        "Stop sending me the wrong time, it's at 4",
+        "I got no texts about my visit",
+    ],
+)
 def test_opt_out_words_about_something_else_are_no_clear_opt_out(body):
     assert read(body).intent is not Intent.opt_out
 
@@ -96,16 +114,26 @@ def _fullwidth(text: str) -> str:
     return "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char for char in text)
 
 
-DRESSINGS = {"upper case": str.upper, "lower case": str.lower, "fullwidth": _fullwidth,
-             "quoted": lambda text: f'"{text}"', "curly quoted": lambda text: f"“{text}”",
-             "emoji": lambda text: f"{text} 🙏", "shouted": lambda text: f"{text}!!", "padded": lambda text: f"  {text} "}
+DRESSINGS = {
+    "upper case": str.upper,
+    "lower case": str.lower,
+    "fullwidth": _fullwidth,
+    "quoted": lambda text: f'"{text}"',
+    "curly quoted": lambda text: f"“{text}”",
+    "emoji": lambda text: f"{text} 🙏",
+    "shouted": lambda text: f"{text}!!",
+    "padded": lambda text: f"  {text} ",
+}
 
 
 @pytest.mark.parametrize("dressing", DRESSINGS)
 def test_case_quotes_emoji_and_fullwidth_letters_never_change_the_opt_out_decision(dressing):
     dress = DRESSINGS[dressing]
-    changed = [sample.text for sample in load()
-               if (read(dress(sample.text)).intent is Intent.opt_out) != (sample.label == "opt-out")]
+    changed = [
+        sample.text
+        for sample in load()
+        if (read(dress(sample.text)).intent is Intent.opt_out) != (sample.label == "opt-out")
+    ]
     assert changed == []
 
 

@@ -1,4 +1,5 @@
 """Properties of the pure rules, checked on thousands of generated cases: the taper, send windows and caps."""
+
 from __future__ import annotations
 
 import heapq
@@ -9,7 +10,15 @@ from hypothesis import given, settings, strategies as st
 
 from outreach.campaigns import Campaign
 from outreach.policy.cadence import (
-    ESTABLISHING, MAINTAINING, TAPERING, Score, assess, baseline_of, interval_for, level_of, progress_level,
+    ESTABLISHING,
+    MAINTAINING,
+    TAPERING,
+    Score,
+    assess,
+    baseline_of,
+    interval_for,
+    level_of,
+    progress_level,
 )
 from outreach.policy.caps import DAY, WEEK, cap_delay
 from outreach.policy.schedule import window_deferral
@@ -22,8 +31,9 @@ ZONES = sorted(available_timezones())
 # --- strategies ------------------------------------------------------------------------------------------
 
 pains = st.integers(min_value=0, max_value=10)
-instants = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 12, 31),
-                        timezones=st.just(timezone.utc))
+instants = st.datetimes(
+    min_value=datetime(1990, 1, 1), max_value=datetime(2060, 12, 31), timezones=st.just(timezone.utc)
+)
 zones = st.sampled_from(ZONES)
 
 
@@ -35,9 +45,15 @@ def cadences(draw) -> Cadence:
     maintaining = draw(st.integers(tapering, 120))
     taper_relative = draw(st.floats(0.05, 0.9))
     maintain_relative = draw(st.floats(taper_relative, 0.95))
-    return Cadence(establishing_days=establishing, tapering_days=tapering, maintaining_days=maintaining,
-                   taper_relative=taper_relative, maintain_relative=maintain_relative,
-                   taper_points=draw(st.sampled_from([1, 1.5, 2, 3])), baseline_days=draw(st.integers(0, 14)))
+    return Cadence(
+        establishing_days=establishing,
+        tapering_days=tapering,
+        maintaining_days=maintaining,
+        taper_relative=taper_relative,
+        maintain_relative=maintain_relative,
+        taper_points=draw(st.sampled_from([1, 1.5, 2, 3])),
+        baseline_days=draw(st.integers(0, 14)),
+    )
 
 
 @st.composite
@@ -74,7 +90,7 @@ LEVEL_OF_PHASE = {ESTABLISHING: 0, TAPERING: 1, MAINTAINING: 2}
 @given(score_histories(min_size=2), cadences())
 def test_it_never_skips_from_establishing_to_maintaining_without_two_substantial_checkins_in_a_row(history, cadence):
     for count in range(2, len(history) + 1):
-        before, after = phase_after(history[:count - 1], cadence), phase_after(history[:count], cadence)
+        before, after = phase_after(history[: count - 1], cadence), phase_after(history[:count], cadence)
         if (before, after) == (ESTABLISHING, MAINTAINING):
             baseline, checkins = baseline_of(history[:count], cadence)
             assert len(checkins) >= 2
@@ -84,7 +100,7 @@ def test_it_never_skips_from_establishing_to_maintaining_without_two_substantial
 @given(score_histories(min_size=2), cadences())
 def test_it_moves_up_a_phase_only_when_the_new_level_held_over_the_last_two_checkins(history, cadence):
     for count in range(2, len(history) + 1):
-        before = LEVEL_OF_PHASE[phase_after(history[:count - 1], cadence)]
+        before = LEVEL_OF_PHASE[phase_after(history[: count - 1], cadence)]
         after = LEVEL_OF_PHASE[phase_after(history[:count], cadence)]
         if after > before:
             baseline, checkins = baseline_of(history[:count], cadence)
@@ -114,6 +130,7 @@ def test_the_level_walk_and_the_phase_agree(history, cadence):
     level, _, _ = progress_level(history, cadence)
     assert LEVEL_OF_PHASE[phase_after(history, cadence)] == level
 
+
 # --- send windows and quiet hours ----------------------------------------------------------------------------
 
 
@@ -136,8 +153,14 @@ def test_an_allowed_instant_is_allowed_as_it_is(at, zone, window):
 
 @given(instants, zones)
 def test_a_text_is_deferred_exactly_when_it_falls_in_quiet_hours(at, zone):
-    campaign = Campaign.model_validate({"name": "lessons", "title": "Lessons", "stream": "education",
-                                        "steps": [{"key": "one", "template": "one", "channels": ["sms"]}]})
+    campaign = Campaign.model_validate(
+        {
+            "name": "lessons",
+            "title": "Lessons",
+            "stream": "education",
+            "steps": [{"key": "one", "template": "one", "channels": ["sms"]}],
+        }
+    )
     quiet = Settings().quiet_hours
     local = at.astimezone(ZoneInfo(zone)).time()
     deferred = window_deferral(campaign, "sms", zone, at, Settings())
@@ -146,6 +169,7 @@ def test_a_text_is_deferred_exactly_when_it_falls_in_quiet_hours(at, zone):
         until, reason = deferred
         assert until > at and quiet.start <= until.astimezone(ZoneInfo(zone)).time() < quiet.end
         assert zone in reason
+
 
 # --- frequency caps ---------------------------------------------------------------------------------------
 

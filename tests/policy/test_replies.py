@@ -1,4 +1,5 @@
 """When a reply from the front desk may go: the conversation window, quiet hours, consent."""
+
 from __future__ import annotations
 
 from datetime import time, timedelta
@@ -14,8 +15,15 @@ NIGHT = utc(2026, 3, 3, 4, 0)  # 22:00 in Chicago
 
 
 def reach(**changes) -> Reachability:
-    values = dict(status="active", email=None, phone="+16125550100", email_consent=False, sms_consent=True,
-                  phone_invalid=False, suppressed=frozenset())
+    values = dict(
+        status="active",
+        email=None,
+        phone="+16125550100",
+        email_consent=False,
+        sms_consent=True,
+        phone_invalid=False,
+        suppressed=frozenset(),
+    )
     return Reachability(**{**values, **changes})
 
 

@@ -1,4 +1,5 @@
 """What is due for one client: the planner's pure core, with a frozen `now`."""
+
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -47,8 +48,7 @@ def test_the_first_rebook_nudge_wakes_the_planner_a_week_after_enrolment():
 
 
 def test_the_next_lesson_follows_one_interval_after_the_last_went_out():
-    facts = client(messages=(sent("education", "one", "1", MONDAY_NOON),),
-                   enrolments={"education": MONDAY_NOON})
+    facts = client(messages=(sent("education", "one", "1", MONDAY_NOON),), enrolments={"education": MONDAY_NOON})
     six_days = plan_client(facts, CATALOG, SETTINGS, MONDAY_NOON + timedelta(days=6))
     assert not [m for m in six_days.messages if m.campaign == "education"]
     seven_days = plan_client(facts, CATALOG, SETTINGS, MONDAY_NOON + timedelta(days=7))
@@ -57,8 +57,9 @@ def test_the_next_lesson_follows_one_interval_after_the_last_went_out():
 
 def test_an_improving_client_gets_lessons_every_two_weeks():
     scores = tuple(Score(MONDAY_NOON - timedelta(weeks=w), p) for w, p in ((3, 8), (2, 5), (1, 5)))
-    facts = client(scores=scores, messages=(sent("education", "one", "1", MONDAY_NOON),),
-                   enrolments={"education": MONDAY_NOON})
+    facts = client(
+        scores=scores, messages=(sent("education", "one", "1", MONDAY_NOON),), enrolments={"education": MONDAY_NOON}
+    )
     assert "7:education:two:1" not in keys(plan_client(facts, CATALOG, SETTINGS, MONDAY_NOON + timedelta(days=7)))
     assert "7:education:two:1" in keys(plan_client(facts, CATALOG, SETTINGS, MONDAY_NOON + timedelta(days=14)))
 
@@ -82,17 +83,30 @@ def test_an_unreachable_client_gets_one_skipped_message_per_campaign_not_one_per
     reach = Reachability("active", "ann@example.com", "+16125550100", False, False, False, frozenset())
     first = plan_client(client(reach=reach), CATALOG, SETTINGS, MONDAY_NOON)
     history = tuple(Existing(m.campaign, m.step, m.cycle, m.status, m.due_at) for m in first.messages)
-    later = plan_client(client(reach=reach, messages=history, enrolments=first.enrolments), CATALOG, SETTINGS, MONDAY_NOON + timedelta(weeks=3))
+    later = plan_client(
+        client(reach=reach, messages=history, enrolments=first.enrolments),
+        CATALOG,
+        SETTINGS,
+        MONDAY_NOON + timedelta(weeks=3),
+    )
     assert [m.campaign for m in later.messages] == ["rebook"]  # its first occurrence; the others were said already
     consented = replace(reach, sms_consent=True)
-    resumed = plan_client(client(reach=consented, messages=history, enrolments=first.enrolments), CATALOG, SETTINGS, MONDAY_NOON + timedelta(weeks=3))
+    resumed = plan_client(
+        client(reach=consented, messages=history, enrolments=first.enrolments),
+        CATALOG,
+        SETTINGS,
+        MONDAY_NOON + timedelta(weeks=3),
+    )
     assert "7:checkin:pain-checkin:2" in keys(resumed)
 
 
 def test_sms_only_consent_falls_back_to_the_text_version():
     reach = Reachability("active", "ann@example.com", "+16125550100", False, True, False, frozenset())
-    lesson = next(m for m in plan_client(client(reach=reach), CATALOG, SETTINGS, MONDAY_NOON).messages
-                  if m.campaign == "education")
+    lesson = next(
+        m
+        for m in plan_client(client(reach=reach), CATALOG, SETTINGS, MONDAY_NOON).messages
+        if m.campaign == "education"
+    )
     assert (lesson.channel, lesson.to_address) == ("sms", "+16125550100")
 
 
@@ -124,14 +138,22 @@ def test_no_nudge_when_a_visit_is_booked():
 def test_one_follow_up_three_days_after_the_nudge_then_nothing_until_the_next_visit():
     anchor = MONDAY_NOON - timedelta(days=7)
     cycle = f"{anchor:%Y%m%dT%H%M}"
-    nudged = client(visits=(VisitFact(anchor, "attended"),), messages=(sent("rebook", "nudge", cycle, MONDAY_NOON, "sms"),))
-    assert not [m for m in plan_client(nudged, CATALOG, SETTINGS, MONDAY_NOON + timedelta(days=2)).messages
-                if m.campaign == "rebook"]
+    nudged = client(
+        visits=(VisitFact(anchor, "attended"),), messages=(sent("rebook", "nudge", cycle, MONDAY_NOON, "sms"),)
+    )
+    assert not [
+        m
+        for m in plan_client(nudged, CATALOG, SETTINGS, MONDAY_NOON + timedelta(days=2)).messages
+        if m.campaign == "rebook"
+    ]
     later = plan_client(nudged, CATALOG, SETTINGS, MONDAY_NOON + timedelta(days=3))
     assert [m.step for m in later.messages if m.campaign == "rebook"] == ["follow-up"]
     done = replace(nudged, messages=nudged.messages + (sent("rebook", "follow-up", cycle, MONDAY_NOON, "sms"),))
-    assert not [m for m in plan_client(done, CATALOG, SETTINGS, MONDAY_NOON + timedelta(days=20)).messages
-                if m.campaign == "rebook"]
+    assert not [
+        m
+        for m in plan_client(done, CATALOG, SETTINGS, MONDAY_NOON + timedelta(days=20)).messages
+        if m.campaign == "rebook"
+    ]
 
 
 def test_lapsed_clients_get_a_monthly_check_in_at_most_three_times():
@@ -143,8 +165,9 @@ def test_lapsed_clients_get_a_monthly_check_in_at_most_three_times():
     assert not [m for m in plan.messages if m.campaign in ("education", "checkin")]  # paused while lapsed
     cycle = lapsed[0].cycle
     prefix = cycle.rsplit("-", 1)[0]
-    history = tuple(sent("rebook", "lapsed-checkin", f"{prefix}-{i}", MONDAY_NOON + timedelta(days=30 * (i - 1)))
-                    for i in (1, 2, 3))
+    history = tuple(
+        sent("rebook", "lapsed-checkin", f"{prefix}-{i}", MONDAY_NOON + timedelta(days=30 * (i - 1))) for i in (1, 2, 3)
+    )
     much_later = plan_client(replace(facts, messages=history), CATALOG, SETTINGS, MONDAY_NOON + timedelta(days=400))
     assert not [m for m in much_later.messages if m.campaign == "rebook"]
 
@@ -180,15 +203,18 @@ def test_a_nudge_goes_stale_once_a_visit_is_booked():
     assert stale_reason(rebook, rebook.step("nudge"), cycle, facts, MONDAY_NOON, SETTINGS) is None
     booked = replace(facts, visits=facts.visits + (visit(-3, "booked"),))
     assert stale_reason(rebook, rebook.step("nudge"), cycle, booked, MONDAY_NOON, SETTINGS) == (
-        "No longer needed: a visit is booked")
+        "No longer needed: a visit is booked"
+    )
 
 
 def test_a_reminder_goes_stale_when_the_visit_is_cancelled():
     reminder = CATALOG.get("reminder")
     visit_at = datetime(2026, 3, 3, 15, tzinfo=CHICAGO).astimezone(timezone.utc)
     facts = client(visits=(VisitFact(visit_at, "cancelled"),))
-    assert stale_reason(reminder, reminder.step("day-before"), "visit-20260303T2100", facts, MONDAY_NOON,
-                        SETTINGS) == "No longer needed: the visit was cancelled or moved"
+    assert (
+        stale_reason(reminder, reminder.step("day-before"), "visit-20260303T2100", facts, MONDAY_NOON, SETTINGS)
+        == "No longer needed: the visit was cancelled or moved"
+    )
 
 
 def test_a_plan_that_sends_holds_back_what_the_caps_would_and_lets_the_highest_priority_through():

@@ -1,4 +1,5 @@
 """Quiet hours in the client's own time zone (DST included), and caps across campaigns."""
+
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -15,8 +16,17 @@ def local(zone, *args):
     return datetime(*args, tzinfo=ZoneInfo(zone))
 
 
-@pytest.mark.parametrize("zone", ["America/Chicago", "America/Denver", "America/Los_Angeles", "Pacific/Honolulu",
-                                  "America/New_York", "Europe/London"])
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "America/Chicago",
+        "America/Denver",
+        "America/Los_Angeles",
+        "Pacific/Honolulu",
+        "America/New_York",
+        "Europe/London",
+    ],
+)
 def test_a_text_due_at_night_waits_for_eight_in_the_clients_zone(zone):
     due = local(zone, 2026, 3, 3, 22, 30)
     allowed = next_allowed(due, zone, QUIET)
@@ -62,7 +72,10 @@ def test_a_campaign_window_narrows_quiet_hours_and_skips_days():
 
 def test_the_deferral_reason_names_the_zone_and_time():
     until = local("America/Denver", 2026, 3, 4, 8, 0)
-    assert deferral_reason("quiet hours", until, "America/Denver") == "Deferred: quiet hours in America/Denver until Wed 08:00"
+    assert (
+        deferral_reason("quiet hours", until, "America/Denver")
+        == "Deferred: quiet hours in America/Denver until Wed 08:00"
+    )
 
 
 NOW = datetime(2026, 3, 10, 12, tzinfo=timezone.utc)
@@ -88,19 +101,29 @@ def test_the_weekly_cap_counts_every_campaign_and_channel():
 
 
 def reachable(**changes):
-    base = dict(status="active", email="a@example.com", phone="+16125550100", email_consent=True,
-                sms_consent=True, phone_invalid=False, suppressed=frozenset())
+    base = dict(
+        status="active",
+        email="a@example.com",
+        phone="+16125550100",
+        email_consent=True,
+        sms_consent=True,
+        phone_invalid=False,
+        suppressed=frozenset(),
+    )
     return Reachability(**{**base, **changes})
 
 
-@pytest.mark.parametrize("changes, channel, reason", [
-    ({"sms_consent": False}, "sms", "No SMS consent"),
-    ({"email_consent": False}, "email", "No email consent"),
-    ({"phone": None}, "sms", "No phone number"),
-    ({"suppressed": frozenset({"sms"})}, "sms", "Number opted out of texts"),
-    ({"status": "paused"}, "email", "Client paused"),
-    ({"phone_invalid": True}, "sms", "Phone number marked invalid"),
-])
+@pytest.mark.parametrize(
+    "changes, channel, reason",
+    [
+        ({"sms_consent": False}, "sms", "No SMS consent"),
+        ({"email_consent": False}, "email", "No email consent"),
+        ({"phone": None}, "sms", "No phone number"),
+        ({"suppressed": frozenset({"sms"})}, "sms", "Number opted out of texts"),
+        ({"status": "paused"}, "email", "Client paused"),
+        ({"phone_invalid": True}, "sms", "Phone number marked invalid"),
+    ],
+)
 def test_each_closed_channel_says_why(changes, channel, reason):
     assert blocker(reachable(**changes), channel) == reason
 
@@ -108,4 +131,6 @@ def test_each_closed_channel_says_why(changes, channel, reason):
 def test_the_first_open_channel_in_order_of_preference_wins():
     assert first_open(reachable(sms_consent=False), ("sms", "email")) == ("email", "")
     assert first_open(reachable(sms_consent=False, email_consent=False), ("sms", "email")) == (
-        None, "sms: no sms consent; email: no email consent")
+        None,
+        "sms: no sms consent; email: no email consent",
+    )

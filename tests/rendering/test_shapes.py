@@ -1,4 +1,5 @@
 """A template renders once per shape (outreach/shapes.py): every message reads exactly as a full render of it."""
+
 from datetime import date, datetime
 from itertools import cycle
 from pathlib import Path
@@ -14,7 +15,7 @@ from tests.conftest import ROOT
 ROOT = ROOT
 SETTINGS = Settings(clinic={"name": "Northside <Massage> & Co", "postal_address": "1200 Lake Street"})
 CATALOG = load_catalog(ROOT / "campaigns")
-NAMES = ["Ann", "<b>Bo</b> & \"Cy\"", "Zoë", "", "xtok0kotx", "O'Neil", "  Li  ", "*Dee* [x](y)"]
+NAMES = ["Ann", '<b>Bo</b> & "Cy"', "Zoë", "", "xtok0kotx", "O'Neil", "  Li  ", "*Dee* [x](y)"]
 PHASES = ["establishing", "tapering", "maintaining", "lapsed"]
 
 
@@ -22,14 +23,27 @@ def contexts(count: int = 40) -> list[dict]:
     """Clients that differ in every way a template may read: names, phases, intervals, visits, links."""
     made = []
     for number, name, phase, interval, visit, preferences in zip(
-            range(count), cycle(NAMES), cycle(PHASES), cycle([7, None, 21]),
-            cycle([datetime(2026, 9, 30, 12, 30), None, datetime(2026, 10, 2, 8, 5)]), cycle([True, True, False])):
-        made.append(message_context(
-            SETTINGS, first_name=name, phase=phase, interval_days=interval, visit_at_local=visit,
-            unsubscribe_url=f"https://x.test/u/TOKEN{number}",
-            preferences_url=f"https://x.test/p/TOKEN{number}" if preferences else "",
-            stop_notice=number % 4 == 0, today=date(2026, 9, 29),
-            answer_urls=tuple(f"https://x.test/a/{number}/{answer}" for answer in range(11)) if number % 5 else ()))
+        range(count),
+        cycle(NAMES),
+        cycle(PHASES),
+        cycle([7, None, 21]),
+        cycle([datetime(2026, 9, 30, 12, 30), None, datetime(2026, 10, 2, 8, 5)]),
+        cycle([True, True, False]),
+    ):
+        made.append(
+            message_context(
+                SETTINGS,
+                first_name=name,
+                phase=phase,
+                interval_days=interval,
+                visit_at_local=visit,
+                unsubscribe_url=f"https://x.test/u/TOKEN{number}",
+                preferences_url=f"https://x.test/p/TOKEN{number}" if preferences else "",
+                stop_notice=number % 4 == 0,
+                today=date(2026, 9, 29),
+                answer_urls=tuple(f"https://x.test/a/{number}/{answer}" for answer in range(11)) if number % 5 else (),
+            )
+        )
     return made
 
 
@@ -46,8 +60,12 @@ def full_renderer(templates: Path) -> Renderer:
     return renderer
 
 
-SHIPPED = [pytest.param(campaign, step, channel, id=f"{campaign.name}-{step.key}-{channel}")
-           for campaign in CATALOG.campaigns for step in campaign.steps for channel in step.channels]
+SHIPPED = [
+    pytest.param(campaign, step, channel, id=f"{campaign.name}-{step.key}-{channel}")
+    for campaign in CATALOG.campaigns
+    for step in campaign.steps
+    for channel in step.channels
+]
 
 
 @pytest.mark.parametrize(("campaign", "step", "channel"), SHIPPED)
@@ -62,9 +80,14 @@ def test_clients_who_take_the_same_branches_share_one_shape():
     step = campaign.steps[0]
     renderer = Renderer(SETTINGS, ROOT / "templates")
     for number in range(30):
-        context = message_context(SETTINGS, first_name=f"Client {number}", phase="establishing", interval_days=7,
-                                  unsubscribe_url=f"https://x.test/u/{number}",
-                                  preferences_url=f"https://x.test/p/{number}")
+        context = message_context(
+            SETTINGS,
+            first_name=f"Client {number}",
+            phase="establishing",
+            interval_days=7,
+            unsubscribe_url=f"https://x.test/u/{number}",
+            preferences_url=f"https://x.test/p/{number}",
+        )
         rendered = renderer.render(campaign, step, "email", context)
         assert f"Client {number}" in rendered.text and f"https://x.test/u/{number}" in rendered.html
     assert len(renderer.shapes) == 1
@@ -76,8 +99,14 @@ def test_a_phase_that_changes_the_words_is_its_own_shape():
     renderer = Renderer(SETTINGS, ROOT / "templates")
     texts = set()
     for phase in PHASES[:3]:
-        context = message_context(SETTINGS, first_name="Ann", phase=phase, interval_days=7,
-                                  unsubscribe_url="https://x.test/u/1", stop_notice=True)
+        context = message_context(
+            SETTINGS,
+            first_name="Ann",
+            phase=phase,
+            interval_days=7,
+            unsubscribe_url="https://x.test/u/1",
+            stop_notice=True,
+        )
         texts.add(renderer.render(campaign, step, "sms", context).text)
     assert len(renderer.shapes) == len(texts) == 3
 
@@ -101,7 +130,7 @@ TRICKY = {
     "subscript": "{{ client['first_name'] }} {{ answers[0].url if answers else '-' }}",
     "answers": "{% for answer in answers %}{{ answer.label }}={{ answer.url }} {% endfor %}",
     "filtered loop": "{% for a in answers if a.label != '3' %}{{ loop.index }}/{{ loop.length }} {{ a.url }} "
-                     "{% else %}none{% endfor %}",
+    "{% else %}none{% endfor %}",
     "compared element": "{% for a in answers %}{% if a.label == '5' %}five {{ a.url }}{% endif %}{% endfor %}",
     "whole element": "{% for a in answers %}{{ a }}{{ a.url }}{% endfor %}",
     "nested": "{% for a in answers %}{% for c in a.label %}{{ c }}{% endfor %}{{ a.url }}{% endfor %}",
@@ -132,8 +161,9 @@ def test_a_template_reads_the_same_whatever_it_does_with_its_values(templates, n
     email = f"{{% block subject %}}S {body}{{% endblock %}}{{% block body %}}{body}{{% endblock %}}"
     source = body if channel == "sms" else email
     (templates / f"t.{channel}.j2").write_text(source)
-    campaign = Campaign(name="demo", title="Demo", stream="education",
-                        steps=[Step(key="t", template="t", channels=[channel])])
+    campaign = Campaign(
+        name="demo", title="Demo", stream="education", steps=[Step(key="t", template="t", channels=[channel])]
+    )
     step = campaign.steps[0]
     shared, full = Renderer(SETTINGS, templates), full_renderer(templates)
     clients = contexts(24)
@@ -143,8 +173,17 @@ def test_a_template_reads_the_same_whatever_it_does_with_its_values(templates, n
         assert len({str(result) for result in results}) > 1
 
 
-@pytest.mark.parametrize("source", [TRICKY["macro"], TRICKY["call"], TRICKY["self"], "{% include phase ~ '.j2' %}",
-                                    "{{ [client.first_name, 'x']|random }}", "{% extends 'layouts/sms.j2' %}"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        TRICKY["macro"],
+        TRICKY["call"],
+        TRICKY["self"],
+        "{% include phase ~ '.j2' %}",
+        "{{ [client.first_name, 'x']|random }}",
+        "{% extends 'layouts/sms.j2' %}",
+    ],
+)
 def test_what_it_cannot_vouch_for_is_never_shared(templates, source):
     (templates / "u.sms.j2").write_text(source)
     with pytest.raises(Unshareable):
@@ -152,8 +191,9 @@ def test_what_it_cannot_vouch_for_is_never_shared(templates, source):
 
 
 def test_a_template_that_draws_at_random_still_draws_for_every_message(templates):
-    campaign = Campaign(name="demo", title="Demo", stream="education",
-                        steps=[Step(key="u", template="u", channels=["sms"])])
+    campaign = Campaign(
+        name="demo", title="Demo", stream="education", steps=[Step(key="u", template="u", channels=["sms"])]
+    )
     (templates / "u.sms.j2").write_text("{{ [client.first_name, 'x', 'y', 'z']|random }}")
     renderer = Renderer(SETTINGS, templates)
     words = {renderer.render(campaign, campaign.steps[0], "sms", contexts(1)[0]).text for _ in range(60)}
@@ -162,8 +202,9 @@ def test_a_template_that_draws_at_random_still_draws_for_every_message(templates
 
 def test_published_copy_replaces_the_shapes_of_the_old(templates):
     (templates / "v.sms.j2").write_text("Old words for {{ client.first_name }}")
-    campaign = Campaign(name="demo", title="Demo", stream="education",
-                        steps=[Step(key="v", template="v", channels=["sms"])])
+    campaign = Campaign(
+        name="demo", title="Demo", stream="education", steps=[Step(key="v", template="v", channels=["sms"])]
+    )
     renderer = Renderer(SETTINGS, templates)
     context = contexts(1)[0]
     assert "Old words for Ann" in renderer.render(campaign, campaign.steps[0], "sms", context).text
@@ -173,11 +214,17 @@ def test_published_copy_replaces_the_shapes_of_the_old(templates):
 
 def test_a_template_whose_shapes_never_repeat_stops_keeping_them(templates):
     (templates / "w.sms.j2").write_text("{% if client.first_name|length > 0 %}{{ client.first_name }}{% endif %}")
-    campaign = Campaign(name="demo", title="Demo", stream="education",
-                        steps=[Step(key="w", template="w", channels=["sms"])])
+    campaign = Campaign(
+        name="demo", title="Demo", stream="education", steps=[Step(key="w", template="w", channels=["sms"])]
+    )
     renderer = Renderer(SETTINGS, templates)
     for number in range(TRIAL_RENDERS * 2):
-        context = message_context(SETTINGS, first_name=f"Client {number}", phase="establishing", interval_days=7,
-                                  unsubscribe_url="https://x.test/u/1")
+        context = message_context(
+            SETTINGS,
+            first_name=f"Client {number}",
+            phase="establishing",
+            interval_days=7,
+            unsubscribe_url="https://x.test/u/1",
+        )
         assert f"Client {number}" in renderer.render(campaign, campaign.steps[0], "sms", context).text
     assert len(renderer.shapes) == TRIAL_RENDERS

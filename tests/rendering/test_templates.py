@@ -11,14 +11,23 @@ from tests.conftest import ROOT
 
 ROOT = ROOT
 SETTINGS = Settings(clinic={"name": "Northside Massage Therapy", "postal_address": "1200 Lake Street"})
-CAMPAIGN = Campaign(name="demo", title="Demo", stream="education",
-                    steps=[Step(key="hello", template="hello", channels=["email", "sms"])])
+CAMPAIGN = Campaign(
+    name="demo",
+    title="Demo",
+    stream="education",
+    steps=[Step(key="hello", template="hello", channels=["email", "sms"])],
+)
 STEP = CAMPAIGN.steps[0]
 
 
 def context(first_name: str = "Ann", **overrides) -> dict:
-    values = {"phase": "establishing", "interval_days": 7, "unsubscribe_url": "https://x.test/u/TOKEN",
-              "preferences_url": "https://x.test/u/TOKEN?preferences=1", **overrides}
+    values = {
+        "phase": "establishing",
+        "interval_days": 7,
+        "unsubscribe_url": "https://x.test/u/TOKEN",
+        "preferences_url": "https://x.test/u/TOKEN?preferences=1",
+        **overrides,
+    }
     return message_context(SETTINGS, first_name=first_name, **values)
 
 
@@ -116,11 +125,16 @@ def test_it_never_mixes_up_clients_that_share_a_cached_shape(templates):
 
 
 def test_it_keeps_macro_output_as_markdown(templates):
-    write(templates, "partials/links.j2",
-          "{% macro book(label) %}[{{ label }}]({{ clinic.booking_url }}){% endmacro %}")
-    write(templates, "hello.email.j2", "{% block subject %}Hi{% endblock %}{% block body %}"
-                                       '{% from "partials/links.j2" import book with context %}'
-                                       "Please {{ book('book & go') }}.{% endblock %}")
+    write(
+        templates, "partials/links.j2", "{% macro book(label) %}[{{ label }}]({{ clinic.booking_url }}){% endmacro %}"
+    )
+    write(
+        templates,
+        "hello.email.j2",
+        "{% block subject %}Hi{% endblock %}{% block body %}"
+        '{% from "partials/links.j2" import book with context %}'
+        "Please {{ book('book & go') }}.{% endblock %}",
+    )
 
     rendered = Renderer(SETTINGS, templates).render(CAMPAIGN, STEP, "email", context())
 
@@ -140,9 +154,13 @@ def test_it_inlines_the_layout_css_into_the_body(templates):
 
 
 def test_a_link_given_a_class_is_a_styled_button_in_html_and_a_plain_link_in_text(templates):
-    write(templates, "hello.email.j2", "{% block subject %}Hi{% endblock %}{% block body %}\n"
-                                       "{% for answer in answers %}\n[{{ answer.label }}]({{ answer.url }}){: .answer }\n"
-                                       "{% endfor %}\n{% endblock %}")
+    write(
+        templates,
+        "hello.email.j2",
+        "{% block subject %}Hi{% endblock %}{% block body %}\n"
+        "{% for answer in answers %}\n[{{ answer.label }}]({{ answer.url }}){: .answer }\n"
+        "{% endfor %}\n{% endblock %}",
+    )
     urls = ("https://x.test/a/0", "https://x.test/a/1")
 
     rendered = Renderer(SETTINGS, templates).render(CAMPAIGN, STEP, "email", context(answer_urls=urls))
@@ -221,22 +239,31 @@ def test_it_spells_weeks_for_people(templates):
         return renderer.render(CAMPAIGN, STEP, "sms", context(interval_days=days)).text
 
     assert [rendered(7), rendered(14), rendered(None)] == [
-        "Northside Massage: a week", "Northside Massage: 2 weeks",
-        "Northside Massage: a few weeks"]
+        "Northside Massage: a week",
+        "Northside Massage: 2 weeks",
+        "Northside Massage: a few weeks",
+    ]
 
 
 def test_the_context_holds_exactly_what_a_template_may_print():
     visit = datetime(2026, 3, 3, 14, 30, tzinfo=ZoneInfo("America/Chicago"))
 
-    values = message_context(SETTINGS, first_name=" Ann ", phase="tapering", interval_days=14, visit_at_local=visit,
-                             today=date(2026, 3, 2))
+    values = message_context(
+        SETTINGS, first_name=" Ann ", phase="tapering", interval_days=14, visit_at_local=visit, today=date(2026, 3, 2)
+    )
 
     assert values == {
         "client": {"first_name": "Ann"},
-        "clinic": {"name": "Northside Massage Therapy", "sms_name": "Northside Massage",
-                   "phone": "+16125222225", "phone_display": "(612) 522-2225",
-                   "toll_free": "+18773252225", "toll_free_display": "(877) 325-2225",
-                   "booking_url": "https://example.com/book", "postal_address": "1200 Lake Street"},
+        "clinic": {
+            "name": "Northside Massage Therapy",
+            "sms_name": "Northside Massage",
+            "phone": "+16125222225",
+            "phone_display": "(612) 522-2225",
+            "toll_free": "+18773252225",
+            "toll_free_display": "(877) 325-2225",
+            "booking_url": "https://example.com/book",
+            "postal_address": "1200 Lake Street",
+        },
         "phase": "tapering",
         "interval_weeks": 2,
         "visit": {"day": "tomorrow", "date": "Tuesday, March 3", "time": "2:30 PM"},
@@ -249,7 +276,8 @@ def test_the_context_holds_exactly_what_a_template_may_print():
 
 def test_it_greets_a_client_without_a_first_name():
     assert message_context(SETTINGS, first_name="", phase="lapsed", interval_days=None)["client"] == {
-        "first_name": "there"}
+        "first_name": "there"
+    }
 
 
 def test_it_refuses_an_unknown_phase():
@@ -271,6 +299,12 @@ def test_the_sample_client_has_a_visit_and_signed_links():
 
 def test_a_visit_is_named_relative_to_the_day_the_message_goes_out():
     visit = datetime(2026, 3, 3, 14, 30, tzinfo=ZoneInfo("America/Chicago"))
-    day = lambda today: message_context(SETTINGS, first_name="Ann", phase="tapering", interval_days=14,  # noqa: E731
-                                        visit_at_local=visit, today=today)["visit"]["day"]
+    day = lambda today: message_context(
+        SETTINGS,
+        first_name="Ann",
+        phase="tapering",
+        interval_days=14,  # noqa: E731
+        visit_at_local=visit,
+        today=today,
+    )["visit"]["day"]
     assert (day(date(2026, 3, 2)), day(date(2026, 3, 3)), day(date(2026, 2, 28))) == ("tomorrow", "today", "on Tuesday")

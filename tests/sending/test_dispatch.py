@@ -1,5 +1,6 @@
 """Dispatch over the database with the shipped campaigns: each message once, rules re-checked at send time,
 failures classified, crashes never resent."""
+
 import email
 import json
 import re
@@ -159,7 +160,9 @@ def test_an_opted_out_number_is_recorded_and_never_retried(ctx):
         client = session.get(Client, client_id)
         assert client.sms_consent is False
         assert len(session.exec(select(Suppression).where(Suppression.address == "+16125550100")).all()) == 1
-        revoked = session.exec(select(ConsentEvent).where(ConsentEvent.client_id == client_id, ConsentEvent.granted.is_(False))).one()
+        revoked = session.exec(
+            select(ConsentEvent).where(ConsentEvent.client_id == client_id, ConsentEvent.granted.is_(False))
+        ).one()
         assert (revoked.source, revoked.note) == ("provider", "Provider says opted out (21610)")
 
 
@@ -192,16 +195,32 @@ def _sent_earlier(ctx, client_id, *ages):
     with Session(ctx.engine) as session:
         for n, age in enumerate(ages):
             at = NOON_CHICAGO - age
-            session.add(Message(key=f"history:{client_id}:{n}", client_id=client_id, campaign="education",
-                                step="earlier", cycle=str(n), stream="education", channel="email",
-                                to_address="ann@example.com", status="sent", due_at=at, sent_at=at, attempts=1))
+            session.add(
+                Message(
+                    key=f"history:{client_id}:{n}",
+                    client_id=client_id,
+                    campaign="education",
+                    step="earlier",
+                    cycle=str(n),
+                    stream="education",
+                    channel="email",
+                    to_address="ann@example.com",
+                    status="sent",
+                    due_at=at,
+                    sent_at=at,
+                    attempts=1,
+                )
+            )
         session.commit()
 
 
-@pytest.mark.parametrize(("ages", "sent"), [
-    ((timedelta(days=6, hours=23), timedelta(days=6, hours=22)), 1),  # inside the week: the cap has one place
-    ((timedelta(days=7, minutes=1), timedelta(days=7, minutes=2)), 2),  # just outside it: no longer counted
-])
+@pytest.mark.parametrize(
+    ("ages", "sent"),
+    [
+        ((timedelta(days=6, hours=23), timedelta(days=6, hours=22)), 1),  # inside the week: the cap has one place
+        ((timedelta(days=7, minutes=1), timedelta(days=7, minutes=2)), 2),  # just outside it: no longer counted
+    ],
+)
 def test_the_weekly_cap_sees_exactly_the_last_seven_days(ctx, ages, sent):
     client_id = add_client(ctx, at=NOON_CHICAGO, sms_consent=False)  # lesson and check-in both go by email
     _sent_earlier(ctx, client_id, *ages)
@@ -240,16 +259,31 @@ def test_a_reply_queued_during_a_long_pass_goes_out_at_the_next_read(ctx, monkey
     due = DueClients(ctx.engine, NOON_CHICAGO, 2)
     assert due.take(2) == [first]
     with Session(ctx.engine) as session:
-        session.add(Message(key="reply:1", client_id=last, campaign="inbox", step="reply", cycle="1",
-                            stream=REPLY_STREAM, priority=0, channel="sms", to_address="+16125550101",
-                            status="planned", due_at=NOON_CHICAGO, body="See you Thursday"))
+        session.add(
+            Message(
+                key="reply:1",
+                client_id=last,
+                campaign="inbox",
+                step="reply",
+                cycle="1",
+                stream=REPLY_STREAM,
+                priority=0,
+                channel="sms",
+                to_address="+16125550101",
+                status="planned",
+                due_at=NOON_CHICAGO,
+                body="See you Thursday",
+            )
+        )
         session.commit()
     assert due.take(2)[0] == last
 
 
 def test_a_crowded_worker_goes_on_elsewhere_in_its_read_and_still_hands_out_every_client_once(ctx):
-    ids = [add_client(ctx, f"c{i}", at=NOON_CHICAGO, phone=f"+1612555{i:04d}", email=f"c{i}@example.com")
-           for i in range(12)]
+    ids = [
+        add_client(ctx, f"c{i}", at=NOON_CHICAGO, phone=f"+1612555{i:04d}", email=f"c{i}@example.com")
+        for i in range(12)
+    ]
     plan_due(ctx, NOON_CHICAGO)
     due = DueClients(ctx.engine, NOON_CHICAGO, 2)
     batches = [claim(ctx, NOON_CHICAGO, "w1", 2, due)]
@@ -270,8 +304,11 @@ def test_every_read_in_a_pass_goes_through_an_index_that_bounds_it(ctx):
     for i in range(3):
         add_client(ctx, f"c{i}", at=NOON_CHICAGO, phone=f"+1612555{i:04d}", email=f"c{i}@example.com")
     statements = []
-    event.listen(ctx.engine, "before_cursor_execute",
-                 lambda conn, cursor, sql, params, context, many: statements.append((sql, params)))
+    event.listen(
+        ctx.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, sql, params, context, many: statements.append((sql, params)),
+    )
     plan_due(ctx, NOON_CHICAGO)
     dispatch_due(ctx, NOON_CHICAGO, outbox(ctx))
     with Session(ctx.engine) as session:  # what a batch of 400 clients asks (SQLite's plan depends on the count)
@@ -283,12 +320,16 @@ def test_every_read_in_a_pass_goes_through_an_index_that_bounds_it(ctx):
                 detail = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)]
                 by_client = "message.client_id IN" in sql
                 plans.append((by_client, " / ".join(line for line in detail if "message" in line)))
-    expected = {True: r"SEARCH message USING INDEX ix_message_client\w* \(client_id=\?",
-                False: r"SEARCH message USING (INDEX ix_message_due \(status=\? AND due_at|INTEGER PRIMARY KEY)"}
+    expected = {
+        True: r"SEARCH message USING INDEX ix_message_client\w* \(client_id=\?",
+        False: r"SEARCH message USING (INDEX ix_message_due \(status=\? AND due_at|INTEGER PRIMARY KEY)",
+    }
     assert {by_client for by_client, _ in plans} == {True, False}
     assert all(re.search(expected[by_client], plan) for by_client, plan in plans), plans
     with ctx.engine.connect() as connection:  # visits too: the pass settles past bookings before planning
-        visit_plans = [" / ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
-                       for sql, params in statements
-                       if sql.lstrip().upper().startswith("SELECT") and re.search(r"\bFROM visit\b", sql)]
+        visit_plans = [
+            " / ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+            for sql, params in statements
+            if sql.lstrip().upper().startswith("SELECT") and re.search(r"\bFROM visit\b", sql)
+        ]
     assert visit_plans and not any("SCAN visit" in plan for plan in visit_plans), visit_plans

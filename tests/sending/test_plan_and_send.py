@@ -1,5 +1,6 @@
 """The plan pass sends what falls due as it plans: once, with every due row of a client in one batch, and never
 around a client another worker is claiming; what comes due later is left to the dispatch pass."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -22,13 +23,20 @@ from tests.sending.worker_process import finish, seed_due_messages, start_tick, 
 
 NOW = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)  # a Monday, noon in Chicago
 on_postgres_only = pytest.mark.parametrize(
-    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 def test_it_sends_what_falls_due_and_leaves_what_comes_due_later(ctx):
     awake = add_client(ctx, "chicago", at=NOW - timedelta(minutes=5))
-    asleep = add_client(ctx, "tokyo", at=NOW - timedelta(minutes=5), timezone="Asia/Tokyo",  # 03:00 there
-                        email="ken@example.com", phone="+16125550101")
+    asleep = add_client(
+        ctx,
+        "tokyo",
+        at=NOW - timedelta(minutes=5),
+        timezone="Asia/Tokyo",  # 03:00 there
+        email="ken@example.com",
+        phone="+16125550101",
+    )
 
     result = plan_and_send(ctx, NOW)
 
@@ -44,8 +52,9 @@ def clinic(ctx, history: bool) -> None:  # noqa: ANN001
     """Three clients due for planning; with `history`, visits and scores behind them (lessons, check-ins, a
     rebook whose follow-up falls due once the nudge has gone), else new (a lesson and a check-in each)."""
     for n in range(3):
-        cid = add_client(ctx, f"c{n}", at=NOW - timedelta(minutes=5), email=f"c{n}@example.com",
-                         phone=f"+1612555010{n}")
+        cid = add_client(
+            ctx, f"c{n}", at=NOW - timedelta(minutes=5), email=f"c{n}@example.com", phone=f"+1612555010{n}"
+        )
         for weeks, pain in ((6, 8), (4, 7), (2, 5 + n)) if history else ():
             change(ctx, cid, facts.record_visit, NOW - timedelta(weeks=weeks), "attended", "desk")
             change(ctx, cid, facts.record_progress, NOW - timedelta(weeks=weeks), pain, "desk")
@@ -75,12 +84,14 @@ def sending_pass(ctx):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.parametrize("history", [False, True])
-def test_its_sends_leave_the_clients_as_planning_sending_and_planning_again_separately_would(ctx, tmp_path,
-                                                                                            history):
+def test_its_sends_leave_the_clients_as_planning_sending_and_planning_again_separately_would(ctx, tmp_path, history):
     # The same clinic twice: passes that plan, then send (each send waking its client to be planned again);
     # and passes that send as they plan, planning past their own sends.
-    separate = Context(make_settings(f"sqlite:///{tmp_path / 'separate.db'}", tmp_path / "separate"),
-                       campaigns_dir=ctx.campaigns_dir, templates_dir=ctx.templates_dir)
+    separate = Context(
+        make_settings(f"sqlite:///{tmp_path / 'separate.db'}", tmp_path / "separate"),
+        campaigns_dir=ctx.campaigns_dir,
+        templates_dir=ctx.templates_dir,
+    )
     separate.upgrade_schema()
     clinic(separate, history)
     clinic(ctx, history)
@@ -129,8 +140,10 @@ def test_what_the_caps_hold_back_is_written_deferred_with_its_event_and_never_cl
 
 @on_postgres_only
 def test_it_writes_a_client_another_worker_is_claiming_as_planned_and_sends_the_rest(ctx):
-    busy, free = (add_client(ctx, f"c{n}", at=NOW - timedelta(minutes=5), email=f"c{n}@example.com",
-                             phone=f"+1612555010{n}") for n in range(2))
+    busy, free = (
+        add_client(ctx, f"c{n}", at=NOW - timedelta(minutes=5), email=f"c{n}@example.com", phone=f"+1612555010{n}")
+        for n in range(2)
+    )
     with ctx.engine.connect() as other:  # another worker, part way through a claim of `busy`
         other.execute(text("SELECT pg_advisory_lock(:space, :id)"), {"space": CLAIM_LOCK_SPACE, "id": busy})
         result = plan_and_send(ctx, NOW)

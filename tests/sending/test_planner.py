@@ -1,4 +1,5 @@
 """The planning pass over the database: idempotent, O(due), woken by changing facts."""
+
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path

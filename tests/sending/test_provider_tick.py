@@ -1,5 +1,6 @@
 """A dispatch pass with the real providers selected: planned rows go out through the real SendGrid and Twilio
 SDKs to local fakes, and what the providers answer (and later report) lands on the rows."""
+
 from __future__ import annotations
 
 import time
@@ -30,29 +31,42 @@ ANN_PHONE = "+16125550100"
 @pytest.fixture
 def settings(database_url, tmp_path, sendgrid_fake, twilio_fake):
     return make_settings(
-        database_url, tmp_path, web={"public_url": PUBLIC_URL},
+        database_url,
+        tmp_path,
+        web={"public_url": PUBLIC_URL},
         email={"backend": "sendgrid", "from_address": "hello@clinic.example"},
         sendgrid={"base_url": sendgrid_fake.url},
         sms={"backend": "twilio"},
-        twilio={"account_sid": twilio.ACCOUNT_SID, "messaging_service_sid": twilio.MESSAGING_SERVICE_SID,
-                "base_url": twilio_fake.url},
+        twilio={
+            "account_sid": twilio.ACCOUNT_SID,
+            "messaging_service_sid": twilio.MESSAGING_SERVICE_SID,
+            "base_url": twilio_fake.url,
+        },
     )
 
 
 @pytest.fixture
 def provider_ctx(ctx):
-    ctx.secrets = Secrets(sendgrid_api_key=sendgrid.API_KEY, twilio_auth_token=twilio.AUTH_TOKEN,
-                          secret_key="tick-test-key-" + "k" * 32)
+    ctx.secrets = Secrets(
+        sendgrid_api_key=sendgrid.API_KEY, twilio_auth_token=twilio.AUTH_TOKEN, secret_key="tick-test-key-" + "k" * 32
+    )
     return ctx
 
 
 def plan(ctx, client_id: int, channel: str, step: str = "pain-cycle") -> int:
     with Session(ctx.engine) as session:
         client = session.get(Client, client_id)
-        message = Message(key=f"{client_id}:education:{step}:{channel}", client_id=client_id, campaign="education",
-                          step=step, cycle="1", stream="education", channel=channel,
-                          to_address=client.email if channel == "email" else client.phone,
-                          due_at=NOW - timedelta(minutes=5))
+        message = Message(
+            key=f"{client_id}:education:{step}:{channel}",
+            client_id=client_id,
+            campaign="education",
+            step=step,
+            cycle="1",
+            stream="education",
+            channel=channel,
+            to_address=client.email if channel == "email" else client.phone,
+            due_at=NOW - timedelta(minutes=5),
+        )
         session.add(message)
         session.commit()
         return message.id
@@ -80,7 +94,9 @@ def test_it_sends_planned_email_and_text_through_the_providers(provider_ctx, sen
     assert sms.fields["To"] == ANN_PHONE
     assert sms.fields["StatusCallback"] == f"{PUBLIC_URL}/webhooks/twilio/status"
     assert (row(provider_ctx, email_id).status, row(provider_ctx, email_id).provider_id) == (
-        "sent", mail.reply.headers["X-Message-Id"])
+        "sent",
+        mail.reply.headers["X-Message-Id"],
+    )
     assert (row(provider_ctx, text_id).status, row(provider_ctx, text_id).provider_id) == ("sent", sms.answer["sid"])
     assert sendgrid_fake.violations == twilio_fake.violations == []
 
@@ -88,10 +104,13 @@ def test_it_sends_planned_email_and_text_through_the_providers(provider_ctx, sen
 def test_it_closes_the_loop_when_twilio_reports_delivery(provider_ctx, twilio_fake):
     text_id = plan(provider_ctx, add_client(provider_ctx, at=NOW - timedelta(days=1)), "sms")
     dispatch_due(provider_ctx, NOW)
-    callback = {"MessageSid": row(provider_ctx, text_id).provider_id, "MessageStatus": "delivered",
-                "To": ANN_PHONE, "AccountSid": twilio.ACCOUNT_SID}
-    signature = RequestValidator(twilio.AUTH_TOKEN).compute_signature(
-        f"{PUBLIC_URL}/webhooks/twilio/status", callback)
+    callback = {
+        "MessageSid": row(provider_ctx, text_id).provider_id,
+        "MessageStatus": "delivered",
+        "To": ANN_PHONE,
+        "AccountSid": twilio.ACCOUNT_SID,
+    }
+    signature = RequestValidator(twilio.AUTH_TOKEN).compute_signature(f"{PUBLIC_URL}/webhooks/twilio/status", callback)
 
     app = create_app(provider_ctx)
     app.state.clock = lambda: NOW + timedelta(seconds=20)
@@ -145,8 +164,12 @@ def test_it_never_resends_a_text_whose_outcome_is_unknown(provider_ctx, twilio_f
 
 
 def test_it_sends_a_batch_concurrently_with_some_failures(provider_ctx, twilio_fake):
-    clients = [add_client(provider_ctx, f"c{n}", at=NOW - timedelta(days=1), phone=f"+1612555{n:04d}",
-                          email=None, email_consent=False) for n in range(1, 41)]
+    clients = [
+        add_client(
+            provider_ctx, f"c{n}", at=NOW - timedelta(days=1), phone=f"+1612555{n:04d}", email=None, email_consent=False
+        )
+        for n in range(1, 41)
+    ]
     ids = [plan(provider_ctx, client_id, "sms") for client_id in clients]
     twilio_fake.fail_randomly(0.2, Fault.reset(), seed=11)
     twilio_fake.latency = 0.02
@@ -177,15 +200,16 @@ def database_busy(monkeypatch, times: int | None) -> list[int]:
 
 def twilio_status(ctx, sid: str, status: str) -> int:
     callback = {"MessageSid": sid, "MessageStatus": status, "To": ANN_PHONE, "AccountSid": twilio.ACCOUNT_SID}
-    signature = RequestValidator(twilio.AUTH_TOKEN).compute_signature(f"{PUBLIC_URL}/webhooks/twilio/status",
-                                                                      callback)
+    signature = RequestValidator(twilio.AUTH_TOKEN).compute_signature(f"{PUBLIC_URL}/webhooks/twilio/status", callback)
     with web_client(ctx, NOW + timedelta(seconds=20)) as http:
-        return http.post("/webhooks/twilio/status", data=callback,
-                         headers={"X-Twilio-Signature": signature}).status_code
+        return http.post(
+            "/webhooks/twilio/status", data=callback, headers={"X-Twilio-Signature": signature}
+        ).status_code
 
 
 def test_it_retries_the_record_when_the_database_is_busy_after_the_providers_accepted(
-        provider_ctx, sendgrid_fake, twilio_fake, monkeypatch):
+    provider_ctx, sendgrid_fake, twilio_fake, monkeypatch
+):
     ann = add_client(provider_ctx, at=NOW - timedelta(days=1))
     email_id, text_id = plan(provider_ctx, ann, "email"), plan(provider_ctx, ann, "sms")
     attempts = database_busy(monkeypatch, times=2)
@@ -199,7 +223,8 @@ def test_it_retries_the_record_when_the_database_is_busy_after_the_providers_acc
 
 
 def test_it_keeps_the_receipts_when_the_record_keeps_failing_and_settles_the_rows_later(
-        provider_ctx, sendgrid_fake, twilio_fake, monkeypatch, caplog):
+    provider_ctx, sendgrid_fake, twilio_fake, monkeypatch, caplog
+):
     ann = add_client(provider_ctx, at=NOW - timedelta(days=1))
     email_id, text_id = plan(provider_ctx, ann, "email"), plan(provider_ctx, ann, "sms")
     database_busy(monkeypatch, times=None)

@@ -1,5 +1,6 @@
 """A worker killed with SIGKILL in the middle of a batch: nothing is lost and nothing is sent twice silently.
 What the dead worker had in flight is marked unknown, with a reason, for the front desk to check."""
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,13 @@ from outreach.models import Message
 from outreach.policy.schedule import message_key
 from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
 from tests.sending.worker_process import (
-    finish, first_lesson, seed_due_messages, start_tick, status_counts, statuses, worker_env,
+    finish,
+    first_lesson,
+    seed_due_messages,
+    start_tick,
+    status_counts,
+    statuses,
+    worker_env,
 )
 
 NOW = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)  # a Monday, noon in Chicago
@@ -64,7 +71,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(ctx, tw
             assert row.provider_id == sids[address]
         else:
             assert row.reason.startswith("Outcome unknown: the worker stopped while sending")
-    unknown_but_delivered = [mid for mid, row in rows.items() if row.status == "unknown" and seeded.addresses[mid] in sids]
+    unknown_but_delivered = [
+        mid for mid, row in rows.items() if row.status == "unknown" and seeded.addresses[mid] in sids
+    ]
     assert unknown_but_delivered, "the kill should have caught texts the provider went on to accept"
 
 
@@ -75,12 +84,20 @@ def test_a_text_that_may_have_gone_out_still_counts_toward_the_daily_cap(ctx):
     second = next(step for step in campaign.steps if step != first and "sms" in step.channels)
     with ctx.engine.begin() as conn:
         row = conn.execute(select(Message.__table__).where(Message.id == maybe_sent)).mappings().one()
-        conn.execute(update(Message).where(Message.id == maybe_sent).values(
-            status="unknown", claimed_at=an_hour_ago, attempts=1, reason="Outcome unknown: the worker stopped"))
-        conn.execute(insert(Message.__table__), {
-            **{name: value for name, value in row.items() if name != "id"},
-            "key": message_key(row["client_id"], campaign.name, second.key, "1"), "step": second.key,
-            "due_at": NOW})
+        conn.execute(
+            update(Message)
+            .where(Message.id == maybe_sent)
+            .values(status="unknown", claimed_at=an_hour_ago, attempts=1, reason="Outcome unknown: the worker stopped")
+        )
+        conn.execute(
+            insert(Message.__table__),
+            {
+                **{name: value for name, value in row.items() if name != "id"},
+                "key": message_key(row["client_id"], campaign.name, second.key, "1"),
+                "step": second.key,
+                "due_at": NOW,
+            },
+        )
 
     result = dispatch_due(ctx, NOW, {"sms": NullTransport("sms"), "email": NullTransport("email")})
 

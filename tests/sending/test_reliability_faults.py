@@ -1,6 +1,7 @@
 """Flaky providers: a fifth of all requests fail at random (rate limits, server errors, connection resets,
 answers too slow to wait for). Pass after pass, every message settles exactly once: retried only after a
 failure that proves nothing went out, never after one that may have; sent once, or flagged unknown."""
+
 from __future__ import annotations
 
 import time
@@ -33,15 +34,23 @@ def flaky(fake, faults: list[Fault]) -> None:
 
 
 def transports(ctx, twilio_url: str, sendgrid_url: str) -> dict:
-    settings = ctx.settings.model_copy(update={
-        "twilio": ctx.settings.twilio.model_copy(update={
-            "account_sid": twilio.ACCOUNT_SID, "messaging_service_sid": twilio.MESSAGING_SERVICE_SID,
-            "base_url": twilio_url}),
-        "sendgrid": ctx.settings.sendgrid.model_copy(update={"base_url": sendgrid_url}),
-    })
+    settings = ctx.settings.model_copy(
+        update={
+            "twilio": ctx.settings.twilio.model_copy(
+                update={
+                    "account_sid": twilio.ACCOUNT_SID,
+                    "messaging_service_sid": twilio.MESSAGING_SERVICE_SID,
+                    "base_url": twilio_url,
+                }
+            ),
+            "sendgrid": ctx.settings.sendgrid.model_copy(update={"base_url": sendgrid_url}),
+        }
+    )
     secrets = Secrets(twilio_auth_token=twilio.AUTH_TOKEN, sendgrid_api_key=sendgrid.API_KEY)
-    return {"sms": TwilioSms(settings, secrets, timeout=(2.0, READ_TIMEOUT)),
-            "email": SendgridEmail(settings, secrets, timeout=READ_TIMEOUT)}
+    return {
+        "sms": TwilioSms(settings, secrets, timeout=(2.0, READ_TIMEOUT)),
+        "email": SendgridEmail(settings, secrets, timeout=READ_TIMEOUT),
+    }
 
 
 def requests_by_message(twilio_fake, sendgrid_fake, seeded_texts) -> dict[int, list[Request]]:
@@ -60,14 +69,21 @@ def provider_id(request: Request) -> str:
 
 @pytest.mark.slow
 def test_every_message_settles_exactly_once_however_the_providers_fail(ctx, twilio_fake, sendgrid_fake):
-    limits = {"max_attempts": 6, "retry_base_seconds": 30, "retry_max_seconds": STEP.total_seconds(),
-              "sms_per_second": 100000, "email_per_second": 100000}
+    limits = {
+        "max_attempts": 6,
+        "retry_base_seconds": 30,
+        "retry_max_seconds": STEP.total_seconds(),
+        "sms_per_second": 100000,
+        "email_per_second": 100000,
+    }
     ctx.settings = ctx.settings.model_copy(update={"dispatch": ctx.settings.dispatch.model_copy(update=limits)})
     texts = seed_due_messages(ctx, 300, NOW, channel="sms")
     emails = seed_due_messages(ctx, 200, NOW, channel="email", first=300)
     flaky(twilio_fake, [twilio.rate_limited(retry_after=7), twilio.server_error(500), Fault.reset(), SLOW])
-    flaky(sendgrid_fake, [sendgrid.rate_limited(int(time.time())), sendgrid.error(503), sendgrid.error(500),
-                                 Fault.reset(), SLOW])
+    flaky(
+        sendgrid_fake,
+        [sendgrid.rate_limited(int(time.time())), sendgrid.error(503), sendgrid.error(500), Fault.reset(), SLOW],
+    )
     ids = texts.ids + emails.ids
     channels = transports(ctx, twilio_fake.url, sendgrid_fake.url)
 

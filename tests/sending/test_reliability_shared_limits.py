@@ -1,5 +1,6 @@
 """Limits that hold for the whole deployment, not per worker: the provider's sending rate, and each client's
 caps, with three worker processes on one PostgreSQL database."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -16,7 +17,8 @@ from tests.sending.worker_process import finish, seed_due_messages, start_tick, 
 
 NOW = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)  # a Monday, noon in Chicago: inside every send window
 on_postgres_only = pytest.mark.parametrize(
-    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 def run_three_workers(ctx, env: dict[str, str]) -> None:
@@ -77,8 +79,10 @@ def test_three_workers_send_each_client_exactly_its_cap_when_more_is_due(ctx, tw
 
     texts = Counter(request.to for request in twilio_fake.accepted)
     assert texts == {address: texts_per_day for address in set(seeded.addresses.values())}
-    assert status_counts(ctx.engine, seeded.ids) == {"sent": clients * texts_per_day,
-                                                     "planned": clients * (due_each - texts_per_day)}
+    assert status_counts(ctx.engine, seeded.ids) == {
+        "sent": clients * texts_per_day,
+        "planned": clients * (due_each - texts_per_day),
+    }
     with ctx.engine.connect() as conn:
         owners = conn.execute(select(Message.client_id, Message.claimed_by).where(Message.id.in_(seeded.ids))).all()
     workers_per_client = Counter(client for client, _ in set(owners))

@@ -1,4 +1,5 @@
 """Several dispatchers on one database: every due message is claimed by exactly one of them and sent once."""
+
 from __future__ import annotations
 
 import threading
@@ -19,18 +20,24 @@ from tests.sending.worker_process import finish, seed_due_messages, start_tick, 
 
 NOW = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)  # a Monday, noon in Chicago: inside every send window
 on_postgres_only = pytest.mark.parametrize(
-    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 def twilio_transports(ctx, url: str) -> dict:
-    settings = ctx.settings.model_copy(update={
-        "sms": ctx.settings.sms.model_copy(update={"backend": "twilio"}),
-        "twilio": ctx.settings.twilio.model_copy(update={
-            "account_sid": twilio.ACCOUNT_SID, "messaging_service_sid": twilio.MESSAGING_SERVICE_SID,
-            "base_url": url}),
-    })
-    return {"sms": TwilioSms(settings, Secrets(twilio_auth_token=twilio.AUTH_TOKEN)),
-            "email": NullTransport("email")}
+    settings = ctx.settings.model_copy(
+        update={
+            "sms": ctx.settings.sms.model_copy(update={"backend": "twilio"}),
+            "twilio": ctx.settings.twilio.model_copy(
+                update={
+                    "account_sid": twilio.ACCOUNT_SID,
+                    "messaging_service_sid": twilio.MESSAGING_SERVICE_SID,
+                    "base_url": url,
+                }
+            ),
+        }
+    )
+    return {"sms": TwilioSms(settings, Secrets(twilio_auth_token=twilio.AUTH_TOKEN)), "email": NullTransport("email")}
 
 
 def fast(ctx, **dispatch):
@@ -44,7 +51,8 @@ def sent_once_each(fake, seeded, rows) -> None:
     """Each seeded text reached the fake exactly once, and its row holds that request's sid."""
     accepted = Counter(request.to for request in fake.accepted)
     assert {address: accepted[address] for address in seeded.addresses.values()} == {
-        address: 1 for address in seeded.addresses.values()}
+        address: 1 for address in seeded.addresses.values()
+    }
     assert max(accepted.values()) == 1
     sids = {request.to: request.answer["sid"] for request in fake.accepted}
     assert all(rows[mid].provider_id == sids[address] for mid, address in seeded.addresses.items())

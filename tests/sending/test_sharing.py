@@ -1,5 +1,6 @@
 """A pass with a large backlog shares it with helper processes: together they send each message once, and leave
 the outbox as one process would; a small backlog, given transports or a database in memory stay in one process."""
+
 from __future__ import annotations
 
 import json
@@ -31,16 +32,18 @@ on_sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=Tr
 def sharing(ctx: Context, processes: int, share_from: int, batch_size: int = 10) -> Context:
     """The context with [worker] processes and share_from set, and small batches so every process gets some."""
     settings = ctx.settings
-    ctx.settings = settings.model_copy(update={
-        "worker": settings.worker.model_copy(update={"processes": processes, "share_from": share_from}),
-        "dispatch": settings.dispatch.model_copy(update={"batch_size": batch_size})})
+    ctx.settings = settings.model_copy(
+        update={
+            "worker": settings.worker.model_copy(update={"processes": processes, "share_from": share_from}),
+            "dispatch": settings.dispatch.model_copy(update={"batch_size": batch_size}),
+        }
+    )
     return ctx
 
 
 def clients(ctx: Context, count: int) -> None:
     for n in range(count):
-        add_client(ctx, f"c{n}", at=NOW - timedelta(minutes=5), email=f"c{n}@example.com",
-                   phone=f"+1612555{n:04d}")
+        add_client(ctx, f"c{n}", at=NOW - timedelta(minutes=5), email=f"c{n}@example.com", phone=f"+1612555{n:04d}")
 
 
 def outbox_files(ctx: Context) -> tuple[list[int], list[int]]:
@@ -87,11 +90,16 @@ def test_a_shared_plan_pass_leaves_the_outbox_as_one_process_would(ctx, tmp_path
     clients(ctx, 120)
     alone_dir = tmp_path / "alone"
     alone_dir.mkdir()
-    with closing(sqlite3.connect(ctx.engine.url.database)) as source, \
-            closing(sqlite3.connect(alone_dir / "outreach.db")) as copy:
+    with (
+        closing(sqlite3.connect(ctx.engine.url.database)) as source,
+        closing(sqlite3.connect(alone_dir / "outreach.db")) as copy,
+    ):
         source.backup(copy)
-    alone = Context(make_settings(f"sqlite:///{alone_dir / 'outreach.db'}", alone_dir),
-                    campaigns_dir=ROOT / "campaigns", templates_dir=ROOT / "templates")
+    alone = Context(
+        make_settings(f"sqlite:///{alone_dir / 'outreach.db'}", alone_dir),
+        campaigns_dir=ROOT / "campaigns",
+        templates_dir=ROOT / "templates",
+    )
 
     shared = plan_and_send(sharing(ctx, processes=3, share_from=40), NOW)
     single = plan_and_send(sharing(alone, processes=1, share_from=40), NOW)
@@ -123,15 +131,19 @@ def test_small_backlogs_given_transports_and_one_process_settings_stay_in_one_pr
     assert helper_count(sharing(ctx, processes=1, share_from=5), PLAN, NOW) == 0
     assert helper_count(sharing(ctx, processes=3, share_from=1), DISPATCH, NOW) == 0, "no message is due yet"
 
-    result = plan_and_send(sharing(ctx, processes=3, share_from=1), NOW,
-                           {"email": NullTransport("email"), "sms": NullTransport("sms")})
+    result = plan_and_send(
+        sharing(ctx, processes=3, share_from=1), NOW, {"email": NullTransport("email"), "sms": NullTransport("sms")}
+    )
 
     assert result.plan.clients == 5 and "sharing" not in caplog.text
 
 
 def test_a_database_in_memory_is_never_shared(tmp_path):
-    memory = Context(make_settings("sqlite://", tmp_path, worker={"processes": 4, "share_from": 1}),
-                     campaigns_dir=ROOT / "campaigns", templates_dir=ROOT / "templates")
+    memory = Context(
+        make_settings("sqlite://", tmp_path, worker={"processes": 4, "share_from": 1}),
+        campaigns_dir=ROOT / "campaigns",
+        templates_dir=ROOT / "templates",
+    )
 
     assert helper_count(memory, PLAN, NOW) == 0
 
@@ -161,7 +173,9 @@ def stopped_then_still_working(signum: int) -> str:
 
 def test_a_helper_asked_to_stop_finishes_its_share_as_the_worker_does():
     with helper_pool(1) as pool:
-        answers = [pool.submit(stopped_then_still_working, signum).result(timeout=60)
-                   for signum in (signal.SIGTERM, signal.SIGINT)]
+        answers = [
+            pool.submit(stopped_then_still_working, signum).result(timeout=60)
+            for signum in (signal.SIGTERM, signal.SIGINT)
+        ]
 
     assert answers == ["still working", "still working"]

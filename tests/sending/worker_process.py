@@ -1,5 +1,6 @@
 """Worker processes for the reliability tests: an outbox full of due messages to race over, and real
 `outreach tick` subprocesses pointed at a fake Twilio through the environment, as an operator would run them."""
+
 from __future__ import annotations
 
 import os
@@ -53,35 +54,84 @@ def email_of(number: int) -> str:
     return f"client{number}@example.com"
 
 
-def seed_due_messages(ctx: Context, count: int, now: datetime, channel: str = "sms", first: int = 0,
-                      per_client: int = 1, overdue: timedelta = timedelta(minutes=1), awake: bool = False) -> Seeded:
+def seed_due_messages(
+    ctx: Context,
+    count: int,
+    now: datetime,
+    channel: str = "sms",
+    first: int = 0,
+    per_client: int = 1,
+    overdue: timedelta = timedelta(minutes=1),
+    awake: bool = False,
+) -> Seeded:
     """`count` consenting clients in Chicago, each with `per_client` planned lessons (cycles "1", "2", …) due
     `overdue` before `now`; the rows go cycle by cycle, so each client's rows lie far apart in the due order.
     `awake` clients are due for planning too (the planner adds a check-in text for each)."""
     campaign, step = first_lesson(ctx.catalog, channel)
     numbers = range(first, first + count)
-    clients = [{
-        "external_id": f"load-{n}", "first_name": f"Client{n}", "last_name": "Load", "email": email_of(n),
-        "phone": phone_of(n), "timezone": "America/Chicago", "status": "active", "email_consent": True,
-        "sms_consent": True, "reminders_opt_out": False, "phone_invalid": False,
-        "next_plan_at": now - timedelta(minutes=1) if awake else ASLEEP_UNTIL,
-        "created_at": now, "updated_at": now,
-    } for n in numbers]
+    clients = [
+        {
+            "external_id": f"load-{n}",
+            "first_name": f"Client{n}",
+            "last_name": "Load",
+            "email": email_of(n),
+            "phone": phone_of(n),
+            "timezone": "America/Chicago",
+            "status": "active",
+            "email_consent": True,
+            "sms_consent": True,
+            "reminders_opt_out": False,
+            "phone_invalid": False,
+            "next_plan_at": now - timedelta(minutes=1) if awake else ASLEEP_UNTIL,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in numbers
+    ]
     with ctx.engine.begin() as conn:
-        ids = [row.id for row in conn.execute(insert(Client.__table__).returning(
-            Client.__table__.c.id, sort_by_parameter_order=True), clients)]
-        conn.execute(insert(ConsentEvent.__table__), [
-            {"client_id": cid, "channel": name, "granted": True, "at": now, "source": "import", "note": ""}
-            for cid in ids for name in ("email", "sms")])
-        rows = [{
-            "key": message_key(cid, campaign.name, step.key, cycle), "client_id": cid, "campaign": campaign.name,
-            "step": step.key, "cycle": cycle, "stream": campaign.stream, "priority": campaign.rank,
-            "channel": channel, "to_address": phone_of(n) if channel == "sms" else email_of(n),
-            "status": "planned", "due_at": now - overdue, "reason": "", "error_code": "",
-            "attempts": 0, "is_test": False, "created_at": now, "updated_at": now,
-        } for cycle in map(str, range(1, per_client + 1)) for cid, n in zip(ids, numbers)]
-        message_ids = [row.id for row in conn.execute(insert(Message.__table__).returning(
-            Message.__table__.c.id, sort_by_parameter_order=True), rows)]
+        ids = [
+            row.id
+            for row in conn.execute(
+                insert(Client.__table__).returning(Client.__table__.c.id, sort_by_parameter_order=True), clients
+            )
+        ]
+        conn.execute(
+            insert(ConsentEvent.__table__),
+            [
+                {"client_id": cid, "channel": name, "granted": True, "at": now, "source": "import", "note": ""}
+                for cid in ids
+                for name in ("email", "sms")
+            ],
+        )
+        rows = [
+            {
+                "key": message_key(cid, campaign.name, step.key, cycle),
+                "client_id": cid,
+                "campaign": campaign.name,
+                "step": step.key,
+                "cycle": cycle,
+                "stream": campaign.stream,
+                "priority": campaign.rank,
+                "channel": channel,
+                "to_address": phone_of(n) if channel == "sms" else email_of(n),
+                "status": "planned",
+                "due_at": now - overdue,
+                "reason": "",
+                "error_code": "",
+                "attempts": 0,
+                "is_test": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for cycle in map(str, range(1, per_client + 1))
+            for cid, n in zip(ids, numbers)
+        ]
+        message_ids = [
+            row.id
+            for row in conn.execute(
+                insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True), rows
+            )
+        ]
     return Seeded({mid: row["to_address"] for mid, row in zip(message_ids, rows)})
 
 
@@ -102,28 +152,36 @@ def status_counts(engine: Engine, ids: list[int]) -> dict[str, int]:
 def worker_env(ctx: Context, twilio_url: str, **dispatch: object) -> dict[str, str]:
     """The environment of a worker process texting through the fake Twilio; `dispatch` overrides [dispatch]."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("OUTREACH_")}
-    env.update({
-        "OUTREACH_DATABASE__URL": ctx.settings.database.url,
-        "OUTREACH_OUTBOX__DIRECTORY": str(ctx.settings.outbox.directory),
-        "OUTREACH_SECRET_KEY": "reliability-tests-signing-key-0123456789",
-        "OUTREACH_EMAIL__BACKEND": "null",
-        "OUTREACH_SMS__BACKEND": "twilio",
-        "OUTREACH_WEB__PUBLIC_URL": "https://clinic.example",  # a real provider needs https
-        "OUTREACH_TWILIO__BASE_URL": twilio_url,
-        "OUTREACH_TWILIO__ACCOUNT_SID": twilio.ACCOUNT_SID,
-        "OUTREACH_TWILIO__MESSAGING_SERVICE_SID": twilio.MESSAGING_SERVICE_SID,
-        "TWILIO_AUTH_TOKEN": twilio.AUTH_TOKEN,
-        "OUTREACH_DISPATCH__SMS_PER_SECOND": "100000",
-        "OUTREACH_WORKER__PROCESSES": "1",  # each is one worker process (outreach.sending.sharing has its own tests)
-    })
+    env.update(
+        {
+            "OUTREACH_DATABASE__URL": ctx.settings.database.url,
+            "OUTREACH_OUTBOX__DIRECTORY": str(ctx.settings.outbox.directory),
+            "OUTREACH_SECRET_KEY": "reliability-tests-signing-key-0123456789",
+            "OUTREACH_EMAIL__BACKEND": "null",
+            "OUTREACH_SMS__BACKEND": "twilio",
+            "OUTREACH_WEB__PUBLIC_URL": "https://clinic.example",  # a real provider needs https
+            "OUTREACH_TWILIO__BASE_URL": twilio_url,
+            "OUTREACH_TWILIO__ACCOUNT_SID": twilio.ACCOUNT_SID,
+            "OUTREACH_TWILIO__MESSAGING_SERVICE_SID": twilio.MESSAGING_SERVICE_SID,
+            "TWILIO_AUTH_TOKEN": twilio.AUTH_TOKEN,
+            "OUTREACH_DISPATCH__SMS_PER_SECOND": "100000",
+            "OUTREACH_WORKER__PROCESSES": "1",  # each is one worker process (outreach.sending.sharing has its own tests)
+        }
+    )
     env.update({f"OUTREACH_DISPATCH__{name.upper()}": str(value) for name, value in dispatch.items()})
     return env
 
 
 def start_tick(env: dict[str, str], now: datetime) -> subprocess.Popen:
     """`outreach tick --now NOW` in its own process, run from the project root as an operator would."""
-    return subprocess.Popen([sys.executable, "-m", "outreach", "tick", "--now", now.isoformat()], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "outreach", "tick", "--now", now.isoformat()],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(process: subprocess.Popen, timeout: float = 240) -> str:

@@ -1,4 +1,5 @@
 """`campaigns check` against campaigns with one fault each (tests/fixtures/broken_campaigns)."""
+
 from pathlib import Path
 
 import pytest
@@ -22,23 +23,23 @@ EXPECTED = {
     "unknown-key": f"{CAMPAIGNS}/unknown-key.toml:4: unknown key 'colour'",
     "toml-syntax": f"{CAMPAIGNS}/toml-syntax.toml:2: invalid TOML: Illegal character '\\n' (at line 2, column 29)",
     "missing-template": f"{CAMPAIGNS}/missing-template.toml:7: step 'only': no sms template "
-                        f"({TEMPLATES}/nowhere/missing.sms.j2 does not exist)",
+    f"({TEMPLATES}/nowhere/missing.sms.j2 does not exist)",
     "ignored-timing": f"{CAMPAIGNS}/ignored-timing.toml:9: step 'only': days_before has no effect in the "
-                      "education stream (it reads after_days)",
+    "education stream (it reads after_days)",
     "unreachable-phase": f"{CAMPAIGNS}/unreachable-phase.toml:9: step 'only': phase 'lapsed' is not in the "
-                         "campaign's audience, so the step would never be sent to it",
+    "campaign's audience, so the step would never be sent to it",
     "syntax-error": f"{TEMPLATES}/syntax-error.sms.j2:2: syntax error: Encountered unknown tag 'endfor'. Jinja was "
-                    "looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs "
-                    "to be closed is 'if'.",
+    "looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs "
+    "to be closed is 'if'.",
     "undefined-variable": f"{TEMPLATES}/undefined-variable.sms.j2:2: 'dict object' has no attribute 'last_name'",
     "sms-over-budget": f"{TEMPLATES}/sms-over-budget.sms.j2:1: SMS needs 3 segments (GSM-7, 377 characters) in "
-                       "phase 'establishing'; the budget is 2 (sms.max_segments)",
+    "phase 'establishing'; the budget is 2 (sms.max_segments)",
     "ucs2-character": f"{TEMPLATES}/ucs2-character.sms.j2:2: '\u2019' (U+2019) switches the SMS to UCS-2, "
-                      "70 characters a segment: column 4; use plain quotes and dashes",
+    "70 characters a segment: column 4; use plain quotes and dashes",
     "deny-variable": f"{TEMPLATES}/deny-variable.sms.j2:2: uses deny-listed variable 'progress' "
-                     "(compliance.deny_variables): health information must never reach a message",
+    "(compliance.deny_variables): health information must never reach a message",
     "deny-word": f"{TEMPLATES}/deny-word.email.j2:5: deny-listed word 'medication' (compliance.deny_words) "
-                 "in the plain-text part",
+    "in the plain-text part",
 }
 
 
@@ -63,7 +64,8 @@ def test_a_text_past_the_target_but_within_the_maximum_is_a_warning():
 
     assert [str(f) for f in found] == [
         f"{TEMPLATES}/sms-over-budget.sms.j2:1: warning: SMS needs 3 segments (GSM-7, 377 characters) in phase "
-        "'establishing'; each segment is billed, aim for 1 (sms.target_segments)"]
+        "'establishing'; each segment is billed, aim for 1 (sms.target_segments)"
+    ]
 
 
 def test_a_target_above_the_maximum_is_refused():
@@ -99,8 +101,10 @@ def test_it_warns_without_failing_about_a_missing_preferences_link():
 
     warnings = [str(f) for f in findings if not f.is_error]
 
-    assert warnings == [f"{NO_FOOTER}/templates/layouts/email.html.j2:1: warning: an email part has no "
-                        "preferences link ({{ preferences_url }})"]
+    assert warnings == [
+        f"{NO_FOOTER}/templates/layouts/email.html.j2:1: warning: an email part has no "
+        "preferences link ({{ preferences_url }})"
+    ]
 
 
 def test_it_finds_a_deny_listed_variable_in_attribute_and_item_access(tmp_path):
@@ -110,18 +114,25 @@ def test_it_finds_a_deny_listed_variable_in_attribute_and_item_access(tmp_path):
 
     messages = [(f.line, f.message) for f in findings if f.path.name == "peek.sms.j2"]
     assert messages == [
-        (2, "uses deny-listed variable 'pain_score' (compliance.deny_variables): "
-            "health information must never reach a message"),
-        (2, "uses deny-listed variable 'score' (compliance.deny_variables): "
-            "health information must never reach a message"),
+        (
+            2,
+            "uses deny-listed variable 'pain_score' (compliance.deny_variables): "
+            "health information must never reach a message",
+        ),
+        (
+            2,
+            "uses deny-listed variable 'score' (compliance.deny_variables): "
+            "health information must never reach a message",
+        ),
     ]
 
 
 def test_it_reports_missing_reply_templates(tmp_path):
     findings = check_campaigns(tmp_path, tmp_path, SETTINGS)
 
-    assert f"{tmp_path}/replies/help.sms.j2:1: missing reply template: the worker answers texts with it (help)" \
-        in [str(f) for f in findings]
+    assert f"{tmp_path}/replies/help.sms.j2:1: missing reply template: the worker answers texts with it (help)" in [
+        str(f) for f in findings
+    ]
 
 
 def test_the_command_prints_each_problem_and_exits_non_zero():

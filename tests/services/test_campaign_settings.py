@@ -1,5 +1,6 @@
 """Marketing changes a campaign's enabled state, window or holdout in the dashboard: checked like the file,
 audited, and used by the worker's next pass."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,6 +11,7 @@ from outreach.sending.worker import tick
 from tests.conftest import utc
 from tests.helpers import add_client, messages
 from tests.desk import Desk, audit_entries, page_text
+
 NOON = utc(2026, 3, 2, 18, 0)
 
 
@@ -30,21 +32,31 @@ def test_disabling_a_campaign_stops_its_messages_from_the_next_pass(marketing, c
 
 
 def test_a_window_and_holdout_are_saved_and_shown(marketing, ctx):
-    response = marketing.post("/campaigns/rebook/settings", {
-        "enabled": "yes", "holdout_percent": "10", "window_start": "09:00", "window_end": "17:00",
-        "weekdays": ["mon", "tue", "wed"]})
+    response = marketing.post(
+        "/campaigns/rebook/settings",
+        {
+            "enabled": "yes",
+            "holdout_percent": "10",
+            "window_start": "09:00",
+            "window_end": "17:00",
+            "weekdays": ["mon", "tue", "wed"],
+        },
+    )
     assert response.status_code == 303
     page = page_text(marketing.get("/campaigns"))
     assert "sends 09:00–17:00 on mon, tue, wed" in page and "holds out 10% of clients" in page
 
 
-@pytest.mark.parametrize("form, problem", [
-    ({"enabled": "yes", "holdout_percent": "10"}, "holdout_percent: a reminder campaign is never held out"),
-    ({"enabled": "yes", "holdout_percent": "80"}, "holdout_percent"),
-    ({"enabled": "yes", "holdout_percent": "ten"}, "holdout_percent: a number from 0 to 50"),
-    ({"enabled": "yes", "window_start": "18:00", "window_end": "09:00"}, "window"),
-    ({"enabled": "yes", "window_start": "09:00", "window_end": "17:00", "weekdays": ["someday"]}, "weekday"),
-])
+@pytest.mark.parametrize(
+    "form, problem",
+    [
+        ({"enabled": "yes", "holdout_percent": "10"}, "holdout_percent: a reminder campaign is never held out"),
+        ({"enabled": "yes", "holdout_percent": "80"}, "holdout_percent"),
+        ({"enabled": "yes", "holdout_percent": "ten"}, "holdout_percent: a number from 0 to 50"),
+        ({"enabled": "yes", "window_start": "18:00", "window_end": "09:00"}, "window"),
+        ({"enabled": "yes", "window_start": "09:00", "window_end": "17:00", "weekdays": ["someday"]}, "weekday"),
+    ],
+)
 def test_a_setting_the_file_could_not_have_is_refused_and_nothing_changes(marketing, ctx, form, problem):
     response = marketing.post("/campaigns/reminder/settings", form)
     assert response.status_code == 400

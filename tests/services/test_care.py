@@ -1,5 +1,6 @@
 """Care outcomes on three clients with known histories: phases week by week, visits per month by phase, the
 share improved by the taper's thresholds, and the days to tapering; stored and served again within the cache."""
+
 from datetime import date, datetime, timedelta, timezone
 
 from hypothesis import given, settings, strategies as st
@@ -37,8 +38,9 @@ def test_each_table_has_the_known_answer():
         {"week_of": "2026-03-16", "establishing": 2, "tapering": 1, "maintaining": 0, "lapsed": 0},
     ]
     march = [r for r in report.visits.records() if r["clients"]]
-    assert march == [{"month": "2026-03", "phase": "establishing", "clients": 3, "visits": 7,
-                      "visits_per_client": 2.33}]
+    assert march == [
+        {"month": "2026-03", "phase": "establishing", "clients": 3, "visits": 7, "visits_per_client": 2.33}
+    ]
     assert report.improvement.rows == [("at least 30%", 1, 2, 0.5), ("at least 50%", 1, 2, 0.5)]
     assert report.taper.rows == [(1, 14.0, 14.0, 14.0)]
 
@@ -78,13 +80,19 @@ def test_the_workers_refresh_leaves_the_default_period_ready(ctx):
     assert "care:2025-12-30:2026-03-23" in keys and "rollup:messages" in keys
 
 
-visit_facts = st.lists(st.tuples(st.integers(0, 200), st.sampled_from(["attended", "booked", "cancelled", "no_show"])),
-                       max_size=15)
+visit_facts = st.lists(
+    st.tuples(st.integers(0, 200), st.sampled_from(["attended", "booked", "cancelled", "no_show"])), max_size=15
+)
 score_facts = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 10)), max_size=15)
 
 
-@given(visit_facts, score_facts, st.lists(st.integers(-10, 260), min_size=1, max_size=10),
-       st.integers(0, 14), st.integers(20, 90))
+@given(
+    visit_facts,
+    score_facts,
+    st.lists(st.integers(-10, 260), min_size=1, max_size=10),
+    st.integers(0, 14),
+    st.integers(20, 90),
+)
 @settings(max_examples=400, deadline=None)
 def test_phases_at_each_moment_are_what_assess_says(visits, scores, moments, baseline_days, lapsed_after):
     cadence = Cadence(baseline_days=baseline_days, lapsed_after_days=lapsed_after)
@@ -92,4 +100,5 @@ def test_phases_at_each_moment_are_what_assess_says(visits, scores, moments, bas
     score_list = [Score(MONDAY + timedelta(days=d, hours=i), pain) for i, (d, pain) in enumerate(scores)]
     instants = [MONDAY + timedelta(days=d) for d in moments]
     assert phases_at(visit_list, score_list, instants, cadence) == [
-        assess(visit_list, score_list, at, cadence).phase for at in instants]
+        assess(visit_list, score_list, at, cadence).phase for at in instants
+    ]

@@ -1,4 +1,5 @@
 """The delivery log sorts by the time it shows; a sent row carries no stale deferral reason, kept as events."""
+
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,9 +19,19 @@ FRIDAY = utc(2026, 3, 27, 15)
 
 def _message(ctx, key: str, created_at, sent_at) -> int:
     with Session(ctx.engine) as session:
-        row = Message(key=key, campaign="education", step="pain-cycle", cycle="0", stream="education",
-                      channel="email", status="sent", due_at=created_at, created_at=created_at,
-                      updated_at=sent_at, sent_at=sent_at)
+        row = Message(
+            key=key,
+            campaign="education",
+            step="pain-cycle",
+            cycle="0",
+            stream="education",
+            channel="email",
+            status="sent",
+            due_at=created_at,
+            created_at=created_at,
+            updated_at=sent_at,
+            sent_at=sent_at,
+        )
         session.add(row)
         session.commit()
         return row.id

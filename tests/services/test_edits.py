@@ -1,4 +1,5 @@
 """Copy edited in the browser: checked like files, drafts never sent, each publish a version, any version restored."""
+
 from __future__ import annotations
 
 import json
@@ -54,7 +55,8 @@ def test_a_draft_is_checked_like_a_file_with_its_own_line_numbers(ctx):
     warned = in_session(ctx, lambda s: edits.check(ctx, edits.published(s), {SMS: too_long}))
 
     assert [(f.line, f.severity, f.message) for f in found] == [
-        (2, "error", "'dict object' has no attribute 'last_name'")]
+        (2, "error", "'dict object' has no attribute 'last_name'")
+    ]
     assert [f.severity for f in warned] == ["warning"]
     assert "each segment is billed, aim for 1 (sms.target_segments)" in warned[0].message
 
@@ -80,7 +82,7 @@ def test_the_worker_sends_published_copy_only_and_a_restored_version_again(ctx):
     tick(ctx, MONDAY, record=False)
     assert sent_texts(ctx)[-1].startswith("Northside Massage: Hi Ann, how is your pain today? Reply with")
 
-    shipped, = [v for v in in_session(ctx, lambda s: edits.history(s, CHECKIN)) if v.author == edits.SHIPPED]
+    (shipped,) = [v for v in in_session(ctx, lambda s: edits.history(s, CHECKIN)) if v.author == edits.SHIPPED]
     in_session(ctx, lambda s: edits.restore(s, shipped.id, "mia", MONDAY))
     add_client(ctx, "c3", at=MONDAY, phone="+16125550102")
     tick(ctx, MONDAY, record=False)
@@ -94,8 +96,9 @@ def test_the_worker_sends_published_copy_only_and_a_restored_version_again(ctx):
 def test_saving_the_live_copy_unchanged_leaves_no_draft(ctx):
     in_session(ctx, lambda s: edits.save_draft(ctx, s, {CHECKIN: NEW_COPY}, "mia", MONDAY))
 
-    in_session(ctx, lambda s: edits.save_draft(ctx, s, {CHECKIN: ctx.renderer.path_of(CHECKIN).read_text()}, "mia",
-                                               MONDAY))
+    in_session(
+        ctx, lambda s: edits.save_draft(ctx, s, {CHECKIN: ctx.renderer.path_of(CHECKIN).read_text()}, "mia", MONDAY)
+    )
 
     assert in_session(ctx, edits.drafts) == {}
 
@@ -137,4 +140,5 @@ def test_a_template_cannot_reach_python_internals(ctx):
     found = in_session(ctx, lambda s: edits.check(ctx, edits.published(s), sneaky))
 
     assert [(f.severity, f.message) for f in found if "unsafe" in f.message] == [
-        ("error", "SecurityError: access to attribute '__class__' of 'dict' object is unsafe.")]
+        ("error", "SecurityError: access to attribute '__class__' of 'dict' object is unsafe.")
+    ]

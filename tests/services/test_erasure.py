@@ -1,4 +1,5 @@
 """Erase a client on request: no personal data left anywhere, the STOP kept, the audit silent on what went."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -22,9 +23,21 @@ def zelda(desk) -> int:
     change(ctx, client_id, facts.record_visit, START - timedelta(days=20), "attended", "test")
     change(ctx, client_id, facts.record_progress, START - timedelta(days=20), 7, "test")
     with Session(ctx.engine) as session:
-        session.add(Message(key="m1", client_id=client_id, campaign="welcome", step="one", cycle="1",
-                            stream="education", channel="sms", to_address=PHONE, status="sent", due_at=START,
-                            body=f"Hi {NAME}"))
+        session.add(
+            Message(
+                key="m1",
+                client_id=client_id,
+                campaign="welcome",
+                step="one",
+                cycle="1",
+                stream="education",
+                channel="sms",
+                to_address=PHONE,
+                status="sent",
+                due_at=START,
+                body=f"Hi {NAME}",
+            )
+        )
         facts.suppress(session, "sms", PHONE, "STOP reply", "sms-keyword")
         session.commit()
     desk.sign_in_as("front_desk")
@@ -33,8 +46,12 @@ def zelda(desk) -> int:
 
 def every_value(ctx) -> str:
     with ctx.engine.connect() as conn:
-        return "\n".join(repr(tuple(row)) for table in SQLModel.metadata.sorted_tables
-                         if table.name != "suppression" for row in conn.execute(table.select()))
+        return "\n".join(
+            repr(tuple(row))
+            for table in SQLModel.metadata.sorted_tables
+            if table.name != "suppression"
+            for row in conn.execute(table.select())
+        )
 
 
 def test_erasing_leaves_no_personal_data_but_keeps_the_stop(desk, zelda):
@@ -57,4 +74,5 @@ def test_erasing_leaves_no_personal_data_but_keeps_the_stop(desk, zelda):
     client = load(desk.ctx, Client, zelda)
     assert (client.status, client.email_consent, client.sms_consent) == ("archived", False, False)
     assert [(e.actor, e.client_id, e.detail) for e in audit_entries(desk.ctx, "client.erase")] == [
-        ("frontdesk", zelda, "")]
+        ("frontdesk", zelda, "")
+    ]

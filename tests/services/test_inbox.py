@@ -1,4 +1,5 @@
 """The inbox: texts from clients reach a person, who replies through the outbox; the attention list."""
+
 from __future__ import annotations
 
 import json
@@ -16,6 +17,7 @@ from outreach.settings import Secrets
 from tests.conftest import utc
 from tests.helpers import add_client, change, count, load, messages
 from tests.desk import Desk, audit_entries, page_text
+
 AUTH_TOKEN = "test-twilio-auth-token"
 ANN = "+16125550100"
 # 14:00 in Minneapolis, inside the 08:00-20:00 window.
@@ -287,8 +289,19 @@ def test_the_client_list_sorts_by_the_new_columns(desk, ctx):
 
 def test_a_delivery_of_unknown_outcome_is_settled_from_the_attention_list(desk, ctx, ann):
     with Session(ctx.engine) as session:
-        row = Message(key="k1", client_id=ann, campaign="rebook", step="nudge", cycle="1", stream="rebook",
-                      channel="sms", to_address=ANN, status="unknown", due_at=NOON, reason="Outcome unknown")
+        row = Message(
+            key="k1",
+            client_id=ann,
+            campaign="rebook",
+            step="nudge",
+            cycle="1",
+            stream="rebook",
+            channel="sms",
+            to_address=ANN,
+            status="unknown",
+            due_at=NOON,
+            reason="Outcome unknown",
+        )
         session.add(row)
         session.commit()
         message_id = row.id

@@ -1,5 +1,6 @@
 """Campaign outcomes on a seeded history with known answers: exact counts, skips by reason, replies credited to
 the last text, the attribution window's boundaries, and a rollup that follows later changes."""
+
 from datetime import date, datetime, timedelta, timezone
 from itertools import count
 
@@ -15,11 +16,38 @@ PERIOD = Period(date(2026, 3, 2), date(2026, 3, 15))
 _ids = count(1)
 
 
-def message(session, client_id, campaign="rebook", step="nudge", status="sent", *, at=DAY, channel="sms",
-            reason="", stream=None, sent=True, to="+16125550100", **extra) -> Message:
-    row = Message(key=f"{client_id}:{campaign}:{step}:{next(_ids)}", client_id=client_id, campaign=campaign,
-                  step=step, cycle="1", stream=stream or campaign, channel=channel, to_address=to, status=status,
-                  due_at=at, sent_at=at if sent else None, reason=reason, created_at=at, updated_at=at, **extra)
+def message(
+    session,
+    client_id,
+    campaign="rebook",
+    step="nudge",
+    status="sent",
+    *,
+    at=DAY,
+    channel="sms",
+    reason="",
+    stream=None,
+    sent=True,
+    to="+16125550100",
+    **extra,
+) -> Message:
+    row = Message(
+        key=f"{client_id}:{campaign}:{step}:{next(_ids)}",
+        client_id=client_id,
+        campaign=campaign,
+        step=step,
+        cycle="1",
+        stream=stream or campaign,
+        channel=channel,
+        to_address=to,
+        status=status,
+        due_at=at,
+        sent_at=at if sent else None,
+        reason=reason,
+        created_at=at,
+        updated_at=at,
+        **extra,
+    )
     session.add(row)
     session.flush()
     return row
@@ -47,23 +75,40 @@ def seeded(ctx):
         message(session, clients[5], status="failed", reason="Twilio failed: 30003", sent=False)
         message(session, clients[0], "education", "pain-cycle", "delivered", channel="email", to="a@example.com")
         message(session, clients[1], "education", "pain-cycle", "delivered", channel="email", to="b@example.com")
-        message(session, clients[2], "education", "pain-cycle", "skipped", reason="No email consent", sent=False,
-                to="")
-        message(session, clients[3], "education", "pain-cycle", "skipped",
-                reason="Capped: 3 messages in 7 days", sent=False)
+        message(session, clients[2], "education", "pain-cycle", "skipped", reason="No email consent", sent=False, to="")
+        message(
+            session, clients[3], "education", "pain-cycle", "skipped", reason="Capped: 3 messages in 7 days", sent=False
+        )
         message(session, clients[4], "education", "pain-cycle", "skipped", reason="No email consent", sent=False)
-        message(session, clients[5], "education", "pain-cycle", "planned", sent=False,
-                reason="Deferred: send window until 09:00 America/Chicago")
+        message(
+            session,
+            clients[5],
+            "education",
+            "pain-cycle",
+            "planned",
+            sent=False,
+            reason="Deferred: send window until 09:00 America/Chicago",
+        )
         message(session, clients[0], "education", "pain-cycle", at=DAY - timedelta(days=1))  # before the period
         message(session, None, "education", "pain-cycle", is_test=True)
         email = message(session, clients[0], "education", "tension-and-nerves", "delivered", channel="email")
         for n, kind in enumerate(("open", "open", "click", "unsubscribe")):
-            session.add(DeliveryEvent(message_id=email.id, provider="sendgrid", provider_event_id=f"e{n}",
-                                      event=kind, at=DAY))
-        for n, (client, handled_as) in enumerate(((clients[0], "stop"), (clients[1], "other"),
-                                                  (clients[2], "progress"))):
-            session.add(InboundMessage(provider_id=f"in{n}", client_id=client, from_address="+1", body="x",
-                                       handled_as=handled_as, received_at=DAY + timedelta(hours=2)))
+            session.add(
+                DeliveryEvent(message_id=email.id, provider="sendgrid", provider_event_id=f"e{n}", event=kind, at=DAY)
+            )
+        for n, (client, handled_as) in enumerate(
+            ((clients[0], "stop"), (clients[1], "other"), (clients[2], "progress"))
+        ):
+            session.add(
+                InboundMessage(
+                    provider_id=f"in{n}",
+                    client_id=client,
+                    from_address="+1",
+                    body="x",
+                    handled_as=handled_as,
+                    received_at=DAY + timedelta(hours=2),
+                )
+            )
         # Rebooks: starts exactly at the nudge (in), one second before the window closes (in), exactly when it
         # closes (out), and a cancelled visit (out).
         window = timedelta(days=ctx.settings.reports.attribution_days)
@@ -82,7 +127,12 @@ def test_each_step_has_exact_counts(seeded, ctx):
     assert (nudge["stop"], nudge["replies"], nudge["rebooked"]) == (1, 2, 2)
     lesson = row_of(steps, "education", "pain-cycle")
     assert (lesson["planned"], lesson["sent"], lesson["delivered"], lesson["skipped"], lesson["waiting"]) == (
-        6, 2, 2, 3, 1)
+        6,
+        2,
+        2,
+        3,
+        1,
+    )
     assert lesson["rebooked"] is None  # rebooks are counted for rebook nudges only
     second = row_of(steps, "education", "tension-and-nerves")
     assert (second["opened"], second["clicked"], second["unsubscribed"]) == (1, 1, 1)
@@ -91,7 +141,9 @@ def test_each_step_has_exact_counts(seeded, ctx):
 def test_skips_add_up_by_reason_and_weeks_by_monday(seeded, ctx):
     result = report(ctx)
     assert [(r["reason"], r["messages"]) for r in result.skipped.records()] == [
-        ("No email consent", 2), ("Capped: 3 messages in 7 days", 1)]
+        ("No email consent", 2),
+        ("Capped: 3 messages in 7 days", 1),
+    ]
     weeks = result.weeks.records()
     assert [w["week_of"] for w in weeks] == ["2026-03-02", "2026-03-09"]
     assert (weeks[0]["sent"], weeks[0]["rebooked"], weeks[1]["sent"]) == (8, 2, 0)
@@ -104,8 +156,9 @@ def test_a_period_before_the_history_holds_nothing(seeded, ctx):
 
 def test_the_attribution_window_is_a_setting_and_changing_it_counts_again(seeded, ctx):
     assert row_of(report(ctx).steps, "rebook", "nudge")["rebooked"] == 2
-    ctx.settings = ctx.settings.model_copy(update={"reports": ctx.settings.reports.model_copy(
-        update={"attribution_days": 15})})
+    ctx.settings = ctx.settings.model_copy(
+        update={"reports": ctx.settings.reports.model_copy(update={"attribution_days": 15})}
+    )
     assert row_of(report(ctx).steps, "rebook", "nudge")["rebooked"] == 3
 
 

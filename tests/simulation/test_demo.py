@@ -1,4 +1,5 @@
 """`outreach demo`: a past that ends today, and closing lines that open the dashboard on the demo's data."""
+
 import html
 import re
 import shlex
@@ -51,8 +52,9 @@ def test_the_closing_lines_open_the_dashboard_on_the_demos_database(tmp_path, mo
 
     with TestClient(create_app(), base_url=url) as browser:
         token = _CSRF.search(browser.get("/login").text).group(1)
-        signed_in = browser.post("/login", data={"username": username, "password": password, "csrf_token": token},
-                                 follow_redirects=False)
+        signed_in = browser.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}, follow_redirects=False
+        )
         log = browser.get("/")
         clients = browser.get("/clients")
         ann = re.search(r'href="(/clients/\d+)"[^>]*>\s*Ann', clients.text)
@@ -61,4 +63,6 @@ def test_the_closing_lines_open_the_dashboard_on_the_demos_database(tmp_path, mo
 
     assert signed_in.status_code == 303
     assert log.status_code == 200 and "Ann" in log.text
-    assert "Last attended" in client_page and "never" not in " ".join(client_page.split()).split("Last attended")[1][:20]
+    assert (
+        "Last attended" in client_page and "never" not in " ".join(client_page.split()).split("Last attended")[1][:20]
+    )

@@ -1,5 +1,6 @@
 """`outreach simulate --population`: many simulated clients, some held out of rebook nudges, compared the way the
 report compares them; and what groups of a given size can detect."""
+
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,10 @@ def test_the_domain_figures_detect_a_five_point_lift():
 
 def test_a_small_population_prints_both_groups_and_what_they_can_detect(monkeypatch):
     monkeypatch.chdir(ROOT)
-    result = CliRunner().invoke(app, ["simulate", "--population", "16", "--weeks", "3", "--holdout", "40",
-                                      "--after-nudge", "1", "--on-own", "0"])
+    result = CliRunner().invoke(
+        app,
+        ["simulate", "--population", "16", "--weeks", "3", "--holdout", "40", "--after-nudge", "1", "--on-own", "0"],
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     messaged = next(line for line in lines if line.startswith("group=messaged"))
@@ -30,4 +33,3 @@ def test_a_small_population_prints_both_groups_and_what_they_can_detect(monkeypa
     assert "rebook_rate=1.0 " in messaged  # everyone books the day after a nudge
     assert "rebooked=0 " in held_out  # and nobody without one
     assert any(line.startswith("With ") and "nudges" in line for line in lines)
-

@@ -1,4 +1,5 @@
 """/healthz and /readyz: no sign-in, no data, and /readyz says no until the database, schema and worker are fine."""
+
 from datetime import timedelta
 
 from outreach.context import Context
@@ -19,7 +20,9 @@ def test_healthz_answers_without_a_session_or_a_database(tmp_path):
 
 def test_readyz_waits_for_plan_and_dispatch_passes_each_within_three_of_its_beats(ctx):
     worker = ctx.settings.worker
-    dispatch_beat, plan_beat = (timedelta(seconds=s) for s in (worker.dispatch_every_seconds, worker.plan_every_seconds))
+    dispatch_beat, plan_beat = (
+        timedelta(seconds=s) for s in (worker.dispatch_every_seconds, worker.plan_every_seconds)
+    )
     assert dispatch_beat < plan_beat, "the checks below tell the two rules apart by their beats"
 
     def ready_at(at):  # noqa: ANN001, ANN202

@@ -1,4 +1,5 @@
 """Logs carry no credentials or client data: bound SQL parameters are hidden, token paths redacted."""
+
 from __future__ import annotations
 
 import logging

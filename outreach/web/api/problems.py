@@ -1,4 +1,5 @@
 """Errors as RFC 9457 problem details (application/problem+json); record errors name the index and field."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,15 @@ TYPE_BASE = "https://outreach.invalid/problems/"  # stable identifiers; not page
 
 
 class ApiProblem(Exception):
-    def __init__(self, status: int, kind: str, title: str, detail: str = "",
-                 errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        title: str,
+        detail: str = "",
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail or title)
         self.status, self.kind, self.title, self.detail = status, kind, title, detail
         self.errors, self.headers = errors, headers
@@ -31,8 +39,13 @@ class ApiProblem(Exception):
 
 def invalid_records(problems: list[Problem]) -> ApiProblem:
     errors = [{"index": problem.line, "field": problem.column, "detail": problem.reason} for problem in problems]
-    return ApiProblem(422, "invalid-records", "Some records are not valid",
-                      f"{len(errors)} problem{'s' if len(errors) != 1 else ''}; nothing was recorded", errors)
+    return ApiProblem(
+        422,
+        "invalid-records",
+        "Some records are not valid",
+        f"{len(errors)} problem{'s' if len(errors) != 1 else ''}; nothing was recorded",
+        errors,
+    )
 
 
 def problem_response(request: Request, exc: ApiProblem) -> JSONResponse:
@@ -42,8 +55,13 @@ def problem_response(request: Request, exc: ApiProblem) -> JSONResponse:
 def unreadable_request(request: Request, exc: RequestValidationError) -> JSONResponse:
     """FastAPI's shape checks (wrong types, unknown fields, too many records) in the same form."""
     errors = [_error(error) for error in exc.errors()]
-    problem = ApiProblem(422, "invalid-request", "The request is not in the expected form",
-                         f"{len(errors)} problem{'s' if len(errors) != 1 else ''}; nothing was recorded", errors)
+    problem = ApiProblem(
+        422,
+        "invalid-request",
+        "The request is not in the expected form",
+        f"{len(errors)} problem{'s' if len(errors) != 1 else ''}; nothing was recorded",
+        errors,
+    )
     return problem_response(request, problem)
 
 

@@ -1,4 +1,5 @@
 """The API's rate limit: a token bucket per key, in this process."""
+
 from __future__ import annotations
 
 import threading

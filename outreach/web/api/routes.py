@@ -1,4 +1,5 @@
 """/api/v1: batches of clients, visits, progress and consent (facts:write), and the delivery log (log:read)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,8 +27,15 @@ router = APIRouter(prefix="/v1")
 T = TypeVar("T")
 Writer = Annotated[ApiKey, Depends(require("facts:write"))]
 Reader = Annotated[ApiKey, Depends(require("log:read"))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=(
-    "Any unique string: a retry with the same key and body gets the first answer and changes nothing."))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description=(
+            "Any unique string: a retry with the same key and body gets the first answer and changes nothing."
+        ),
+    ),
+]
 LOCAL_TIME = "ISO-8601; without an offset, the client's local time (2026-03-02T09:30 or 2026-03-02T09:30-06:00)"
 
 
@@ -68,8 +76,11 @@ class ConsentIn(Record):
 
 
 class Batch(BaseModel, Generic[T]):
-    records: list[T] = Field(min_length=1, max_length=records.MAX_RECORDS,
-                             description=f"1 to {records.MAX_RECORDS} records, all recorded or none.")
+    records: list[T] = Field(
+        min_length=1,
+        max_length=records.MAX_RECORDS,
+        description=f"1 to {records.MAX_RECORDS} records, all recorded or none.",
+    )
 
 
 class Written(BaseModel):
@@ -101,54 +112,86 @@ def post_consent(request: Request, batch: Batch[ConsentIn], key: Writer, idempot
 
 
 @router.get("/delivery-log", summary="The delivery log, newest first, with the dashboard's filters")
-def delivery_log(request: Request, key: Reader,
-                 start: Annotated[str, Query(alias="from", description="YYYY-MM-DD, clinic time")] = "",
-                 end: Annotated[str, Query(alias="to", description="YYYY-MM-DD, included")] = "",
-                 channel: str = "", status: str = "", campaign: str = "", client: str = "",
-                 before: Annotated[str, Query(description="the `next` of the previous page")] = "",
-                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+def delivery_log(
+    request: Request,
+    key: Reader,
+    start: Annotated[str, Query(alias="from", description="YYYY-MM-DD, clinic time")] = "",
+    end: Annotated[str, Query(alias="to", description="YYYY-MM-DD, included")] = "",
+    channel: str = "",
+    status: str = "",
+    campaign: str = "",
+    client: str = "",
+    before: Annotated[str, Query(description="the `next` of the previous page")] = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
     try:
         log_filter = LogFilter.parse(request.query_params)
     except FilterError as exc:
-        raise ApiProblem(400, "invalid-filter", "The filter is not valid", str(exc),
-                         [{"index": None, "field": name, "detail": text} for name, text in exc.problems.items()])
+        raise ApiProblem(
+            400,
+            "invalid-filter",
+            "The filter is not valid",
+            str(exc),
+            [{"index": None, "field": name, "detail": text} for name, text in exc.problems.items()],
+        )
     ctx = request.app.state.ctx
     with session_scope(ctx.engine) as session:
-        page = log_page(session, log_filter, ZoneInfo(ctx.settings.clinic.timezone), before=Cursor.decode(before),
-                        limit=limit)
+        page = log_page(
+            session, log_filter, ZoneInfo(ctx.settings.clinic.timezone), before=Cursor.decode(before), limit=limit
+        )
         audit(session, actor_for(key), "api.delivery_log", detail=log_filter.describe(), at=now(request))
     return {"items": [_log_item(row) for row in page.rows], "next": page.older.encode() if page.older else None}
 
 
 def _log_item(row: Any) -> dict[str, Any]:
-    names = ("id", "created_at", "client_id", "channel", "campaign", "step", "status", "reason", "error_code",
-             "due_at", "sent_at", "attempts", "is_test")
+    names = (
+        "id",
+        "created_at",
+        "client_id",
+        "channel",
+        "campaign",
+        "step",
+        "status",
+        "reason",
+        "error_code",
+        "due_at",
+        "sent_at",
+        "attempts",
+        "is_test",
+    )
     return {name: getattr(row, name) for name in names}
 
 
-def _write(request: Request, key: ApiKey, batch: Batch, save: Callable[..., records.BatchResult],
-           idempotency_key: str | None) -> JSONResponse:
+def _write(
+    request: Request, key: ApiKey, batch: Batch, save: Callable[..., records.BatchResult], idempotency_key: str | None
+) -> JSONResponse:
     ctx, at = request.app.state.ctx, now(request)
     items = [record.model_dump(exclude_unset=True) for record in batch.records]
     print_ = idempotency.fingerprint(request.method, request.url.path, items)
     try:
         with session_scope(ctx.engine) as session:
             if idempotency_key is not None:
-                stored = idempotency.earlier_answer(session, key, idempotency_key, print_, at,
-                                                    ctx.settings.api.idempotency_hours)
+                stored = idempotency.earlier_answer(
+                    session, key, idempotency_key, print_, at, ctx.settings.api.idempotency_hours
+                )
                 if stored is not None:
                     return JSONResponse(stored.body, stored.status_code, headers={"Idempotent-Replayed": "true"})
             body = _apply(session, request, key, items, save, at)
             if idempotency_key is not None:
                 idempotency.remember(session, key, idempotency_key, print_, 200, body, at)
     except IntegrityError:
-        raise ApiProblem(409, "conflict", "Another request changed the same records at the same time",
-                         "nothing was recorded; send it again") from None
+        raise ApiProblem(
+            409,
+            "conflict",
+            "Another request changed the same records at the same time",
+            "nothing was recorded; send it again",
+        ) from None
     return JSONResponse(body)
 
 
-def _apply(session: Session, request: Request, key: ApiKey, items: list[dict], save: Callable[..., Any],
-           at: datetime) -> dict[str, Any]:
+def _apply(
+    session: Session, request: Request, key: ApiKey, items: list[dict], save: Callable[..., Any], at: datetime
+) -> dict[str, Any]:
     try:
         result = save(session, items, request.app.state.ctx.settings, actor_for(key), at)
     except records.BatchRejected as exc:

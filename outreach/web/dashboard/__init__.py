@@ -1,4 +1,5 @@
 """The front-desk dashboard: its pages, static files, session cookie, security headers and error pages."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,8 +43,14 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(SessionMiddleware, secret_key=ctx.secret_key, session_cookie=SESSION_COOKIE,
-                       max_age=SESSION_MAX_AGE, same_site="lax", https_only=secure_cookies(ctx.settings.web.public_url))
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=ctx.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=secure_cookies(ctx.settings.web.public_url),
+    )
     app.add_exception_handler(NotSignedIn, _sign_in_first)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
@@ -91,14 +98,24 @@ def _sign_in_first(request: Request, exc: NotSignedIn) -> RedirectResponse:
 
 
 def _forbidden(request: Request, exc: Forbidden):  # noqa: ANN202
-    return render(request, "error.html", status_code=403, title="Not available to your role",
-                  message=f"This page is not open to {exc.staff.role_name} accounts. Ask an admin if you need it.")
+    return render(
+        request,
+        "error.html",
+        status_code=403,
+        title="Not available to your role",
+        message=f"This page is not open to {exc.staff.role_name} accounts. Ask an admin if you need it.",
+    )
 
 
 def _csrf_rejected(request: Request, exc: CsrfRejected):  # noqa: ANN202
-    return render(request, "error.html", status_code=403, title="That form could not be accepted",
-                  message="The page it came from was too old or was not from this dashboard. "
-                          "Go back, reload the page and try again.")
+    return render(
+        request,
+        "error.html",
+        status_code=403,
+        title="That form could not be accepted",
+        message="The page it came from was too old or was not from this dashboard. "
+        "Go back, reload the page and try again.",
+    )
 
 
 def _not_found(request: Request, exc: PageNotFound):  # noqa: ANN202
@@ -113,5 +130,10 @@ async def _unreadable(request: Request, exc: RequestValidationError):  # noqa: A
     if any(error["loc"][0] == "path" for error in exc.errors()):
         return render(request, "error.html", status_code=404, title="Not found", message="There is no such page.")
     fields = ", ".join(sorted({str(error["loc"][-1]) for error in exc.errors()}))
-    return render(request, "error.html", status_code=400, title="That address could not be read",
-                  message=f"Check {fields} in the address, or start again from the menu.")
+    return render(
+        request,
+        "error.html",
+        status_code=400,
+        title="That address could not be read",
+        message=f"Check {fields} in the address, or start again from the menu.",
+    )

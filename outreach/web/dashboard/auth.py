@@ -3,6 +3,7 @@
 The session lives in a signed cookie (Starlette's SessionMiddleware, keyed by ctx.secret_key) holding the user's
 id, when they signed in and when they were last seen. Every request re-reads the account, so a deactivated user
 is out at once; a sign-out ends every session that user began before it; idleness ends a session too."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -2,6 +2,7 @@
 
 Every form carries the token in a hidden `csrf_token` field; every POST to a dashboard route must send it back.
 Provider webhooks and unsubscribe links are not dashboard routes: they prove themselves by signature or token."""
+
 from __future__ import annotations
 
 import secrets

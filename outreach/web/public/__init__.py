@@ -1,5 +1,6 @@
 """Pages clients reach from a link in a message, with no login: unsubscribe and preferences (the signed token in
 the URL is the proof), check-in answers (likewise), and lesson pages (nothing personal on them)."""
+
 from fastapi import APIRouter
 
 from outreach.web.public import checkin, lessons, unsubscribe

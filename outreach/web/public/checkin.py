@@ -3,6 +3,7 @@
 GET shows the answer chosen and a button, and records nothing, because mail scanners fetch every link. POST
 records it (a later one corrects it) until the reply window closes; after that both say the link has expired.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,18 +30,21 @@ router = APIRouter()
 
 @router.get("/checkin/{token}/{answer}", response_class=HTMLResponse)
 async def confirm_page(request: Request, token: str, answer: str, ctx: ContextDep, now: NowDep) -> HTMLResponse:
-    return await _respond(request, ctx, "public/checkin.html",
-                          lambda session: open_checkin_link(session, ctx, token, answer, now))
+    return await _respond(
+        request, ctx, "public/checkin.html", lambda session: open_checkin_link(session, ctx, token, answer, now)
+    )
 
 
 @router.post("/checkin/{token}/{answer}", response_class=HTMLResponse)
 async def record_answer(request: Request, token: str, answer: str, ctx: ContextDep, now: NowDep) -> HTMLResponse:
-    return await _respond(request, ctx, "public/checkin-done.html",
-                          lambda session: answer_checkin_link(session, ctx, token, answer, now))
+    return await _respond(
+        request, ctx, "public/checkin-done.html", lambda session: answer_checkin_link(session, ctx, token, answer, now)
+    )
 
 
-async def _respond(request: Request, ctx: Context, template: str,
-                   work: Callable[[Session], CheckinLink]) -> HTMLResponse:
+async def _respond(
+    request: Request, ctx: Context, template: str, work: Callable[[Session], CheckinLink]
+) -> HTMLResponse:
     try:
         link = await in_transaction(ctx, work)
     except CheckinLinkInvalid:
@@ -51,6 +55,6 @@ async def _respond(request: Request, ctx: Context, template: str,
 
 
 def _local(at: datetime, zone: str) -> str:
-    """"Wednesday at 3:05 PM", in the client's own time zone."""
+    """ "Wednesday at 3:05 PM", in the client's own time zone."""
     local = at.astimezone(ZoneInfo(zone))
     return f"{local:%A} at {local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"

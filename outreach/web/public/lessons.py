@@ -1,4 +1,5 @@
 """`/learn/LESSON`: a lesson's public page, linked from its text. No login, no token, nothing about the reader."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request

@@ -4,6 +4,7 @@ GET shows a confirmation page and changes nothing, because mail scanners fetch e
 once: the one-click body `List-Unsubscribe=One-Click` from a mailbox provider turns off the channel the link
 came by; the page's own form sends the client's choice (emails, texts or everything).
 """
+
 from __future__ import annotations
 
 from typing import AsyncIterator
@@ -35,8 +36,15 @@ async def confirm_page(request: Request, token: str, ctx: ContextDep) -> HTMLRes
     if found is None:
         return _invalid(request, ctx)
     link, client = found
-    return page(request, ctx, "public/unsubscribe.html", client=client, link=link,
-                 address=_masked(client, link.channel), choice=link.channel if link.channel in CHOICES else "email")
+    return page(
+        request,
+        ctx,
+        "public/unsubscribe.html",
+        client=client,
+        link=link,
+        address=_masked(client, link.channel),
+        choice=link.channel if link.channel in CHOICES else "email",
+    )
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)

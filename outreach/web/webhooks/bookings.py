@@ -4,6 +4,7 @@ Verified, translated by the provider's adapter (outreach.bookings), then recorde
 Answers: 200 once recorded (or a known duplicate, or an event we do not use); 403 for a bad signature;
 400 for a body that is not a Square event; 503 for a booking whose customer we have not heard of yet, so that
 Square delivers it again later (its customer.created usually comes first)."""
+
 from __future__ import annotations
 
 import json
@@ -44,9 +45,14 @@ async def signed_webhook(name: str, request: Request, ctx: ContextDep, now: NowD
     body = await read_body(request)
     secret = signed.secret_for(name, os.environ)
     headers = request.headers
-    if not signed.is_signed(secret, headers.get(signed.TIMESTAMP_HEADER, "").strip(), body,
-                            headers.get(signed.SIGNATURE_HEADER, ""), now.timestamp(),
-                            ctx.settings.bookings.webhook_max_age_seconds):
+    if not signed.is_signed(
+        secret,
+        headers.get(signed.TIMESTAMP_HEADER, "").strip(),
+        body,
+        headers.get(signed.SIGNATURE_HEADER, ""),
+        now.timestamp(),
+        ctx.settings.bookings.webhook_max_age_seconds,
+    ):
         raise HTTPException(403, "bad, stale or missing signature (or no secret set for this source)")
     try:
         event = signed.event_from(name, _json_object(body))

@@ -3,6 +3,7 @@
 Routers only read, verify and hand over to outreach.services. Any request that is not provably from the
 provider gets 403 and changes nothing; an unreadable body 400; one over 1 MB 413.
 """
+
 from __future__ import annotations
 
 import binascii
@@ -46,9 +47,14 @@ async def twilio_status(request: Request, ctx: ContextDep, now: NowDep) -> Respo
     sid, status = _sid(params), (params.get("MessageStatus") or params.get("SmsStatus") or "").strip()
     if not status or len(status) > MAX_STATUS or not status.isalpha():
         raise HTTPException(400, "MessageStatus is missing or malformed")
-    report = TwilioStatus(sid=sid, status=status.strip().lower(), to=params.get("To", ""),
-                          error_code=params.get("ErrorCode", ""), error_message=params.get("ErrorMessage", ""),
-                          payload={name: value for name, value in params.items() if name != "Body"})
+    report = TwilioStatus(
+        sid=sid,
+        status=status.strip().lower(),
+        to=params.get("To", ""),
+        error_code=params.get("ErrorCode", ""),
+        error_message=params.get("ErrorMessage", ""),
+        payload={name: value for name, value in params.items() if name != "Body"},
+    )
     await in_transaction(ctx, lambda session: record_twilio_status(session, report, now))
     return Response(status_code=204)
 
@@ -59,8 +65,9 @@ async def twilio_inbound(request: Request, ctx: ContextDep, now: NowDep) -> Resp
     sid, sender = _sid(params), params.get("From", "").strip()
     if not sender or len(sender) > MAX_ADDRESS:
         raise HTTPException(400, "From is missing or malformed")
-    sms = InboundSms(sid=sid, from_number=sender, body=params.get("Body", ""),
-                     opt_out_type=params.get("OptOutType", ""))
+    sms = InboundSms(
+        sid=sid, from_number=sender, body=params.get("Body", ""), opt_out_type=params.get("OptOutType", "")
+    )
     reply = await in_transaction(ctx, lambda session: handle_inbound_sms(session, ctx, sms, now))
     answer = MessagingResponse()
     text = _render_reply(ctx, reply) if reply else ""
@@ -125,8 +132,11 @@ def _json_fields(text: str) -> dict[str, str]:
         raise HTTPException(400, "body is not JSON") from None
     if not isinstance(data, dict):
         raise HTTPException(400, "expected a JSON object")
-    return {str(name): value if isinstance(value, str) else json.dumps(value)
-            for name, value in data.items() if isinstance(value, (str, int, float, bool))}
+    return {
+        str(name): value if isinstance(value, str) else json.dumps(value)
+        for name, value in data.items()
+        if isinstance(value, (str, int, float, bool))
+    }
 
 
 def _sid(params: dict[str, str]) -> str:
@@ -161,7 +171,8 @@ def _verify_sendgrid(ctx: Context, body: bytes, signature: str, timestamp: str) 
         raise HTTPException(400, "body is not UTF-8") from None
     try:
         valid = _sendgrid_verifier(ctx.settings.sendgrid.webhook_public_key).verify_signature(
-            text, signature, timestamp)
+            text, signature, timestamp
+        )
     except (ValueError, binascii.Error, TypeError):
         valid = False
     if not valid:
@@ -176,8 +187,9 @@ def _sendgrid_verifier(public_key: str) -> EventWebhook:
 def _render_reply(ctx: Context, reply: Reply) -> str:
     from outreach.rendering import message_context
 
-    context = message_context(ctx.settings, first_name=reply.first_name, phase=reply.phase,
-                              interval_days=reply.interval_days)
+    context = message_context(
+        ctx.settings, first_name=reply.first_name, phase=reply.phase, interval_days=reply.interval_days
+    )
     try:
         return ctx.renderer.render_reply(reply.template, context)
     except Exception:  # noqa: BLE001  the change is recorded already; a broken template must not undo or 500 it

@@ -1,4 +1,5 @@
 """The REST API: keys and scopes, batches all or nothing, problem details naming the record, idempotent retries."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,13 @@ from outreach.models import AuditEntry, Client, ConsentEvent, Message, ProgressE
 from outreach.services import api_keys
 
 NOW = utc(2026, 3, 2, 15)
-ANA = {"external_id": "B100", "first_name": "Ana", "last_name": "Lopez", "email": "ana@example.com",
-       "phone": "612-555-0101"}
+ANA = {
+    "external_id": "B100",
+    "first_name": "Ana",
+    "last_name": "Lopez",
+    "email": "ana@example.com",
+    "phone": "612-555-0101",
+}
 BEN = {"external_id": "B101", "first_name": "Ben", "phone": "(612) 555-0102"}
 
 
@@ -91,10 +97,16 @@ def test_more_than_1000_records_are_refused_whole(ctx, api, writer):
 def test_consent_changes_need_an_explicit_answer_and_source(ctx, api, writer):
     api.post("/api/v1/clients", json={"records": [ANA]}, headers=writer)
 
-    missing = api.post("/api/v1/consent", json={"records": [
-        {"client_external_id": "B100", "channel": "sms", "granted": True}]}, headers=writer)
-    given = api.post("/api/v1/consent", json={"records": [
-        {"client_external_id": "B100", "channel": "sms", "granted": True, "source": "intake-form"}]}, headers=writer)
+    missing = api.post(
+        "/api/v1/consent",
+        json={"records": [{"client_external_id": "B100", "channel": "sms", "granted": True}]},
+        headers=writer,
+    )
+    given = api.post(
+        "/api/v1/consent",
+        json={"records": [{"client_external_id": "B100", "channel": "sms", "granted": True, "source": "intake-form"}]},
+        headers=writer,
+    )
 
     assert missing.status_code == 422
     assert missing.json()["errors"][0]["field"] == "source"
@@ -102,7 +114,8 @@ def test_consent_changes_need_an_explicit_answer_and_source(ctx, api, writer):
     assert clients(ctx)["B100"].sms_consent is True
     with Session(ctx.engine) as session:
         assert [(e.channel, e.granted, e.source) for e in session.exec(select(ConsentEvent))] == [
-            ("sms", True, "api:intake-form")]
+            ("sms", True, "api:intake-form")
+        ]
 
 
 def test_visits_by_external_id_follow_a_reschedule_and_progress_is_recorded(ctx, api, writer):
@@ -111,21 +124,28 @@ def test_visits_by_external_id_follow_a_reschedule_and_progress_is_recorded(ctx,
 
     api.post("/api/v1/visits", json={"records": [visit]}, headers=writer)
     moved = api.post("/api/v1/visits", json={"records": [{**visit, "starts_at": "2026-03-06T11:00"}]}, headers=writer)
-    scored = api.post("/api/v1/progress", json={"records": [
-        {"client_external_id": "B100", "recorded_at": "2026-03-01", "pain": 6, "peg_activity": 5}]}, headers=writer)
+    scored = api.post(
+        "/api/v1/progress",
+        json={"records": [{"client_external_id": "B100", "recorded_at": "2026-03-01", "pain": 6, "peg_activity": 5}]},
+        headers=writer,
+    )
 
     assert (moved.status_code, scored.status_code) == (200, 200)
     with Session(ctx.engine) as session:
         visits = session.exec(select(Visit)).all()
         entry = session.exec(select(ProgressEntry)).one()
     assert [(v.external_id, v.starts_at, v.status, v.source) for v in visits] == [
-        ("V1", utc(2026, 3, 6, 17), "booked", "api")]  # 11:00 in Chicago
+        ("V1", utc(2026, 3, 6, 17), "booked", "api")
+    ]  # 11:00 in Chicago
     assert (entry.pain, entry.peg_activity, entry.source) == (6, 5, "api")
 
 
 def test_a_visit_for_an_unknown_client_is_refused_with_its_index(ctx, api, writer):
-    response = api.post("/api/v1/visits", json={"records": [
-        {"client_external_id": "NOBODY", "starts_at": "2026-03-05T10:00", "status": "booked"}]}, headers=writer)
+    response = api.post(
+        "/api/v1/visits",
+        json={"records": [{"client_external_id": "NOBODY", "starts_at": "2026-03-05T10:00", "status": "booked"}]},
+        headers=writer,
+    )
 
     assert response.status_code == 422
     assert response.json()["errors"] == [{"index": 0, "field": "client_external_id", "detail": "no client 'NOBODY'"}]
@@ -195,15 +215,28 @@ def test_the_delivery_log_is_filtered_and_paged(ctx, api):
     client_id = add_client(ctx, at=NOW)
     with Session(ctx.engine) as session:
         for n in range(3):
-            session.add(Message(key=f"k{n}", client_id=client_id, campaign="welcome", step=f"s{n}", cycle="1",
-                                stream="education", channel="email", to_address="ann@example.com",
-                                status="failed" if n else "sent", due_at=NOW, created_at=utc(2026, 3, 1, 12, n)))
+            session.add(
+                Message(
+                    key=f"k{n}",
+                    client_id=client_id,
+                    campaign="welcome",
+                    step=f"s{n}",
+                    cycle="1",
+                    stream="education",
+                    channel="email",
+                    to_address="ann@example.com",
+                    status="failed" if n else "sent",
+                    due_at=NOW,
+                    created_at=utc(2026, 3, 1, 12, n),
+                )
+            )
         session.commit()
     reader = bearer(make_key(ctx, "reports", ("log:read",)))
 
     first = api.get("/api/v1/delivery-log", params={"status": "failed", "limit": 1}, headers=reader).json()
-    second = api.get("/api/v1/delivery-log", params={"status": "failed", "limit": 1, "before": first["next"]},
-                     headers=reader).json()
+    second = api.get(
+        "/api/v1/delivery-log", params={"status": "failed", "limit": 1, "before": first["next"]}, headers=reader
+    ).json()
     bad = api.get("/api/v1/delivery-log", params={"channel": "fax"}, headers=reader)
 
     assert [item["step"] for item in first["items"] + second["items"]] == ["s2", "s1"]
@@ -246,4 +279,6 @@ def test_the_cli_prints_a_key_once_lists_and_revokes_it(ctx, monkeypatch):
         assert api.post("/api/v1/clients", json={"records": [ANA]}, headers=bearer(token)).status_code == 401
     with Session(ctx.engine) as session:
         assert set(session.exec(select(AuditEntry.action).where(AuditEntry.actor == "cli"))) == {
-            "api_key.create", "api_key.revoke"}
+            "api_key.create",
+            "api_key.revoke",
+        }

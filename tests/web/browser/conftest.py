@@ -1,5 +1,6 @@
 """One dashboard served by uvicorn in a background thread for the whole module, against a temporary SQLite file,
 and headless Chromium from the system (never a downloaded browser) driving it through Playwright."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,14 @@ from tests.conftest import REQUIRE_REAL_PARTS, ROOT, make_settings
 from tests.helpers import add_client, change
 
 CHROMIUM = os.environ.get("OUTREACH_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = ROOT / "var" / "screenshots"
 PASSWORD = "correct horse battery staple"
 
@@ -38,8 +45,9 @@ class Site:
 
     def page(self, viewport: dict | None = None):  # noqa: ANN201  (playwright Page)
         """A fresh browser profile: no cookies, downloads allowed, console errors collected."""
-        context = self.browser.new_context(base_url=self.url, accept_downloads=True,
-                                           viewport=viewport or {"width": 1366, "height": 900})
+        context = self.browser.new_context(
+            base_url=self.url, accept_downloads=True, viewport=viewport or {"width": 1366, "height": 900}
+        )
         page = context.new_page()
         page.console_errors = []
         page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
@@ -80,12 +88,20 @@ def _seed(ctx: Context) -> dict[str, int]:
         for username, role in (("frontdesk", "front_desk"), ("marketing", "marketing"), ("admin", "admin")):
             create_user(session, username, PASSWORD, role, actor="test")
         session.commit()
-    ann = add_client(ctx, "c1", at=now - timedelta(days=40), first_name="Ann", email="ann@example.com",
-                     phone="+16125550100")
-    bo = add_client(ctx, "c2", at=now - timedelta(days=40), first_name="Bo", email="bo@example.com",
-                    phone="+16515550199")
-    mallory = add_client(ctx, "c3", at=now - timedelta(days=40), first_name="<script>alert(1)</script>",
-                         email="mallory@example.com", phone="+16125550177")
+    ann = add_client(
+        ctx, "c1", at=now - timedelta(days=40), first_name="Ann", email="ann@example.com", phone="+16125550100"
+    )
+    bo = add_client(
+        ctx, "c2", at=now - timedelta(days=40), first_name="Bo", email="bo@example.com", phone="+16515550199"
+    )
+    mallory = add_client(
+        ctx,
+        "c3",
+        at=now - timedelta(days=40),
+        first_name="<script>alert(1)</script>",
+        email="mallory@example.com",
+        phone="+16125550177",
+    )
     for weeks_ago in (4, 3, 2, 1):
         change(ctx, ann, facts.record_visit, now - timedelta(weeks=weeks_ago), "attended", "test")
     change(ctx, ann, facts.record_visit, now + timedelta(days=3), "booked", "test")
@@ -101,11 +117,24 @@ def _seed(ctx: Context) -> dict[str, int]:
             (60, bo, "skipped", "email", "reminder", "day-before", "No email consent"),
         ):
             at = now - timedelta(minutes=minutes)
-            session.add(Message(key=f"{client}:{campaign}:{step}:{minutes}", client_id=client, campaign=campaign,
-                                step=step, cycle="0", stream=campaign, channel=channel, status=status, due_at=at,
-                                reason=reason, created_at=at, updated_at=at,
-                                sent_at=at if status in ("sent", "delivered") else None,
-                                to_address="+16125550100" if channel == "sms" else "ann@example.com"))
+            session.add(
+                Message(
+                    key=f"{client}:{campaign}:{step}:{minutes}",
+                    client_id=client,
+                    campaign=campaign,
+                    step=step,
+                    cycle="0",
+                    stream=campaign,
+                    channel=channel,
+                    status=status,
+                    due_at=at,
+                    reason=reason,
+                    created_at=at,
+                    updated_at=at,
+                    sent_at=at if status in ("sent", "delivered") else None,
+                    to_address="+16125550100" if channel == "sms" else "ann@example.com",
+                )
+            )
         session.commit()
     return {"ann": ann, "bo": bo, "mallory": mallory}
 
@@ -116,8 +145,11 @@ def site(tmp_path_factory) -> Site:
     from playwright.sync_api import sync_playwright
 
     tmp = tmp_path_factory.mktemp("browser")
-    ctx = Context(make_settings(f"sqlite:///{tmp / 'outreach.db'}", tmp), campaigns_dir=ROOT / "campaigns",
-                  templates_dir=ROOT / "templates")
+    ctx = Context(
+        make_settings(f"sqlite:///{tmp / 'outreach.db'}", tmp),
+        campaigns_dir=ROOT / "campaigns",
+        templates_dir=ROOT / "templates",
+    )
     ctx.upgrade_schema()
     clients = _seed(ctx)
     listener = socket.socket()

@@ -1,4 +1,5 @@
 """A check-in email opened on a phone: tap a number, confirm it on the page, and the answer is recorded."""
+
 from __future__ import annotations
 
 import re
@@ -20,13 +21,22 @@ PHONE = {"width": 390, "height": 844}
 def checkin_email_html(site) -> tuple[int, str]:  # noqa: ANN001
     """A client we may only email, the check-in sent to them an hour ago, and its HTML as it was sent."""
     ctx, sent_at = site.ctx, utcnow() - timedelta(hours=1)
-    client_id = add_client(ctx, "email-only", at=sent_at, first_name="Gia", email="gia@example.com",
-                           sms_consent=False)
+    client_id = add_client(ctx, "email-only", at=sent_at, first_name="Gia", email="gia@example.com", sms_consent=False)
     campaign = ctx.catalog.get("checkin")
     with Session(ctx.engine, expire_on_commit=False) as session:
-        row = Message(key=f"{client_id}:checkin:pain-checkin:1", client_id=client_id, campaign="checkin",
-                      step="pain-checkin", cycle="1", stream="checkin", channel="email", to_address="gia@example.com",
-                      status=MessageStatus.sent, due_at=sent_at, sent_at=sent_at)
+        row = Message(
+            key=f"{client_id}:checkin:pain-checkin:1",
+            client_id=client_id,
+            campaign="checkin",
+            step="pain-checkin",
+            cycle="1",
+            stream="checkin",
+            channel="email",
+            to_address="gia@example.com",
+            status=MessageStatus.sent,
+            due_at=sent_at,
+            sent_at=sent_at,
+        )
         session.add(row)
         session.commit()
         client = load_facts(session, [client_id], ctx.settings)[client_id]

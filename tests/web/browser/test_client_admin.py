@@ -1,4 +1,5 @@
 """The front desk adds a client and fixes a number in the browser, at laptop and at phone width."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,8 +24,10 @@ def test_the_desk_adds_a_client_then_corrects_the_mobile_number(site, size):
     page.get_by_label("Client ID in your booking system").fill(f"BR-{size}")
     page.get_by_role("button", name="Add client").click()
 
-    assert "not a valid phone number" in page.get_by_role("alert").inner_text() or \
-        "not a phone number" in page.get_by_role("alert").inner_text()
+    assert (
+        "not a valid phone number" in page.get_by_role("alert").inner_text()
+        or "not a phone number" in page.get_by_role("alert").inner_text()
+    )
     page.get_by_label("Mobile", exact=True).fill("612 555 0142")
     page.get_by_role("button", name="Add client").click()
     page.wait_for_url("**/clients/*")
@@ -42,9 +45,11 @@ def test_the_desk_adds_a_client_then_corrects_the_mobile_number(site, size):
     screenshot(page, f"20-client-added-{size}")
 
 
-EXPORT = ("Client ID;First Name;Last Name;Email Address;Mobile Phone\n"
-          "BX{n};Eve;Lind;eve{n}@example.com;612-555-0161\n"
-          "BY{n};Fay;Moss;{bad};612-555-0162\n")
+EXPORT = (
+    "Client ID;First Name;Last Name;Email Address;Mobile Phone\n"
+    "BX{n};Eve;Lind;eve{n}@example.com;612-555-0161\n"
+    "BY{n};Fay;Moss;{bad};612-555-0162\n"
+)
 
 
 @pytest.mark.parametrize("size", WIDTHS)

@@ -1,4 +1,5 @@
 """The dashboard in a real browser: what the front desk, marketing and admins see and do all day."""
+
 from __future__ import annotations
 
 import csv
@@ -78,8 +79,10 @@ def test_it_exports_the_filtered_log_as_a_csv_download(site):
 
     assert re.match(r"delivery-log-\d{4}-\d{2}-\d{2}-\d{4}\.csv$", download.value.suggested_filename)
     rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
-    assert sorted(row["reason"] for row in rows) == ["Mailbox does not exist (550)",
-                                                      "Number opted out of texts (21610)"]
+    assert sorted(row["reason"] for row in rows) == [
+        "Mailbox does not exist (550)",
+        "Number opted out of texts (21610)",
+    ]
 
 
 def test_it_refuses_the_front_desk_the_campaigns_page(site):
@@ -175,9 +178,22 @@ def test_it_lets_an_admin_manage_staff_at_laptop_and_phone_width(site, width):
     assert page.console_errors == []
 
 
-PAGES = ("/", "/?status=failed", "/clients", "/clients/{ann}", "/campaigns", "/campaigns/education/pain-cycle",
-         "/messages/1", "/status", "/audit", "/users",
-         "/attention", "/inbox", "/reports", "/care")
+PAGES = (
+    "/",
+    "/?status=failed",
+    "/clients",
+    "/clients/{ann}",
+    "/campaigns",
+    "/campaigns/education/pain-cycle",
+    "/messages/1",
+    "/status",
+    "/audit",
+    "/users",
+    "/attention",
+    "/inbox",
+    "/reports",
+    "/care",
+)
 
 
 @pytest.mark.parametrize("width", [390, 1280])

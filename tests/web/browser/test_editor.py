@@ -1,5 +1,6 @@
 """The copy editor in Chromium: marketing takes a text over budget and sees it, fixes it, publishes, and the next
 tick sends the new copy; restoring the old version sends the old copy; the front desk cannot reach the editor."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,10 @@ from tests.helpers import add_client
 EDIT = "/campaigns/checkin/pain-checkin/edit"
 PHONE = {"width": 390, "height": 844}
 MONDAY = datetime(2026, 3, 2, 16, tzinfo=timezone.utc)  # 10:00 in Minneapolis: a new client's check-in goes
-OVER = ("Hi {{ client.first_name }}, how has your pain been over these past few weeks, since we last saw you at "
-        "the clinic? Reply with a number 0-10 (0 = no pain).")
+OVER = (
+    "Hi {{ client.first_name }}, how has your pain been over these past few weeks, since we last saw you at "
+    "the clinic? Reply with a number 0-10 (0 = no pain)."
+)
 FIXED = "Hi {{ client.first_name }}, how is your pain today? Reply with a number 0-10 (0 = no pain)."
 
 
@@ -49,7 +52,8 @@ def test_marketing_edits_publishes_and_restores_and_the_worker_follows(site):
     page.get_by_role("button", name="Restore version").first.click()
     page.get_by_text("restored and published").wait_for()
     assert text_sent_to(site, "+16125550162", days=7).startswith(
-        "Northside Massage: Hi Ann, how was your pain this week?")
+        "Northside Massage: Hi Ann, how was your pain this week?"
+    )
     assert page.console_errors == []
 
 

@@ -1,4 +1,5 @@
 """The inbox in a real browser: a client's text reaches the front desk, who answers it through the outbox."""
+
 from __future__ import annotations
 
 import re
@@ -67,8 +68,9 @@ def test_the_front_desk_answers_a_text_from_the_inbox(site):
     [reply] = replies(site)
     assert reply.author == "frontdesk" and reply.body == "Northside Massage: Friday at 2pm works, see you then!"
     with Session(site.ctx.engine) as session:
-        assert session.exec(select(AuditEntry).where(AuditEntry.action == "inbox.reply",
-                                                     AuditEntry.actor == "frontdesk")).first()
+        assert session.exec(
+            select(AuditEntry).where(AuditEntry.action == "inbox.reply", AuditEntry.actor == "frontdesk")
+        ).first()
     dispatch_due(site.ctx, max(utcnow(), reply.due_at))
     page.reload()
     outgoing = page.locator(".bubble-out", has_text="Friday at 2pm")

@@ -1,5 +1,6 @@
 """Lesson pages in Chromium: axe-core finds no accessibility violation, and a phone reads them without sideways
 scrolling. axe-core comes from PyPI (axe-playwright-python bundles it), so nothing is fetched at test time."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,5 +35,7 @@ def test_a_lesson_page_needs_no_sign_in(site):
     response = page.goto(f"/learn/{step.key}")
 
     assert response.status == 200 and page.url.endswith(f"/learn/{step.key}")
-    assert page.get_by_role("link", name="Book your next visit").get_attribute("href") == \
-        site.ctx.settings.clinic.booking_url
+    assert (
+        page.get_by_role("link", name="Book your next visit").get_attribute("href")
+        == site.ctx.settings.clinic.booking_url
+    )

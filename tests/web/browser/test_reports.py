@@ -1,5 +1,6 @@
 """The report pages in a real browser: marketing sees figures and never a client; the front desk sees care
 outcomes; both read well at laptop and phone width."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Staff sessions: signing in and out, roles on every route, CSRF, the login rate limit, idle timeout, headers."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,8 +37,14 @@ def routes(client_id: int, campaign: str, step: str) -> list[tuple[str, str, dic
         ("GET", "/status", {}),
         ("GET", "/audit", {}),
         ("GET", "/users", {}),
-        *(("POST", f"/users/nobody/{change}", data) for change, data in (
-            ("role", {"role": "admin"}), ("password", {"password": "x", "confirm": "x"}), ("deactivate", {}))),
+        *(
+            ("POST", f"/users/nobody/{change}", data)
+            for change, data in (
+                ("role", {"role": "admin"}),
+                ("password", {"password": "x", "confirm": "x"}),
+                ("deactivate", {}),
+            )
+        ),
     ]
 
 
@@ -77,8 +84,9 @@ def test_it_sends_a_visitor_to_sign_in_and_then_to_the_page_they_asked_for(desk)
 
     asked = desk.get(f"/clients/{client_id}")
     assert asked.headers["location"] == f"/login?next=%2Fclients%2F{client_id}"
-    signed_in = desk.post("/login", {"username": "Maria", "password": "correct horse battery staple",
-                                     "next": f"/clients/{client_id}"})
+    signed_in = desk.post(
+        "/login", {"username": "Maria", "password": "correct horse battery staple", "next": f"/clients/{client_id}"}
+    )
 
     assert signed_in.status_code == 303
     assert signed_in.headers["location"] == f"/clients/{client_id}"
@@ -90,8 +98,7 @@ def test_it_sends_a_visitor_to_sign_in_and_then_to_the_page_they_asked_for(desk)
 def test_it_never_sends_anyone_off_site_after_signing_in(desk, target):
     add_staff(desk.ctx, "maria", "front_desk")
 
-    response = desk.post("/login", {"username": "maria", "password": "correct horse battery staple",
-                                    "next": target})
+    response = desk.post("/login", {"username": "maria", "password": "correct horse battery staple", "next": target})
 
     assert response.headers["location"] == "/attention"  # the front desk's start page, on this site
 
@@ -198,8 +205,9 @@ def test_it_refuses_forms_without_this_sessions_csrf_token_and_changes_nothing(d
 
     for form, data in FORMS.items():
         for token in (None, "forged-token"):
-            response = desk.post(f"/clients/{client_id}/{form}", {**data, "csrf_token": token} if token else data,
-                                 csrf=False)
+            response = desk.post(
+                f"/clients/{client_id}/{form}", {**data, "csrf_token": token} if token else data, csrf=False
+            )
             assert response.status_code == 403, (form, token)
             assert "That form could not be accepted" in response.text
     refused_logout = desk.post("/logout", csrf=False)
@@ -255,10 +263,15 @@ def test_it_sets_a_session_cookie_scripts_cannot_read(desk):
     assert "secure" not in cookie  # served from localhost over plain HTTP here
 
 
-@pytest.mark.parametrize("url, secure", [
-    ("http://localhost:8000", False), ("http://127.0.0.1:8000", False),
-    ("https://clinic.example", True), ("http://clinic.example", True),
-])
+@pytest.mark.parametrize(
+    "url, secure",
+    [
+        ("http://localhost:8000", False),
+        ("http://127.0.0.1:8000", False),
+        ("https://clinic.example", True),
+        ("http://clinic.example", True),
+    ],
+)
 def test_it_marks_cookies_secure_unless_served_from_this_machine(url, secure):
     assert secure_cookies(url) is secure
 
@@ -284,11 +297,19 @@ def test_it_puts_every_dashboard_route_behind_sign_in_and_csrf():
     assert [path for path, used in paths if current_staff not in used] == ["/login", "/login", "/logout"]
 
 
-@pytest.mark.parametrize("path, status", [
-    ("/clients/abc", 404), ("/clients/99999999999999999999999", 404), ("/clients/0", 404),
-    ("/audit?client=-4", 400), ("/audit?before=99999999999999999999999", 400), ("/clients?page=many", 400),
-    ("/?before=1.99999999999999999999999", 200), ("/?from=0001-01-01&to=9999-12-31", 400),
-])
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/clients/abc", 404),
+        ("/clients/99999999999999999999999", 404),
+        ("/clients/0", 404),
+        ("/audit?client=-4", 400),
+        ("/audit?before=99999999999999999999999", 400),
+        ("/clients?page=many", 400),
+        ("/?before=1.99999999999999999999999", 200),
+        ("/?from=0001-01-01&to=9999-12-31", 400),
+    ],
+)
 def test_it_answers_a_mangled_address_with_a_page_not_a_crash(desk, path, status):
     desk.sign_in_as("admin")
 

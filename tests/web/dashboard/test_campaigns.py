@@ -1,4 +1,5 @@
 """Campaign pages for marketing: the catalogue, live previews, and test sends through the configured channel."""
+
 from __future__ import annotations
 
 import html
@@ -73,7 +74,8 @@ def test_it_sends_a_test_and_logs_it_as_one(marketing):
     assert (message.is_test, message.client_id, message.status) == (True, None, "sent")
     assert list((marketing.ctx.settings.outbox.directory).rglob("*.eml"))
     assert [e.detail for e in audit_entries(marketing.ctx, "campaign.test_send")] == [
-        f"{name}/{key} to Owner@example.com (sent)"]
+        f"{name}/{key} to Owner@example.com (sent)"
+    ]
 
 
 def test_it_says_why_a_test_was_not_sent(marketing):
@@ -97,9 +99,11 @@ def test_it_says_when_there_is_no_such_step(marketing):
 def test_it_lists_the_problems_in_broken_campaign_files(ctx, tmp_path):
     broken = tmp_path / "campaigns"
     broken.mkdir()
-    (broken / "welcome.toml").write_text('name = "welcome"\ntitle = "Welcome"\nstream = "sometimes"\n'
-                                         '[[steps]]\nkey = "hello"\ntemplate = "education/pain-cycle"\n'
-                                         'channels = ["email"]\n')
+    (broken / "welcome.toml").write_text(
+        'name = "welcome"\ntitle = "Welcome"\nstream = "sometimes"\n'
+        '[[steps]]\nkey = "hello"\ntemplate = "education/pain-cycle"\n'
+        'channels = ["email"]\n'
+    )
     desk = Desk(Context(ctx.settings, campaigns_dir=broken, templates_dir=ctx.templates_dir))
     desk.sign_in_as("admin")
 
@@ -113,18 +117,24 @@ def step(key: str, **rules) -> Step:
     return Step(key=key, template="education/pain-cycle", channels=("email",), **rules)
 
 
-@pytest.mark.parametrize("stream, steps, expected", [
-    ("reminder", [step("day-before", days_before=1, at=time(10))], "1 day before a booked visit at 10:00"),
-    ("checkin", [step("ask")], "once per care interval"),
-    ("checkin", [step("ask", repeat_every_days=21)], "every 21 days"),
-    ("rebook", [step("nudge", after_days=0)], "when a visit is due and none is booked"),
-    ("rebook", [step("follow-up", after_days=3)], "3 days after a visit was due with none booked"),
-    ("rebook", [step("lapsed", phases=("lapsed",), repeat_every_days=30, max_repeats=3)],
-     "when the client becomes lapsed, then every 30 days (at most 3 times)"),
-    ("education", [step("first")], "when the client is enrolled"),
-    ("education", [step("first"), step("second")], "one care interval after the previous one"),
-    ("education", [step("first"), step("second", after_days=2.5)], "2.5 days after the previous one"),
-])
+@pytest.mark.parametrize(
+    "stream, steps, expected",
+    [
+        ("reminder", [step("day-before", days_before=1, at=time(10))], "1 day before a booked visit at 10:00"),
+        ("checkin", [step("ask")], "once per care interval"),
+        ("checkin", [step("ask", repeat_every_days=21)], "every 21 days"),
+        ("rebook", [step("nudge", after_days=0)], "when a visit is due and none is booked"),
+        ("rebook", [step("follow-up", after_days=3)], "3 days after a visit was due with none booked"),
+        (
+            "rebook",
+            [step("lapsed", phases=("lapsed",), repeat_every_days=30, max_repeats=3)],
+            "when the client becomes lapsed, then every 30 days (at most 3 times)",
+        ),
+        ("education", [step("first")], "when the client is enrolled"),
+        ("education", [step("first"), step("second")], "one care interval after the previous one"),
+        ("education", [step("first"), step("second", after_days=2.5)], "2.5 days after the previous one"),
+    ],
+)
 def test_it_says_when_each_kind_of_step_goes_out(stream, steps, expected):
     campaign = Campaign(name="c", title="C", stream=stream, steps=steps)
 
@@ -138,15 +148,19 @@ def opt_out(ctx: Context, channel: str, address: str) -> None:
 
     add_client(ctx, "stopped", at=utc(2026, 1, 5), email="gone@example.com", phone="+16125550177")
     with Session(ctx.engine) as session:
-        opt_out_address(session, channel, address, reason="Replied STOP", source="sms-keyword", actor="client",
-                        now=utc(2026, 2, 1))
+        opt_out_address(
+            session, channel, address, reason="Replied STOP", source="sms-keyword", actor="client", now=utc(2026, 2, 1)
+        )
         session.commit()
 
 
-@pytest.mark.parametrize("channel, address, why", [
-    ("sms", "+16125550177", "+16125550177 is on the suppression list (Replied STOP)"),
-    ("email", "gone@example.com", "gone@example.com is on the suppression list (Replied STOP)"),
-])
+@pytest.mark.parametrize(
+    "channel, address, why",
+    [
+        ("sms", "+16125550177", "+16125550177 is on the suppression list (Replied STOP)"),
+        ("email", "gone@example.com", "gone@example.com is on the suppression list (Replied STOP)"),
+    ],
+)
 def test_it_refuses_a_test_to_an_address_that_opted_out(marketing, channel, address, why):
     opt_out(marketing.ctx, channel, address)
     name, key = a_step(marketing.ctx, channel)
@@ -186,7 +200,8 @@ def test_it_limits_test_sends_per_staff_member(marketing, monkeypatch):
     colleague = Desk(marketing.ctx, now=marketing.now).sign_in_as("admin")
     colleague.post(f"/campaigns/{name}/{key}/test", {"to": "owner@example.com"})
 
-    assert "Test not sent: marketing has sent 2 tests in the last hour, the most allowed; try again in 40 minutes" \
-        in page
+    assert (
+        "Test not sent: marketing has sent 2 tests in the last hour, the most allowed; try again in 40 minutes" in page
+    )
     with Session(marketing.ctx.engine) as session:
         assert len(session.exec(select(Message)).all()) == 3

@@ -1,4 +1,5 @@
 """The front desk adds a client, edits contact details (checked as the importer checks), archives and restores."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,8 +28,16 @@ def test_the_desk_adds_a_client_without_consent_and_it_is_audited(desk):
     desk.sign_in_as("front_desk")
     form = desk.get("/clients/new")
 
-    added = desk.post("/clients/new", {"first_name": "Cleo", "last_name": "Ng", "email": "cleo@example.com",
-                                       "phone": "612 555 0177", "external_id": "SQ-1"})
+    added = desk.post(
+        "/clients/new",
+        {
+            "first_name": "Cleo",
+            "last_name": "Ng",
+            "email": "cleo@example.com",
+            "phone": "612 555 0177",
+            "external_id": "SQ-1",
+        },
+    )
 
     assert form.status_code == 200 and "Add a client" in form.text
     assert added.status_code == 303
@@ -58,8 +67,16 @@ def test_an_existing_id_is_not_overwritten_by_adding(desk, ann):
 
 
 def test_the_desk_edits_contact_details_and_time_zone(desk, ann):
-    saved = desk.post(f"/clients/{ann}/details", {"first_name": "Ann", "last_name": "Lee", "email": "ann@example.com",
-                                                  "phone": "(612) 555-0199", "timezone": "America/Denver"})
+    saved = desk.post(
+        f"/clients/{ann}/details",
+        {
+            "first_name": "Ann",
+            "last_name": "Lee",
+            "email": "ann@example.com",
+            "phone": "(612) 555-0199",
+            "timezone": "America/Denver",
+        },
+    )
 
     client = load(desk.ctx, Client, ann)
     assert saved.status_code == 303
@@ -69,8 +86,9 @@ def test_the_desk_edits_contact_details_and_time_zone(desk, ann):
 
 
 def test_a_bad_edit_changes_nothing_and_names_the_field(desk, ann):
-    refused = desk.post(f"/clients/{ann}/details", {"first_name": "Ann", "email": "", "phone": "",
-                                                    "timezone": "Mars/Olympus"})
+    refused = desk.post(
+        f"/clients/{ann}/details", {"first_name": "Ann", "email": "", "phone": "", "timezone": "Mars/Olympus"}
+    )
 
     text = page_text(refused)
     assert refused.status_code == 400

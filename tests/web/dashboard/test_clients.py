@@ -1,4 +1,5 @@
 """Client pages: the record, its phase and chart, the timeline, and the forms that change it."""
+
 from __future__ import annotations
 
 import re
@@ -74,8 +75,9 @@ def test_it_flags_a_client_whose_gain_was_lost(desk, ann):
 
 
 def test_it_records_optional_peg_items_and_a_chosen_time(desk, ann):
-    desk.post(f"/clients/{ann}/progress", {"pain": "6", "enjoyment": "4", "activity": "7",
-                                           "recorded_at": "2026-03-01T17:30"})
+    desk.post(
+        f"/clients/{ann}/progress", {"pain": "6", "enjoyment": "4", "activity": "7", "recorded_at": "2026-03-01T17:30"}
+    )
 
     with Session(desk.ctx.engine) as session:
         entry = session.exec(select(ProgressEntry)).one()
@@ -102,8 +104,12 @@ def test_it_revokes_consent_with_who_and_why(desk, ann):
         client = session.get(Client, ann)
         event = session.exec(select(ConsentEvent).order_by(ConsentEvent.id.desc())).first()
     assert (client.sms_consent, client.email_consent) == (False, True)
-    assert (event.channel, event.granted, event.source, event.note) == ("sms", False, "dashboard:frontdesk",
-                                                                       "asked at the desk")
+    assert (event.channel, event.granted, event.source, event.note) == (
+        "sms",
+        False,
+        "dashboard:frontdesk",
+        "asked at the desk",
+    )
     assert "Text messages: no" in page
     assert "Revoked Mon 2 Mar 2026, 09:00 CST via dashboard:frontdesk — asked at the desk" in page
 
@@ -134,23 +140,34 @@ def test_it_pauses_and_resumes_outreach(desk, ann):
     assert [e.detail for e in audit_entries(desk.ctx, "client.status")] == ["paused", "active"]
 
 
-@pytest.mark.parametrize("form, data, problem", [
-    ("progress", {"pain": "11"}, "pain: enter a whole number from 0 to 10"),
-    ("progress", {"pain": "seven"}, "pain: enter a whole number from 0 to 10"),
-    ("progress", {"pain": "²"}, "pain: enter a whole number from 0 to 10"),
-    ("progress", {"pain": ""}, "pain: enter a whole number from 0 to 10"),
-    ("progress", {"pain": "4", "activity": "-1"}, "general activity: enter a whole number from 0 to 10"),
-    ("progress", {"pain": "4", "recorded_at": "2026-03-09T10:00"}, "a score cannot be recorded for the future"),
-    ("progress", {"pain": "4", "recorded_at": "last week"}, "time: 'last week' is not a date and time"),
-    ("visits", {"starts_at": "tomorrow", "status": "attended"}, "visit time: 'tomorrow' is not a date and time"),
-    ("visits", {"starts_at": "9999-12-31T23:59", "status": "booked"}, "visit time: the year 9999 is outside 1900-2100"),
-    ("visits", {"starts_at": "0001-01-01T00:00", "status": "booked"}, "visit time: the year 1 is outside 1900-2100"),
-    ("progress", {"pain": "5", "recorded_at": "0001-01-01T00:00"}, "time: the year 1 is outside 1900-2100"),
-    ("visits", {"starts_at": "2026-03-02T10:00", "status": "maybe"}, "visit status: choose one of booked"),
-    ("consent", {"channel": "fax", "granted": "yes"}, "channel: choose one of email, sms"),
-    ("consent", {"channel": "email", "granted": "perhaps"}, "consent: choose one of yes, no"),
-    ("status", {"status": "deleted"}, "status: choose one of paused, active, archived"),
-])
+@pytest.mark.parametrize(
+    "form, data, problem",
+    [
+        ("progress", {"pain": "11"}, "pain: enter a whole number from 0 to 10"),
+        ("progress", {"pain": "seven"}, "pain: enter a whole number from 0 to 10"),
+        ("progress", {"pain": "²"}, "pain: enter a whole number from 0 to 10"),
+        ("progress", {"pain": ""}, "pain: enter a whole number from 0 to 10"),
+        ("progress", {"pain": "4", "activity": "-1"}, "general activity: enter a whole number from 0 to 10"),
+        ("progress", {"pain": "4", "recorded_at": "2026-03-09T10:00"}, "a score cannot be recorded for the future"),
+        ("progress", {"pain": "4", "recorded_at": "last week"}, "time: 'last week' is not a date and time"),
+        ("visits", {"starts_at": "tomorrow", "status": "attended"}, "visit time: 'tomorrow' is not a date and time"),
+        (
+            "visits",
+            {"starts_at": "9999-12-31T23:59", "status": "booked"},
+            "visit time: the year 9999 is outside 1900-2100",
+        ),
+        (
+            "visits",
+            {"starts_at": "0001-01-01T00:00", "status": "booked"},
+            "visit time: the year 1 is outside 1900-2100",
+        ),
+        ("progress", {"pain": "5", "recorded_at": "0001-01-01T00:00"}, "time: the year 1 is outside 1900-2100"),
+        ("visits", {"starts_at": "2026-03-02T10:00", "status": "maybe"}, "visit status: choose one of booked"),
+        ("consent", {"channel": "fax", "granted": "yes"}, "channel: choose one of email, sms"),
+        ("consent", {"channel": "email", "granted": "perhaps"}, "consent: choose one of yes, no"),
+        ("status", {"status": "deleted"}, "status: choose one of paused, active, archived"),
+    ],
+)
 def test_it_explains_bad_input_and_changes_nothing(desk, ann, form, data, problem):
     desk.get(f"/clients/{ann}")
     counts = [count(desk.ctx, model) for model in (ProgressEntry, Visit, ConsentEvent, AuditEntry)]
@@ -175,11 +192,29 @@ def test_it_merges_messages_visits_scores_and_replies_newest_first(desk, ann):
     change(desk.ctx, ann, facts.record_visit, START - timedelta(days=3), "attended", "test")
     change(desk.ctx, ann, facts.record_progress, START - timedelta(days=2), 6, "test")
     with Session(desk.ctx.engine) as session:
-        session.add(Message(key="k1", client_id=ann, campaign="rebook", step="nudge", cycle="1", stream="rebook",
-                            channel="sms", status="delivered", due_at=START - timedelta(days=1),
-                            sent_at=START - timedelta(days=1)))
-        session.add(InboundMessage(provider_id="SM1", client_id=ann, from_address="+16125550100",
-                                   body="<b>Thanks!</b> see you", received_at=START - timedelta(hours=2)))
+        session.add(
+            Message(
+                key="k1",
+                client_id=ann,
+                campaign="rebook",
+                step="nudge",
+                cycle="1",
+                stream="rebook",
+                channel="sms",
+                status="delivered",
+                due_at=START - timedelta(days=1),
+                sent_at=START - timedelta(days=1),
+            )
+        )
+        session.add(
+            InboundMessage(
+                provider_id="SM1",
+                client_id=ann,
+                from_address="+16125550100",
+                body="<b>Thanks!</b> see you",
+                received_at=START - timedelta(hours=2),
+            )
+        )
         session.commit()
 
     page = desk.get(f"/clients/{ann}").text
@@ -194,7 +229,7 @@ def test_it_draws_an_accessible_chart_without_script(desk, ann):
     scores(desk.ctx, ann, 7, 6, weeks_ago=0)
 
     page = desk.get(f"/clients/{ann}").text
-    svg = page[page.index("<svg"):page.index("</svg>")]
+    svg = page[page.index("<svg") : page.index("</svg>")]
 
     assert 'role="img"' in svg and 'aria-labelledby="pain-chart-title pain-chart-desc"' in svg
     assert "2 pain scores (0 to 10) from 23 Feb 2026 to 2 Mar 2026: first 7, latest 6, baseline 7." in svg

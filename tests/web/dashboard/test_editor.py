@@ -1,5 +1,6 @@
 """The copy editor in the dashboard: marketing edits, checks, previews, publishes and restores; the front desk
 cannot reach it; the worker sends what is published."""
+
 from __future__ import annotations
 
 import json
@@ -11,10 +12,13 @@ from outreach.sending.worker import tick
 from tests.helpers import add_client
 from tests.services.test_edits import CHECKIN, MONDAY, sent_texts
 from tests.desk import Desk, audit_entries, page_text
+
 EDIT = "/campaigns/checkin/pain-checkin/edit"
 LESSON_EDIT = "/campaigns/education/pain-cycle/edit"
-OVER_BUDGET = ("Hi {{ client.first_name }}, how has your pain been over these past few weeks, since we last saw you "
-               "at the clinic? Reply with a number 0-10 (0 = no pain).")
+OVER_BUDGET = (
+    "Hi {{ client.first_name }}, how has your pain been over these past few weeks, since we last saw you "
+    "at the clinic? Reply with a number 0-10 (0 = no pain)."
+)
 FIXED = "Hi {{ client.first_name }}, how is your pain today? Reply with a number 0-10 (0 = no pain)."
 
 
@@ -26,10 +30,13 @@ def marketing(ctx) -> Desk:
 def form(desk: Desk, path: str) -> dict:
     """The editor's fields as the page fills them."""
     page = desk.get(path).text
-    fields = {"subject": re.search(r'id="subject" name="subject" value="([^"]*)"', page).group(1),
-              "body": re.search(r'<textarea id="body"[^>]*>(.*?)</textarea>', page, re.DOTALL).group(1),
-              "sms": re.search(r'<textarea id="sms"[^>]*>(.*?)</textarea>', page, re.DOTALL).group(1)}
+    fields = {
+        "subject": re.search(r'id="subject" name="subject" value="([^"]*)"', page).group(1),
+        "body": re.search(r'<textarea id="body"[^>]*>(.*?)</textarea>', page, re.DOTALL).group(1),
+        "sms": re.search(r'<textarea id="sms"[^>]*>(.*?)</textarea>', page, re.DOTALL).group(1),
+    }
     import html
+
     return {key: html.unescape(value) for key, value in fields.items()}
 
 
@@ -64,8 +71,10 @@ def test_marketing_sees_the_warning_fixes_publishes_and_the_next_tick_sends_the_
 
     add_client(ctx, "c2", at=MONDAY, phone="+16125550101")
     tick(ctx, MONDAY, record=False)
-    assert sent_texts(ctx)[-1] == "Northside Massage: Hi Ann, how is your pain today? Reply with a number 0-10 " \
-                                  "(0 = no pain).\nReply STOP to opt out."
+    assert (
+        sent_texts(ctx)[-1] == "Northside Massage: Hi Ann, how is your pain today? Reply with a number 0-10 "
+        "(0 = no pain).\nReply STOP to opt out."
+    )
     assert [e.detail for e in audit_entries(ctx, "copy.publish")] == [CHECKIN]
 
 
@@ -81,8 +90,9 @@ def test_restoring_the_old_version_sends_the_old_copy(ctx, marketing):
     assert sent_texts(ctx)[-1].startswith("Northside Massage: Hi Ann, how was your pain this week?")
     assert f"restored version {shipped_id}" in page_text(marketing.get(EDIT))
     diff = marketing.get(f"{EDIT.replace('/edit', '')}/versions/{int(shipped_id) + 1}")
-    assert '<span class="diff-add">+Hi {{ client.first_name }}, how is your pain today?' in \
-        diff.text.replace("&#34;", '"').replace("&#39;", "'")
+    assert '<span class="diff-add">+Hi {{ client.first_name }}, how is your pain today?' in diff.text.replace(
+        "&#34;", '"'
+    ).replace("&#39;", "'")
 
 
 def test_an_error_shows_its_line_in_the_body_and_blocks_publishing(ctx, marketing):
@@ -100,12 +110,16 @@ def test_an_error_shows_its_line_in_the_body_and_blocks_publishing(ctx, marketin
 def test_the_live_preview_renders_what_is_typed_without_storing_it(ctx, marketing):
     fields = form(marketing, LESSON_EDIT)
 
-    response = marketing.post(LESSON_EDIT.replace("/edit", "/preview"),
-                              {**fields, "subject": "A brand new subject", "sms": "Read: {{ lesson_url }}"})
+    response = marketing.post(
+        LESSON_EDIT.replace("/edit", "/preview"),
+        {**fields, "subject": "A brand new subject", "sms": "Read: {{ lesson_url }}"},
+    )
 
     found = json.loads(response.text)
     assert found["email"]["subject"] == "A brand new subject"
-    assert found["sms"]["text"] == "Northside Massage: Read: http://localhost:8000/learn/pain-cycle\n" \
-                                   "Reply STOP to opt out."
+    assert (
+        found["sms"]["text"] == "Northside Massage: Read: http://localhost:8000/learn/pain-cycle\n"
+        "Reply STOP to opt out."
+    )
     assert found["sms"]["size"] == "1 segment · GSM-7 · 86 characters"
     assert "A draft by" not in page_text(marketing.get(LESSON_EDIT))

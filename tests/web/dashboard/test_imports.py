@@ -1,5 +1,6 @@
 """CSV upload in the dashboard: a booking-system export, its columns mapped, a bad row shown, nothing imported
 until the file is right; the mapping is remembered for the next file of that kind."""
+
 from __future__ import annotations
 
 import re
@@ -9,15 +10,20 @@ from sqlmodel import Session, select
 from outreach.models import Client
 from tests.desk import audit_entries, page_text
 
-EXPORT = ("Client ID;First Name;Last Name;Email Address;Mobile Phone\n"
-          "B100;Ana;Lopez;ana@example.com;612-555-0101\n"
-          "B101;Ben;Okafor;not-an-email;612-555-0102\n")
+EXPORT = (
+    "Client ID;First Name;Last Name;Email Address;Mobile Phone\n"
+    "B100;Ana;Lopez;ana@example.com;612-555-0101\n"
+    "B101;Ben;Okafor;not-an-email;612-555-0102\n"
+)
 
 
 def upload(desk, body: str, kind: str = "clients") -> str:
-    response = desk.http.post("/imports", data={"kind": kind, "csrf_token": desk.csrf_token()},
-                              files={"file": ("export.csv", body.encode("cp1252"), "text/csv")},
-                              follow_redirects=False)
+    response = desk.http.post(
+        "/imports",
+        data={"kind": kind, "csrf_token": desk.csrf_token()},
+        files={"file": ("export.csv", body.encode("cp1252"), "text/csv")},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     return response.headers["location"]
 
@@ -40,8 +46,13 @@ def test_the_desk_maps_an_export_sees_the_bad_row_then_imports_the_fixed_file(de
     checked = desk.post(location, {**mapping, "action": "check"})
     forced = desk.post(location, {**mapping, "action": "import"})
 
-    assert mapping == {"col0": "external_id", "col1": "first_name", "col2": "last_name", "col3": "email",
-                       "col4": "phone"}
+    assert mapping == {
+        "col0": "external_id",
+        "col1": "first_name",
+        "col2": "last_name",
+        "col3": "email",
+        "col4": "phone",
+    }
     assert checked.status_code == 400
     assert "export.csv:3: email: not a valid email address" in page_text(checked)
     assert "columns are separated by semicolons" in page_text(checked)
@@ -62,6 +73,7 @@ def test_the_desk_maps_an_export_sees_the_bad_row_then_imports_the_fixed_file(de
 
 def test_the_mapping_is_remembered_for_the_clinic_not_just_one_browser(desk):
     from tests.desk import Desk
+
     desk.sign_in_as("front_desk")
     export = "Patient Ref;Given;Surname\nP1;Ana;Lopez\n"
     first = upload(desk, export)
@@ -71,5 +83,4 @@ def test_the_mapping_is_remembered_for_the_clinic_not_just_one_browser(desk):
     colleague = Desk(desk.ctx).sign_in_as("admin")  # another person, another browser
     second = upload(colleague, export.replace("P1;Ana", "P2;Bo"))
 
-    assert selected(colleague.get(second).text) == {"col0": "external_id", "col1": "first_name",
-                                                    "col2": "last_name"}
+    assert selected(colleague.get(second).text) == {"col0": "external_id", "col1": "first_name", "col2": "last_name"}

@@ -1,4 +1,5 @@
 """The delivery log: filters, keyset pages, plain-words reasons, local times, and the CSV export."""
+
 from __future__ import annotations
 
 import csv
@@ -20,15 +21,37 @@ from tests.desk import START, audit_entries
 CHICAGO = ZoneInfo("America/Chicago")
 
 
-def add_message(ctx, client_id: int | None, created_at: datetime, *, status: str = "sent", channel: str = "email",
-                campaign: str = "education", step: str = "pain-cycle", reason: str = "", to: str = "",
-                is_test: bool = False) -> int:
+def add_message(
+    ctx,
+    client_id: int | None,
+    created_at: datetime,
+    *,
+    status: str = "sent",
+    channel: str = "email",
+    campaign: str = "education",
+    step: str = "pain-cycle",
+    reason: str = "",
+    to: str = "",
+    is_test: bool = False,
+) -> int:
     with Session(ctx.engine) as session:
-        message = Message(key=f"{client_id}:{campaign}:{step}:{created_at.isoformat()}:{status}", client_id=client_id,
-                          campaign=campaign, step=step, cycle="0", stream="education", channel=channel,
-                          to_address=to, status=status, due_at=created_at, reason=reason, created_at=created_at,
-                          updated_at=created_at,
-                          sent_at=created_at if status in ("sent", "delivered") else None, is_test=is_test)
+        message = Message(
+            key=f"{client_id}:{campaign}:{step}:{created_at.isoformat()}:{status}",
+            client_id=client_id,
+            campaign=campaign,
+            step=step,
+            cycle="0",
+            stream="education",
+            channel=channel,
+            to_address=to,
+            status=status,
+            due_at=created_at,
+            reason=reason,
+            created_at=created_at,
+            updated_at=created_at,
+            sent_at=created_at if status in ("sent", "delivered") else None,
+            is_test=is_test,
+        )
         session.add(message)
         session.commit()
         return message.id
@@ -44,13 +67,31 @@ def clinic(desk):
         "ann": ann,
         "bo": bo,
         "delivered": add_message(desk.ctx, ann, utc(2026, 3, 2, 14, 0), status="delivered"),
-        "opted-out": add_message(desk.ctx, ann, utc(2026, 3, 2, 14, 5), status="failed", channel="sms",
-                                 reason="Number opted out of texts (21610)"),
-        "deferred": add_message(desk.ctx, bo, utc(2026, 3, 2, 14, 10), status="planned", channel="sms",
-                                campaign="rebook", step="nudge",
-                                reason="Deferred: quiet hours in America/Denver until 08:00"),
-        "late-skip": add_message(desk.ctx, bo, utc(2026, 3, 2, 5, 30), status="skipped",  # 23:30 on 1 March
-                                 reason="No email consent"),
+        "opted-out": add_message(
+            desk.ctx,
+            ann,
+            utc(2026, 3, 2, 14, 5),
+            status="failed",
+            channel="sms",
+            reason="Number opted out of texts (21610)",
+        ),
+        "deferred": add_message(
+            desk.ctx,
+            bo,
+            utc(2026, 3, 2, 14, 10),
+            status="planned",
+            channel="sms",
+            campaign="rebook",
+            step="nudge",
+            reason="Deferred: quiet hours in America/Denver until 08:00",
+        ),
+        "late-skip": add_message(
+            desk.ctx,
+            bo,
+            utc(2026, 3, 2, 5, 30),
+            status="skipped",  # 23:30 on 1 March
+            reason="No email consent",
+        ),
     }
 
 
@@ -76,18 +117,21 @@ def test_it_shows_times_in_the_clinics_zone_and_names_it(desk, clinic):
     assert "Times are shown in the clinic's time zone, America/Chicago." in page
 
 
-@pytest.mark.parametrize("query, names", [
-    ("status=failed", ["opted-out"]),
-    ("channel=sms", ["deferred", "opted-out"]),
-    ("campaign=rebook", ["deferred"]),
-    ("client=ann", ["opted-out", "delivered"]),
-    ("client=(651)%20555", ["deferred", "late-skip"]),
-    ("client=BO%40example", ["deferred", "late-skip"]),
-    ("client=nobody", []),
-    ("from=2026-03-01&to=2026-03-01", ["late-skip"]),
-    ("from=2026-03-02", ["deferred", "opted-out", "delivered"]),
-    ("channel=sms&client=ann", ["opted-out"]),
-])
+@pytest.mark.parametrize(
+    "query, names",
+    [
+        ("status=failed", ["opted-out"]),
+        ("channel=sms", ["deferred", "opted-out"]),
+        ("campaign=rebook", ["deferred"]),
+        ("client=ann", ["opted-out", "delivered"]),
+        ("client=(651)%20555", ["deferred", "late-skip"]),
+        ("client=BO%40example", ["deferred", "late-skip"]),
+        ("client=nobody", []),
+        ("from=2026-03-01&to=2026-03-01", ["late-skip"]),
+        ("from=2026-03-02", ["deferred", "opted-out", "delivered"]),
+        ("channel=sms&client=ann", ["opted-out"]),
+    ],
+)
 def test_it_filters_the_log(desk, clinic, query, names):
     page = desk.get(f"/?{query}").text
 
@@ -104,8 +148,10 @@ def test_it_explains_a_filter_it_cannot_use(desk, clinic):
 
 def test_it_pages_through_the_log_without_skipping_or_repeating(desk):
     client_id = add_client(desk.ctx, at=START)
-    ids = [add_message(desk.ctx, client_id, utc(2026, 3, 1, 12, 0) + timedelta(minutes=i // 3), step=f"s{i}")
-           for i in range(120)]  # every three share an instant
+    ids = [
+        add_message(desk.ctx, client_id, utc(2026, 3, 1, 12, 0) + timedelta(minutes=i // 3), step=f"s{i}")
+        for i in range(120)
+    ]  # every three share an instant
     desk.sign_in_as("front_desk")
 
     pages, url = [], "/"
@@ -188,8 +234,9 @@ def test_it_exports_the_filtered_log_as_csv_and_audits_the_export(desk, clinic):
 
 def test_it_reads_an_export_in_batches_without_skipping_or_repeating(ctx):
     client_id = add_client(ctx, at=START)
-    ids = [add_message(ctx, client_id, utc(2026, 3, 1, 12, 0) + timedelta(seconds=i // 4), step=f"s{i}")
-           for i in range(30)]
+    ids = [
+        add_message(ctx, client_id, utc(2026, 3, 1, 12, 0) + timedelta(seconds=i // 4), step=f"s{i}") for i in range(30)
+    ]
 
     exported = [row.id for row in iter_log(ctx.engine, LogFilter(), CHICAGO, batch=7)]
 

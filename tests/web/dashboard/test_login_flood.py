@@ -1,5 +1,6 @@
 """A login flood must not lock the database: the slow password hash runs with no transaction open, so the
 worker's writes go through meanwhile and no login answers 500."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -14,6 +15,7 @@ from outreach.db import is_sqlite
 from outreach.services import users
 from tests.helpers import served
 from tests.desk import CSRF_FIELD, Desk, add_staff
+
 FLOOD = 150
 
 

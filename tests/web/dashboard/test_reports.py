@@ -1,5 +1,6 @@
 """The report pages: campaign outcomes for marketing and admins, care outcomes for the front desk and admins,
 figures only, accessible charts, and every table as CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -34,8 +35,11 @@ def test_each_chart_says_what_it_shows_and_points_at_its_table(marketing):
     for chart in charts:
         assert 'role="img"' in chart and 'aria-describedby="table-weeks"' in chart
     assert 'id="table-weeks"' in page
-    assert re.search(r"<desc id=\"sent-chart-desc\">Weekly, 13 weeks .*Sent: 9 in all, most \(8\) in the week of "
-                     r"2 Mar 2026", page)
+    assert re.search(
+        r"<desc id=\"sent-chart-desc\">Weekly, 13 weeks .*Sent: 9 in all, most \(8\) in the week of "
+        r"2 Mar 2026",
+        page,
+    )
 
 
 def test_every_table_downloads_as_csv(marketing):

@@ -1,5 +1,6 @@
 """The admin's staff page: deactivate an account, reset its password, change its role; each ends or changes the
 member's open sessions at once, is audited, and never removes the last active admin."""
+
 from __future__ import annotations
 
 import pytest
@@ -56,10 +57,13 @@ def test_a_password_reset_ends_the_members_sessions_and_replaces_the_password(ad
     assert [(e.actor, e.detail) for e in audit_entries(admin.ctx, "user.password_reset")] == [("admin", "maria")]
 
 
-@pytest.mark.parametrize("password, confirm, why", [
-    ("password1234", "password1234", "too easy to guess. This is a very common password."),
-    (NEW_PASSWORD, NEW_PASSWORD + "!", "the two entries differ"),
-])
+@pytest.mark.parametrize(
+    "password, confirm, why",
+    [
+        ("password1234", "password1234", "too easy to guess. This is a very common password."),
+        (NEW_PASSWORD, NEW_PASSWORD + "!", "the two entries differ"),
+    ],
+)
 def test_a_weak_or_mistyped_new_password_changes_nothing(admin, maria, password, confirm, why):
     page = told(admin, admin.post("/users/maria/password", {"password": password, "confirm": confirm}))
 

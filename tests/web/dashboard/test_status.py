@@ -1,4 +1,5 @@
 """The status page: the worker's passes, what waits in the outbox, and what needs attention."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,8 +14,15 @@ from tests.desk import START, page_text
 
 def add_run(ctx, kind: str, started_at, **counts: int) -> None:
     with Session(ctx.engine) as session:
-        session.add(WorkerRun(kind=kind, worker="host:1", started_at=started_at,
-                              finished_at=started_at + timedelta(seconds=2), counts=counts))
+        session.add(
+            WorkerRun(
+                kind=kind,
+                worker="host:1",
+                started_at=started_at,
+                finished_at=started_at + timedelta(seconds=2),
+                counts=counts,
+            )
+        )
         session.commit()
 
 

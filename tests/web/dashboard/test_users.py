@@ -1,4 +1,5 @@
 """Staff accounts: argon2id hashes, the rules for names and passwords, and `outreach users add|list`."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,12 +34,15 @@ def test_it_stores_only_an_argon2id_hash_and_audits_the_new_account(ctx):
     assert (audit.actor, audit.action, audit.detail) == ("cli", "user.create", "maria as front_desk")
 
 
-@pytest.mark.parametrize("username, password, role, problem", [
-    ("maria", "short", "admin", "at least 12 characters"),
-    ("maria smith", PASSWORD, "admin", "use 1-64 letters, digits"),
-    ("", PASSWORD, "admin", "use 1-64 letters, digits"),
-    ("maria", PASSWORD, "owner", "choose one of front_desk, marketing, admin"),
-])
+@pytest.mark.parametrize(
+    "username, password, role, problem",
+    [
+        ("maria", "short", "admin", "at least 12 characters"),
+        ("maria smith", PASSWORD, "admin", "use 1-64 letters, digits"),
+        ("", PASSWORD, "admin", "use 1-64 letters, digits"),
+        ("maria", PASSWORD, "owner", "choose one of front_desk, marketing, admin"),
+    ],
+)
 def test_it_refuses_an_unusable_account_and_adds_nothing(ctx, username, password, role, problem):
     with Session(ctx.engine) as session, pytest.raises(users.UserError, match=problem):
         users.create_user(session, username, password, role, actor="cli")
@@ -78,8 +82,9 @@ def cli(database_url, tmp_path, monkeypatch):
 
 
 def test_it_adds_a_user_from_the_command_line_asking_twice_for_the_password(cli):
-    result = cli("users", "add", "Maria", "--role", "front_desk",
-                 input=f"too short\ntoo short\n{PASSWORD}\n{PASSWORD}\n")
+    result = cli(
+        "users", "add", "Maria", "--role", "front_desk", input=f"too short\ntoo short\n{PASSWORD}\n{PASSWORD}\n"
+    )
 
     assert result.exit_code == 0, result.output
     assert "use at least 12 characters" in result.output
@@ -90,8 +95,7 @@ def test_it_adds_a_user_from_the_command_line_asking_twice_for_the_password(cli)
 
 
 def test_it_asks_again_when_the_two_passwords_differ(cli):
-    result = cli("users", "add", "maria", "--role", "admin",
-                 input=f"{PASSWORD}\n{PASSWORD}x\n{PASSWORD}\n{PASSWORD}\n")
+    result = cli("users", "add", "maria", "--role", "admin", input=f"{PASSWORD}\n{PASSWORD}x\n{PASSWORD}\n{PASSWORD}\n")
 
     assert result.exit_code == 0, result.output
     assert "do not match" in result.output
@@ -109,13 +113,17 @@ def test_it_refuses_an_unknown_role_or_a_taken_name_on_the_command_line(cli):
 
 # --- weak passwords, deactivation, password resets and roles ------------------------------------------------
 
-@pytest.mark.parametrize("password, why", [
-    ("password1234", "This is a very common password."),
-    ("qwertyuiop12", "This is similar to a commonly used password."),
-    ("aaaaaaaaaaaa", 'Repeats like "aaa" are easy to guess.'),
-    ("abcdefghijkl", 'Sequences like "abc" or "6543" are easy to guess.'),
-    ("mariamaria12", "too easy to guess"),
-])
+
+@pytest.mark.parametrize(
+    "password, why",
+    [
+        ("password1234", "This is a very common password."),
+        ("qwertyuiop12", "This is similar to a commonly used password."),
+        ("aaaaaaaaaaaa", 'Repeats like "aaa" are easy to guess.'),
+        ("abcdefghijkl", 'Sequences like "abc" or "6543" are easy to guess.'),
+        ("mariamaria12", "too easy to guess"),
+    ],
+)
 def test_it_refuses_a_common_or_trivially_weak_password(ctx, password, why):
     with Session(ctx.engine) as session, pytest.raises(users.UserError, match="too easy to guess") as refused:
         users.create_user(session, "maria", password, "admin", actor="cli")
@@ -145,7 +153,10 @@ def test_the_last_active_admin_can_be_neither_deactivated_nor_demoted(ctx):
         session.commit()
 
     assert {(u.username, u.role, u.active) for u in accounts(ctx)} == {
-        ("alex", "marketing", True), ("sam", "admin", False), ("maria", "admin", True)}
+        ("alex", "marketing", True),
+        ("sam", "admin", False),
+        ("maria", "admin", True),
+    }
 
 
 def test_every_change_to_an_account_is_audited(ctx):
@@ -155,8 +166,9 @@ def test_every_change_to_an_account_is_audited(ctx):
         users.reset_password(session, "maria", "another long passphrase", "alex", NOW)
         users.deactivate(session, "maria", "alex", NOW)
         session.commit()
-        entries = session.exec(select(AuditEntry).where(AuditEntry.action != "user.create")
-                               .order_by(AuditEntry.id)).all()
+        entries = session.exec(
+            select(AuditEntry).where(AuditEntry.action != "user.create").order_by(AuditEntry.id)
+        ).all()
 
     assert [(e.actor, e.action, e.detail) for e in entries] == [
         ("alex", "user.role", "maria: front_desk to marketing"),
@@ -182,8 +194,12 @@ def test_it_manages_accounts_from_the_command_line(cli):
     cli("users", "add", "maria", "--role", "front_desk", input=f"{PASSWORD}\n{PASSWORD}\n")
 
     promoted = cli("users", "set-role", "maria", "--role", "admin")
-    reset = cli("users", "reset-password", "Maria", input="password1234\npassword1234\n"
-                f"another long passphrase\nanother long passphrase\n")
+    reset = cli(
+        "users",
+        "reset-password",
+        "Maria",
+        input=f"password1234\npassword1234\nanother long passphrase\nanother long passphrase\n",
+    )
     deactivated = cli("users", "deactivate", "alex")
     last = cli("users", "deactivate", "maria")
     nobody = cli("users", "deactivate", "nobody")

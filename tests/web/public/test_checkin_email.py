@@ -1,6 +1,7 @@
 """Check-ins by email: clients we may email but not text get the 0-10 question with one signed link per answer.
 The link's page records nothing; its button records the answer, a second answer corrects the first, and the
 links stop working when the reply window closes."""
+
 from __future__ import annotations
 
 import re
@@ -28,16 +29,27 @@ ANSWER_LINK = re.compile(r"https?://\S+?(/checkin/[^/\s<>\"]+/(\d+))")
 
 
 def email_only(ctx, external_id: str = "c1", first_name: str = "Ann", at: datetime = MONDAY) -> int:
-    return add_client(ctx, external_id, at=at, first_name=first_name, email=f"{external_id}@example.com",
-                      sms_consent=False)
+    return add_client(
+        ctx, external_id, at=at, first_name=first_name, email=f"{external_id}@example.com", sms_consent=False
+    )
 
 
 def sent_checkin(ctx, client_id: int, at: datetime = MONDAY, channel: str = "email") -> int:
     """A check-in that went out at `at`, as the dispatcher leaves it."""
     with Session(ctx.engine) as session:
-        row = Message(key=f"{client_id}:checkin:pain-checkin:{at:%Y%m%d%H%M}", client_id=client_id,
-                      campaign="checkin", step="pain-checkin", cycle="1", stream="checkin", channel=channel,
-                      to_address="x", status=MessageStatus.sent, due_at=at, sent_at=at)
+        row = Message(
+            key=f"{client_id}:checkin:pain-checkin:{at:%Y%m%d%H%M}",
+            client_id=client_id,
+            campaign="checkin",
+            step="pain-checkin",
+            cycle="1",
+            stream="checkin",
+            channel=channel,
+            to_address="x",
+            status=MessageStatus.sent,
+            due_at=at,
+            sent_at=at,
+        )
         session.add(row)
         session.commit()
         return row.id
@@ -137,8 +149,10 @@ def test_the_check_refuses_a_checkin_email_that_drops_an_answer_link(tmp_path):
 
     found = [str(f) for f in check_campaigns(tmp_path / "campaigns", tmp_path / "templates", Settings())]
 
-    assert found == [f"{template}:{line}: the {part} lacks the answer links for 1 (print {{{{ answer.url }}}} for each "
-                     "of answers)" for part in ("HTML part", "plain-text part")]
+    assert found == [
+        f"{template}:{line}: the {part} lacks the answer links for 1 (print {{{{ answer.url }}}} for each of answers)"
+        for part in ("HTML part", "plain-text part")
+    ]
 
 
 # --- the page: GET records nothing ------------------------------------------------------------------------------
@@ -154,8 +168,10 @@ def test_the_link_shows_the_number_chosen_and_records_nothing(ctx, http):
     assert page.status_code == 200
     assert 'class="chosen">4<' in page.text and "Send my answer" in page.text and 'method="post"' in page.text
     assert "<script" not in page.text
-    assert page.headers["referrer-policy"] == "no-referrer" and "default-src 'none'" in page.headers[
-        "content-security-policy"]
+    assert (
+        page.headers["referrer-policy"] == "no-referrer"
+        and "default-src 'none'" in page.headers["content-security-policy"]
+    )
     assert answers(ctx) == []
 
 
@@ -207,7 +223,8 @@ def test_the_links_stop_working_when_the_reply_window_closes(ctx, http, method):
 
     still_open = getattr(at(http, MONDAY + window), method)(answer_path(ctx, client_id, message_id, 3))
     closed = getattr(at(http, MONDAY + window + timedelta(seconds=1)), method)(
-        answer_path(ctx, client_id, message_id, 4))
+        answer_path(ctx, client_id, message_id, 4)
+    )
 
     assert still_open.status_code == 200
     assert closed.status_code == 410 and "This link has expired" in closed.text and "Traceback" not in closed.text
@@ -226,7 +243,10 @@ def test_a_tampered_or_misdirected_link_is_refused_and_records_nothing(ctx, http
         f"/checkin/{make_checkin_token(ctx.secret_key, bob, texted_checkin)}/4",  # a texted check-in
         f"/checkin/{make_checkin_token(ctx.secret_key, ann, 999)}/4",  # no such message
         f"/checkin/{make_unsubscribe_token(ctx.secret_key, ann)}/4",  # an unsubscribe token
-        f"/checkin/{token}/11", f"/checkin/{token}/05", f"/checkin/{token}/-1", f"/checkin/{token}/four",
+        f"/checkin/{token}/11",
+        f"/checkin/{token}/05",
+        f"/checkin/{token}/-1",
+        f"/checkin/{token}/four",
     ]
 
     for path in refused:

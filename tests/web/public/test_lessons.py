@@ -1,4 +1,5 @@
 """Lesson pages, `/learn/LESSON`: public, the lesson email's own words, nothing about any client."""
+
 from __future__ import annotations
 
 import html
@@ -11,6 +12,8 @@ from outreach.services.lessons import lesson_steps
 from tests.helpers import add_client
 from tests.test_shipped_campaigns import copied_runs, email_body, needs_handout
 from tests.desk import START, Desk, page_text
+
+
 @pytest.fixture
 def visitor(ctx) -> Desk:
     return Desk(ctx)  # never signs in

@@ -1,4 +1,5 @@
 """Unsubscribe links: a page that changes nothing on GET, one-click and form POSTs that act at once."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,8 +23,14 @@ def http(ctx):
 @pytest.fixture
 def ana(ctx) -> int:
     with Session(ctx.engine) as session:
-        client = Client(external_id="c1", first_name="Ana", email="ana.lopez@example.org", phone="+16125550101",
-                        email_consent=True, sms_consent=True)
+        client = Client(
+            external_id="c1",
+            first_name="Ana",
+            email="ana.lopez@example.org",
+            phone="+16125550101",
+            email_consent=True,
+            sms_consent=True,
+        )
         session.add(client)
         session.commit()
         return client.id
@@ -128,8 +135,9 @@ def test_it_refuses_an_oversized_form(ctx, http, ana):
         assert session.exec(select(func.count()).select_from(ConsentEvent)).one() == 0
 
 
-@pytest.mark.parametrize(("client_id", "channel", "campaign"),
-                         [(1, "email", ""), (104729, "sms", "rebook"), (7, "email", "education-" * 12)])
+@pytest.mark.parametrize(
+    ("client_id", "channel", "campaign"), [(1, "email", ""), (104729, "sms", "rebook"), (7, "email", "education-" * 12)]
+)
 def test_links_already_in_inboxes_keep_working_and_new_ones_are_the_same(client_id, channel, campaign):
     from itsdangerous import URLSafeSerializer
 

@@ -1,4 +1,5 @@
 """The generic signed booking webhook: HMAC-SHA256 over timestamp + body, one secret per source, a replay window."""
+
 from __future__ import annotations
 
 import json
@@ -15,11 +16,22 @@ from outreach.sending.planner import plan_due
 
 NOW = utc(2026, 3, 2, 15)
 SECRET = "s3cret-for-acme"
-CLIENT = {"event_id": "c-1", "type": "client",
-          "record": {"external_id": "AC-7", "first_name": "Dora", "email": "dora@example.com"}}
-VISIT = {"event_id": "v-1", "type": "visit",
-         "record": {"client_external_id": "AC-7", "external_id": "appt-9", "starts_at": "2026-03-02T00:00:00Z",
-                    "status": "booked", "version": 3}}
+CLIENT = {
+    "event_id": "c-1",
+    "type": "client",
+    "record": {"external_id": "AC-7", "first_name": "Dora", "email": "dora@example.com"},
+}
+VISIT = {
+    "event_id": "v-1",
+    "type": "visit",
+    "record": {
+        "client_external_id": "AC-7",
+        "external_id": "appt-9",
+        "starts_at": "2026-03-02T00:00:00Z",
+        "status": "booked",
+        "version": 3,
+    },
+}
 
 
 @pytest.fixture
@@ -32,8 +44,11 @@ def web(ctx, monkeypatch):
 def deliver(web, payload: dict, secret: str = SECRET, at=NOW, source: str = "acme-book"):
     body = json.dumps(payload).encode()
     timestamp = str(int(at.timestamp()))
-    return web.post(f"/webhooks/bookings/{source}", content=body, headers={
-        "X-Outreach-Timestamp": timestamp, "X-Outreach-Signature": signed.signature(secret, timestamp, body)})
+    return web.post(
+        f"/webhooks/bookings/{source}",
+        content=body,
+        headers={"X-Outreach-Timestamp": timestamp, "X-Outreach-Signature": signed.signature(secret, timestamp, body)},
+    )
 
 
 def test_signed_events_record_a_client_and_a_visit_once(ctx, web):
@@ -48,8 +63,12 @@ def test_signed_events_record_a_client_and_a_visit_once(ctx, web):
 
 @pytest.mark.parametrize("how", ["wrong secret", "too old", "from the future", "source without a secret"])
 def test_a_delivery_that_is_not_signed_now_with_the_source_s_secret_is_refused(ctx, web, how):
-    options = {"wrong secret": {"secret": "guess"}, "too old": {"at": NOW - timedelta(minutes=6)},
-               "from the future": {"at": NOW + timedelta(minutes=6)}, "source without a secret": {"source": "other"}}
+    options = {
+        "wrong secret": {"secret": "guess"},
+        "too old": {"at": NOW - timedelta(minutes=6)},
+        "from the future": {"at": NOW + timedelta(minutes=6)},
+        "source without a secret": {"source": "other"},
+    }
 
     response = deliver(web, CLIENT, **options[how])
 

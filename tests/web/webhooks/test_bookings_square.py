@@ -1,4 +1,5 @@
 """Square Appointments webhooks: signatures as Square documents them, customers to clients, bookings to visits."""
+
 from __future__ import annotations
 
 import json
@@ -22,28 +23,64 @@ KEY = "asdf1234-signature-key"
 
 def customer_event(event_id: str = "e-cust-1", kind: str = "customer.created", **changes) -> dict:
     """Shaped like Square's published customer.created example."""
-    customer = {"id": "A0AP3YXD5H3N7BCWQF4E1RZ4K0", "created_at": "2026-03-01T18:00:00Z",
-                "updated_at": "2026-03-01T18:00:00Z", "given_name": "Amelia", "family_name": "Earhart",
-                "email_address": "amelia.earhart@example.com", "phone_number": "1-612-555-4240",
-                "preferences": {"email_unsubscribed": False}, "creation_source": "THIRD_PARTY", "version": 0,
-                **changes}
-    return {"merchant_id": "6SSW7HV8K2ST5", "type": kind, "event_id": event_id,
-            "created_at": "2026-03-01T18:00:01Z",
-            "data": {"type": "customer", "id": customer["id"], "object": {"customer": customer}}}
+    customer = {
+        "id": "A0AP3YXD5H3N7BCWQF4E1RZ4K0",
+        "created_at": "2026-03-01T18:00:00Z",
+        "updated_at": "2026-03-01T18:00:00Z",
+        "given_name": "Amelia",
+        "family_name": "Earhart",
+        "email_address": "amelia.earhart@example.com",
+        "phone_number": "1-612-555-4240",
+        "preferences": {"email_unsubscribed": False},
+        "creation_source": "THIRD_PARTY",
+        "version": 0,
+        **changes,
+    }
+    return {
+        "merchant_id": "6SSW7HV8K2ST5",
+        "type": kind,
+        "event_id": event_id,
+        "created_at": "2026-03-01T18:00:01Z",
+        "data": {"type": "customer", "id": customer["id"], "object": {"customer": customer}},
+    }
 
 
-def booking_event(event_id: str, status: str = "ACCEPTED", version: int = 0, kind: str = "booking.created",
-                  start_at: str = "2026-03-05T16:00:00Z", booking_id: str = "zkras0xv0xwswx") -> dict:
+def booking_event(
+    event_id: str,
+    status: str = "ACCEPTED",
+    version: int = 0,
+    kind: str = "booking.created",
+    start_at: str = "2026-03-05T16:00:00Z",
+    booking_id: str = "zkras0xv0xwswx",
+) -> dict:
     """Shaped like Square's published booking.created example."""
-    booking = {"id": booking_id, "version": version, "status": status, "created_at": "2026-03-01T18:05:00Z",
-               "updated_at": "2026-03-01T18:05:00Z", "location_id": "LEQHH0YY8B42M",
-               "customer_id": "A0AP3YXD5H3N7BCWQF4E1RZ4K0", "customer_note": "", "seller_note": "",
-               "start_at": start_at, "appointment_segments": [
-                   {"duration_minutes": 60, "service_variation_id": "RU3PBTZTK7DXZDQFCJHOK2MC",
-                    "team_member_id": "TMXUrsBWWcHTt79t", "service_variation_version": 1599775456731}]}
-    return {"merchant_id": "6SSW7HV8K2ST5", "type": kind, "event_id": event_id,
-            "created_at": "2026-03-01T18:05:01Z",
-            "data": {"type": "booking", "id": f"{booking['id']}:{version}", "object": {"booking": booking}}}
+    booking = {
+        "id": booking_id,
+        "version": version,
+        "status": status,
+        "created_at": "2026-03-01T18:05:00Z",
+        "updated_at": "2026-03-01T18:05:00Z",
+        "location_id": "LEQHH0YY8B42M",
+        "customer_id": "A0AP3YXD5H3N7BCWQF4E1RZ4K0",
+        "customer_note": "",
+        "seller_note": "",
+        "start_at": start_at,
+        "appointment_segments": [
+            {
+                "duration_minutes": 60,
+                "service_variation_id": "RU3PBTZTK7DXZDQFCJHOK2MC",
+                "team_member_id": "TMXUrsBWWcHTt79t",
+                "service_variation_version": 1599775456731,
+            }
+        ],
+    }
+    return {
+        "merchant_id": "6SSW7HV8K2ST5",
+        "type": kind,
+        "event_id": event_id,
+        "created_at": "2026-03-01T18:05:01Z",
+        "data": {"type": "booking", "id": f"{booking['id']}:{version}", "object": {"booking": booking}},
+    }
 
 
 @pytest.fixture
@@ -63,8 +100,11 @@ def deliver(web, payload: dict, key: str = KEY, url: str = URL, tamper: bool = F
     signature = square.signature(key, url, body)
     if tamper:
         body = body.replace(b"Amelia", b"Mallory")
-    return web.post("/webhooks/square", content=body,
-                    headers={"x-square-hmacsha256-signature": signature, "Content-Type": "application/json"})
+    return web.post(
+        "/webhooks/square",
+        content=body,
+        headers={"x-square-hmacsha256-signature": signature, "Content-Type": "application/json"},
+    )
 
 
 def visits(ctx) -> list[Visit]:
@@ -75,14 +115,20 @@ def visits(ctx) -> list[Visit]:
 def test_the_signature_is_square_s_documented_one():
     # The example in Square's "Validate notifications" guide: base64 HMAC-SHA256 of URL + body.
     body = b'{"hello":"world"}'
-    assert square.signature("asdf1234", "https://example.com/webhook", body) == \
-        "2kRE5qRU2tR+tBGlDwMEw2avJ7QM4ikPYD/PJ3bd9Og="
+    assert (
+        square.signature("asdf1234", "https://example.com/webhook", body)
+        == "2kRE5qRU2tR+tBGlDwMEw2avJ7QM4ikPYD/PJ3bd9Og="
+    )
 
 
 @pytest.mark.parametrize("how", ["tampered", "wrong key", "wrong url", "missing"])
 def test_a_delivery_not_signed_for_our_url_is_refused_and_changes_nothing(ctx, web, how):
-    options = {"tampered": {"tamper": True}, "wrong key": {"key": "other"},
-               "wrong url": {"url": "https://evil.example.com/webhooks/square"}, "missing": {}}[how]
+    options = {
+        "tampered": {"tamper": True},
+        "wrong key": {"key": "other"},
+        "wrong url": {"url": "https://evil.example.com/webhooks/square"},
+        "missing": {},
+    }[how]
     if how == "missing":
         response = web.post("/webhooks/square", json=customer_event())
     else:
@@ -100,7 +146,10 @@ def test_a_customer_becomes_a_client_without_any_consent(ctx, web):
         client = session.exec(select(Client)).one()
         actors = set(session.exec(select(AuditEntry.actor)))
     assert (client.external_id, client.display_name, client.phone) == (
-        "A0AP3YXD5H3N7BCWQF4E1RZ4K0", "Amelia Earhart", "+16125554240")
+        "A0AP3YXD5H3N7BCWQF4E1RZ4K0",
+        "Amelia Earhart",
+        "+16125554240",
+    )
     assert (client.email_consent, client.sms_consent) == (False, False)
     assert actors == {"square"}
 
@@ -118,10 +167,17 @@ def test_customer_updated_changes_the_details_and_a_redelivery_changes_nothing(c
     assert count(ctx, WebhookEvent) == 2
 
 
-@pytest.mark.parametrize("status, expected", [
-    ("ACCEPTED", "booked"), ("PENDING", "booked"), ("CANCELLED_BY_CUSTOMER", "cancelled"),
-    ("CANCELLED_BY_SELLER", "cancelled"), ("DECLINED", "cancelled"), ("NO_SHOW", "no_show"),
-])
+@pytest.mark.parametrize(
+    "status, expected",
+    [
+        ("ACCEPTED", "booked"),
+        ("PENDING", "booked"),
+        ("CANCELLED_BY_CUSTOMER", "cancelled"),
+        ("CANCELLED_BY_SELLER", "cancelled"),
+        ("DECLINED", "cancelled"),
+        ("NO_SHOW", "no_show"),
+    ],
+)
 def test_booking_statuses_map_to_visit_statuses(ctx, web, status, expected):
     deliver(web, customer_event())
 
@@ -129,7 +185,8 @@ def test_booking_statuses_map_to_visit_statuses(ctx, web, status, expected):
 
     assert response.status_code == 200, response.text
     assert [(v.external_id, v.status, v.starts_at, v.source) for v in visits(ctx)] == [
-        ("zkras0xv0xwswx", expected, utc(2026, 3, 5, 16), "square")]
+        ("zkras0xv0xwswx", expected, utc(2026, 3, 5, 16), "square")
+    ]
 
 
 def test_an_older_version_arriving_late_does_not_undo_a_newer_one(ctx, web):
@@ -137,12 +194,12 @@ def test_an_older_version_arriving_late_does_not_undo_a_newer_one(ctx, web):
     deliver(web, booking_event("e1", "ACCEPTED", version=0))
     deliver(web, booking_event("e3", "CANCELLED_BY_CUSTOMER", version=2, kind="booking.updated"))
 
-    late = deliver(web, booking_event("e2", "ACCEPTED", version=1, kind="booking.updated",
-                                      start_at="2026-03-06T16:00:00Z"))
+    late = deliver(
+        web, booking_event("e2", "ACCEPTED", version=1, kind="booking.updated", start_at="2026-03-06T16:00:00Z")
+    )
 
     assert late.json()["outcome"] == "stale 1"
-    assert [(v.status, v.starts_at, v.external_version) for v in visits(ctx)] == [
-        ("cancelled", utc(2026, 3, 5, 16), 2)]
+    assert [(v.status, v.starts_at, v.external_version) for v in visits(ctx)] == [("cancelled", utc(2026, 3, 5, 16), 2)]
 
 
 def test_a_reschedule_moves_the_same_visit(ctx, web):
@@ -177,7 +234,7 @@ def test_a_customer_that_fails_the_importer_checks_is_recorded_as_refused(ctx, w
 
 def test_the_planning_pass_counts_a_long_past_booking_as_attended_unless_told_otherwise(ctx, web):
     deliver(web, customer_event())
-    deliver(web, booking_event("e1", start_at="2026-03-02T06:00:00Z"))   # 9 hours before NOW
+    deliver(web, booking_event("e1", start_at="2026-03-02T06:00:00Z"))  # 9 hours before NOW
     deliver(web, booking_event("e2", start_at="2026-03-02T12:00:00Z", booking_id="recent"))  # 3 hours before
 
     plan_due(ctx, NOW)

@@ -1,4 +1,5 @@
 """SendGrid's signed event webhook, signed as SendGrid signs it: ECDSA P-256 over timestamp + raw body."""
+
 from __future__ import annotations
 
 import base64
@@ -25,15 +26,19 @@ OTHER_KEY = ec.generate_private_key(ec.SECP256R1())
 
 def public_key_of(private_key: ec.EllipticCurvePrivateKey) -> str:
     """As SendGrid's settings page shows it: base64 of the DER SubjectPublicKeyInfo."""
-    der = private_key.public_key().public_bytes(serialization.Encoding.DER,
-                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = private_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return base64.b64encode(der).decode()
 
 
 @pytest.fixture
 def settings(database_url, tmp_path):
-    return make_settings(database_url, tmp_path, sendgrid={"webhook_public_key": public_key_of(SIGNING_KEY),
-                                                           "webhook_max_age_seconds": 300})
+    return make_settings(
+        database_url,
+        tmp_path,
+        sendgrid={"webhook_public_key": public_key_of(SIGNING_KEY), "webhook_max_age_seconds": 300},
+    )
 
 
 @pytest.fixture
@@ -45,9 +50,11 @@ def http(ctx):
 def headers_for(body: bytes, key=SIGNING_KEY, at=NOW) -> dict[str, str]:
     timestamp = str(int(at.timestamp()))
     signature = key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
-    return {"Content-Type": "application/json",
-            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp}
+    return {
+        "Content-Type": "application/json",
+        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+        "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+    }
 
 
 def post(http: TestClient, events, **signing):
@@ -56,8 +63,14 @@ def post(http: TestClient, events, **signing):
 
 
 def event(kind: str, event_id: str, message_id: int | None = None, **extra) -> dict:
-    data = {"email": ANA, "timestamp": int(NOW.timestamp()) - 60, "event": kind, "sg_event_id": event_id,
-            "sg_message_id": "W86EgYT6SQKk0lRflfLRsA.filterdrecv-5645d9c87f-78xgx-1-5E9F4B2D-2.0", **extra}
+    data = {
+        "email": ANA,
+        "timestamp": int(NOW.timestamp()) - 60,
+        "event": kind,
+        "sg_event_id": event_id,
+        "sg_message_id": "W86EgYT6SQKk0lRflfLRsA.filterdrecv-5645d9c87f-78xgx-1-5E9F4B2D-2.0",
+        **extra,
+    }
     if message_id is not None:
         data["outreach_message_id"] = str(message_id)
     return data
@@ -73,10 +86,20 @@ def add_client(ctx, email: str = ANA) -> int:
 
 def add_email(ctx, client_id: int, status: str = "sent", provider_id: str = "xid-1") -> int:
     with Session(ctx.engine) as session:
-        message = Message(key=f"{client_id}:education:{provider_id}", client_id=client_id, campaign="education",
-                          step="pain-cycle", cycle="1", stream="education", channel="email", to_address=ANA,
-                          status=status, due_at=NOW - timedelta(hours=2), sent_at=NOW - timedelta(hours=2),
-                          provider_id=provider_id)
+        message = Message(
+            key=f"{client_id}:education:{provider_id}",
+            client_id=client_id,
+            campaign="education",
+            step="pain-cycle",
+            cycle="1",
+            stream="education",
+            channel="email",
+            to_address=ANA,
+            status=status,
+            due_at=NOW - timedelta(hours=2),
+            sent_at=NOW - timedelta(hours=2),
+            provider_id=provider_id,
+        )
         session.add(message)
         session.commit()
         return message.id
@@ -113,8 +136,14 @@ def test_it_falls_back_to_the_provider_message_id(ctx, http):
 def test_it_records_opens_clicks_and_deferrals_without_moving_the_message(ctx, http):
     message_id = add_email(ctx, add_client(ctx))
 
-    post(http, [event("deferred", "ev1", message_id, attempt="1"), event("open", "ev2", message_id),
-                event("click", "ev3", message_id, url="https://example.com/book")])
+    post(
+        http,
+        [
+            event("deferred", "ev1", message_id, attempt="1"),
+            event("open", "ev2", message_id),
+            event("click", "ev3", message_id, url="https://example.com/book"),
+        ],
+    )
 
     assert load(ctx, Message, message_id).status == "sent"
     assert count(ctx, DeliveryEvent, DeliveryEvent.message_id == message_id) == 3
@@ -192,8 +221,11 @@ def test_it_refuses_forged_tampered_and_replayed_batches(ctx, http):
         "replayed": http.post(PATH, content=body, headers=headers_for(body, at=NOW - timedelta(seconds=301))),
         "from the future": http.post(PATH, content=body, headers=headers_for(body, at=NOW + timedelta(seconds=301))),
         "unsigned": http.post(PATH, content=body, headers={"Content-Type": "application/json"}),
-        "garbage signature": http.post(PATH, content=body, headers={
-            **headers_for(body), "X-Twilio-Email-Event-Webhook-Signature": "not base64 at all!"}),
+        "garbage signature": http.post(
+            PATH,
+            content=body,
+            headers={**headers_for(body), "X-Twilio-Email-Event-Webhook-Signature": "not base64 at all!"},
+        ),
     }
 
     assert {name: response.status_code for name, response in attempts.items()} == dict.fromkeys(attempts, 403)
@@ -208,8 +240,9 @@ def test_it_accepts_a_batch_signed_a_little_while_ago(ctx, http):
     assert response.status_code == 204
 
 
-@pytest.mark.parametrize("body", [b"not json", b'{"event": "delivered"}', b'["delivered"]',
-                                  b"[" * 50000 + b"]" * 50000])
+@pytest.mark.parametrize(
+    "body", [b"not json", b'{"event": "delivered"}', b'["delivered"]', b"[" * 50000 + b"]" * 50000]
+)
 def test_it_answers_400_to_a_signed_body_that_is_not_a_batch_of_events(ctx, http, body):
     before = snapshot(ctx)
 
@@ -247,12 +280,15 @@ def test_it_refuses_everything_until_a_verification_key_is_configured(database_u
 def test_it_passes_over_events_that_cannot_be_ours_and_keeps_the_rest_of_the_batch(ctx, http):
     message_id = add_email(ctx, add_client(ctx))
 
-    response = post(http, [
-        event("delivered", "odd-1", None, outreach_message_id="9" * 30),
-        event("bounce", "odd-2", None, type="bounce", email="x" * 300 + "@example.com"),
-        event("open", "x" * 300, message_id),
-        event("delivered", "ev1", message_id, reason="nul\x00inside"),
-    ])
+    response = post(
+        http,
+        [
+            event("delivered", "odd-1", None, outreach_message_id="9" * 30),
+            event("bounce", "odd-2", None, type="bounce", email="x" * 300 + "@example.com"),
+            event("open", "x" * 300, message_id),
+            event("delivered", "ev1", message_id, reason="nul\x00inside"),
+        ],
+    )
 
     assert response.status_code == 204
     assert load(ctx, Message, message_id).status == "delivered"

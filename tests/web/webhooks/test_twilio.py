@@ -1,4 +1,5 @@
 """Twilio's webhooks: status callbacks and inbound texts, signed as Twilio signs them."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,7 @@ from sqlmodel import Session, func, select
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 
-from outreach.models import (Client, ConsentEvent, DeliveryEvent, InboundMessage, Message, ProgressEntry,
-                             Suppression)
+from outreach.models import Client, ConsentEvent, DeliveryEvent, InboundMessage, Message, ProgressEntry, Suppression
 from outreach.settings import Secrets
 from tests.conftest import make_settings, utc
 from tests.helpers import count, load, web_client
@@ -52,19 +52,39 @@ def reply_of(response) -> str:
 
 def add_client(ctx, phone: str = ANA, first_name: str = "Ana", sms_consent: bool = True) -> int:
     with Session(ctx.engine) as session:
-        client = Client(external_id=f"c-{phone}-{first_name}", first_name=first_name, phone=phone,
-                        sms_consent=sms_consent)
+        client = Client(
+            external_id=f"c-{phone}-{first_name}", first_name=first_name, phone=phone, sms_consent=sms_consent
+        )
         session.add(client)
         session.commit()
         return client.id
 
 
-def add_message(ctx, client_id: int, *, status: str = "sent", sid: str = "SM1", stream: str = "rebook",
-                sent_at=NOW - timedelta(hours=1), key: str = "") -> int:
+def add_message(
+    ctx,
+    client_id: int,
+    *,
+    status: str = "sent",
+    sid: str = "SM1",
+    stream: str = "rebook",
+    sent_at=NOW - timedelta(hours=1),
+    key: str = "",
+) -> int:
     with Session(ctx.engine) as session:
-        message = Message(key=key or f"{client_id}:{stream}:{sid}", client_id=client_id, campaign=stream,
-                          step="one", cycle="1", stream=stream, channel="sms", to_address=ANA, status=status,
-                          due_at=sent_at or NOW - timedelta(hours=1), sent_at=sent_at, provider_id=sid)
+        message = Message(
+            key=key or f"{client_id}:{stream}:{sid}",
+            client_id=client_id,
+            campaign=stream,
+            step="one",
+            cycle="1",
+            stream=stream,
+            channel="sms",
+            to_address=ANA,
+            status=status,
+            due_at=sent_at or NOW - timedelta(hours=1),
+            sent_at=sent_at,
+            provider_id=sid,
+        )
         session.add(message)
         session.commit()
         return message.id
@@ -85,8 +105,14 @@ def snapshot(ctx) -> dict:
 
 
 def status(sid: str, value: str, **extra: str) -> dict[str, str]:
-    return {"MessageSid": sid, "MessageStatus": value, "To": ANA, "From": "+16125222225",
-            "AccountSid": "AC123", **extra}
+    return {
+        "MessageSid": sid,
+        "MessageStatus": value,
+        "To": ANA,
+        "From": "+16125222225",
+        "AccountSid": "AC123",
+        **extra,
+    }
 
 
 def text(body: str, sid: str = "SMin1", sender: str = ANA, **extra: str) -> dict[str, str]:
@@ -94,6 +120,7 @@ def text(body: str, sid: str = "SMin1", sender: str = ANA, **extra: str) -> dict
 
 
 # --- status callbacks ---------------------------------------------------------------------------------------
+
 
 def test_it_marks_a_message_delivered(ctx, http):
     message_id = add_message(ctx, add_client(ctx))
@@ -165,6 +192,7 @@ def test_it_records_a_callback_for_a_message_it_does_not_know(ctx, http):
 
 # --- signatures and bad requests ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path,params", [(STATUS, status("SM1", "delivered")), (INBOUND, text("STOP"))])
 def test_it_refuses_requests_not_signed_by_twilio(ctx, http, path, params):
     add_message(ctx, add_client(ctx))
@@ -197,8 +225,11 @@ def test_it_answers_400_to_a_signed_request_that_is_not_a_status(ctx, http):
     missing_sid = signed(http, STATUS, {"MessageStatus": "delivered"})
     odd_sid = signed(http, STATUS, status("SM" + "9" * 250, "delivered"))
     odd_status = signed(http, STATUS, status("SM1", "delivered'; --"))
-    garbage = http.post(STATUS, content=b"\xff\xfe not a form", headers={
-        "X-Twilio-Signature": "x", "Content-Type": "application/x-www-form-urlencoded"})
+    garbage = http.post(
+        STATUS,
+        content=b"\xff\xfe not a form",
+        headers={"X-Twilio-Signature": "x", "Content-Type": "application/x-www-form-urlencoded"},
+    )
 
     assert [r.status_code for r in (missing_sid, odd_sid, odd_status, garbage)] == [400] * 4
     assert snapshot(ctx) == before
@@ -225,14 +256,18 @@ def test_it_refuses_a_body_over_a_megabyte(ctx, http):
 
 # --- inbound texts ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("words,again,source", [
-    ("Stop", "STOP", "sms-keyword"),
-    # In the client's own words (FCC: revocation by any reasonable means): just like STOP.
-    ("Please stop texting me", "stop texting me!!", "sms-words"),
-    ("No más mensajes", "STOP", "sms-words"),
-    ("ＳＴＯＰ 🙏", "please stop", "sms-words"),
-    ("opt out", "Unsubscribe me", "sms-words"),
-])
+
+@pytest.mark.parametrize(
+    "words,again,source",
+    [
+        ("Stop", "STOP", "sms-keyword"),
+        # In the client's own words (FCC: revocation by any reasonable means): just like STOP.
+        ("Please stop texting me", "stop texting me!!", "sms-words"),
+        ("No más mensajes", "STOP", "sms-words"),
+        ("ＳＴＯＰ 🙏", "please stop", "sms-words"),
+        ("opt out", "Unsubscribe me", "sms-words"),
+    ],
+)
 def test_it_opts_a_client_out_on_stop_and_confirms_once(ctx, http, words, again, source):
     client_id = add_client(ctx)
 
@@ -368,6 +403,7 @@ def test_it_takes_yes_from_a_client_who_never_opted_in_as_an_ordinary_message(ct
 
 # --- opt-out in the client's own words ------------------------------------------------------------------------
 
+
 def test_start_undoes_a_plain_word_opt_out(ctx, http):
     client_id = add_client(ctx)
     signed(http, INBOUND, text("Please stop texting me", sid="SMa"))
@@ -386,8 +422,9 @@ def test_it_takes_cancelling_an_appointment_to_the_front_desk_without_a_booking_
     second = signed(http, INBOUND, text("Cancel my 3pm please", sid="SMb"))
 
     assert "front desk" in reply_of(first) and reply_of(second) == ""  # one acknowledgement a day
-    assert all(ctx.settings.clinic.booking_url not in reply_of(r) and "http" not in reply_of(r)
-               for r in (first, second))
+    assert all(
+        ctx.settings.clinic.booking_url not in reply_of(r) and "http" not in reply_of(r) for r in (first, second)
+    )
     assert load(ctx, Client, client_id).sms_consent is True
     assert count(ctx, Suppression) == 0
     assert count(ctx, InboundMessage, InboundMessage.handled_as == "appointment") == 2
@@ -408,14 +445,17 @@ def test_it_sends_nothing_to_a_possible_opt_out_and_leaves_it_to_a_person(ctx, h
 
 # --- what Twilio's own validator accepts --------------------------------------------------------------------
 
+
 def test_it_accepts_a_signed_request_with_a_repeated_field(ctx, http):
     message_id = add_message(ctx, add_client(ctx))
-    pairs = [*status("SM1", "delivered").items(), ("MediaUrl", "https://a.example"),
-             ("MediaUrl", "https://b.example")]
+    pairs = [*status("SM1", "delivered").items(), ("MediaUrl", "https://a.example"), ("MediaUrl", "https://b.example")]
     signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + STATUS, ImmutableMultiDict(pairs))
 
-    response = http.post(STATUS, content=urlencode(pairs), headers={
-        "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+    response = http.post(
+        STATUS,
+        content=urlencode(pairs),
+        headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"},
+    )
 
     assert response.status_code == 204
     assert load(ctx, Message, message_id).status == "delivered"
@@ -427,8 +467,11 @@ def test_it_refuses_a_repeated_field_added_to_a_signed_request(ctx, http):
     signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + STATUS, params)
     before = snapshot(ctx)
 
-    response = http.post(STATUS, content=urlencode([*params.items(), ("MessageStatus", "failed")]), headers={
-        "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+    response = http.post(
+        STATUS,
+        content=urlencode([*params.items(), ("MessageStatus", "failed")]),
+        headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"},
+    )
 
     assert response.status_code == 403
     assert snapshot(ctx) == before
@@ -439,8 +482,11 @@ def signed_json(http: TestClient, path: str, payload: dict, token: str = AUTH_TO
     content = json.dumps(payload).encode()
     url = f"{PUBLIC_URL}{path}?" + urlencode({"bodySHA256": hashlib.sha256(content).hexdigest()})
     signature = RequestValidator(token).compute_signature(url, {})
-    return http.post(url.removeprefix(PUBLIC_URL), content=content if body is None else body,
-                     headers={"X-Twilio-Signature": signature, "Content-Type": "application/json"})
+    return http.post(
+        url.removeprefix(PUBLIC_URL),
+        content=content if body is None else body,
+        headers={"X-Twilio-Signature": signature, "Content-Type": "application/json"},
+    )
 
 
 def test_it_accepts_a_json_body_signed_with_body_sha256(ctx, http):
@@ -456,8 +502,7 @@ def test_it_refuses_a_json_body_that_is_not_the_one_signed(ctx, http):
     add_message(ctx, add_client(ctx))
     before = snapshot(ctx)
 
-    tampered = signed_json(http, STATUS, status("SM1", "delivered"),
-                           body=json.dumps(status("SM1", "failed")).encode())
+    tampered = signed_json(http, STATUS, status("SM1", "delivered"), body=json.dumps(status("SM1", "failed")).encode())
     forged = signed_json(http, STATUS, status("SM1", "delivered"), token="someone-elses-token")
 
     assert [tampered.status_code, forged.status_code] == [403, 403]

@@ -1,5 +1,6 @@
 """Admin pages: the audit log, the staff accounts (added with `outreach users add`; deactivated, given a new
 password or another role here) and the API keys (made with `outreach api-keys create`, revoked here or by the CLI)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Callable
@@ -25,8 +26,15 @@ RowId = Annotated[int, Query(ge=1, le=MAX_ID)]
 
 
 @router.get("/audit")
-def audit_log(request: Request, session: SessionDep, staff: AdminStaff, actor: str = "", action: str = "",
-              client: RowId | None = None, before: RowId | None = None):
+def audit_log(
+    request: Request,
+    session: SessionDep,
+    staff: AdminStaff,
+    actor: str = "",
+    action: str = "",
+    client: RowId | None = None,
+    before: RowId | None = None,
+):
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE + 1)
     if actor.strip():
         query = query.where(AuditEntry.actor == actor.strip().lower())
@@ -39,27 +47,48 @@ def audit_log(request: Request, session: SessionDep, staff: AdminStaff, actor: s
     entries = list(session.exec(query))
     filters = {k: v for k, v in {"actor": actor.strip(), "action": action.strip(), "client": client}.items() if v}
     older = entries[PAGE_SIZE - 1].id if len(entries) > PAGE_SIZE else None
-    return render(request, "audit.html", entries=entries[:PAGE_SIZE], actor=actor, action=action,
-                  client=client if client is not None else "",
-                  older_url="/audit?" + urlencode({**filters, "before": older}) if older else "",
-                  first_url="/audit?" + urlencode(filters) if before is not None else "")
+    return render(
+        request,
+        "audit.html",
+        entries=entries[:PAGE_SIZE],
+        actor=actor,
+        action=action,
+        client=client if client is not None else "",
+        older_url="/audit?" + urlencode({**filters, "before": older}) if older else "",
+        first_url="/audit?" + urlencode(filters) if before is not None else "",
+    )
 
 
 @router.get("/users")
 def staff_accounts(request: Request, session: SessionDep, staff: AdminStaff):
-    return render(request, "users.html", users=list_users(session), roles=[(role.value, name) for role, name in ROLE_NAMES.items()],
-                  api_keys=api_keys.list_keys(session))
+    return render(
+        request,
+        "users.html",
+        users=list_users(session),
+        roles=[(role.value, name) for role, name in ROLE_NAMES.items()],
+        api_keys=api_keys.list_keys(session),
+    )
 
 
 @router.post("/users/{username}/role")
 def change_role(request: Request, session: SessionDep, staff: AdminStaff, username: str, role: FormText = ""):
-    return _change_account(request, session, lambda: users.change_role(
-        session, username, role, staff.username, now(request)), "{user} is now {role}.")
+    return _change_account(
+        request,
+        session,
+        lambda: users.change_role(session, username, role, staff.username, now(request)),
+        "{user} is now {role}.",
+    )
 
 
 @router.post("/users/{username}/password")
-def reset_password(request: Request, session: SessionDep, staff: AdminStaff, username: str,
-                   password: FormText = "", confirm: FormText = ""):
+def reset_password(
+    request: Request,
+    session: SessionDep,
+    staff: AdminStaff,
+    username: str,
+    password: FormText = "",
+    confirm: FormText = "",
+):
     def reset() -> StaffUser:
         if password != confirm:
             raise users.UserError("password: the two entries differ")
@@ -70,8 +99,12 @@ def reset_password(request: Request, session: SessionDep, staff: AdminStaff, use
 
 @router.post("/users/{username}/deactivate")
 def deactivate(request: Request, session: SessionDep, staff: AdminStaff, username: str):
-    return _change_account(request, session, lambda: users.deactivate(
-        session, username, staff.username, now(request)), "Deactivated {user}; their sessions have ended.")
+    return _change_account(
+        request,
+        session,
+        lambda: users.deactivate(session, username, staff.username, now(request)),
+        "Deactivated {user}; their sessions have ended.",
+    )
 
 
 def _change_account(request: Request, session: SessionDep, change: Callable[[], StaffUser], done: str):

@@ -1,4 +1,5 @@
 """Campaigns for marketing and admins: every campaign and step, live previews, and test sends."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,31 +42,57 @@ class Preview:
 
 
 @router.get("")
-def campaign_list(request: Request, ctx: ContextDep, staff: CampaignsStaff, errors: dict | None = None,
-                  status_code: int = 200):
+def campaign_list(
+    request: Request, ctx: ContextDep, staff: CampaignsStaff, errors: dict | None = None, status_code: int = 200
+):
     try:
         refresh_published(ctx)
         campaigns, problems = ctx.catalog.campaigns, []
     except CampaignError as exc:
         campaigns, problems = (), [str(problem) for problem in exc.problems]
-    return render(request, "campaigns.html", status_code=status_code, campaigns=campaigns, problems=problems,
-                  timing=timing, weekdays=WEEKDAYS, errors=errors or {})
+    return render(
+        request,
+        "campaigns.html",
+        status_code=status_code,
+        campaigns=campaigns,
+        problems=problems,
+        timing=timing,
+        weekdays=WEEKDAYS,
+        errors=errors or {},
+    )
 
 
 @router.post("/{name}/settings")
-def change_settings(request: Request, ctx: ContextDep, session: SessionDep, staff: CampaignsStaff, name: str,
-                    enabled: Annotated[str, Form()] = "", holdout_percent: Annotated[str, Form()] = "0",
-                    window_start: Annotated[str, Form()] = "", window_end: Annotated[str, Form()] = "",
-                    weekdays: Annotated[list[str], Form()] = []):  # noqa: B006  (FastAPI reads the default)
+def change_settings(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: CampaignsStaff,
+    name: str,
+    enabled: Annotated[str, Form()] = "",
+    holdout_percent: Annotated[str, Form()] = "0",
+    window_start: Annotated[str, Form()] = "",
+    window_end: Annotated[str, Form()] = "",
+    weekdays: Annotated[list[str], Form()] = [],
+):  # noqa: B006  (FastAPI reads the default)
     refresh_published(ctx)
     try:
         ctx.catalog.get(name)
     except KeyError:
         raise PageNotFound(f"There is no campaign named {name!r}.") from None
     try:
-        campaign_settings.change(ctx, session, name, enabled=enabled == "yes", holdout_percent=holdout_percent,
-                                 window_start=window_start, window_end=window_end, weekdays=weekdays,
-                                 actor=staff.username, now=now(request))
+        campaign_settings.change(
+            ctx,
+            session,
+            name,
+            enabled=enabled == "yes",
+            holdout_percent=holdout_percent,
+            window_start=window_start,
+            window_end=window_end,
+            weekdays=weekdays,
+            actor=staff.username,
+            now=now(request),
+        )
     except campaign_settings.SettingProblem as exc:
         session.rollback()
         return campaign_list(request, ctx, staff, errors={name: str(exc)}, status_code=400)
@@ -102,22 +129,38 @@ def _days(count: float | None) -> str:
 
 
 @router.get("/{name}/{step_key}")
-def step_preview(request: Request, ctx: ContextDep, staff: CampaignsStaff, name: str, step_key: str,
-                 phase: str = "establishing"):
+def step_preview(
+    request: Request, ctx: ContextDep, staff: CampaignsStaff, name: str, step_key: str, phase: str = "establishing"
+):
     campaign, step = find_step(ctx, name, step_key)
     refresh_published(ctx)
     if phase not in PHASES:
         phase = "establishing"
     previews = [_preview(ctx, campaign, step, channel, phase) for channel in step.channels]
-    response = render(request, "campaign_step.html", campaign=campaign, step=step, phase=phase, phases=PHASES,
-                      previews=previews, max_segments=ctx.settings.sms.max_segments)
+    response = render(
+        request,
+        "campaign_step.html",
+        campaign=campaign,
+        step=step,
+        phase=phase,
+        phases=PHASES,
+        previews=previews,
+        max_segments=ctx.settings.sms.max_segments,
+    )
     response.headers["Content-Security-Policy"] = PREVIEW_POLICY
     return response
 
 
 @router.post("/{name}/{step_key}/test")
-def test_send(request: Request, ctx: ContextDep, staff: CampaignsStaff, name: str,
-              step_key: str, to: Annotated[str, Form()] = "", phase: Annotated[str, Form()] = "establishing"):
+def test_send(
+    request: Request,
+    ctx: ContextDep,
+    staff: CampaignsStaff,
+    name: str,
+    step_key: str,
+    to: Annotated[str, Form()] = "",
+    phase: Annotated[str, Form()] = "establishing",
+):
     campaign, step = find_step(ctx, name, step_key)
     phase = phase if phase in PHASES else "establishing"
     back = f"/campaigns/{campaign.name}/{step.key}?" + urlencode({"phase": phase})
@@ -128,8 +171,11 @@ def test_send(request: Request, ctx: ContextDep, staff: CampaignsStaff, name: st
         flash(request, "error", f"Test not sent: {exc}")
         return RedirectResponse(back, status_code=303)
     outcome = "sent" if message.status in ("sent", "delivered") else f"{message.status}: {message.reason}"
-    flash(request, "ok" if message.status in ("sent", "delivered") else "error",
-          f"Test to {message.to_address} {outcome}.")
+    flash(
+        request,
+        "ok" if message.status in ("sent", "delivered") else "error",
+        f"Test to {message.to_address} {outcome}.",
+    )
     return RedirectResponse(back, status_code=303)
 
 
@@ -143,6 +189,8 @@ def find_step(ctx: Context, name: str, step_key: str) -> tuple[Campaign, Step]:
 
 def _preview(ctx: Context, campaign: Campaign, step: Step, channel: str, phase: str) -> Preview:
     try:
-        return Preview(channel, ctx.renderer.render(campaign, step, channel, sample_context(ctx.settings, phase, channel)))
+        return Preview(
+            channel, ctx.renderer.render(campaign, step, channel, sample_context(ctx.settings, phase, channel))
+        )
     except (RenderError, ValueError) as exc:
         return Preview(channel, None, str(exc))

@@ -1,4 +1,5 @@
 """Client pages: search, one client's record, and the forms that change it (each through services.facts)."""
+
 from __future__ import annotations
 
 import secrets
@@ -47,13 +48,22 @@ SORTS = {
 
 
 @router.get("")
-def client_list(request: Request, session: SessionDep, staff: ClientsStaff, q: str = "", page: int = 1,
-                sort: str = "name"):
+def client_list(
+    request: Request, session: SessionDep, staff: ClientsStaff, q: str = "", page: int = 1, sort: str = "name"
+):
     page, sort = max(page, 1), sort if sort in SORTS else "name"
     query = select(Client).where(*client_matches(q)).order_by(*SORTS[sort][1], Client.id)
     found = list(session.exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
-    return render(request, "clients.html", clients=found[:PAGE_SIZE], q=q, page=page, sort=sort,
-                  sorts={key: label for key, (label, _) in SORTS.items()}, more=len(found) > PAGE_SIZE)
+    return render(
+        request,
+        "clients.html",
+        clients=found[:PAGE_SIZE],
+        q=q,
+        page=page,
+        sort=sort,
+        sorts={key: label for key, (label, _) in SORTS.items()},
+        more=len(found) > PAGE_SIZE,
+    )
 
 
 @router.get("/new")
@@ -62,23 +72,46 @@ def new_client_form(request: Request, staff: ClientsStaff):
 
 
 @router.post("/new")
-def add_client(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff,
-               external_id: FormText = "", first_name: FormText = "", last_name: FormText = "", email: FormText = "",
-               phone: FormText = "", timezone: FormText = ""):
-    values = {"external_id": external_id, "first_name": first_name, "last_name": last_name, "email": email,
-              "phone": phone, "timezone": timezone}
+def add_client(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: ClientsStaff,
+    external_id: FormText = "",
+    first_name: FormText = "",
+    last_name: FormText = "",
+    email: FormText = "",
+    phone: FormText = "",
+    timezone: FormText = "",
+):
+    values = {
+        "external_id": external_id,
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": email,
+        "phone": phone,
+        "timezone": timezone,
+    }
     chosen = external_id.strip() or f"desk-{secrets.token_hex(4)}"
     if _client_by_external_id(session, chosen) is not None:
         errors = {"details": f"external_id: {chosen!r} is already a client's id"}
-        return render(request, "client_new.html", status_code=400, errors=errors, values=values,
-                      zones=_zone_hint(request))
+        return render(
+            request, "client_new.html", status_code=400, errors=errors, values=values, zones=_zone_hint(request)
+        )
     try:
-        result = records.save_clients(session, [{**values, "external_id": chosen}], ctx.settings, staff.username,
-                                      now(request))
+        result = records.save_clients(
+            session, [{**values, "external_id": chosen}], ctx.settings, staff.username, now(request)
+        )
     except records.BatchRejected as exc:
         session.rollback()
-        return render(request, "client_new.html", status_code=400, errors={"details": _reasons(exc)},
-                      values=values, zones=_zone_hint(request))
+        return render(
+            request,
+            "client_new.html",
+            status_code=400,
+            errors={"details": _reasons(exc)},
+            values=values,
+            zones=_zone_hint(request),
+        )
     session.commit()
     flash(request, "ok", "Client added. Record their consent before any message goes out.")
     return RedirectResponse(f"/clients/{result.ids[0]}", status_code=303)
@@ -93,45 +126,91 @@ def client_page(request: Request, ctx: ContextDep, session: SessionDep, staff: C
 
 
 @router.post("/{client_id}/visits")
-def record_visit(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
-                 starts_at: FormText = "", status: FormText = ""):
+def record_visit(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: ClientsStaff,
+    client_id: int,
+    starts_at: FormText = "",
+    status: FormText = "",
+):
     def change(client: Client) -> str:
         moment = _local_moment(starts_at, clinic_zone(request), "visit time")
-        facts.record_visit(session, client, moment, _choice(status, VISIT_STATUSES, "visit status"),
-                           staff.username)
+        facts.record_visit(session, client, moment, _choice(status, VISIT_STATUSES, "visit status"), staff.username)
         return "Visit recorded."
 
     return _apply(request, ctx, session, client_id, "visit", change, starts_at=starts_at, status=status)
 
 
 @router.post("/{client_id}/progress")
-def record_progress(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
-                    pain: FormText = "", enjoyment: FormText = "", activity: FormText = "",
-                    recorded_at: FormText = ""):
+def record_progress(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: ClientsStaff,
+    client_id: int,
+    pain: FormText = "",
+    enjoyment: FormText = "",
+    activity: FormText = "",
+    recorded_at: FormText = "",
+):
     def change(client: Client) -> str:
         at = now(request)
         moment = _local_moment(recorded_at, clinic_zone(request), "time") if recorded_at.strip() else at
         if moment > at + FUTURE_GRACE:
             raise FormProblem("time: a score cannot be recorded for the future")
-        facts.record_progress(session, client, moment, _score(pain, "pain", required=True), staff.username,
-                              peg_enjoyment=_score(enjoyment, "enjoyment of life"),
-                              peg_activity=_score(activity, "general activity"))
+        facts.record_progress(
+            session,
+            client,
+            moment,
+            _score(pain, "pain", required=True),
+            staff.username,
+            peg_enjoyment=_score(enjoyment, "enjoyment of life"),
+            peg_activity=_score(activity, "general activity"),
+        )
         return "Progress recorded."
 
-    return _apply(request, ctx, session, client_id, "progress", change, pain=pain, enjoyment=enjoyment,
-                  activity=activity, recorded_at=recorded_at)
+    return _apply(
+        request,
+        ctx,
+        session,
+        client_id,
+        "progress",
+        change,
+        pain=pain,
+        enjoyment=enjoyment,
+        activity=activity,
+        recorded_at=recorded_at,
+    )
 
 
 @router.post("/{client_id}/consent")
-def change_consent(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
-                   channel: FormText = "", granted: FormText = "", note: FormText = ""):
+def change_consent(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: ClientsStaff,
+    client_id: int,
+    channel: FormText = "",
+    granted: FormText = "",
+    note: FormText = "",
+):
     def change(client: Client) -> str:
         chosen = _choice(channel, CHANNEL_WORDS, "channel")
         grant = _choice(granted, ("yes", "no"), "consent") == "yes"
         if grant:
             _check_reachable(session, client, chosen)
-        changed = facts.record_consent(session, client, chosen, grant, f"dashboard:{staff.username}"[:64],
-                                       staff.username, at=now(request), note=note.strip()[:500])
+        changed = facts.record_consent(
+            session,
+            client,
+            chosen,
+            grant,
+            f"dashboard:{staff.username}"[:64],
+            staff.username,
+            at=now(request),
+            note=note.strip()[:500],
+        )
         word = "granted" if grant else "revoked"
         return f"{CHANNEL_WORDS[chosen]} consent {word}" + ("." if changed else " already.")
 
@@ -139,17 +218,26 @@ def change_consent(request: Request, ctx: ContextDep, session: SessionDep, staff
 
 
 @router.post("/{client_id}/details")
-def change_details(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
-                   first_name: FormText = "", last_name: FormText = "", email: FormText = "", phone: FormText = "",
-                   timezone: FormText = ""):
-    values = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone,
-              "timezone": timezone}
+def change_details(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: ClientsStaff,
+    client_id: int,
+    first_name: FormText = "",
+    last_name: FormText = "",
+    email: FormText = "",
+    phone: FormText = "",
+    timezone: FormText = "",
+):
+    values = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone, "timezone": timezone}
 
     def change(client: Client) -> str:
         # The importer's checks, through services.records: the same rules for a typed number as for a file.
         try:
-            result = records.save_clients(session, [{**values, "external_id": client.external_id}], ctx.settings,
-                                          staff.username, now(request))
+            result = records.save_clients(
+                session, [{**values, "external_id": client.external_id}], ctx.settings, staff.username, now(request)
+            )
         except records.BatchRejected as exc:
             raise FormProblem(_reasons(exc)) from None
         return "Details saved." if result.outcomes["updated"] else "Nothing changed."
@@ -158,25 +246,36 @@ def change_details(request: Request, ctx: ContextDep, session: SessionDep, staff
 
 
 @router.post("/{client_id}/erase")
-def erase(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
-          confirm: FormText = ""):
+def erase(
+    request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int, confirm: FormText = ""
+):
     client = find_client(session, client_id)
     if confirm != "yes":
-        return _render_client(request, ctx, session, client, status_code=400,
-                              errors={"erase": "erase: tick the box to confirm the client asked for this"})
+        return _render_client(
+            request,
+            ctx,
+            session,
+            client,
+            status_code=400,
+            errors={"erase": "erase: tick the box to confirm the client asked for this"},
+        )
     erase_client(session, client, staff.username, now(request))
     session.commit()
     flash(request, "ok", f"Client {client_id} erased. Any opt-out (STOP) is kept.")
     return RedirectResponse("/clients", status_code=303)
 
 
-STATUS_CHANGES = {"paused": "Outreach paused.", "active": "Outreach resumed.",
-                  "archived": "Client archived: no messages until restored."}
+STATUS_CHANGES = {
+    "paused": "Outreach paused.",
+    "active": "Outreach resumed.",
+    "archived": "Client archived: no messages until restored.",
+}
 
 
 @router.post("/{client_id}/status")
-def change_status(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int,
-                  status: FormText = ""):
+def change_status(
+    request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int, status: FormText = ""
+):
     def change(client: Client) -> str:
         chosen = _choice(status, STATUS_CHANGES, "status")
         restoring = client.status == ClientStatus.archived and chosen == ClientStatus.active
@@ -186,8 +285,15 @@ def change_status(request: Request, ctx: ContextDep, session: SessionDep, staff:
     return _apply(request, ctx, session, client_id, "status", change)
 
 
-def _apply(request: Request, ctx: Context, session: Session, client_id: int, form: str,
-           change: Callable[[Client], str], **values: str):  # noqa: ANN202
+def _apply(
+    request: Request,
+    ctx: Context,
+    session: Session,
+    client_id: int,
+    form: str,
+    change: Callable[[Client], str],
+    **values: str,
+):  # noqa: ANN202
     """Run one form's change: commit and go back to the client on success; otherwise change nothing, show the
     form again with what was typed, and say why."""
     client = find_client(session, client_id)
@@ -195,26 +301,40 @@ def _apply(request: Request, ctx: Context, session: Session, client_id: int, for
         message = change(client)
     except ValueError as exc:  # FormProblem, or a check inside services.facts
         session.rollback()
-        return _render_client(request, ctx, session, client, errors={form: str(exc)}, values=values,
-                              status_code=400)
+        return _render_client(request, ctx, session, client, errors={form: str(exc)}, values=values, status_code=400)
     session.commit()
     flash(request, "ok", message)
     return RedirectResponse(f"/clients/{client.id}", status_code=303)
 
 
-def _render_client(request: Request, ctx: Context, session: Session, client: Client,
-                   errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                   status_code: int = 200):  # noqa: ANN202
+def _render_client(
+    request: Request,
+    ctx: Context,
+    session: Session,
+    client: Client,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+):  # noqa: ANN202
     at, zone = now(request), clinic_zone(request)
     cadence = cadence_for(session, client, ctx.settings, at)
     return render(
-        request, "client.html", status_code=status_code,
-        client=client, client_zone=client_zone(client, ctx.settings), cadence=cadence,
-        consent=consent_history(session, client.id), suppressions=_suppressions(session, client),
+        request,
+        "client.html",
+        status_code=status_code,
+        client=client,
+        client_zone=client_zone(client, ctx.settings),
+        cadence=cadence,
+        consent=consent_history(session, client.id),
+        suppressions=_suppressions(session, client),
         chart=pain_chart(chart_data(session, client.id), zone, at, baseline=cadence.baseline),
-        timeline=client_timeline(session, client.id), timeline_limit=TIMELINE_LIMIT,
-        errors=errors or {}, values=values or {}, now_local=at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
-        visit_statuses=VISIT_STATUSES, flag_unseen=flag_unseen(client),
+        timeline=client_timeline(session, client.id),
+        timeline_limit=TIMELINE_LIMIT,
+        errors=errors or {},
+        values=values or {},
+        now_local=at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        visit_statuses=VISIT_STATUSES,
+        flag_unseen=flag_unseen(client),
     )
 
 
@@ -223,8 +343,9 @@ def _client_by_external_id(session: Session, external_id: str) -> Client | None:
 
 
 def _reasons(exc: records.BatchRejected) -> str:
-    return "; ".join(f"{problem.column}: {problem.reason}" if problem.column else problem.reason
-                     for problem in exc.problems)
+    return "; ".join(
+        f"{problem.column}: {problem.reason}" if problem.column else problem.reason for problem in exc.problems
+    )
 
 
 def _zone_hint(request: Request) -> str:

@@ -1,5 +1,6 @@
 """Marketing's editor on a step: its subject, email body and text, checked on saving exactly as
 `campaigns check` checks files, previewed for a sample client, published as a version, restored from any version."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -24,8 +25,15 @@ Text = Annotated[str, Form()]
 
 
 @router.get("/{name}/{step_key}/edit")
-def edit_page(request: Request, ctx: ContextDep, session: SessionDep, staff: CampaignsStaff, name: str,
-              step_key: str, phase: str = "establishing"):
+def edit_page(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: CampaignsStaff,
+    name: str,
+    step_key: str,
+    phase: str = "establishing",
+):
     campaign, step = find_step(ctx, name, step_key)
     phase = phase if phase in PHASES else "establishing"
     copy = edits.step_copy(ctx, session, step)
@@ -35,18 +43,40 @@ def edit_page(request: Request, ctx: ContextDep, session: SessionDep, staff: Cam
     findings = edits.check(ctx, live, copy.sources())
     renderer = edits.draft_renderer(ctx, live, copy.sources())
     previews = {channel: _render(renderer, campaign, step, channel, phase) for channel in copy.names}
-    response = render(request, "editor.html", campaign=campaign, step=step, copy=copy, phase=phase, phases=PHASES,
-                      findings=[(copy.where(f, ctx.renderer), f) for f in findings], blocked=bool(errors(findings)),
-                      previews=previews, history=history, sms_prefix=f"{ctx.settings.clinic.sms_name}: ",
-                      target_segments=ctx.settings.sms.target_segments,
-                      sms_size=sms_size(previews["sms"][0].text, ctx) if previews.get("sms", (None,))[0] else "")
+    response = render(
+        request,
+        "editor.html",
+        campaign=campaign,
+        step=step,
+        copy=copy,
+        phase=phase,
+        phases=PHASES,
+        findings=[(copy.where(f, ctx.renderer), f) for f in findings],
+        blocked=bool(errors(findings)),
+        previews=previews,
+        history=history,
+        sms_prefix=f"{ctx.settings.clinic.sms_name}: ",
+        target_segments=ctx.settings.sms.target_segments,
+        sms_size=sms_size(previews["sms"][0].text, ctx) if previews.get("sms", (None,))[0] else "",
+    )
     response.headers["Content-Security-Policy"] = PREVIEW_POLICY
     return response
 
 
 @router.post("/{name}/{step_key}/edit")
-def save(request: Request, ctx: ContextDep, session: SessionDep, staff: CampaignsStaff, name: str, step_key: str,
-         subject: Text = "", body: Text = "", sms: Text = "", action: Text = "save", phase: Text = "establishing"):
+def save(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: CampaignsStaff,
+    name: str,
+    step_key: str,
+    subject: Text = "",
+    body: Text = "",
+    sms: Text = "",
+    action: Text = "save",
+    phase: Text = "establishing",
+):
     _, step = find_step(ctx, name, step_key)
     copy = edits.step_copy(ctx, session, step)
     back = f"/campaigns/{name}/{step_key}/edit?phase={phase if phase in PHASES else 'establishing'}"
@@ -68,14 +98,28 @@ def save(request: Request, ctx: ContextDep, session: SessionDep, staff: Campaign
         return RedirectResponse(back, status_code=303)
     session.commit()
     edits.refresh_published(ctx)
-    flash(request, "ok", "Published: the next pass of the worker sends this copy." if versions
-          else "Nothing changed, so nothing was published.")
+    flash(
+        request,
+        "ok",
+        "Published: the next pass of the worker sends this copy."
+        if versions
+        else "Nothing changed, so nothing was published.",
+    )
     return RedirectResponse(back, status_code=303)
 
 
 @router.post("/{name}/{step_key}/preview")
-def live_preview(ctx: ContextDep, session: SessionDep, staff: CampaignsStaff, name: str, step_key: str,
-                 subject: Text = "", body: Text = "", sms: Text = "", phase: Text = "establishing"):
+def live_preview(
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: CampaignsStaff,
+    name: str,
+    step_key: str,
+    subject: Text = "",
+    body: Text = "",
+    sms: Text = "",
+    phase: Text = "establishing",
+):
     """The preview as the person types (dashboard.js): nothing is stored."""
     campaign, step = find_step(ctx, name, step_key)
     copy = edits.step_copy(ctx, session, step).edited(subject, body, sms)
@@ -85,25 +129,50 @@ def live_preview(ctx: ContextDep, session: SessionDep, staff: CampaignsStaff, na
     found = {}
     for channel in copy.names:
         rendered, error = _render(renderer, campaign, step, channel, phase if phase in PHASES else "establishing")
-        found[channel] = {"error": error, "subject": rendered.subject if rendered else "",
-                          "text": rendered.text if rendered else "", "html": rendered.html if rendered else "",
-                          "size": sms_size(rendered.text, ctx) if rendered and channel == "sms" else ""}
+        found[channel] = {
+            "error": error,
+            "subject": rendered.subject if rendered else "",
+            "text": rendered.text if rendered else "",
+            "html": rendered.html if rendered else "",
+            "size": sms_size(rendered.text, ctx) if rendered and channel == "sms" else "",
+        }
     return JSONResponse(found)
 
 
 @router.get("/{name}/{step_key}/versions/{version_id}")
-def version_page(request: Request, ctx: ContextDep, session: SessionDep, staff: CampaignsStaff, name: str,
-                 step_key: str, version_id: int):
+def version_page(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: CampaignsStaff,
+    name: str,
+    step_key: str,
+    version_id: int,
+):
     campaign, step = find_step(ctx, name, step_key)
     version = _version(session, step, version_id)
     older = next((v for v in edits.history(session, version.name) if v.id < version.id), None)
-    return render(request, "version.html", campaign=campaign, step=step, version=version, older=older,
-                  diff=edits.diff(older.source if older else "", version.source))
+    return render(
+        request,
+        "version.html",
+        campaign=campaign,
+        step=step,
+        version=version,
+        older=older,
+        diff=edits.diff(older.source if older else "", version.source),
+    )
 
 
 @router.post("/{name}/{step_key}/versions/{version_id}/restore")
-def restore(request: Request, ctx: ContextDep, session: SessionDep, staff: CampaignsStaff, name: str,
-            step_key: str, version_id: int):
+def restore(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: CampaignsStaff,
+    name: str,
+    step_key: str,
+    version_id: int,
+):
     _, step = find_step(ctx, name, step_key)
     version = _version(session, step, version_id)
     edits.restore(session, version.id, staff.username, now(request))

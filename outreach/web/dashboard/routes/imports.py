@@ -1,5 +1,6 @@
 """CSV upload in the browser: choose the kind and the file, map its columns (suggested from common header names,
 remembered per kind), see every problem as the CLI prints it, and import only when no row is bad."""
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,11 @@ from outreach.web.deps import ContextDep, now
 from outreach.web.dashboard.routes.pages import PageNotFound, flash, render
 
 router = APIRouter(prefix="/imports")
-KINDS = {"clients": (clients, import_clients), "visits": (visits, import_visits),
-         "progress": (progress, import_progress)}
+KINDS = {
+    "clients": (clients, import_clients),
+    "visits": (visits, import_visits),
+    "progress": (progress, import_progress),
+}
 MAX_UPLOAD = 20 * 1024 * 1024
 KEEP_SECONDS = 24 * 3600
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -39,14 +43,18 @@ def upload_form(request: Request, staff: ClientsStaff):
 
 
 @router.post("")
-async def upload(request: Request, ctx: ContextDep, staff: ClientsStaff, file: UploadFile,
-                 kind: FormText = "clients"):
+async def upload(request: Request, ctx: ContextDep, staff: ClientsStaff, file: UploadFile, kind: FormText = "clients"):
     if kind not in KINDS:
         return render(request, "imports.html", status_code=400, kinds=KINDS, errors={"upload": "choose a kind"})
     body = await file.read(MAX_UPLOAD + 1)
     if len(body) > MAX_UPLOAD:
-        return render(request, "imports.html", status_code=413, kinds=KINDS,
-                      errors={"upload": f"the file is larger than {MAX_UPLOAD // 1024 // 1024} MB"})
+        return render(
+            request,
+            "imports.html",
+            status_code=413,
+            kinds=KINDS,
+            errors={"upload": f"the file is larger than {MAX_UPLOAD // 1024 // 1024} MB"},
+        )
     token = secrets.token_hex(16)
     _uploads(ctx.data_dir).joinpath(f"{token}.csv").write_bytes(body)
     request.session[f"upload:{token}"] = (file.filename or "upload.csv")[:100]
@@ -73,8 +81,13 @@ async def check_or_import(request: Request, ctx: ContextDep, staff: ClientsStaff
     report.problems = [replace(problem, file=report.file) for problem in report.problems]
     if run and report.ok:
         with session_scope(ctx.engine) as session:
-            audit(session, staff.username, "import.upload", detail=f"{kind}: {report.file}: {report.counts}",
-                  at=now(request))
+            audit(
+                session,
+                staff.username,
+                "import.upload",
+                detail=f"{kind}: {report.file}: {report.counts}",
+                at=now(request),
+            )
         path.unlink(missing_ok=True)
         flash(request, "ok", report.summary())
         return RedirectResponse("/clients" if kind == "clients" else "/imports", status_code=303)
@@ -87,9 +100,18 @@ def _mapping(request: Request, ctx: Context, kind: str, token: str, report):  # 
     with session_scope(ctx.engine) as session:
         remembered = import_mappings.remembered(session, kind)
     rows = [(index, name, _suggested(name, module.COLUMNS, remembered)) for index, name in enumerate(_headers(path))]
-    return render(request, "imports_map.html", status_code=400 if report and not report.ok else 200, kind=kind,
-                  token=token, rows=rows, columns=module.COLUMNS, accepted=module.ACCEPTED, report=report,
-                  filename=request.session.get(f"upload:{token}", "upload.csv"))
+    return render(
+        request,
+        "imports_map.html",
+        status_code=400 if report and not report.ok else 200,
+        kind=kind,
+        token=token,
+        rows=rows,
+        columns=module.COLUMNS,
+        accepted=module.ACCEPTED,
+        report=report,
+        filename=request.session.get(f"upload:{token}", "upload.csv"),
+    )
 
 
 def _suggested(name: str, columns, remembered: dict[str, str]) -> str:  # noqa: ANN001

@@ -1,5 +1,6 @@
 """The inbox (texts from clients, and the front desk's replies) and the attention list, the front desk's start
 page. Both are faces on services.conversations and services.attention."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -53,21 +54,35 @@ def inbox(request: Request, session: SessionDep, staff: ClientsStaff, show: str 
     open_only = show != "all"
     found, more = conversations.listing(session, open_only, page)
     names = conversations.client_names(session, {c.client_id for c in found if c.client_id})
-    return render(request, "inbox.html", conversations=found, names=names, show="open" if open_only else "all",
-                  page=max(page, 1), more=more)
+    return render(
+        request,
+        "inbox.html",
+        conversations=found,
+        names=names,
+        show="open" if open_only else "all",
+        page=max(page, 1),
+        more=more,
+    )
 
 
 @router.get("/inbox/{conversation_id}")
-def conversation_page(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff,
-                      conversation_id: int, quick: str = ""):
+def conversation_page(
+    request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, conversation_id: int, quick: str = ""
+):
     conversation = _conversation(session, conversation_id)
     # Without script, a quick reply's link fills the form through the address.
     return _render(request, ctx, session, conversation, body=_quick_text(ctx, session, conversation, quick))
 
 
 @router.post("/inbox/{conversation_id}/reply")
-def reply(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, conversation_id: int,
-          body: FormText = ""):
+def reply(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: ClientsStaff,
+    conversation_id: int,
+    body: FormText = "",
+):
     conversation = _conversation(session, conversation_id)
     try:
         row = conversations.send_reply(ctx, session, conversation, body, staff.username, now(request))
@@ -75,8 +90,13 @@ def reply(request: Request, ctx: ContextDep, session: SessionDep, staff: Clients
         session.rollback()
         return _render(request, ctx, session, conversation, error=str(exc), body=body, status_code=400)
     session.commit()
-    flash(request, "ok", f"Reply queued: {row.reason}." if row.reason else
-          "Reply queued: it goes out with the next dispatch pass, within a minute.")
+    flash(
+        request,
+        "ok",
+        f"Reply queued: {row.reason}."
+        if row.reason
+        else "Reply queued: it goes out with the next dispatch pass, within a minute.",
+    )
     return RedirectResponse(f"/inbox/{conversation.id}", status_code=303)
 
 
@@ -90,23 +110,44 @@ def done(request: Request, session: SessionDep, staff: ClientsStaff, conversatio
 
 
 @router.post("/inbox/{conversation_id}/opt-out")
-def decide_opt_out(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff,
-                   conversation_id: int, decision: FormText = ""):
+def decide_opt_out(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: ClientsStaff,
+    conversation_id: int,
+    decision: FormText = "",
+):
     conversation = _conversation(session, conversation_id)
     if decision not in ("opt-out", "keep"):
-        return _render(request, ctx, session, conversation, error="decision: choose opt out or not a request to stop",
-                       status_code=400)
-    changed = conversations.settle_possible_opt_out(ctx, session, conversation, decision == "opt-out",
-                                                    staff.username, now(request))
+        return _render(
+            request,
+            ctx,
+            session,
+            conversation,
+            error="decision: choose opt out or not a request to stop",
+            status_code=400,
+        )
+    changed = conversations.settle_possible_opt_out(
+        ctx, session, conversation, decision == "opt-out", staff.username, now(request)
+    )
     session.commit()
-    flash(request, "ok", "Number opted out of texts; one confirmation text is queued." if changed else
-          "Opted out already." if decision == "opt-out" else "Kept: the conversation stays in the inbox.")
+    flash(
+        request,
+        "ok",
+        "Number opted out of texts; one confirmation text is queued."
+        if changed
+        else "Opted out already."
+        if decision == "opt-out"
+        else "Kept: the conversation stays in the inbox.",
+    )
     return RedirectResponse(f"/inbox/{conversation.id}", status_code=303)
 
 
 @router.post("/inbox/{conversation_id}/client")
-def link_client(request: Request, session: SessionDep, staff: ClientsStaff, conversation_id: int,
-                client_id: FormText = ""):
+def link_client(
+    request: Request, session: SessionDep, staff: ClientsStaff, conversation_id: int, client_id: FormText = ""
+):
     """A number several clients share: say which of them this conversation is with."""
     conversation = _conversation(session, conversation_id)
     sharing = conversations.clients_for(session, conversation)
@@ -134,15 +175,30 @@ def _quick_text(ctx: Context, session: SessionDep, conversation: Conversation, n
     return conversations.quick_replies(ctx, client).get(name, "")
 
 
-def _render(request: Request, ctx: Context, session: SessionDep, conversation: Conversation, error: str = "",
-            body: str = "", status_code: int = 200):  # noqa: ANN202
+def _render(
+    request: Request,
+    ctx: Context,
+    session: SessionDep,
+    conversation: Conversation,
+    error: str = "",
+    body: str = "",
+    status_code: int = 200,
+):  # noqa: ANN202
     at = now(request)
     sharing = conversations.clients_for(session, conversation)
     client = sharing.get(conversation.client_id) if conversation.client_id else None
     state = conversations.reply_state(ctx, session, conversation, at)
     return render(
-        request, "conversation.html", status_code=status_code, conversation=conversation, client=client,
-        sharing=sharing, thread=conversations.thread(session, conversation), state=state, error=error, body=body,
+        request,
+        "conversation.html",
+        status_code=status_code,
+        conversation=conversation,
+        client=client,
+        sharing=sharing,
+        thread=conversations.thread(session, conversation),
+        state=state,
+        error=error,
+        body=body,
         quick_replies=conversations.quick_replies(ctx, client) if not state.refused else {},
         sms_prefix=ctx.renderer.wrap_sms("", conversations.message_context_for(ctx, client)),
         max_segments=ctx.settings.inbox.max_segments,

@@ -1,4 +1,5 @@
 """The delivery log (the home page) and its CSV export."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -10,7 +11,14 @@ from outreach.campaigns import CampaignError
 from outreach.context import Context
 from outreach.models import Channel, MessageStatus
 from outreach.services.delivery_log import (
-    Cursor, FilterError, LogFilter, LogPage, csv_lines, iter_log, log_page, message_detail,
+    Cursor,
+    FilterError,
+    LogFilter,
+    LogPage,
+    csv_lines,
+    iter_log,
+    log_page,
+    message_detail,
 )
 from outreach.services.facts import audit
 from outreach.web.dashboard.auth import AnyStaff, ClientsStaff, Forbidden, Staff
@@ -21,19 +29,29 @@ router = APIRouter()
 
 
 @router.get("/")
-def delivery_log(request: Request, ctx: ContextDep, session: SessionDep, staff: AnyStaff,
-                 before: str = "", after: str = ""):
+def delivery_log(
+    request: Request, ctx: ContextDep, session: SessionDep, staff: AnyStaff, before: str = "", after: str = ""
+):
     log_filter, problems = _filter(request, staff)
     page = LogPage([], None, None)
     if not problems:
-        page = log_page(session, log_filter, clinic_zone(request), before=Cursor.decode(before),
-                        after=Cursor.decode(after))
+        page = log_page(
+            session, log_filter, clinic_zone(request), before=Cursor.decode(before), after=Cursor.decode(after)
+        )
     return render(
-        request, "log.html", status_code=400 if problems else 200,
-        page=page, filter=log_filter, problems=problems, raw=request.query_params,
-        statuses=[s.value for s in MessageStatus], channels=[c.value for c in Channel],
-        campaigns=_campaign_names(ctx), show_clients=staff.can("clients"),
-        older_url=_page_url(log_filter, "before", page.older), newer_url=_page_url(log_filter, "after", page.newer),
+        request,
+        "log.html",
+        status_code=400 if problems else 200,
+        page=page,
+        filter=log_filter,
+        problems=problems,
+        raw=request.query_params,
+        statuses=[s.value for s in MessageStatus],
+        channels=[c.value for c in Channel],
+        campaigns=_campaign_names(ctx),
+        show_clients=staff.can("clients"),
+        older_url=_page_url(log_filter, "before", page.older),
+        newer_url=_page_url(log_filter, "after", page.newer),
         export_url="/export.csv?" + urlencode(log_filter.params()),
     )
 
@@ -44,24 +62,30 @@ def message_page(request: Request, session: SessionDep, staff: AnyStaff, message
     detail = message_detail(session, message_id)
     if detail is None:
         raise PageNotFound("There is no such message.")
-    return render(request, "message.html", detail=detail, message=detail.message,
-                  show_clients=staff.can("clients"))
+    return render(request, "message.html", detail=detail, message=detail.message, show_clients=staff.can("clients"))
 
 
 @router.get("/export.csv")
 def export_csv(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff):
     log_filter, problems = _filter(request, staff)
     if problems:
-        return render(request, "error.html", status_code=400, title="That filter cannot be exported",
-                      message="; ".join(f"{name}: {text}" for name, text in problems.items()))
+        return render(
+            request,
+            "error.html",
+            status_code=400,
+            title="That filter cannot be exported",
+            message="; ".join(f"{name}: {text}" for name, text in problems.items()),
+        )
     at = now(request)
     audit(session, staff.username, "export.csv", detail=f"delivery log: {log_filter.describe()}", at=at)
     session.commit()
     zone = clinic_zone(request)
     filename = f"delivery-log-{at.astimezone(zone):%Y-%m-%d-%H%M}.csv"
-    return StreamingResponse(csv_lines(iter_log(ctx.engine, log_filter, zone), zone),
-                             media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return StreamingResponse(
+        csv_lines(iter_log(ctx.engine, log_filter, zone), zone),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _filter(request: Request, staff: Staff) -> tuple[LogFilter, dict[str, str]]:

@@ -1,4 +1,5 @@
 """Rendering dashboard pages: the Jinja environment (autoescaped), its filters, and what every page is given."""
+
 from __future__ import annotations
 
 from datetime import datetime

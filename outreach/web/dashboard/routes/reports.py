@@ -1,5 +1,6 @@
 """Outcomes: campaign results for marketing and admins (/reports), care outcomes for the front desk and admins
 (/care); every table also as CSV. Both pages show aggregates only."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -21,10 +22,19 @@ router = APIRouter()
 ReportsStaff = Annotated[Staff, Depends(require("reports"))]
 CareStaff = Annotated[Staff, Depends(require("care"))]
 SENT_LINES = (("sent", "Sent"), ("delivered", "Delivered"), ("failed", "Failed"))
-RESPONSE_LINES = (("opened", "Opened"), ("clicked", "Clicked"), ("replies", "Replies"), ("stop", "STOP"),
-                  ("rebooked", "Rebooked"))
-PHASE_LINES = (("establishing", "Establishing"), ("tapering", "Tapering"), ("maintaining", "Maintaining"),
-               ("lapsed", "Lapsed"))
+RESPONSE_LINES = (
+    ("opened", "Opened"),
+    ("clicked", "Clicked"),
+    ("replies", "Replies"),
+    ("stop", "STOP"),
+    ("rebooked", "Rebooked"),
+)
+PHASE_LINES = (
+    ("establishing", "Establishing"),
+    ("tapering", "Tapering"),
+    ("maintaining", "Maintaining"),
+    ("lapsed", "Lapsed"),
+)
 
 
 @router.get("/reports")
@@ -33,10 +43,21 @@ def outcomes_page(request: Request, ctx: ContextDep, session: SessionDep, staff:
     report = None if problems else outcomes_report(session, ctx.settings, usable_catalog(ctx), period)
     charts = []
     if report is not None:
-        charts = [_chart("sent-chart", "Messages sent per week", report.weeks, SENT_LINES),
-                  _chart("response-chart", "Responses per week", report.weeks, RESPONSE_LINES)]
-    return render(request, "reports.html", status_code=400 if problems else 200, report=report, period=period,
-                  problems=problems, raw=request.query_params, charts=charts, query=_query(period))
+        charts = [
+            _chart("sent-chart", "Messages sent per week", report.weeks, SENT_LINES),
+            _chart("response-chart", "Responses per week", report.weeks, RESPONSE_LINES),
+        ]
+    return render(
+        request,
+        "reports.html",
+        status_code=400 if problems else 200,
+        report=report,
+        period=period,
+        problems=problems,
+        raw=request.query_params,
+        charts=charts,
+        query=_query(period),
+    )
 
 
 @router.get("/reports/{name}.csv")
@@ -51,9 +72,18 @@ def care_page(request: Request, ctx: ContextDep, session: SessionDep, staff: Car
     period, problems = _period(request, ctx)
     report = None if problems else care_report(session, ctx.settings, period, now(request))
     charts = [_chart("phase-chart", "Clients per phase, week by week", report.phases, PHASE_LINES)] if report else []
-    return render(request, "care.html", status_code=400 if problems else 200, report=report, period=period,
-                  problems=problems, raw=request.query_params, charts=charts, query=_query(period),
-                  settings_minutes=ctx.settings.reports.care_cache_minutes)
+    return render(
+        request,
+        "care.html",
+        status_code=400 if problems else 200,
+        report=report,
+        period=period,
+        problems=problems,
+        raw=request.query_params,
+        charts=charts,
+        query=_query(period),
+        settings_minutes=ctx.settings.reports.care_cache_minutes,
+    )
 
 
 @router.get("/care/{name}.csv")
@@ -82,8 +112,11 @@ def _csv(tables: list[Table], name: str, period: Period) -> Response:
     if table is None:
         raise PageNotFound(f"There is no table named {name!r} in this report.")
     filename = f"{name}-{period.start}-to-{period.end}.csv"
-    return Response(table.csv(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        table.csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _chart(name: str, title: str, table: Table, lines: tuple[tuple[str, str], ...]):  # noqa: ANN202
@@ -95,4 +128,3 @@ def _chart(name: str, title: str, table: Table, lines: tuple[tuple[str, str], ..
 
 def _query(period: Period) -> str:
     return f"from={period.start}&to={period.end}"
-

@@ -1,4 +1,5 @@
 """Signing in and out. Failed attempts are counted per username and address (audited, so across processes)."""
+
 from __future__ import annotations
 
 import math
@@ -19,20 +20,37 @@ router = APIRouter()
 
 @router.get("/login")
 def login_page(request: Request, expired: bool = False, next: str = "/"):  # noqa: A002
-    return render(request, "login.html", username="", next=safe_next(next), error="",
-                  notice="You were signed out after a period of inactivity." if expired else "")
+    return render(
+        request,
+        "login.html",
+        username="",
+        next=safe_next(next),
+        error="",
+        notice="You were signed out after a period of inactivity." if expired else "",
+    )
 
 
 @router.post("/login")
-def login(request: Request, ctx: ContextDep, session: SessionDep, username: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):  # noqa: A002
+def login(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+):  # noqa: A002
     at, address = now(request), client_address(request)
     # Reads and the slow hash hold no write lock; only the audit row below is written, in a short transaction.
     with read_only_session(ctx.engine) as reading:
         if users.failed_logins(reading, username, address, at) >= ctx.settings.web.login_attempts:
             minutes = math.ceil(users.retry_after(reading, username, address, at).total_seconds() / 60)
-            return _refuse(request, username, next, 429,
-                           f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.")
+            return _refuse(
+                request,
+                username,
+                next,
+                429,
+                f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            )
         account = users.check_login(reading, username, password)
     user = users.signed_in(session, account, password, address, at) if account else None
     if user is None:
@@ -72,5 +90,6 @@ def client_address(request: Request) -> str:
 
 
 def _refuse(request: Request, username: str, next_path: str, status: int, error: str):  # noqa: ANN202
-    return render(request, "login.html", status_code=status, username=username, next=safe_next(next_path),
-                  error=error, notice="")
+    return render(
+        request, "login.html", status_code=status, username=username, next=safe_next(next_path), error=error, notice=""
+    )

@@ -1,4 +1,5 @@
 """The status page: is the worker running, what is waiting to go out, what needs someone's attention."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -27,12 +28,16 @@ def status_page(request: Request, ctx: ContextDep, session: SessionDep, staff: A
     since = at - DAY
     yesterday = since.astimezone(zone).date()
     attention = {
-        status.value: [row for row in log_page(session, LogFilter(start=yesterday, status=status.value), zone,
-                                               limit=10).rows if row.created_at >= since]
+        status.value: [
+            row
+            for row in log_page(session, LogFilter(start=yesterday, status=status.value), zone, limit=10).rows
+            if row.created_at >= since
+        ]
         for status in ATTENTION
     }
     return render(
-        request, "status.html",
+        request,
+        "status.html",
         runs=session.exec(select(WorkerRun).order_by(WorkerRun.started_at.desc()).limit(20)).all(),
         late=late_passes(session, ctx.settings, at),
         outbox=_outbox(session, at),
@@ -45,6 +50,7 @@ def status_page(request: Request, ctx: ContextDep, session: SessionDep, staff: A
 
 def _outbox(session: Session, at: datetime) -> dict[str, int]:
     """What is waiting: due now, scheduled for later, and being sent."""
+
     def count(*where) -> int:  # noqa: ANN002
         return session.exec(select(func.count(Message.id)).where(*where)).one()
 
