@@ -130,6 +130,13 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def downgrade(url: str, revision: str) -> None:
+    """Take the schema back to `revision` ("base": empty), running each migration's downgrade."""
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)
+
+
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
