@@ -94,7 +94,7 @@ def seed(ctx: Context, rows: int) -> None:
                 for n in range(CLIENTS)
             ],
         )
-    statuses, weights = zip(*STATUSES)
+    statuses, weights = zip(*STATUSES, strict=True)
     step = SPAN / rows
     for first in range(0, rows, BATCH):
         batch = []

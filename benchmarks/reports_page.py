@@ -162,7 +162,7 @@ def seed(ctx: Context, messages: int, clients: int) -> None:
 
 
 def _messages(rng: random.Random, count: int, clients: int, start: datetime):  # noqa: ANN202
-    statuses, weights = zip(*STATUSES)
+    statuses, weights = zip(*STATUSES, strict=True)
     for n in range(count):
         created = start + SPAN * n / count
         campaign, step, channel = rng.choice(STEPS)

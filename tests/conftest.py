@@ -13,6 +13,8 @@ import pytest
 from outreach.context import Context
 from outreach.db import engine_for
 from outreach.settings import Settings
+from tests.fakes.sendgrid import sendgrid_fake  # noqa: F401  (fixtures: a fake provider over real HTTP)
+from tests.fakes.twilio import twilio_fake  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"

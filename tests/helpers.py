@@ -89,7 +89,8 @@ def web_client(ctx: Context, now: datetime, **options) -> Iterator:  # noqa: ANN
 
 
 def raw_post(client, path: str, body: bytes, headers: dict[str, str | bytes]) -> int:
-    """POST through a started TestClient with header bytes exactly as given (Latin-1, as a raw HTTP client sends them): httpx re-encodes."""
+    """POST through a started TestClient with header bytes exactly as given (Latin-1, as a raw HTTP client sends
+    them): httpx re-encodes."""
     raw = [
         (name.lower().encode(), value if isinstance(value, bytes) else value.encode())
         for name, value in headers.items()

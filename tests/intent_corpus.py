@@ -82,7 +82,7 @@ def _sample(path: Path, line: int, row: dict) -> Sample:
 
 def measure(samples: list[Sample]) -> Figures:
     intents = [read(sample.text).intent for sample in samples]
-    pairs = list(zip(samples, intents))
+    pairs = list(zip(samples, intents, strict=True))
     return Figures(
         samples=samples,
         missed=[s for s, intent in pairs if s.label == "opt-out" and intent is not Intent.opt_out],

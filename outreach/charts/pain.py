@@ -199,7 +199,7 @@ def _legend() -> list[str]:
     )
     labels = ("pain score", "visit attended", "booked", "missed or cancelled", "email sent", "text sent", "baseline")
     parts, x, y = [], LEFT, HEIGHT - 6
-    for shape, label in zip(shapes, labels):
+    for shape, label in zip(shapes, labels, strict=True):
         parts.append(shape(x, y - 4))
         gap = 30 if "baseline" in label else 16
         parts.append(f'<text class="axis" x="{x + gap}" y="{y}">{label}</text>')

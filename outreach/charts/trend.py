@@ -94,7 +94,7 @@ def _line(index: int, line: Series, weeks: list[date], top: float) -> list[str]:
     kind = f"series-{index % SERIES_CLASSES}"
     points = [(_x(i, len(weeks)), _y(v or 0, top)) for i, v in enumerate(line.values)]
     parts = [f'<polyline class="trend-line {kind}" points="{" ".join(f"{x},{y}" for x, y in points)}"/>']
-    for (x, y), week, value in zip(points, weeks, line.values):
+    for (x, y), week, value in zip(points, weeks, line.values, strict=False):
         parts.append(
             f'<circle class="trend-point {kind}" cx="{x}" cy="{y}" r="3.5">'
             f"<title>{escape(line.label)}, week of {_day(week)}: {_number(value or 0)}</title></circle>"

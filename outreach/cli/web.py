@@ -32,7 +32,7 @@ def web(
     """Serve the dashboard and the provider webhooks. Run exactly this in the web process."""
     import uvicorn
 
-    context(upgrade=False, needs_campaigns=True).secret_key  # a missing or short signing key stops start-up here
+    context(upgrade=False, needs_campaigns=True).secret_key  # noqa: B018  (a missing or short signing key stops start-up here)
     settings = get_settings().web
     uvicorn.run(
         "outreach.web.app:create_app",

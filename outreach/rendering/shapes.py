@@ -269,7 +269,7 @@ def _harmless(printed: Path, other: Path, role: str) -> bool:
 
 def _related(path: Path, other: Path) -> bool:
     """One path reaches into or through the other (an element of a sequence may be any of them)."""
-    return all(part == other_part or EACH in (part, other_part) for part, other_part in zip(path, other))
+    return all(part == other_part or EACH in (part, other_part) for part, other_part in zip(path, other, strict=False))
 
 
 def _sorted(paths: set[Path]) -> tuple[Path, ...]:
@@ -374,7 +374,7 @@ def _freeze(value: Any) -> Any:
 def probe_context(found: Found, context: Mapping[str, Any]) -> dict:
     """`context` with each printed path's value replaced by its Slot (the containers on the way copied)."""
     probe = dict(context)
-    for index, (path, value) in enumerate(zip(found.printed, found.values)):
+    for index, (path, value) in enumerate(zip(found.printed, found.values, strict=True)):
         if value is not _MISSING:
             _put(probe, path, Slot(index, bool(value)))
     return probe

@@ -344,7 +344,7 @@ def _recording() -> Iterator[list[Any]]:
 def _fill(text: str, values: list[Any], convert: Callable[[Any], str]) -> str:
     literals, tokens = _split(text)
     filled = [literals[0]]
-    for token, literal in zip(tokens, literals[1:]):
+    for token, literal in zip(tokens, literals[1:], strict=True):
         filled += (convert(values[token]), literal)
     return "".join(filled)
 

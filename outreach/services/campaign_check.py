@@ -188,7 +188,7 @@ class _Checker:
         if channel == "sms":
             yield from self._sms(name, [(phase, rendered.text) for phase, _, rendered in renders])
             return
-        for phase, context, rendered in renders:
+        for _phase, context, rendered in renders:
             yield from self._email(name, context, rendered)
             if campaign.stream == "checkin":
                 yield from self._answer_links(name, context, rendered)
@@ -386,16 +386,24 @@ def sms_table(catalog: Catalog, renderer: Renderer, settings: Settings) -> list[
             phases = step.phases or campaign.audience.phases
             has_sms = "sms" in step.channels and renderer.has_template(step, "sms")
             sizes = {
-                phase: _measure(lambda c: renderer.render(campaign, step, "sms", c).text, settings, phase)
+                phase: _measure(partial(_sms_text, renderer, campaign, step), settings, phase)
                 if has_sms and phase in phases
                 else None
                 for phase in PHASES
             }
             rows.append(SmsRow(campaign.name, campaign.stream, step.key, step.channels, sizes))
     for name, template, render in reply_templates(renderer):
-        sizes = {phase: _measure(lambda c: render({**c, "stop_notice": False}), settings, phase) for phase in PHASES}
+        sizes = {phase: _measure(partial(_without_stop_notice, render), settings, phase) for phase in PHASES}
         rows.append(SmsRow(template.split("/")[0], "-", name, ("sms",), sizes))
     return rows
+
+
+def _sms_text(renderer: Renderer, campaign: Campaign, step: Step, context: dict) -> str:
+    return renderer.render(campaign, step, "sms", context).text
+
+
+def _without_stop_notice(render: Callable[[dict], str], context: dict) -> str:
+    return render({**context, "stop_notice": False})
 
 
 def reply_templates(renderer: Renderer) -> list[tuple[str, str, Callable[[dict], str]]]:

@@ -123,9 +123,11 @@ def compute_care(clients: Iterator[History], settings: Settings, period: Period,
     improved, taper_days = Counter(), []
     for history in clients:
         seen = [(week, end) for week, end in weeks if history.started_by(end)]
-        for (week, _), phase in zip(seen, phases_at(history.visits, history.scores, [e for _, e in seen], cadence)):
+        for (week, _), phase in zip(
+            seen, phases_at(history.visits, history.scores, [e for _, e in seen], cadence), strict=True
+        ):
             per_week[week][phase] += 1
-        for (month, start, end), phase in zip(months, _phases_for_months(history, months, cadence)):
+        for (month, start, end), phase in zip(months, _phases_for_months(history, months, cadence), strict=True):
             if phase:
                 per_month[month, phase][0] += 1
                 per_month[month, phase][1] += sum(
@@ -170,7 +172,7 @@ def _phases_for_months(history: History, months: list, cadence: Cadence) -> list
     """The phase each client was in as each month began; a client whose first visit falls in the month is
     establishing; one not yet seen by its end is not counted (None)."""
     begun = [start for _, start, _ in months if history.started_by(start)]
-    at_start = dict(zip(begun, phases_at(history.visits, history.scores, begun, cadence)))
+    at_start = dict(zip(begun, phases_at(history.visits, history.scores, begun, cadence), strict=True))
     return [
         at_start.get(start) or (PHASES[0] if history.started_by(end) and start < end else None)
         for _, start, end in months

@@ -71,7 +71,7 @@ class Table:
     rows: list[tuple[Any, ...]]
 
     def records(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.header, row)) for row in self.rows]
+        return [dict(zip(self.header, row, strict=True)) for row in self.rows]
 
     def csv(self) -> str:
         buffer = io.StringIO()

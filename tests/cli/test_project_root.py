@@ -2,7 +2,6 @@
 ones that plan refuse to start without campaigns, naming the folder they looked in."""
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner

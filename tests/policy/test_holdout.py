@@ -42,7 +42,7 @@ def test_the_groups_are_stable_and_independent_between_campaigns():
     first = [is_held_out(i, "rebook", "rebook", 20) for i in range(1, 2001)]
     assert first == [is_held_out(i, "rebook", "rebook", 20) for i in range(1, 2001)]
     other = [is_held_out(i, "education", "education", 20) for i in range(1, 2001)]
-    both = sum(a and b for a, b in zip(first, other))
+    both = sum(a and b for a, b in zip(first, other, strict=True))
     assert 50 <= both <= 110  # independent: about 0.2 * 0.2 * 2000 = 80
     assert not any(is_held_out(i, "reminder", "reminder", 50) for i in range(1, 2001))
     assert not any(is_held_out(i, "rebook", "rebook", 0) for i in range(1, 2001))

@@ -62,7 +62,7 @@ def score_histories(draw, min_size: int = 1) -> list[Score]:
     values = draw(st.lists(pains, min_size=min_size, max_size=14))
     gaps = draw(st.lists(st.integers(1, 24 * 30), min_size=len(values), max_size=len(values)))
     at, history = START, []
-    for value, hours in zip(values, gaps):
+    for value, hours in zip(values, gaps, strict=True):
         history.append(Score(at, value))
         at += timedelta(hours=hours)
     return history
@@ -200,7 +200,7 @@ def most_in_any_window(times: list[datetime], window: timedelta) -> int:
 def send_requests(draw) -> list[tuple[datetime, str]]:
     offsets = draw(st.lists(st.integers(0, 60 * 24 * 21), min_size=1, max_size=25))
     channels = draw(st.lists(st.sampled_from(["sms", "email"]), min_size=len(offsets), max_size=len(offsets)))
-    return [(START + timedelta(minutes=m), c) for m, c in zip(offsets, channels)]
+    return [(START + timedelta(minutes=m), c) for m, c in zip(offsets, channels, strict=True)]
 
 
 @settings(max_examples=200)

@@ -299,12 +299,10 @@ def test_the_sample_client_has_a_visit_and_signed_links():
 
 def test_a_visit_is_named_relative_to_the_day_the_message_goes_out():
     visit = datetime(2026, 3, 3, 14, 30, tzinfo=ZoneInfo("America/Chicago"))
-    day = lambda today: message_context(
-        SETTINGS,
-        first_name="Ann",
-        phase="tapering",
-        interval_days=14,  # noqa: E731
-        visit_at_local=visit,
-        today=today,
-    )["visit"]["day"]
+
+    def day(today: date) -> str:
+        return message_context(
+            SETTINGS, first_name="Ann", phase="tapering", interval_days=14, visit_at_local=visit, today=today
+        )["visit"]["day"]
+
     assert (day(date(2026, 3, 2)), day(date(2026, 3, 3)), day(date(2026, 2, 28))) == ("tomorrow", "today", "on Tuesday")

@@ -16,7 +16,6 @@ from outreach.sending.planner import plan_due
 from outreach.services import facts
 from outreach.sending.worker import plan_and_send
 from tests.fakes.server import Fault
-from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
 from tests.conftest import make_settings
 from tests.helpers import add_client, change, messages
 from tests.sending.worker_process import finish, seed_due_messages, start_tick, worker_env

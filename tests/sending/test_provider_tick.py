@@ -18,9 +18,7 @@ from outreach.settings import Secrets
 from outreach.web.app import create_app
 from tests.conftest import make_settings, utc
 from tests.fakes import sendgrid, twilio
-from tests.fakes.sendgrid import sendgrid_fake  # noqa: F401  (fixture)
 from tests.fakes.server import Fault
-from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
 from tests.helpers import add_client, web_client
 
 PUBLIC_URL = "https://clinic.example"

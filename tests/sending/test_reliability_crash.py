@@ -16,7 +16,6 @@ from outreach.channels.outbox import NullTransport
 from outreach.sending.dispatch import dispatch_due
 from outreach.models import Message
 from outreach.policy.schedule import message_key
-from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
 from tests.sending.worker_process import (
     finish,
     first_lesson,

@@ -15,9 +15,7 @@ from outreach.channels.twilio import TwilioSms
 from outreach.sending.dispatch import dispatch_due
 from outreach.settings import Secrets
 from tests.fakes import sendgrid, twilio
-from tests.fakes.sendgrid import sendgrid_fake  # noqa: F401  (fixture)
 from tests.fakes.server import Fault, Request
-from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
 from tests.sending.worker_process import seed_due_messages, status_counts, statuses
 
 NOW = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)  # a Monday, noon in Chicago

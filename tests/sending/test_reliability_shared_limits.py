@@ -12,7 +12,6 @@ from sqlalchemy import select
 from outreach.models import Message
 from outreach.sending.pacing import SharedPacer
 from tests.fakes.server import Fault, busiest_second
-from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
 from tests.sending.worker_process import finish, seed_due_messages, start_tick, status_counts, statuses, worker_env
 
 NOW = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)  # a Monday, noon in Chicago: inside every send window
@@ -49,7 +48,7 @@ def test_pacers_sharing_a_database_take_turns_at_the_one_rate(ctx):
         for pacer in workers:  # three workers asking in turn, as fast as they can
             pacer.acquire()
             moments.append(clock.now)
-    gaps = [later - earlier for earlier, later in zip(moments, moments[1:])]
+    gaps = [later - earlier for earlier, later in zip(moments, moments[1:], strict=False)]
     assert min(gaps) >= 0.1  # 10 a second between them all, never 10 each
     assert moments[-1] - moments[0] >= 2.9
 

@@ -15,7 +15,6 @@ from outreach.sending.dispatch import claim, dispatch_due
 from outreach.models import WorkerRun
 from outreach.settings import Secrets
 from tests.fakes import twilio
-from tests.fakes.twilio import twilio_fake  # noqa: F401  (fixture)
 from tests.sending.worker_process import finish, seed_due_messages, start_tick, status_counts, statuses, worker_env
 
 NOW = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)  # a Monday, noon in Chicago: inside every send window
@@ -98,7 +97,6 @@ def test_a_claim_never_takes_more_than_the_batch_size(ctx):
 
 
 def test_two_threads_dispatching_together_send_each_message_once(ctx, twilio_fake):
-    twilio_fake
     fast(ctx, batch_size=25, concurrency=4)
     seeded = seed_due_messages(ctx, 400, NOW)
     start = threading.Barrier(2)

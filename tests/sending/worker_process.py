@@ -8,7 +8,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
 
@@ -124,7 +123,7 @@ def seed_due_messages(
                 "updated_at": now,
             }
             for cycle in map(str, range(1, per_client + 1))
-            for cid, n in zip(ids, numbers)
+            for cid, n in zip(ids, numbers, strict=True)
         ]
         message_ids = [
             row.id
@@ -132,7 +131,7 @@ def seed_due_messages(
                 insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True), rows
             )
         ]
-    return Seeded({mid: row["to_address"] for mid, row in zip(message_ids, rows)})
+    return Seeded({mid: row["to_address"] for mid, row in zip(message_ids, rows, strict=True)})
 
 
 def statuses(engine: Engine, ids: list[int]) -> dict[int, Message]:
@@ -165,7 +164,7 @@ def worker_env(ctx: Context, twilio_url: str, **dispatch: object) -> dict[str, s
             "OUTREACH_TWILIO__MESSAGING_SERVICE_SID": twilio.MESSAGING_SERVICE_SID,
             "TWILIO_AUTH_TOKEN": twilio.AUTH_TOKEN,
             "OUTREACH_DISPATCH__SMS_PER_SECOND": "100000",
-            "OUTREACH_WORKER__PROCESSES": "1",  # each is one worker process (outreach.sending.sharing has its own tests)
+            "OUTREACH_WORKER__PROCESSES": "1",  # each is one worker process (sharing has tests of its own)
         }
     )
     env.update({f"OUTREACH_DISPATCH__{name.upper()}": str(value) for name, value in dispatch.items()})

@@ -20,7 +20,8 @@ PERIOD = Period(date(2026, 3, 2), date(2026, 3, 22))
 
 def weekly(*pains: int, start: datetime = MONDAY) -> History:
     days = [start + timedelta(weeks=i) for i in range(len(pains))]
-    return History(tuple(VisitFact(d, "attended") for d in days), tuple(Score(d, p) for d, p in zip(days, pains)))
+    scores = tuple(Score(d, p) for d, p in zip(days, pains, strict=True))
+    return History(tuple(VisitFact(d, "attended") for d in days), scores)
 
 
 CLIENTS = {

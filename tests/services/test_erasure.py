@@ -7,11 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, SQLModel, select
 
-from outreach.models import AuditEntry, Client, Message, Suppression
+from outreach.models import Client, Message, Suppression
 from outreach.services import facts
-from tests.conftest import utc
 from tests.helpers import add_client, change, load
-from tests.desk import START, audit_entries, page_text
+from tests.desk import START, audit_entries
 
 NAME, EMAIL, PHONE = "Zelda", "zelda.q@example.com", "+16125550177"
 

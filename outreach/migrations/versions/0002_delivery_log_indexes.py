@@ -6,8 +6,6 @@ Create Date: 2026-11-24
 """
 
 from alembic import op
-import sqlalchemy as sa
-import sqlmodel
 
 
 revision = "0002"

@@ -133,7 +133,7 @@ def delivery_log(
             "The filter is not valid",
             str(exc),
             [{"index": None, "field": name, "detail": text} for name, text in exc.problems.items()],
-        )
+        ) from None
     ctx = request.app.state.ctx
     with session_scope(ctx.engine) as session:
         page = log_page(

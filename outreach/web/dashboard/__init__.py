@@ -14,7 +14,6 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from outreach.models import utcnow
 from outreach.web.dashboard.auth import Forbidden, NotSignedIn
 from outreach.web.dashboard.csrf import CsrfRejected
 from outreach.web.dashboard.routes import router

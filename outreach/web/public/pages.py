@@ -4,16 +4,13 @@ out of Referer headers, caches and search engines."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from outreach.context import Context
-from outreach.db import session_scope
 from outreach.contacts import display_phone
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")

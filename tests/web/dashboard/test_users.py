@@ -198,7 +198,7 @@ def test_it_manages_accounts_from_the_command_line(cli):
         "users",
         "reset-password",
         "Maria",
-        input=f"password1234\npassword1234\nanother long passphrase\nanother long passphrase\n",
+        input="password1234\npassword1234\nanother long passphrase\nanother long passphrase\n",
     )
     deactivated = cli("users", "deactivate", "alex")
     last = cli("users", "deactivate", "maria")

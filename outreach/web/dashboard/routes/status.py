@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from sqlmodel import Session, func, select
 
-from outreach.context import Context
 from outreach.models import Message, MessageStatus, WorkerRun
 from outreach.services.delivery_log import LogFilter, log_page
 from outreach.services.health import late_passes
