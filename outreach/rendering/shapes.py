@@ -1,6 +1,6 @@
 """Render a template once per shape: which parts of a message's context decide its words, which are only printed.
 
-Rendering prints every value as a numbered token and fills the values in last (see rendering.py), so clients
+Rendering prints every value as a numbered token and fills the values in last (see templates.py), so clients
 whose templates take the same branches get the same tokenised text. Reading a template's syntax tree tells the
 two kinds of use apart:
 

@@ -12,7 +12,7 @@ and cached; the real values go in last, HTML-escaped for HTML and as they are fo
 still see the real values. Markup values (macro output, `|safe`) are kept as template text.
 
 Running the templates themselves (three Jinja renders an email) then cost more than the rest of a message, so
-a campaign message renders once per shape too (outreach/shapes.py): the template's syntax tree says which
+a campaign message renders once per shape too (shapes.py): the template's syntax tree says which
 values decide its branches; clients who share those get the shape's tokenised output, filled with their own.
 """
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from outreach.policy.cadence import Score, baseline_of
 from outreach.charts.pain import ChartData, Mark, Point
 from outreach.settings import Cadence
-from outreach.simulation import Simulation, Timeline, phase_changes
+from outreach.simulation.clinic import Simulation, Timeline, phase_changes
 from outreach.charts.pain import pain_chart
 
 # The dashboard's stylesheet draws the chart the same way here; the report stays one self-contained file.
