@@ -22,7 +22,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -209,10 +209,10 @@ def parse_campaign(path: Path) -> Campaign:
     return campaign
 
 
-def _root_causes(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _root_causes(errors: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Drop the echo pydantic adds ("steps: should have at least 1 item") when a step itself was invalid."""
 
-    def echoes(item: dict[str, Any]) -> bool:
+    def echoes(item: Mapping[str, Any]) -> bool:
         loc = tuple(item["loc"])
         return item["type"] == "too_short" and any(
             other is not item and tuple(other["loc"])[: len(loc)] == loc for other in errors
@@ -221,7 +221,7 @@ def _root_causes(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [item for item in errors if not echoes(item)]
 
 
-def _problem(path: Path, text: str, item: dict[str, Any]) -> Problem:
+def _problem(path: Path, text: str, item: Mapping[str, Any]) -> Problem:
     location = tuple(item["loc"])
     field = ".".join(str(p) for p in location) or "campaign"
     duplicate = re.search(r"step key '([^']+)' is used twice", item["msg"])

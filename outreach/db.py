@@ -9,9 +9,13 @@ import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from sqlalchemy import Column, Engine, Row, Table, event, text
+from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
@@ -155,13 +159,14 @@ def insert_new(
     """insert_ignore, giving back the `returning` columns of each row it inserted."""
     if not rows:
         return []
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    statement = _insert_for(session)(table).on_conflict_do_nothing(index_elements=list(unique))
     # rowcount is not reliable for batched executemany; RETURNING names exactly the rows inserted.
     return list(session.execute(statement.returning(*returning), list(rows)).all())
+
+
+def _insert_for(session: Session) -> Callable[[Table], PostgresInsert | SqliteInsert]:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
+    return postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def try_lock(session: Session, space: int, ids: Sequence[int]) -> list[int]:

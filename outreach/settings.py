@@ -10,7 +10,7 @@ import re
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -293,7 +293,7 @@ class Secrets(BaseModel):
     square_webhook_signature_key: str = ""
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Secrets":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Secrets":
         env = os.environ if env is None else env
         return cls(
             sendgrid_api_key=env.get("SENDGRID_API_KEY", ""),

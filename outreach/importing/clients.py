@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from outreach.importing import store
-from outreach.importing.csvfile import Columns, Row
+from outreach.importing.csvfile import Row
 from outreach.importing.fields import optional, text
+from outreach.importing.headers import Columns
 from outreach.importing.report import Problems
 from outreach.models import Channel, ClientStatus
 from outreach.settings import Settings

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterator, Mapping, TypeVar
 
-from outreach.importing.headers import Header, read_header
+from outreach.importing.headers import Columns, Header, read_header
 from outreach.importing.report import Problems
 
 BOM = b"\xef\xbb\xbf"
@@ -34,16 +34,6 @@ FALLBACK_ENCODING = "cp1252"
 
 Progress = Callable[[str, int, int], None]
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Columns:
-    required: tuple[str, ...]
-    optional: tuple[str, ...] = ()
-
-    @property
-    def all(self) -> tuple[str, ...]:
-        return self.required + self.optional
 
 
 @dataclass
@@ -231,7 +221,8 @@ def _reading_notes(lines: _Lines, delimiter: str) -> list[str]:
 
 
 def _row(line: int, header: Header, record: list[str], problems: Problems) -> Row:
-    return checked_row(line, {name: value for name, value in zip(header.names, record) if name is not None}, problems)
+    values = {name: value for name, value in zip(header.names, record, strict=False) if name is not None}
+    return checked_row(line, values, problems)
 
 
 def checked_row(line: int, values: dict[str, str], problems: Problems) -> Row:

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from outreach.importing.report import Problems
-
-if TYPE_CHECKING:
-    from outreach.importing.csvfile import Columns
 
 # Header names as booking systems and spreadsheets write them (in canonical form) -> the columns they may mean.
 COMMON_NAMES: dict[str, tuple[str, ...]] = {
@@ -46,6 +43,16 @@ COMMON_NAMES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("date", "recorded", "recorded_on", "entry_date"), ("recorded_at",)),
     **dict.fromkeys(("pain_score", "pain_level"), ("pain",)),
 }
+
+
+@dataclass(frozen=True)
+class Columns:
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return self.required + self.optional
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from outreach.importing import dated, store
-from outreach.importing.csvfile import Columns, Row
+from outreach.importing.csvfile import Row
 from outreach.importing.fields import moment, optional, text, whole_number
+from outreach.importing.headers import Columns
 from outreach.importing.report import Problems
 from outreach.models import ProgressEntry
 from outreach.settings import Settings

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from outreach.importing.csvfile import Columns, Row, checked_row
+from outreach.importing.csvfile import Row, checked_row
+from outreach.importing.headers import Columns
 from outreach.importing.report import Problems
 
 

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import Connection, Table
 
 from outreach.importing import dated, store
-from outreach.importing.csvfile import Columns, Row
+from outreach.importing.csvfile import Row
 from outreach.importing.fields import moment, text, visit_status
+from outreach.importing.headers import Columns
 from outreach.importing.report import Problems
 from outreach.models import Visit, VisitStatus
 from outreach.settings import Settings

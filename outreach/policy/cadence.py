@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import statistics
 from bisect import bisect_right
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Iterable, Iterator, Sequence
 
 from outreach.settings import Cadence
@@ -94,9 +96,8 @@ def level_of(pain: int, baseline: float, settings: Cadence) -> int:
 def progress_level(scores: Sequence[Score], settings: Cadence) -> tuple[int, bool, float | None]:
     """Walk the check-ins in order: (level reached, worsening flag, baseline)."""
     baseline = baseline_of(scores, settings)[0]
-    level, worsening = 0, False
-    for _, level, worsening in progress_steps(scores, settings):
-        pass
+    last = deque(progress_steps(scores, settings), maxlen=1)
+    _, level, worsening = last[0] if last else (None, 0, False)
     return level, worsening, baseline
 
 
@@ -106,7 +107,7 @@ def progress_steps(scores: Sequence[Score], settings: Cadence) -> Iterator[tuple
     if baseline is None:
         return
     level, worsening = 0, False
-    for previous, current in zip(checkins, checkins[1:]):
+    for previous, current in pairwise(checkins):
         pair = (level_of(previous.pain, baseline, settings), level_of(current.pain, baseline, settings))
         if min(pair) > level:
             level, worsening = min(pair), False

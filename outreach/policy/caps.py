@@ -34,11 +34,11 @@ def cap_delay(
     """When a cap holds a message back: (the instant it frees, the reason); None when it may go now."""
     weekly = free_at(all_sent, messages_per_week, WEEK, now)
     daily = free_at(texts_sent, texts_per_day, DAY, now) if channel == "sms" else None
-    if weekly is None and daily is None:
-        return None
     if daily is not None and (weekly is None or daily >= weekly):
         return daily, f"Capped: {texts_per_day} text(s) in 24 hours"
-    return weekly, f"Capped: {messages_per_week} messages in 7 days"
+    if weekly is not None:
+        return weekly, f"Capped: {messages_per_week} messages in 7 days"
+    return None
 
 
 def counted_sends(messages: Iterable, now: datetime) -> list[tuple[datetime, str]]:

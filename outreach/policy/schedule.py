@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from operator import attrgetter
 from datetime import datetime, timedelta
-from typing import Iterator
+from typing import Any, Iterator
 
 from outreach.campaigns import Campaign, Catalog, Step, Window
 from outreach.policy.cadence import LAPSED, CadenceState, Score, VisitFact, assess
@@ -349,7 +349,7 @@ def window_deferral(
 
 def _plan_message(campaign: Campaign, due: _Due, facts: ClientFacts, settings: Settings) -> Planned:
     channel, reason = first_open(facts.reach, due.step.channels)
-    common = dict(
+    common: dict[str, Any] = dict(
         key=message_key(facts.id, campaign.name, due.step.key, due.cycle),
         client_id=facts.id,
         campaign=campaign.name,

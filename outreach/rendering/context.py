@@ -96,7 +96,7 @@ def _visit(at: datetime, today: date | None) -> dict:
     hour = at.hour % 12 or 12
     ahead = None if today is None else (at.date() - today).days
     return {
-        "day": {0: "today", 1: "tomorrow"}.get(ahead, f"on {at:%A}"),
+        "day": {0: "today", 1: "tomorrow"}.get(ahead, f"on {at:%A}") if ahead is not None else f"on {at:%A}",
         "date": f"{at:%A}, {at:%B} {at.day}",
         "time": f"{hour}:{at:%M} {'AM' if at.hour < 12 else 'PM'}",
     }

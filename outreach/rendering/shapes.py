@@ -21,7 +21,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from jinja2 import Environment, TemplateError, nodes
 from markupsafe import Markup
@@ -137,6 +137,8 @@ class _Reader:
     def _load(self, name: str) -> None:
         if name in self.trees:
             return
+        if self.environment.loader is None:
+            raise Unshareable("the environment has no template loader")
         try:
             source, filename, _ = self.environment.loader.get_source(self.environment, name)
             self.trees[name] = tree = self.environment.parse(source, name, filename)
@@ -154,7 +156,7 @@ class _Reader:
         self.statements(self.trees[name].body)
         self.including.pop()
 
-    def statements(self, body: list[nodes.Node]) -> None:
+    def statements(self, body: Sequence[nodes.Node]) -> None:
         for node in body:
             if isinstance(node, nodes.Output):
                 for child in node.nodes:
@@ -211,9 +213,9 @@ class _Reader:
             raise Unshareable(f"filter {node.name}")
         elif isinstance(node, nodes.CondExpr):
             self.expression(node.test, TRUTH)
-            for child in (node.expr1, node.expr2):
-                if child is not None:
-                    self.expression(child, VALUE)
+            for branch in (node.expr1, node.expr2):
+                if branch is not None:
+                    self.expression(branch, VALUE)
         elif isinstance(node, _EXPRESSIONS) and not (isinstance(node, nodes.Filter) and node.node is None):
             for child in node.iter_child_nodes():
                 self.expression(child, VALUE)

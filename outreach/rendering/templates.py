@@ -154,7 +154,8 @@ class Renderer:
         """Copy published in the browser replaces the files' (the worker refreshes it each pass)."""
         if dict(overrides) != self._loader.overrides:
             self._loader.overrides = dict(overrides)
-            self.environment.cache.clear()  # compiled templates are never re-checked (auto_reload=False)
+            if self.environment.cache is not None:  # compiled templates are never re-checked (auto_reload=False)
+                self.environment.cache.clear()
             self.shapes.clear()
 
     def source_of(self, name: str) -> str:
@@ -240,7 +241,7 @@ class Renderer:
             raise RenderError(*where, f"template {exc.name!r} not found") from None
         except Exception as exc:
             path, line = _template_frame(exc) or (self.path_of(name), 1)
-            message = exc.message if isinstance(exc, UndefinedError) else f"{type(exc).__name__}: {exc}"
+            message = (exc.message or "") if isinstance(exc, UndefinedError) else f"{type(exc).__name__}: {exc}"
             raise RenderError(path, line, message) from None
 
 
@@ -252,7 +253,7 @@ class OverridingLoader(FileSystemLoader):
         super().__init__(templates_dir)
         self.overrides = dict(overrides)
 
-    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Callable[[], bool]]:
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         if template in self.overrides:
             return self.overrides[template], os.path.normpath(os.path.join(self.searchpath[0], template)), lambda: True
         return super().get_source(environment, template)

@@ -104,7 +104,7 @@ def _plan_chunk(
     decided = [m for plan in plans.values() for m in plan.messages]
     rows = [_message_row(m, now) for m in decided]
     claimed = sender.claim_new(rows, held) if sender else []
-    written = dict(insert_new(session, Message.__table__, rows, ["key"], Message.key, Message.id))
+    written: dict[str, int] = dict(insert_new(session, Message.__table__, rows, ["key"], Message.key, Message.id))
     keep_deferrals(
         session,
         [

@@ -118,8 +118,8 @@ def help_with(
     helper: Callable[[Context, datetime], Result],
     kind: str,
     settings: Settings,
-    campaigns_dir: Path,
-    templates_dir: Path,
+    campaigns_dir: Path | None,
+    templates_dir: Path | None,
     secrets: Secrets,
     now: datetime,
 ) -> Result:

@@ -409,7 +409,7 @@ def _without_stop_notice(render: Callable[[dict], str], context: dict) -> str:
 def reply_templates(renderer: Renderer) -> list[tuple[str, str, Callable[[dict], str]]]:
     """(name, template, render) for every text that is not a campaign step: the automatic replies, and the
     quick replies as they are sent (inside the text layout)."""
-    found = [
+    found: list[tuple[str, str, Callable[[dict], str]]] = [
         (reply, reply_name(reply), partial(renderer.render_reply, reply))
         for reply in REPLIES
         if renderer.path_of(reply_name(reply)).is_file()

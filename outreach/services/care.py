@@ -120,7 +120,8 @@ def compute_care(clients: Iterator[History], settings: Settings, period: Period,
     cadence = settings.cadence
     per_week: dict[date, Counter] = defaultdict(Counter)
     per_month: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])  # clients, visits
-    improved, taper_days = Counter(), []
+    improved: Counter[str] = Counter()
+    taper_days: list[float] = []
     for history in clients:
         seen = [(week, end) for week, end in weeks if history.started_by(end)]
         for (week, _), phase in zip(

@@ -41,7 +41,7 @@ def late_passes(session: Session, settings: Settings, now: datetime) -> list[tup
     within LATE_AFTER_BEATS x `dispatch_every_seconds` and a plan pass within as many `plan_every_seconds`.
     Returns the kinds of pass that are late, each with when one last started (None: never)."""
     every = {"plan": settings.worker.plan_every_seconds, "dispatch": settings.worker.dispatch_every_seconds}
-    started = dict(
+    started: dict[str, datetime] = dict(
         session.execute(
             select(WorkerRun.kind, func.max(WorkerRun.started_at))
             .where(WorkerRun.kind.in_(PASSES))
@@ -57,7 +57,7 @@ def late_passes(session: Session, settings: Settings, now: datetime) -> list[tup
 
 
 @lru_cache(maxsize=1)
-def head_revision() -> str:
+def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()

@@ -167,7 +167,7 @@ def _steps_table(totals: Totals, order: list[tuple[str, str]], catalog: Catalog 
     rows = []
     for campaign, step in order:
         metrics = totals[campaign, step]
-        cells = [sum(metrics[name].values()) for name in STEP_COLUMNS]
+        cells: list[int | None] = [sum(metrics[name].values()) for name in STEP_COLUMNS]
         if streams.get(campaign, "rebook") != "rebook":
             cells[-1] = None  # rebooks are counted for rebook nudges only
         held_out = sum(totals.get((campaign, HOLDOUT_STEP), {}).get("held_out_clients", Counter()).values())

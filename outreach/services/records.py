@@ -12,8 +12,9 @@ from typing import Any, Callable, Mapping, Sequence
 from sqlmodel import Session, select
 
 from outreach.importing import clients, progress, visits
-from outreach.importing.csvfile import Columns, Row
+from outreach.importing.csvfile import Row
 from outreach.importing.fields import in_zone, optional, text, whole_number
+from outreach.importing.headers import Columns
 from outreach.importing.records import rows_from_records
 from outreach.importing.report import Problem, Problems
 from outreach.models import Channel, Client

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, delete, func, insert
@@ -226,7 +226,7 @@ def _count_occasions(
 
 
 def _occasion(
-    counts: Counter, campaign: str, step: str, arm: str, visits: list, at: datetime, reports: Reports
+    counts: Counter, campaign: str, step: str, arm: str, visits: Sequence, at: datetime, reports: Reports
 ) -> None:
     counts[campaign, step, f"{arm}occasions", ""] += 1
     counts[campaign, step, f"{arm}rebooked_after", ""] += rebooked(visits, at, reports.attribution_days)

@@ -33,7 +33,7 @@ def client_timeline(session: Session, client_id: int, limit: int = TIMELINE_LIMI
         ("progress", ProgressEntry, ProgressEntry.recorded_at, ProgressEntry.client_id),
         ("inbound", InboundMessage, InboundMessage.received_at, InboundMessage.client_id),
     )
-    items = []
+    items: list[TimelineItem] = []
     for kind, model, when, owner in sources:
         query = select(model).where(owner == client_id).order_by(when.desc()).limit(limit)
         items.extend(TimelineItem(moment(record), kind, record) for record in session.exec(query))
