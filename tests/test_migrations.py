@@ -78,7 +78,10 @@ def test_every_migration_downgrades_and_upgrades_again_to_the_same_schema(databa
         db.upgrade(database_url)
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
-        assert db.current_revision(engine) == ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
+        assert (
+            db.current_revision(engine)
+            == ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
+        )
     finally:
         engine.dispose()
         db.engine_for.cache_clear()

@@ -1,4 +1,4 @@
-"""A template renders once per shape (outreach/rendering/shapes.py): every message reads exactly as a full render of it."""
+"""A template renders once per shape (outreach/rendering/shapes.py): every message reads exactly as a full render."""
 
 from datetime import date, datetime
 from itertools import cycle
