@@ -6,8 +6,8 @@ from typing import Callable
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import Session
 
+from outreach.db import session_scope
 from outreach.models import ApiKey
 from outreach.services import api_keys
 from outreach.web.api.problems import ApiProblem
@@ -29,7 +29,7 @@ def require(scope: str) -> Callable[..., ApiKey]:
                 "send it as: Authorization: Bearer <key>",
                 headers=CHALLENGE,
             )
-        with Session(request.app.state.ctx.engine, expire_on_commit=False) as session:
+        with session_scope(request.app.state.ctx.engine) as session:
             key = api_keys.find_key(session, credentials.credentials)
             if key is None or key.revoked_at is not None:
                 raise ApiProblem(
@@ -54,7 +54,6 @@ def require(scope: str) -> Callable[..., ApiKey]:
                 )
             key.last_used_at = now(request)
             session.add(key)
-            session.commit()
         return key
 
     return caller
