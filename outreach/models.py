@@ -191,6 +191,9 @@ class Message(SQLModel, table=True):
     # Written by a person (a reply from the inbox): the exact text to send, and who wrote it.
     body: Optional[str] = Field(default=None, sa_column=Column(Text))
     author: Optional[str] = Field(default=None, max_length=64)
+    # Words rendered when the row was queued (a test send from the dashboard: subject, text, html, headers), sent
+    # as they are instead of rendering at send time.
+    rendered: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -276,18 +276,29 @@ def send_test(
     to: str = typer.Option(..., "--to", help="An email address or a phone number to send the sample to."),
     sample: str = typer.Option("establishing", help="Cadence phase of the sample client."),
 ) -> None:
-    """Send one rendered step for a sample client through the configured channel; logged as a test."""
-    from outreach.sending.dispatch import send_test as send_one
+    """Send one rendered step for a sample client through the configured channel now; logged as a test."""
+    from sqlmodel import Session
 
-    from outreach.services.test_sends import SendTestRefused
+    from outreach.sending.compose import sample_content
+    from outreach.sending.dispatch import send_queued_test
+    from outreach.services import test_sends
 
     ctx = context()
+    now = datetime.now(timezone.utc)
     try:
-        message = send_one(ctx, campaign, step, to, datetime.now(timezone.utc), cli_actor(), phase=sample)
-    except SendTestRefused as exc:
+        chosen = ctx.catalog.get(campaign)
+        chosen_step = chosen.step(step)
+        channel, address = test_sends.recipient(chosen, chosen_step, to, ctx.settings.clinic.default_region)
+        content = sample_content(ctx, chosen, chosen_step, channel, sample)
+        with Session(ctx.engine, expire_on_commit=False) as session:
+            queued = test_sends.queue(session, cli_actor(), chosen, chosen_step, channel, address, content, now)
+            session.commit()
+    except test_sends.SendTestRefused as exc:
         fail(f"Test not sent: {exc}")
     except (KeyError, ValueError) as exc:
         raise typer.BadParameter(str(exc.args[0] if exc.args else exc)) from None
+    # Someone is waiting at the terminal: send it now, as the worker's dispatch pass would.
+    message = send_queued_test(ctx, queued.id, now)
     where = {"outbox": f" (written under {ctx.settings.outbox.directory})"}.get(
         ctx.settings.email.backend if message.channel == "email" else ctx.settings.sms.backend, ""
     )

@@ -1,6 +1,7 @@
 """Putting a message together: what a template may print for a client (client_context), the message a channel
 sends for an outbox row (outgoing), its email headers, and the .eml a preview shows. Sends, test sends and
-previews all compose here, so a preview is byte for byte what goes out."""
+previews all compose here, so a preview is byte for byte what goes out; a test send's words are composed when it
+is queued (sample_content) and sent as they were (queued_outgoing)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from outreach.context import Context
 from outreach.models import Message
 from outreach.policy.cadence import CadenceState, assess
 from outreach.policy.schedule import ClientFacts
-from outreach.rendering import message_context
+from outreach.rendering import message_context, sample_context
 from outreach.signed_links import (
     checkin_answer_urls,
     make_checkin_token,
@@ -31,19 +32,36 @@ PREVIEW_ADDRESS = "client@example.com"
 
 def outgoing(ctx: Context, row: Message, rendered: "Rendered", context: dict, now: datetime) -> OutgoingMessage:
     """The message a channel sends for `row`: the one place sends, test sends and previews are put together."""
+    return queued_outgoing(row, content(ctx, row.channel, rendered, context), now)
+
+
+def queued_outgoing(row: Message, words: dict, now: datetime) -> OutgoingMessage:
+    """The message a channel sends for `row` with `words` composed already (see content)."""
     return OutgoingMessage(
         message_id=row.id or 0,
         key=row.key,
         channel=row.channel,
         to=row.to_address,
-        text=rendered.text,
-        subject=rendered.subject,
-        html=rendered.html,
+        text=words["text"],
+        subject=words["subject"],
+        html=words["html"],
         campaign=row.campaign,
         is_test=row.is_test,
         sent_at=now,
-        headers=email_headers(ctx, context["unsubscribe_url"]) if row.channel == "email" else {},
+        headers=words["headers"],
     )
+
+
+def content(ctx: Context, channel: str, rendered: "Rendered", context: dict) -> dict:
+    """What a message says, as plain data a queued row keeps (Message.rendered): subject, text, HTML, headers."""
+    headers = email_headers(ctx, context["unsubscribe_url"]) if channel == "email" else {}
+    return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html, "headers": headers}
+
+
+def sample_content(ctx: Context, campaign: Campaign, step: Step, channel: str, phase: str) -> dict:
+    """A step rendered for the sample client as the campaign page previews it, for a test send to queue."""
+    context = sample_context(ctx.settings, phase, channel)
+    return content(ctx, channel, ctx.renderer.render(campaign, step, channel, context), context)
 
 
 def preview_email(

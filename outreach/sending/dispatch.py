@@ -3,6 +3,8 @@
 Rows only move forward: planned -> sending -> sent | failed | skipped | unknown (or back to planned with a
 later due_at when deferred or retried). The claim commits before anything is sent, so a crash mid-send leaves
 `sending`, which recovery turns into `unknown` for review: SMS has no idempotency key, so never resend blindly.
+A test send queued from the dashboard has no client: each pass claims those on their own and sends the words they
+were queued with, once, past the rules (its check was made when it was queued).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import os
 import random
 import socket
 import time
-import uuid
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from outreach.campaigns import Campaign, Step
 from outreach.channels.base import ChannelError, Failure, OutgoingMessage, Transport
 from outreach.context import Context
 from outreach.sending import receipts
-from outreach.sending.compose import client_context, outgoing
+from outreach.sending.compose import client_context, outgoing, queued_outgoing
 from outreach.sending.deferrals import keep_deferrals
 from outreach.sending.tally import Tally
 from outreach.models import Client, Conversation, Message, MessageStatus
@@ -41,7 +42,6 @@ from outreach.policy.windows import SendWindow
 from outreach.policy.schedule import ClientFacts, stale_reason, window_deferral
 from outreach.sending.pacing import Pacer, SharedPacer
 from outreach.services import facts as fact_services
-from outreach.services import test_sends
 from outreach.services.clients import load_facts
 from outreach.services.conversations import CONFIRMATION_STEP, REPLY_STREAM
 from outreach.services.unsubscribe import opt_out_address
@@ -91,6 +91,7 @@ def dispatch_due(
     due = DueClients(ctx.engine, now, ctx.settings.dispatch.batch_size)
     with Sender(ctx, now, transports, worker) as sender:
         sender.result.recovered = recovered
+        sender.send_tests(claim_tests(ctx, now, sender.worker, ctx.settings.dispatch.batch_size))
         batches = 0
         while max_batches is None or batches < max_batches:
             ids = claim(ctx, now, sender.worker, ctx.settings.dispatch.batch_size, due)
@@ -150,13 +151,27 @@ class Sender:
                 _send(job, transport, pacer)
         for future in sending:
             future.result()
-        ready = [job for job in jobs if job.outgoing is not None]
+        self._record_outcomes(jobs, [job for job in jobs if job.outgoing is not None], planned_ahead)
+
+    def send_tests(self, rows: list) -> None:
+        """Send claimed test rows with the words they were queued with: no rules, caps or quiet hours apply."""
+        if not rows:
+            return
+        jobs = [_Job(row, queued_outgoing(row, row.rendered, self.now)) for row in rows]
+        for job in jobs:
+            _send(job, self.transports[job.row.channel], self.pacers[job.row.channel])
+        self._record_outcomes(jobs, jobs)
+
+    def _record_outcomes(
+        self, jobs: list[_Job], ready: list[_Job], planned_ahead: frozenset[int] = frozenset()
+    ) -> None:
+        """Record what became of `jobs`, the `ready` ones sent to a provider; kept on disk if the database fails."""
         for job in ready:
-            job.changes = _outcome(ctx, job, now)
+            job.changes = _outcome(self.ctx, job, self.now)
         try:
-            self.result.add(_record_with_retries(ctx, jobs, ready, now, self.worker, planned_ahead))
+            self.result.add(_record_with_retries(self.ctx, jobs, ready, self.now, self.worker, planned_ahead))
         except SQLAlchemyError:
-            receipts.keep(receipt_dir(ctx), _outcome_rows(jobs, now, self.worker)[1])
+            receipts.keep(receipt_dir(self.ctx), _outcome_rows(jobs, self.now, self.worker)[1])
             raise
 
     # The plan pass sends what falls due as it plans: in its transaction it holds the clients (before reading
@@ -262,6 +277,41 @@ def claim(ctx: Context, now: datetime, worker: str, size: int, due: "DueClients 
     return ids
 
 
+def claim_tests(ctx: Context, now: datetime, worker: str, size: int, ids: list[int] | None = None) -> list:
+    """Atomically take up to `size` due test sends (of `ids`, if given) for `worker`: claim() takes whole clients,
+    and a test has none. The update takes only rows still planned, so each goes to one worker; the look before it
+    takes no write lock, so a pass with no test to send waits for no one."""
+    due = select(MESSAGE.c.id).where(
+        MESSAGE.c.status == MessageStatus.planned, MESSAGE.c.due_at <= now, MESSAGE.c.is_test.is_(True)
+    )
+    if ids is not None:
+        due = due.where(MESSAGE.c.id.in_(ids))
+    with read_only_session(ctx.engine) as session:
+        found = session.scalars(due.order_by(MESSAGE.c.due_at, MESSAGE.c.id).limit(size)).all()
+    if not found:
+        return []
+    with Session(ctx.engine) as session:
+        claimed = session.execute(
+            update(MESSAGE)
+            .where(MESSAGE.c.id.in_(found), MESSAGE.c.status == MessageStatus.planned)
+            .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now, attempts=MESSAGE.c.attempts + 1)
+            .returning(*MESSAGE.c)
+        ).all()
+        session.commit()
+    return [SimpleNamespace(**row._mapping) for row in claimed]
+
+
+def send_queued_test(
+    ctx: Context, message_id: int, now: datetime, transports: dict[str, Transport] | None = None
+) -> Message | None:
+    """Send one queued test at once, as a dispatch pass would (`outreach send-test`: someone is waiting at the
+    terminal). The row as it stands afterwards: if a running worker claimed it first, that worker sends it."""
+    with Sender(ctx, now, transports) as sender:
+        sender.send_tests(claim_tests(ctx, now, sender.worker, 1, [message_id]))
+    with Session(ctx.engine) as session:
+        return session.get(Message, message_id)
+
+
 def _mark_claimed(session: Session, ids: list[int], now: datetime, worker: str) -> None:
     if ids:
         # updated_at is left alone: the outcome sets it a moment later, and every index on it (the log's order,
@@ -351,7 +401,7 @@ class DueClients:
         self._queue.extendleft(reversed(clients))
 
     def _read(self) -> None:
-        # Every planned row has a client (a test send is written already `sending`).
+        # A test send has no client: claim_tests takes those.
         query = (
             select(Message.client_id)
             .where(Message.status == MessageStatus.planned, Message.due_at <= self.now, Message.client_id.is_not(None))
@@ -578,7 +628,9 @@ def _outcome(ctx: Context, job: _Job, now: datetime) -> dict:
         # A text's words are kept for the inbox's thread; an email's stay in the provider's and outbox's copy.
         return {**sent, "body": job.outgoing.text} if job.row.channel == "sms" else sent
     common = {"error_code": error.code, "reason": error.reason}
-    if error.failure == Failure.transient and job.row.attempts < ctx.settings.dispatch.max_attempts:
+    # A test is never retried: the person who asked for it is looking for what became of it.
+    attempts = 1 if job.row.is_test else ctx.settings.dispatch.max_attempts
+    if error.failure == Failure.transient and job.row.attempts < attempts:
         delay = backoff(
             job.row.attempts,
             ctx.settings.dispatch.retry_base_seconds,
@@ -691,61 +743,3 @@ def _apply_side_effects(session: Session, jobs: list[_Job], now: datetime) -> No
             session.add(client)
         elif error.invalid_address:
             fact_services.suppress(session, "email", row.to_address, f"Invalid address ({error.code})", "provider")
-
-
-def send_test(
-    ctx: Context,
-    campaign_name: str,
-    step_key: str,
-    to: str,
-    now: datetime,
-    actor: str,
-    phase: str = "establishing",
-    transports: dict[str, Transport] | None = None,
-) -> Message:
-    """Render one step for a sample client and send it to `to` through the configured channel, logged as a test
-    and audited as `actor`'s. Raises test_sends.SendTestRefused for an opted-out address or past the limit."""
-    from outreach.channels.registry import transports as configured
-    from outreach.rendering import sample_context
-    from outreach.contacts import normalise_email, normalise_phone
-
-    campaign = ctx.catalog.get(campaign_name)
-    step = campaign.step(step_key)
-    channel = "email" if "@" in to else "sms"
-    address = normalise_email(to) if channel == "email" else normalise_phone(to, ctx.settings.clinic.default_region)
-    if channel not in step.channels:
-        raise ValueError(f"step {campaign_name}/{step_key} is not sent by {channel}")
-    context = sample_context(ctx.settings, phase, channel)
-    rendered = ctx.renderer.render(campaign, step, channel, context)
-    with Session(ctx.engine, expire_on_commit=False) as session:
-        test_sends.check(session, actor, channel, address, now)
-        row = Message(
-            key=f"test:{uuid.uuid4().hex}",
-            campaign=campaign.name,
-            step=step.key,
-            cycle="test",
-            stream=campaign.stream,
-            channel=channel,
-            to_address=address,
-            status=MessageStatus.sending,
-            due_at=now,
-            claimed_by=worker_id(),
-            claimed_at=now,
-            attempts=1,
-            is_test=True,
-            created_at=now,
-        )
-        session.add(row)
-        session.commit()
-    transports = transports or configured(ctx)
-    job = _Job(row, outgoing(ctx, row, rendered, context, now))
-    _send(job, transports[channel], Pacer(1000))
-    job.changes = _outcome(ctx, job, now)
-    job.changes.pop("retried", None)
-    if job.changes["status"] == MessageStatus.planned:  # no retries for a test: say what happened
-        job.changes.update(status=MessageStatus.failed)
-    with Session(ctx.engine, expire_on_commit=False) as session:
-        _record(session, [job], now, row.claimed_by)
-        test_sends.record(session, actor, f"{campaign.name}/{step.key}", address, job.changes["status"], now)
-        session.commit()
-        return session.get(Message, row.id)

@@ -1,14 +1,19 @@
-"""Who may receive a test send, and how many a staff member may make: a test goes through the real channel, so
-it honours the same opt-outs as any message, and a limit keeps a slip (or a stolen session) from spamming."""
+"""Test sends: who may receive one, how many a staff member may make, and queuing one for the worker. A test goes
+through the real channel, so it honours the same opt-outs as any message, and a limit keeps a slip (or a stolen
+session) from spamming. The row carries its words, composed when it was queued: the worker sends what was
+previewed, even if the copy changes before it runs."""
 
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from outreach.models import AuditEntry, Suppression
+from outreach.campaigns import Campaign, Step
+from outreach.contacts import normalise_email, normalise_phone
+from outreach.models import AuditEntry, Message, MessageStatus, Suppression
 from outreach.services.facts import audit
 from outreach.services.unsubscribe import clients_at, normal_address, revoked
 
@@ -20,6 +25,50 @@ CHANNEL_WORDS = {"email": "email", "sms": "texts"}
 
 class SendTestRefused(ValueError):
     """A test send that must not go out; the message says why."""
+
+
+def recipient(campaign: Campaign, step: Step, to: str, region: str) -> tuple[str, str]:
+    """The channel a test to `to` goes by (an address with an @ is an email) and the address normalised.
+    Raises ValueError for an address that is not one, or a channel the step does not send by."""
+    channel = "email" if "@" in to else "sms"
+    address = normalise_email(to) if channel == "email" else normalise_phone(to, region)
+    if channel not in step.channels:
+        raise ValueError(f"step {campaign.name}/{step.key} is not sent by {channel}")
+    return channel, address
+
+
+def queue(
+    session: Session,
+    actor: str,
+    campaign: Campaign,
+    step: Step,
+    channel: str,
+    address: str,
+    content: dict,
+    now: datetime,
+) -> Message:
+    """Queue a test of `step` to `address` with its `content` (subject, text, html, headers), due now, and audit it
+    as `actor`'s. Raises SendTestRefused for an opted-out address or past the limit."""
+    check(session, actor, channel, address, now)
+    row = Message(
+        key=f"test:{uuid.uuid4().hex}",
+        campaign=campaign.name,
+        step=step.key,
+        cycle="test",
+        stream=campaign.stream,
+        channel=channel,
+        to_address=address,
+        status=MessageStatus.planned,
+        due_at=now,
+        is_test=True,
+        rendered=content,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit(session, actor, ACTION, detail=f"{campaign.name}/{step.key} to {address} (queued)", at=now)
+    return row
 
 
 def check(session: Session, actor: str, channel: str, address: str, now: datetime) -> None:
@@ -48,7 +97,3 @@ def check(session: Session, actor: str, channel: str, address: str, now: datetim
             f"{actor} has sent {PER_HOUR} tests in the last hour, the most allowed; "
             f"try again in {wait} minute{'s' if wait != 1 else ''}"
         )
-
-
-def record(session: Session, actor: str, what: str, address: str, status: str, now: datetime) -> None:
-    audit(session, actor, ACTION, detail=f"{what} to {address} ({status})", at=now)

@@ -1,16 +1,15 @@
 """The sending side's commands, run as a person would: tick, worker, demo, simulate, send-test."""
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from typer.testing import CliRunner
 
 from outreach.cli import app
+from tests.desk import audit_entries
 from tests.helpers import add_client, messages
 from tests.conftest import ROOT
 
@@ -32,12 +31,16 @@ def test_tick_refuses_a_malformed_instant(cli_env):
     assert result.exit_code == 2 and "is not an ISO-8601 date-time" in result.output
 
 
-def test_send_test_writes_one_message_marked_as_a_test(cli_env):
+def test_send_test_sends_at_once_one_message_marked_as_a_test(cli_env):
     result = CliRunner().invoke(app, ["send-test", "education", "pain-cycle", "--to", "marketing@example.com"])
     assert result.exit_code == 0, result.output
+    assert result.output.startswith("email to marketing@example.com: sent (written under ")
     [row] = messages(cli_env)
     assert (row.is_test, row.status, row.client_id, row.to_address) == (True, "sent", None, "marketing@example.com")
+    assert row.key.startswith("test:") and row.rendered["subject"]
     assert len(list((cli_env.settings.outbox.directory / "email").glob("*/*.eml"))) == 1
+    [entry] = audit_entries(cli_env, "campaign.test_send")
+    assert entry.detail == "education/pain-cycle to marketing@example.com (queued)"
 
 
 def test_send_test_names_an_unknown_step(cli_env):
@@ -50,7 +53,7 @@ def test_simulate_shows_an_improving_client_hearing_from_us_less_often(tmp_path,
     report = tmp_path / "sim.html"
     result = CliRunner().invoke(app, ["simulate", "--persona", "improving", "--report", str(report)])
     assert result.exit_code == 0, result.output
-    line = next(l for l in result.output.splitlines() if l.startswith("Messages per 4 weeks:"))
+    line = next(out for out in result.output.splitlines() if out.startswith("Messages per 4 weeks:"))
     months = [int(n) for n in line.split(":")[1].split(",")]
     assert months[0] > months[-1]
     assert "tapering" in result.output and "maintaining" in result.output
@@ -61,7 +64,7 @@ def test_simulate_email_only_tapers_on_the_answers_tapped_in_check_in_emails(tmp
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(app, ["simulate", "--email-only", "--weeks", "6", "--report", str(tmp_path / "s.html")])
     assert result.exit_code == 0, result.output
-    checkins = [l.split() for l in result.output.splitlines() if "checkin/pain-checkin" in l]
+    checkins = [out.split() for out in result.output.splitlines() if "checkin/pain-checkin" in out]
     assert checkins and {(line[2], line[4]) for line in checkins} == {("email", "sent")}
     assert "week 4: tapering" in result.output
 
@@ -92,7 +95,7 @@ def test_the_worker_process_stops_cleanly_on_sigterm(tmp_path):
     deadline = time.monotonic() + 60
     # The two jobs run side by side: wait for a line from each, in whichever order they come.
     while time.monotonic() < deadline and not (
-        any("dispatch: " in l for l in lines) and any("plan: {" in l for l in lines)
+        any("dispatch: " in line for line in lines) and any("plan: {" in line for line in lines)
     ):
         lines.append(worker.stderr.readline())
     worker.send_signal(signal.SIGTERM)
@@ -100,7 +103,7 @@ def test_the_worker_process_stops_cleanly_on_sigterm(tmp_path):
     assert worker.returncode == 0
     output = "".join(lines) + rest
     assert "worker stopped" in output and "received SIGTERM" in output
-    assert any("plan: {" in l for l in lines)
+    assert any("plan: {" in line for line in lines)
 
 
 def test_send_test_refuses_a_number_that_replied_stop(cli_env):

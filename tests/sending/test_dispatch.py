@@ -12,10 +12,11 @@ from sqlmodel import Session, select
 
 from outreach.channels.base import ChannelError, Failure, Receipt, Transport
 from outreach.channels.outbox import OutboxEmail, OutboxSms
-from outreach.sending.dispatch import DueClients, _counted_since, claim, dispatch_due, recover_stuck
+from outreach.sending.compose import sample_content
+from outreach.sending.dispatch import DueClients, _counted_since, claim, claim_tests, dispatch_due, recover_stuck
 from outreach.models import Client, ConsentEvent, Message, Suppression
 from outreach.sending.planner import plan_due
-from outreach.services import facts
+from outreach.services import facts, test_sends
 from outreach.services.clients import load_facts
 from tests.helpers import add_client, change, messages
 
@@ -333,3 +334,62 @@ def test_every_read_in_a_pass_goes_through_an_index_that_bounds_it(ctx):
             if sql.lstrip().upper().startswith("SELECT") and re.search(r"\bFROM visit\b", sql)
         ]
     assert visit_plans and not any("SCAN visit" in plan for plan in visit_plans), visit_plans
+
+
+def queue_test(ctx, to="owner@example.com", at=NOON_CHICAGO) -> Message:
+    """A test of the first lesson queued as the dashboard queues one."""
+    campaign = ctx.catalog.get("education")
+    step = campaign.step("pain-cycle")
+    channel, address = test_sends.recipient(campaign, step, to, "US")
+    content = sample_content(ctx, campaign, step, channel, "establishing")
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        row = test_sends.queue(session, "mia", campaign, step, channel, address, content, at)
+        session.commit()
+    return row
+
+
+def test_a_queued_test_goes_out_with_its_words_at_any_hour(ctx):
+    night = datetime(2026, 3, 3, 9, tzinfo=timezone.utc)  # 03:00 in Chicago: quiet hours for any client
+    row = queue_test(ctx, at=night)
+    channel = Scripted("email")
+
+    result = dispatch_due(ctx, night, {"email": channel, "sms": Scripted("sms")})
+
+    [sent] = channel.sent
+    assert result.sent == 1 and messages(ctx)[0].status == "sent"
+    assert (sent.message_id, sent.to, sent.is_test) == (row.id, "owner@example.com", True)
+    assert {"subject": sent.subject, "text": sent.text, "html": sent.html, "headers": sent.headers} == row.rendered
+
+
+def test_a_transient_failure_of_a_test_fails_it_with_the_reason_and_is_never_retried(ctx):
+    queue_test(ctx)
+    busy = ChannelError(Failure.transient, "HTTP 429", "429", retry_after=60)
+    channel = Scripted("email", busy)
+
+    result = dispatch_due(ctx, NOON_CHICAGO, {"email": channel, "sms": Scripted("sms")})
+    dispatch_due(ctx, NOON_CHICAGO + timedelta(days=1), {"email": channel, "sms": Scripted("sms")})
+
+    [row] = messages(ctx)
+    assert (result.failed, result.retried) == (1, 0)
+    assert (row.status, row.reason, row.error_code, row.attempts) == ("failed", "HTTP 429", "429", 1)
+    assert channel.sent == []
+
+
+def test_each_queued_test_is_claimed_by_one_worker(ctx):
+    first, second = queue_test(ctx), queue_test(ctx, to="+16125550199")
+
+    taken = [claim_tests(ctx, NOON_CHICAGO, worker, 1) for worker in ("w1", "w2", "w3")]
+
+    assert [[row.id for row in rows] for rows in taken] == [[first.id], [second.id], []]
+    assert {(m.status, m.claimed_by) for m in messages(ctx)} == {("sending", "w1"), ("sending", "w2")}
+
+
+def test_a_test_claimed_and_never_recorded_becomes_unknown_not_resent(ctx):
+    queue_test(ctx)
+    claim_tests(ctx, NOON_CHICAGO, "crashed-worker", 10)  # ...and then the process died
+    later = NOON_CHICAGO + timedelta(seconds=ctx.settings.dispatch.sending_timeout_seconds + 1)
+    channel = Scripted("email")
+
+    dispatch_due(ctx, later, {"email": channel, "sms": Scripted("sms")})
+
+    assert messages(ctx)[0].status == "unknown" and channel.sent == []

@@ -1,8 +1,12 @@
-"""Campaign pages for marketing: the catalogue, live previews, and test sends through the configured channel."""
+"""Campaign pages for marketing: the catalogue, live previews, and test sends, queued for the worker to send
+through the configured channel."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import html
+import json
 import re
 from datetime import time
 
@@ -12,8 +16,11 @@ from sqlmodel import Session, select
 from outreach.campaigns import Campaign, Step
 from outreach.context import Context
 from outreach.models import Message
+from outreach.sending.dispatch import dispatch_due
+from outreach.services import edits
 from outreach.web.dashboard.routes.campaigns import PREVIEW_POLICY, timing
-from tests.desk import Desk, audit_entries
+from tests.desk import Desk, audit_entries, page_text
+from tests.helpers import messages
 
 
 @pytest.fixture
@@ -61,21 +68,66 @@ def test_it_counts_the_segments_of_a_text(marketing):
     assert '<div class="sms-bubble">' in page
 
 
-def test_it_sends_a_test_and_logs_it_as_one(marketing):
+def sent_emails(ctx: Context) -> list:
+    return list((ctx.settings.outbox.directory / "email").glob("*/*.eml"))
+
+
+def sent_texts(ctx: Context) -> list[str]:
+    path = ctx.settings.outbox.directory / "sms.jsonl"
+    return [json.loads(line)["body"] for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_it_queues_a_test_for_the_worker_sends_nothing_itself_and_logs_it_as_one(marketing):
     name, key = a_step(marketing.ctx, "email")
 
     sent = marketing.post(f"/campaigns/{name}/{key}/test", {"to": "Owner@Example.com", "phase": "maintaining"})
-    page = marketing.get(sent.headers["location"]).text
+    page = marketing.get(sent.headers["location"])
 
     assert sent.headers["location"] == f"/campaigns/{name}/{key}?phase=maintaining"
-    assert "Test to Owner@example.com sent." in page
     with Session(marketing.ctx.engine) as session:
         message = session.exec(select(Message)).one()
-    assert (message.is_test, message.client_id, message.status) == (True, None, "sent")
-    assert list((marketing.ctx.settings.outbox.directory).rglob("*.eml"))
+    assert "Test to Owner@example.com queued: the worker sends it within a minute." in page_text(page)
+    assert f'<a href="/messages/{message.id}">See it in the delivery log</a>' in page.text
+    assert (message.is_test, message.client_id, message.status) == (True, None, "planned")
+    assert message.key.startswith("test:") and message.due_at == marketing.now
+    assert message.to_address == "Owner@example.com" and message.cycle == "test"
+    assert set(message.rendered) == {"subject", "text", "html", "headers"}
+    assert message.rendered["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert sent_emails(marketing.ctx) == []
     assert [e.detail for e in audit_entries(marketing.ctx, "campaign.test_send")] == [
-        f"{name}/{key} to Owner@example.com (sent)"
+        f"{name}/{key} to Owner@example.com (queued)"
     ]
+    assert "Test to Owner@example.com" in page_text(marketing.get(f"/messages/{message.id}"))
+
+
+def test_the_next_dispatch_pass_sends_a_queued_test_through_the_channel(marketing):
+    name, key = a_step(marketing.ctx, "email")
+    marketing.post(f"/campaigns/{name}/{key}/test", {"to": "owner@example.com", "phase": "maintaining"})
+
+    result = dispatch_due(marketing.ctx, marketing.now)
+
+    [message] = messages(marketing.ctx)
+    [eml] = sent_emails(marketing.ctx)
+    parsed = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert result.sent == 1 and (message.status, message.attempts) == ("sent", 1)
+    assert (parsed["To"], parsed["Subject"]) == ("owner@example.com", message.rendered["subject"])
+    assert parsed["List-Unsubscribe"] == message.rendered["headers"]["List-Unsubscribe"]
+
+
+def test_a_queued_test_sends_the_copy_it_previewed_even_if_the_copy_changes_first(marketing):
+    ctx, path = marketing.ctx, "/campaigns/education/pain-cycle"
+    previewed = html.unescape(re.search(r'<div class="sms-bubble">([^<]*)</div>', marketing.get(path).text).group(1))
+    marketing.post(f"{path}/test", {"to": "+1 612 555 0199"})
+    new_copy = {"education/pain-cycle.sms.j2": "Hi {{ client.first_name }}, new words just published."}
+    with Session(ctx.engine) as session:
+        edits.save_draft(ctx, session, new_copy, "mia", marketing.now)
+        edits.publish(ctx, session, list(new_copy), "mia", marketing.now)
+        session.commit()
+    assert "new words just published" in page_text(marketing.get(path))  # the preview shows the new copy now
+
+    dispatch_due(ctx, marketing.now)
+
+    assert sent_texts(ctx) == [previewed]
 
 
 def test_it_says_why_a_test_was_not_sent(marketing):
@@ -204,4 +256,4 @@ def test_it_limits_test_sends_per_staff_member(marketing, monkeypatch):
         "Test not sent: marketing has sent 2 tests in the last hour, the most allowed; try again in 40 minutes" in page
     )
     with Session(marketing.ctx.engine) as session:
-        assert len(session.exec(select(Message)).all()) == 3
+        assert [m.status for m in session.exec(select(Message))] == ["planned"] * 3  # queued tests count

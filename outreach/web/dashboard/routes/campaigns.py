@@ -1,4 +1,5 @@
-"""Campaigns for marketing and admins: every campaign and step, live previews, and test sends."""
+"""Campaigns for marketing and admins: every campaign and step, live previews, and test sends (queued: only the
+worker sends)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ from fastapi.responses import RedirectResponse
 
 from outreach.campaigns import WEEKDAYS, Campaign, CampaignError, Step
 from outreach.context import Context
-from outreach.sending.dispatch import send_test
 from outreach.policy.segments import count_segments
 from outreach.rendering import PHASES, Rendered, RenderError, sample_context
-from outreach.services import campaign_settings
+from outreach.sending.compose import sample_content
+from outreach.services import campaign_settings, test_sends
 from outreach.services.edits import refresh_published
-from outreach.services.facts import audit
 from outreach.web.dashboard.auth import CampaignsStaff
 from outreach.web.deps import ContextDep, SessionDep, now
 from outreach.web.dashboard.routes.pages import PageNotFound, flash, render
@@ -73,8 +73,8 @@ def change_settings(
     holdout_percent: Annotated[str, Form()] = "0",
     window_start: Annotated[str, Form()] = "",
     window_end: Annotated[str, Form()] = "",
-    weekdays: Annotated[list[str], Form()] = [],
-):  # noqa: B006  (FastAPI reads the default)
+    weekdays: Annotated[list[str], Form()] = [],  # noqa: B006  (FastAPI reads the default)
+):
     refresh_published(ctx)
     try:
         ctx.catalog.get(name)
@@ -155,6 +155,7 @@ def step_preview(
 def test_send(
     request: Request,
     ctx: ContextDep,
+    session: SessionDep,
     staff: CampaignsStaff,
     name: str,
     step_key: str,
@@ -166,15 +167,19 @@ def test_send(
     back = f"/campaigns/{campaign.name}/{step.key}?" + urlencode({"phase": phase})
     refresh_published(ctx)
     try:
-        message = send_test(ctx, campaign.name, step.key, to.strip(), now(request), staff.username, phase=phase)
+        channel, address = test_sends.recipient(campaign, step, to.strip(), ctx.settings.clinic.default_region)
+        content = sample_content(ctx, campaign, step, channel, phase)
+        message = test_sends.queue(session, staff.username, campaign, step, channel, address, content, now(request))
     except (ValueError, RenderError) as exc:
+        session.rollback()
         flash(request, "error", f"Test not sent: {exc}")
         return RedirectResponse(back, status_code=303)
-    outcome = "sent" if message.status in ("sent", "delivered") else f"{message.status}: {message.reason}"
+    session.commit()
     flash(
         request,
-        "ok" if message.status in ("sent", "delivered") else "error",
-        f"Test to {message.to_address} {outcome}.",
+        "ok",
+        f"Test to {message.to_address} queued: the worker sends it within a minute.",
+        link=(f"/messages/{message.id}", "See it in the delivery log"),
     )
     return RedirectResponse(back, status_code=303)
 

@@ -36,9 +36,9 @@ def clinic_zone(request: Request) -> ZoneInfo:
     return ZoneInfo(request.app.state.ctx.settings.clinic.timezone)
 
 
-def flash(request: Request, kind: str, text: str) -> None:
-    """A note for the next page shown (kind: ok or error)."""
-    request.session[_FLASH] = [*request.session.get(_FLASH, []), [kind, text]]
+def flash(request: Request, kind: str, text: str, link: tuple[str, str] | None = None) -> None:
+    """A note for the next page shown (kind: ok or error), with a link (href, label) after it if given."""
+    request.session[_FLASH] = [*request.session.get(_FLASH, []), [kind, text, *(link or ("", ""))]]
 
 
 def _page_context(request: Request) -> dict[str, Any]:
@@ -51,7 +51,8 @@ def _page_context(request: Request) -> dict[str, Any]:
         "csrf_token": csrf_token(request),
         "clinic": settings.clinic,
         "zone_name": settings.clinic.timezone,
-        "flashes": request.session.pop(_FLASH, []),
+        # A note flashed before links existed holds (kind, text) alone: pad it, so a deploy breaks no page.
+        "flashes": [(*note, "", "")[:4] for note in request.session.pop(_FLASH, [])],
         "nav_counts": _nav_counts(request, staff),
         "path": request.url.path,
     }
