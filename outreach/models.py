@@ -210,6 +210,10 @@ class DeliveryEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
     detail: str = Field(default="", max_length=500)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # What the report implies for its message, and the provider's id for it: a report that came before the message
+    # knew that id is attached and applied once it does (services.events.attach_early_reports).
+    status: Optional[str] = Field(default=None, max_length=16)
+    provider_message_id: Optional[str] = Field(default=None, max_length=100, index=True)
 
 
 class Suppression(SQLModel, table=True):

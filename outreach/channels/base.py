@@ -1,10 +1,15 @@
-"""The channel interface: `send(message) -> Receipt`, raising ChannelError that says what to do next."""
+"""The channel interface: `send(message) -> Receipt`, raising ChannelError that says what to do next; and what
+comes back from a provider, in one shape whichever provider sent it: a DeliveryReport or an InboundText, or a
+WebhookRefused for a request that is not provably the provider's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
+
+from outreach.models import MessageStatus
 
 
 class Failure(StrEnum):
@@ -74,3 +79,46 @@ class Transport:
 
     def close(self) -> None:
         """Release connections; called when the dispatcher is done."""
+
+
+class WebhookRefused(Exception):
+    """A webhook request refused: 403 if it is not provably the provider's, 400 if it cannot be read."""
+
+    def __init__(self, status_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What a provider says became of a message, recorded once per `event_id`."""
+
+    provider: str
+    channel: str
+    event_id: str
+    event: str  # the provider's own name for it: "delivered", "undelivered", "bounce", "open", ...
+    status: MessageStatus | None = None  # the status it implies for the message, if any
+    at: datetime | None = None  # None when the provider does not say: when it arrived
+    message_id: int | None = None  # ours, when the provider echoes it back
+    provider_message_ids: tuple[str, ...] = ()  # the provider's id for the message, most likely form first
+    recipient: str = ""
+    detail: str = ""
+    error_code: str = ""
+    reason: str = ""  # why the message failed, when it did
+    opted_out: bool = False  # the recipient opted out or complained: nothing more on this channel
+    suppress: bool = False  # the address takes no messages (a hard bounce, a drop)
+    address_reason: str = ""  # why, for the opt-out or the suppression
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def provider_message_id(self) -> str:
+        return self.provider_message_ids[0] if self.provider_message_ids else ""
+
+
+@dataclass(frozen=True)
+class InboundText:
+    sid: str
+    from_number: str
+    body: str
+    opt_out_type: str = ""  # the provider's own opt-out handling decided: STOP, START or HELP

@@ -3,7 +3,7 @@
 After the providers accepted a batch, its record (status, provider id, sent time per row) is the only trace of
 what went out. If the database refuses it even after retries, each batch's record is written to its own file
 under `<data dir>/receipts/` (and logged, row id beside provider id). The next pass applies the kept receipts,
-so the rows settle as `sent` with their provider ids, and status callbacks that came meanwhile are attached."""
+so the rows settle as `sent` with their provider ids, and delivery reports that came meanwhile are attached."""
 
 from __future__ import annotations
 
@@ -15,10 +15,9 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, Update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from outreach.models import DeliveryEvent, Message, MessageStatus
-from outreach.services.events import TWILIO_STATUS, advance
+from outreach.services.events import attach_early_reports
 
 log = logging.getLogger(__name__)
 TIMES = ("due_at", "sent_at", "updated_at")
@@ -59,7 +58,7 @@ def settle(engine: Engine, directory: Path, statement: Update) -> int:
             rows = [_typed(row) for row in json.loads(claimed.read_text(encoding="utf-8"))]
             with Session(engine) as session:
                 settled += session.execute(statement, rows).rowcount
-                _attach_early_reports(session, [row["provider_id"] for row in rows if row.get("provider_id")])
+                attach_early_reports(session, [row["provider_id"] for row in rows if row.get("provider_id")])
                 session.commit()
         except Exception:  # noqa: BLE001  keep it for the next pass; sending goes on meanwhile
             log.exception("could not apply the receipts in %s yet", path)
@@ -67,32 +66,6 @@ def settle(engine: Engine, directory: Path, statement: Update) -> int:
             continue
         claimed.unlink()
     return settled
-
-
-def _attach_early_reports(session: Session, provider_ids: list[str]) -> None:
-    """Twilio callbacks that arrived before the row knew its SID were stored unattached: attach and apply them."""
-    for sid in provider_ids:
-        message = session.exec(select(Message).where(Message.provider_id == sid, Message.channel == "sms")).first()
-        events = session.exec(
-            select(DeliveryEvent).where(
-                DeliveryEvent.message_id.is_(None),
-                DeliveryEvent.provider == "twilio",
-                DeliveryEvent.provider_event_id.startswith(f"{sid}:"),
-            )
-        ).all()
-        for event in events if message is not None else ():
-            event.message_id = message.id
-            target = TWILIO_STATUS.get(event.event)
-            if target is not None:
-                advance(
-                    message,
-                    target,
-                    event.at,
-                    reason=f"Twilio {event.event}: {event.detail}" if target == MessageStatus.failed else "",
-                )
-            session.add(event)
-        if message is not None:
-            session.add(message)
 
 
 def _plain(row: dict) -> dict:

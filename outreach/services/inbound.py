@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from outreach.channels.base import InboundText
 from outreach.context import Context
 from outreach.models import Client, InboundMessage, Message, MessageStatus
 from outreach.policy.intent import Intent, Reading, read
@@ -31,14 +32,6 @@ MAX_BODY = 2000
 
 
 @dataclass(frozen=True)
-class InboundSms:
-    sid: str
-    from_number: str
-    body: str
-    opt_out_type: str = ""
-
-
-@dataclass(frozen=True)
 class Reply:
     """Which reply template to send back, and what it may say about the client (nothing, for an unknown number)."""
 
@@ -48,7 +41,7 @@ class Reply:
     interval_days: int | None = None
 
 
-def handle_inbound_sms(session: Session, ctx: Context, sms: InboundSms, now: datetime) -> Reply | None:
+def handle_inbound_sms(session: Session, ctx: Context, sms: InboundText, now: datetime) -> Reply | None:
     """Act on one inbound text and say what to answer (None: say nothing)."""
     if session.exec(select(InboundMessage.id).where(InboundMessage.provider_id == sms.sid)).first():
         return None  # Twilio retried a webhook we already handled
@@ -74,7 +67,7 @@ def handle_inbound_sms(session: Session, ctx: Context, sms: InboundSms, now: dat
 
 
 def _handle(
-    session: Session, ctx: Context, sms: InboundSms, reading: Reading, clients: list[Client], now: datetime
+    session: Session, ctx: Context, sms: InboundText, reading: Reading, clients: list[Client], now: datetime
 ) -> tuple[str, Client | None, str | None]:
     first = clients[0] if clients else None
     source = "sms-keyword" if reading.keyword else "sms-words"

@@ -1,10 +1,11 @@
-"""Webhooks: providers' delivery reports and inbound texts (providers.py), and booking systems (bookings.py).
-Each request proves itself by signature; a router only reads, verifies and hands over to outreach.services."""
+"""Webhooks: each provider's delivery reports and inbound texts (twilio.py, sendgrid.py), and booking systems
+(bookings.py). Each request proves itself by signature; a router only reads, has the provider's channel module
+verify and translate it, and hands the normalised records over to outreach.services."""
 
 from fastapi import APIRouter
 
-from outreach.web.webhooks import bookings, providers
+from outreach.web.webhooks import bookings, sendgrid, twilio
 
 router = APIRouter()
-for module in (providers, bookings):
+for module in (twilio, sendgrid, bookings):
     router.include_router(module.router)

@@ -7,44 +7,21 @@ import json
 from datetime import timedelta
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from outreach.models import Client, ConsentEvent, DeliveryEvent, Message, Suppression
 from outreach.web.app import create_app
-from tests.conftest import make_settings, utc
+from tests.conftest import make_settings
 from tests.helpers import count, load, raw_post, web_client
+from tests.web.webhooks import NOW
+from tests.web.webhooks import SENDGRID_SIGNING_KEY as SIGNING_KEY
 
-NOW = utc(2026, 3, 2, 15, 0)
 PATH = "/webhooks/sendgrid/events"
 ANA = "ana@example.org"
-SIGNING_KEY = ec.generate_private_key(ec.SECP256R1())
 OTHER_KEY = ec.generate_private_key(ec.SECP256R1())
-
-
-def public_key_of(private_key: ec.EllipticCurvePrivateKey) -> str:
-    """As SendGrid's settings page shows it: base64 of the DER SubjectPublicKeyInfo."""
-    der = private_key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return base64.b64encode(der).decode()
-
-
-@pytest.fixture
-def settings(database_url, tmp_path):
-    return make_settings(
-        database_url,
-        tmp_path,
-        sendgrid={"webhook_public_key": public_key_of(SIGNING_KEY), "webhook_max_age_seconds": 300},
-    )
-
-
-@pytest.fixture
-def http(ctx):
-    with web_client(ctx, NOW) as client:
-        yield client
 
 
 def headers_for(body: bytes, key=SIGNING_KEY, at=NOW) -> dict[str, str]:
@@ -103,16 +80,6 @@ def add_email(ctx, client_id: int, status: str = "sent", provider_id: str = "xid
         session.add(message)
         session.commit()
         return message.id
-
-
-def snapshot(ctx) -> dict:
-    with Session(ctx.engine) as session:
-        return {
-            "events": session.exec(select(func.count()).select_from(DeliveryEvent)).one(),
-            "suppressions": session.exec(select(func.count()).select_from(Suppression)).one(),
-            "consent": session.exec(select(func.count()).select_from(ConsentEvent)).one(),
-            "messages": sorted(session.exec(select(Message.id, Message.status)).all()),
-        }
 
 
 def test_it_marks_a_message_delivered_by_our_id(ctx, http):
@@ -210,10 +177,10 @@ def test_it_settles_an_email_whose_send_had_an_unknown_outcome(ctx, http):
     assert load(ctx, Message, message_id).status == "sent"
 
 
-def test_it_refuses_forged_tampered_and_replayed_batches(ctx, http):
+def test_it_refuses_forged_tampered_and_replayed_batches(ctx, http, snapshot):
     message_id = add_email(ctx, add_client(ctx))
     body = json.dumps([event("spamreport", "ev1", message_id)]).encode()
-    before = snapshot(ctx)
+    before = snapshot()
 
     attempts = {
         "other key": http.post(PATH, content=body, headers=headers_for(body, key=OTHER_KEY)),
@@ -229,7 +196,7 @@ def test_it_refuses_forged_tampered_and_replayed_batches(ctx, http):
     }
 
     assert {name: response.status_code for name, response in attempts.items()} == dict.fromkeys(attempts, 403)
-    assert snapshot(ctx) == before
+    assert snapshot() == before
 
 
 def test_it_accepts_a_batch_signed_a_little_while_ago(ctx, http):
@@ -243,13 +210,13 @@ def test_it_accepts_a_batch_signed_a_little_while_ago(ctx, http):
 @pytest.mark.parametrize(
     "body", [b"not json", b'{"event": "delivered"}', b'["delivered"]', b"[" * 50000 + b"]" * 50000]
 )
-def test_it_answers_400_to_a_signed_body_that_is_not_a_batch_of_events(ctx, http, body):
-    before = snapshot(ctx)
+def test_it_answers_400_to_a_signed_body_that_is_not_a_batch_of_events(ctx, http, body, snapshot):
+    before = snapshot()
 
     response = http.post(PATH, content=body, headers=headers_for(body))
 
     assert response.status_code == 400
-    assert snapshot(ctx) == before
+    assert snapshot() == before
 
 
 def test_it_refuses_a_body_over_a_megabyte(ctx, http):
