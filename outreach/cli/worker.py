@@ -46,12 +46,13 @@ def tick(now: Optional[str] = typer.Option(None, help="The instant to act at (IS
 
 
 def worker() -> None:
-    """Run the scheduler: plan and dispatch on intervals until SIGTERM/SIGINT. Run exactly this in the worker process."""
+    """Run the scheduler: plan and dispatch on intervals until SIGTERM/SIGINT. Run exactly this in the worker
+    process."""
     from outreach.sending.worker import run_forever
 
     ctx = context(needs_campaigns=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx.secret_key  # unsubscribe links are signed with it: a missing or short key stops start-up, not a send
+    ctx.secret_key  # noqa: B018  (links are signed with it: a missing or short key stops start-up, not a send)
     run_forever(ctx)
 
 
@@ -264,7 +265,9 @@ def _parse_scores(raw: str | None) -> tuple[int, ...]:
     try:
         values = tuple(int(part) for part in raw.split(","))
     except ValueError:
-        raise typer.BadParameter("scores are whole numbers separated by commas, e.g. 7,6,6,5", param_hint="--scores")
+        raise typer.BadParameter(
+            "scores are whole numbers separated by commas, e.g. 7,6,6,5", param_hint="--scores"
+        ) from None
     if not all(0 <= v <= 10 for v in values):
         raise typer.BadParameter("scores run from 0 to 10", param_hint="--scores")
     return values

@@ -1,6 +1,5 @@
 """`campaigns check` against campaigns with one fault each (tests/fixtures/broken_campaigns)."""
 
-
 import pytest
 from typer.testing import CliRunner
 

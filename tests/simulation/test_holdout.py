@@ -1,7 +1,6 @@
 """`outreach simulate --population`: many simulated clients, some held out of rebook nudges, compared the way the
 report compares them; and what groups of a given size can detect."""
 
-
 import pytest
 from typer.testing import CliRunner
 
