@@ -11,6 +11,7 @@ import shutil
 import sys
 import tempfile
 from datetime import datetime, time, timezone
+from functools import partial
 from pathlib import Path
 from typing import Optional
 
@@ -291,10 +292,18 @@ def send_test(
     try:
         chosen = ctx.catalog.get(campaign)
         chosen_step = chosen.step(step)
-        channel, address = test_sends.recipient(chosen, chosen_step, to, ctx.settings.clinic.default_region)
-        content = sample_content(ctx, chosen, chosen_step, channel, sample)
+        words = partial(sample_content, ctx, chosen, chosen_step, phase=sample)
         with Session(ctx.engine, expire_on_commit=False) as session:
-            queued = test_sends.queue(session, cli_actor(), chosen, chosen_step, channel, address, content, now)
+            queued = test_sends.queue(
+                session,
+                cli_actor(),
+                chosen,
+                chosen_step,
+                to,
+                now,
+                region=ctx.settings.clinic.default_region,
+                words=words,
+            )
             session.commit()
     except test_sends.SendTestRefused as exc:
         fail(f"Test not sent: {exc}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -42,13 +43,16 @@ def queue(
     actor: str,
     campaign: Campaign,
     step: Step,
-    channel: str,
-    address: str,
-    content: dict,
+    to: str,
     now: datetime,
+    *,
+    region: str,
+    words: Callable[[str], dict],
 ) -> Message:
-    """Queue a test of `step` to `address` with its `content` (subject, text, html, headers), due now, and audit it
-    as `actor`'s. Raises SendTestRefused for an opted-out address or past the limit."""
+    """Queue a test of `step` to `to`, due now, and audit it as `actor`'s. `words(channel)` composes what it says
+    (subject, text, html, headers: outreach.sending.compose.sample_content), kept on the row. Raises ValueError for
+    an address the step cannot be sent to, SendTestRefused for an opted-out one or past the hour's limit."""
+    channel, address = recipient(campaign, step, to, region)
     check(session, actor, channel, address, now)
     row = Message(
         key=f"test:{uuid.uuid4().hex}",
@@ -61,7 +65,7 @@ def queue(
         status=MessageStatus.planned,
         due_at=now,
         is_test=True,
-        rendered=content,
+        rendered=words(channel),
         created_at=now,
         updated_at=now,
     )

@@ -6,6 +6,7 @@ import json
 import re
 import threading
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 import pytest
 from sqlmodel import Session, select
@@ -340,10 +341,9 @@ def queue_test(ctx, to="owner@example.com", at=NOON_CHICAGO) -> Message:
     """A test of the first lesson queued as the dashboard queues one."""
     campaign = ctx.catalog.get("education")
     step = campaign.step("pain-cycle")
-    channel, address = test_sends.recipient(campaign, step, to, "US")
-    content = sample_content(ctx, campaign, step, channel, "establishing")
+    words = partial(sample_content, ctx, campaign, step, phase="establishing")
     with Session(ctx.engine, expire_on_commit=False) as session:
-        row = test_sends.queue(session, "mia", campaign, step, channel, address, content, at)
+        row = test_sends.queue(session, "mia", campaign, step, to, at, region="US", words=words)
         session.commit()
     return row
 

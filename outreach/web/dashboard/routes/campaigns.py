@@ -4,6 +4,7 @@ worker sends)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -167,9 +168,16 @@ def test_send(
     back = f"/campaigns/{campaign.name}/{step.key}?" + urlencode({"phase": phase})
     refresh_published(ctx)
     try:
-        channel, address = test_sends.recipient(campaign, step, to.strip(), ctx.settings.clinic.default_region)
-        content = sample_content(ctx, campaign, step, channel, phase)
-        message = test_sends.queue(session, staff.username, campaign, step, channel, address, content, now(request))
+        message = test_sends.queue(
+            session,
+            staff.username,
+            campaign,
+            step,
+            to.strip(),
+            now(request),
+            region=ctx.settings.clinic.default_region,
+            words=partial(sample_content, ctx, campaign, step, phase=phase),
+        )
     except (ValueError, RenderError) as exc:
         session.rollback()
         flash(request, "error", f"Test not sent: {exc}")
