@@ -193,7 +193,7 @@ class Message(SQLModel, table=True):
     author: Optional[str] = Field(default=None, max_length=64)
     # Words rendered when the row was queued (a test send from the dashboard: subject, text, html, headers), sent
     # as they are instead of rendering at send time.
-    rendered: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
+    rendered: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))  # channels.base.RenderedWords
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -325,6 +325,8 @@ class WebhookEvent(SQLModel, table=True):
 
 class WorkerRun(SQLModel, table=True):
     __tablename__ = "worker_run"
+    # Each health check reads the latest start of each kind (services.health.late_passes).
+    __table_args__ = (Index("ix_worker_run_kind_started", "kind", "started_at"),)
 
     id: Optional[int] = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16, description="plan or dispatch")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 from outreach.models import MessageStatus
 
@@ -56,6 +56,15 @@ class OutgoingMessage:
     is_test: bool = False
     # The pass's `now`: the email's Date header (simulated time in a simulation).
     sent_at: datetime | None = None
+
+
+class RenderedWords(TypedDict):
+    """A message's words as rendered, kept on a queued row (Message.rendered) and sent as they are."""
+
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
 
 
 @dataclass(frozen=True)

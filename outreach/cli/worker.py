@@ -260,6 +260,35 @@ def _simulate_population(size: int, weeks: int, holdout: float, habit) -> None: 
         typer.echo(line)
 
 
+def _queue_test(ctx: Context, campaign: str, step: str, to: str, phase: str, now: datetime):  # noqa: ANN202
+    from sqlmodel import Session
+
+    from outreach.sending.compose import sample_words
+    from outreach.services import test_sends
+
+    try:
+        chosen = ctx.catalog.get(campaign)
+        chosen_step = chosen.step(step)
+        words = partial(sample_words, ctx, chosen, chosen_step, phase=phase)
+        with Session(ctx.engine, expire_on_commit=False) as session:
+            queued = test_sends.queue(
+                session,
+                cli_actor(),
+                chosen,
+                chosen_step,
+                to,
+                now,
+                region=ctx.settings.clinic.default_region,
+                words=words,
+            )
+            session.commit()
+    except test_sends.SendTestRefused as exc:
+        fail(f"Test not sent: {exc}")
+    except (KeyError, ValueError) as exc:
+        raise typer.BadParameter(str(exc.args[0] if exc.args else exc)) from None
+    return queued
+
+
 def _parse_scores(raw: str | None) -> tuple[int, ...]:
     if not raw:
         return ()
@@ -281,36 +310,19 @@ def send_test(
     sample: str = typer.Option("establishing", help="Cadence phase of the sample client."),
 ) -> None:
     """Send one rendered step for a sample client through the configured channel now; logged as a test."""
-    from sqlmodel import Session
-
-    from outreach.sending.compose import sample_content
+    from outreach.channels.registry import transports
     from outreach.sending.dispatch import send_queued_test
-    from outreach.services import test_sends
 
     ctx = context()
     now = datetime.now(timezone.utc)
+    channels = transports(ctx)  # a channel that is not configured stops here, before anything is queued
     try:
-        chosen = ctx.catalog.get(campaign)
-        chosen_step = chosen.step(step)
-        words = partial(sample_content, ctx, chosen, chosen_step, phase=sample)
-        with Session(ctx.engine, expire_on_commit=False) as session:
-            queued = test_sends.queue(
-                session,
-                cli_actor(),
-                chosen,
-                chosen_step,
-                to,
-                now,
-                region=ctx.settings.clinic.default_region,
-                words=words,
-            )
-            session.commit()
-    except test_sends.SendTestRefused as exc:
-        fail(f"Test not sent: {exc}")
-    except (KeyError, ValueError) as exc:
-        raise typer.BadParameter(str(exc.args[0] if exc.args else exc)) from None
-    # Someone is waiting at the terminal: send it now, as the worker's dispatch pass would.
-    message = send_queued_test(ctx, queued.id, now)
+        queued = _queue_test(ctx, campaign, step, to, sample, now)
+        # Someone is waiting at the terminal: send it now, as the worker's dispatch pass would.
+        message = send_queued_test(ctx, queued.id, now, channels)
+    finally:
+        for channel in channels.values():
+            channel.close()
     where = {"outbox": f" (written under {ctx.settings.outbox.directory})"}.get(
         ctx.settings.email.backend if message.channel == "email" else ctx.settings.sms.backend, ""
     )

@@ -1,7 +1,7 @@
 """Putting a message together: what a template may print for a client (client_context), the message a channel
 sends for an outbox row (outgoing), its email headers, and the .eml a preview shows. Sends, test sends and
 previews all compose here, so a preview is byte for byte what goes out; a test send's words are composed when it
-is queued (sample_content) and sent as they were (queued_outgoing)."""
+is queued (sample_words) and sent as they were (queued_outgoing)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from outreach.campaigns import Campaign, Step
-from outreach.channels.base import OutgoingMessage
+from outreach.channels.base import OutgoingMessage, RenderedWords
 from outreach.context import Context
 from outreach.models import Message
 from outreach.policy.cadence import CadenceState, assess
@@ -25,18 +25,18 @@ from outreach.signed_links import (
 )
 
 if TYPE_CHECKING:
-    from outreach.rendering import Rendered
+    from outreach.rendering import Rendered, Renderer
 
 PREVIEW_ADDRESS = "client@example.com"
 
 
 def outgoing(ctx: Context, row: Message, rendered: "Rendered", context: dict, now: datetime) -> OutgoingMessage:
     """The message a channel sends for `row`: the one place sends, test sends and previews are put together."""
-    return queued_outgoing(row, content(ctx, row.channel, rendered, context), now)
+    return queued_outgoing(row, words_of(ctx, row.channel, rendered, context), now)
 
 
-def queued_outgoing(row: Message, words: dict, now: datetime) -> OutgoingMessage:
-    """The message a channel sends for `row` with `words` composed already (see content)."""
+def queued_outgoing(row: Message, words: RenderedWords, now: datetime) -> OutgoingMessage:
+    """The message a channel sends for `row` with `words` composed already (see words_of)."""
     return OutgoingMessage(
         message_id=row.id or 0,
         key=row.key,
@@ -52,16 +52,20 @@ def queued_outgoing(row: Message, words: dict, now: datetime) -> OutgoingMessage
     )
 
 
-def content(ctx: Context, channel: str, rendered: "Rendered", context: dict) -> dict:
+def words_of(ctx: Context, channel: str, rendered: "Rendered", context: dict) -> RenderedWords:
     """What a message says, as plain data a queued row keeps (Message.rendered): subject, text, HTML, headers."""
     headers = email_headers(ctx, context["unsubscribe_url"]) if channel == "email" else {}
     return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html, "headers": headers}
 
 
-def sample_content(ctx: Context, campaign: Campaign, step: Step, channel: str, phase: str) -> dict:
-    """A step rendered for the sample client as the campaign page previews it, for a test send to queue."""
+def sample_words(
+    ctx: Context, campaign: Campaign, step: Step, channel: str, phase: str, renderer: "Renderer | None" = None
+) -> RenderedWords:
+    """A step rendered for the sample client as a preview shows it, for a test send to queue: by the live copy's
+    renderer, or by `renderer` (the editor's, with the drafts)."""
     context = sample_context(ctx.settings, phase, channel)
-    return content(ctx, channel, ctx.renderer.render(campaign, step, channel, context), context)
+    rendered = (renderer or ctx.renderer).render(campaign, step, channel, context)
+    return words_of(ctx, channel, rendered, context)
 
 
 def preview_email(

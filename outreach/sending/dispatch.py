@@ -42,6 +42,7 @@ from outreach.policy.windows import SendWindow
 from outreach.policy.schedule import ClientFacts, stale_reason, window_deferral
 from outreach.sending.pacing import Pacer, SharedPacer
 from outreach.services import facts as fact_services
+from outreach.services import test_sends
 from outreach.services.clients import load_facts
 from outreach.services.conversations import CONFIRMATION_STEP, REPLY_STREAM
 from outreach.services.unsubscribe import opt_out_address
@@ -154,13 +155,15 @@ class Sender:
         self._record_outcomes(jobs, [job for job in jobs if job.outgoing is not None], planned_ahead)
 
     def send_tests(self, rows: list) -> None:
-        """Send claimed test rows with the words they were queued with: no rules, caps or quiet hours apply."""
+        """Send claimed test rows with the words they were queued with: no caps or quiet hours apply, but an
+        address that opted out or was suppressed since the test was queued gets nothing."""
         if not rows:
             return
-        jobs = [_Job(row, queued_outgoing(row, row.rendered, self.now)) for row in rows]
-        for job in jobs:
+        jobs = list(_test_jobs(self.ctx, rows, self.now))
+        ready = [job for job in jobs if job.outgoing is not None]
+        for job in ready:
             _send(job, self.transports[job.row.channel], self.pacers[job.row.channel])
-        self._record_outcomes(jobs, jobs)
+        self._record_outcomes(jobs, ready)
 
     def _record_outcomes(
         self, jobs: list[_Job], ready: list[_Job], planned_ahead: frozenset[int] = frozenset()
@@ -299,6 +302,21 @@ def claim_tests(ctx: Context, now: datetime, worker: str, size: int, ids: list[i
         ).all()
         session.commit()
     return [SimpleNamespace(**row._mapping) for row in claimed]
+
+
+def _test_jobs(ctx: Context, rows: list, now: datetime) -> Iterator[_Job]:
+    with read_only_session(ctx.engine) as session:
+        refusals = {row.id: test_sends.refusal(session, row.channel, row.to_address) for row in rows}
+    for row in rows:
+        job = _Job(row)
+        if refusals[row.id]:
+            job.changes = {"status": MessageStatus.skipped, "reason": f"Test not sent: {refusals[row.id]}"}
+        else:
+            try:
+                job.outgoing = queued_outgoing(row, row.rendered, now)
+            except (KeyError, TypeError) as exc:  # words that are not what compose.content made
+                job.changes = {"status": MessageStatus.failed, "reason": f"Could not compose: {exc!r}"}
+        yield job
 
 
 def send_queued_test(

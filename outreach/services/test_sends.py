@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from outreach.campaigns import Campaign, Step
+from outreach.channels.base import RenderedWords
 from outreach.contacts import normalise_email, normalise_phone
 from outreach.models import AuditEntry, Message, MessageStatus, Suppression
 from outreach.services.facts import audit
@@ -47,10 +48,10 @@ def queue(
     now: datetime,
     *,
     region: str,
-    words: Callable[[str], dict],
+    words: Callable[[str], RenderedWords],
 ) -> Message:
     """Queue a test of `step` to `to`, due now, and audit it as `actor`'s. `words(channel)` composes what it says
-    (subject, text, html, headers: outreach.sending.compose.sample_content), kept on the row. Raises ValueError for
+    (subject, text, html, headers: outreach.sending.compose.sample_words), kept on the row. Raises ValueError for
     an address the step cannot be sent to, SendTestRefused for an opted-out one or past the hour's limit."""
     channel, address = recipient(campaign, step, to, region)
     check(session, actor, channel, address, now)
@@ -75,17 +76,26 @@ def queue(
     return row
 
 
-def check(session: Session, actor: str, channel: str, address: str, now: datetime) -> None:
-    """Raise SendTestRefused if `address` opted out or is suppressed, or `actor` used up the hour's tests."""
+def refusal(session: Session, channel: str, address: str) -> str | None:
+    """Why no test may go to `address` (it is suppressed, or a client there opted out), or None. Asked when a test
+    is queued and again when the worker sends it: an opt-out may come in between."""
     suppression = session.exec(
         select(Suppression).where(
             Suppression.channel == channel, Suppression.address == normal_address(channel, address)
         )
     ).first()
     if suppression is not None:
-        raise SendTestRefused(f"{address} is on the suppression list ({suppression.reason}); tests honour it too")
+        return f"{address} is on the suppression list ({suppression.reason}); tests honour it too"
     if any(revoked(session, client, channel) for client in clients_at(session, channel, address)):
-        raise SendTestRefused(f"a client at {address} opted out of {CHANNEL_WORDS[channel]}; tests honour it too")
+        return f"a client at {address} opted out of {CHANNEL_WORDS[channel]}; tests honour it too"
+    return None
+
+
+def check(session: Session, actor: str, channel: str, address: str, now: datetime) -> None:
+    """Raise SendTestRefused if `address` opted out or is suppressed, or `actor` used up the hour's tests."""
+    refused = refusal(session, channel, address)
+    if refused:
+        raise SendTestRefused(refused)
     recent = session.exec(
         select(AuditEntry.at)
         .where(

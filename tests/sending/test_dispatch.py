@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from outreach.channels.base import ChannelError, Failure, Receipt, Transport
 from outreach.channels.outbox import OutboxEmail, OutboxSms
-from outreach.sending.compose import sample_content
+from outreach.sending.compose import sample_words
 from outreach.sending.dispatch import DueClients, _counted_since, claim, claim_tests, dispatch_due, recover_stuck
 from outreach.models import Client, ConsentEvent, Message, Suppression
 from outreach.sending.planner import plan_due
@@ -341,7 +341,7 @@ def queue_test(ctx, to="owner@example.com", at=NOON_CHICAGO) -> Message:
     """A test of the first lesson queued as the dashboard queues one."""
     campaign = ctx.catalog.get("education")
     step = campaign.step("pain-cycle")
-    words = partial(sample_content, ctx, campaign, step, phase="establishing")
+    words = partial(sample_words, ctx, campaign, step, phase="establishing")
     with Session(ctx.engine, expire_on_commit=False) as session:
         row = test_sends.queue(session, "mia", campaign, step, to, at, region="US", words=words)
         session.commit()
@@ -393,3 +393,30 @@ def test_a_test_claimed_and_never_recorded_becomes_unknown_not_resent(ctx):
     dispatch_due(ctx, later, {"email": channel, "sms": Scripted("sms")})
 
     assert messages(ctx)[0].status == "unknown" and channel.sent == []
+
+
+def test_a_queued_test_to_an_address_that_opted_out_since_goes_nowhere(ctx):
+    client = add_client(ctx, "c1", at=NOON_CHICAGO, email="owner@example.com")
+    queue_test(ctx)
+    change(ctx, client, facts.record_consent, "email", False, "unsubscribe-link", "client", at=NOON_CHICAGO)
+    channel = Scripted("email")
+
+    result = dispatch_due(ctx, NOON_CHICAGO, {"email": channel, "sms": Scripted("sms")})
+
+    [row] = messages(ctx, is_test=True)
+    assert channel.sent == [] and result.skipped == 1
+    assert row.status == "skipped" and row.reason.startswith("Test not sent: a client at owner@example.com opted out")
+
+
+def test_a_queued_test_whose_words_cannot_be_read_fails_alone_and_the_pass_goes_on(ctx):
+    broken, fine = queue_test(ctx), queue_test(ctx, to="+16125550199")
+    with Session(ctx.engine) as session:
+        session.get(Message, broken.id).rendered = {"subject": "no text or html"}
+        session.commit()
+    sms = Scripted("sms")
+
+    dispatch_due(ctx, NOON_CHICAGO, {"email": Scripted("email"), "sms": sms})
+
+    statuses = {m.id: (m.status, m.reason) for m in messages(ctx)}
+    assert statuses[broken.id][0] == "failed" and statuses[broken.id][1].startswith("Could not compose")
+    assert statuses[fine.id] == ("sent", "") and [m.message_id for m in sms.sent] == [fine.id]

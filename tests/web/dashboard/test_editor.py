@@ -9,7 +9,7 @@ import re
 import pytest
 
 from outreach.sending.worker import tick
-from tests.helpers import add_client
+from tests.helpers import add_client, messages
 from tests.services.test_edits import CHECKIN, MONDAY, sent_texts
 from tests.desk import Desk, audit_entries, page_text
 
@@ -123,3 +123,23 @@ def test_the_live_preview_renders_what_is_typed_without_storing_it(ctx, marketin
     )
     assert found["sms"]["size"] == "1 segment · GSM-7 · 86 characters"
     assert "A draft by" not in page_text(marketing.get(LESSON_EDIT))
+
+
+def test_a_test_of_the_draft_is_queued_with_the_draft_and_the_live_copy_stays(ctx, marketing):
+    draft = "Hi {{ client.first_name }}, a draft: how is your pain this week? Reply 0-10 (0 = no pain)."
+    marketing.post(EDIT, {**form(marketing, EDIT), "sms": draft, "action": "save"})
+
+    response = marketing.post(f"{EDIT}/test", {"to": "+16125550199", "phase": "tapering"})
+    page = page_text(marketing.get(response.headers["location"]))
+    live = marketing.post(EDIT.replace("/edit", "/test"), {"to": "+16125550198"})
+
+    assert response.status_code == 303 and response.headers["location"] == f"{EDIT}?phase=tapering"
+    assert "Test to +16125550199 queued: the worker sends it within a minute." in page
+    assert live.status_code == 303
+    [from_draft, from_live] = messages(ctx, is_test=True)
+    assert from_draft.rendered["text"] == (
+        "Northside Massage: Hi Christopher, a draft: how is your pain this week? Reply 0-10 (0 = no pain).\n"
+        "Reply STOP to opt out."
+    )
+    assert "a draft" not in from_live.rendered["text"], "the step page tests the live copy"
+    assert (from_draft.status, from_draft.is_test, from_draft.client_id) == ("planned", True, None)

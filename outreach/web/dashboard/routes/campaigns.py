@@ -10,15 +10,16 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
+from sqlmodel import Session
 
 from outreach.campaigns import WEEKDAYS, Campaign, CampaignError, Step
 from outreach.context import Context
 from outreach.policy.segments import count_segments
-from outreach.rendering import PHASES, Rendered, RenderError, sample_context
-from outreach.sending.compose import sample_content
+from outreach.rendering import PHASES, Rendered, Renderer, RenderError, sample_context
+from outreach.sending.compose import sample_words
 from outreach.services import campaign_settings, test_sends
 from outreach.services.edits import refresh_published
-from outreach.web.dashboard.auth import CampaignsStaff
+from outreach.web.dashboard.auth import CampaignsStaff, Staff
 from outreach.web.deps import ContextDep, SessionDep, now
 from outreach.web.dashboard.routes.pages import PageNotFound, flash, render
 
@@ -165,8 +166,24 @@ def test_send(
 ):
     campaign, step = find_step(ctx, name, step_key)
     phase = phase if phase in PHASES else "establishing"
-    back = f"/campaigns/{campaign.name}/{step.key}?" + urlencode({"phase": phase})
     refresh_published(ctx)
+    back = f"/campaigns/{campaign.name}/{step.key}?" + urlencode({"phase": phase})
+    return queue_test(request, ctx, session, staff, campaign, step, to, phase, back)
+
+
+def queue_test(
+    request: Request,
+    ctx: Context,
+    session: Session,
+    staff: Staff,
+    campaign: Campaign,
+    step: Step,
+    to: str,
+    phase: str,
+    back: str,
+    renderer: Renderer | None = None,
+) -> RedirectResponse:
+    """Queue a test of `step` as `renderer` previews it (the live copy's by default) and go `back`, saying so."""
     try:
         message = test_sends.queue(
             session,
@@ -176,7 +193,7 @@ def test_send(
             to.strip(),
             now(request),
             region=ctx.settings.clinic.default_region,
-            words=partial(sample_content, ctx, campaign, step, phase=phase),
+            words=partial(sample_words, ctx, campaign, step, phase=phase, renderer=renderer),
         )
     except (ValueError, RenderError) as exc:
         session.rollback()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -17,7 +18,7 @@ from outreach.rendering import PHASES, RenderError, sample_context
 from outreach.services import edits
 from outreach.web.dashboard.auth import CampaignsStaff
 from outreach.web.deps import ContextDep, SessionDep, now
-from outreach.web.dashboard.routes.campaigns import PREVIEW_POLICY, find_step
+from outreach.web.dashboard.routes.campaigns import PREVIEW_POLICY, find_step, queue_test
 from outreach.web.dashboard.routes.pages import PageNotFound, flash, render
 
 router = APIRouter(prefix="/campaigns")
@@ -61,6 +62,25 @@ def edit_page(
     )
     response.headers["Content-Security-Policy"] = PREVIEW_POLICY
     return response
+
+
+@router.post("/{name}/{step_key}/edit/test")
+def test_draft(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: CampaignsStaff,
+    name: str,
+    step_key: str,
+    to: Text = "",
+    phase: Text = "establishing",
+):
+    """A test of the copy as this page previews it: the saved drafts over the published copy."""
+    campaign, step = find_step(ctx, name, step_key)
+    phase = phase if phase in PHASES else "establishing"
+    renderer = edits.draft_renderer(ctx, edits.published(session), edits.step_copy(ctx, session, step).sources())
+    back = f"/campaigns/{campaign.name}/{step.key}/edit?" + urlencode({"phase": phase})
+    return queue_test(request, ctx, session, staff, campaign, step, to, phase, back, renderer)
 
 
 @router.post("/{name}/{step_key}/edit")
