@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 # Seconds to connect, and to wait for Twilio's answer once the request is sent.
 DEFAULT_TIMEOUT = (5.0, 20.0)
-OPTED_OUT = {21610}
+OPTED_OUT = {21610}  # the number replied STOP: Twilio refuses to text it
 INVALID_NUMBER = {21211, 21614}
 RATE_LIMITED = 20429
 
@@ -181,7 +181,6 @@ STATUSES = {
     "failed": S.failed,
     "canceled": S.failed,
 }
-OPTED_OUT_CODE = "21610"
 
 
 def signature_of(headers: Mapping[str, str]) -> str:
@@ -219,7 +218,7 @@ def delivery_report(fields: Mapping[str, str]) -> DeliveryReport:
     status = status.lower()
     error_code = fields.get("ErrorCode", "")
     detail = f"{error_code} {fields.get('ErrorMessage', '')}".strip()
-    opted_out = error_code == OPTED_OUT_CODE
+    opted_out = error_code in {str(code) for code in OPTED_OUT}
     return DeliveryReport(
         provider="twilio",
         channel="sms",
@@ -232,7 +231,7 @@ def delivery_report(fields: Mapping[str, str]) -> DeliveryReport:
         error_code=error_code,
         reason=f"Twilio {status}: {detail}",
         opted_out=opted_out,
-        address_reason=f"Twilio says opted out ({OPTED_OUT_CODE})" if opted_out else "",
+        address_reason=f"Twilio says opted out ({error_code})" if opted_out else "",
         payload={name: value for name, value in fields.items() if name != "Body"},
     )
 

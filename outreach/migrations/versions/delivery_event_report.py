@@ -2,7 +2,7 @@
 
 Revision ID: delivery_event_report
 Revises: message_rendered
-Create Date: 2026-12-08
+Create Date: 2026-12-07
 
 A report that arrives before its message knows the provider's id is stored unattached; these columns let it be
 attached and applied later whatever the provider. Unattached Twilio events recorded before this revision are

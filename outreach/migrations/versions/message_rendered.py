@@ -5,8 +5,8 @@ Revises: 0011
 Create Date: 2026-12-07
 
 Revision ids name their change from here on (the numbered ones before stay as they are: databases record them).
-Whoever merges second points down_revision at the head they merge onto; tests/test_migrations.py checks there is
-exactly one head.
+Whoever merges second points down_revision at the head they merge onto; tests/migrations/test_migrations.py
+checks there is exactly one head.
 """
 
 import sqlalchemy as sa

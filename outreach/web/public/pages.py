@@ -4,7 +4,6 @@ out of Referer headers, caches and search engines."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -23,7 +22,6 @@ PAGE_HEADERS = {
     "X-Robots-Tag": "noindex",
     "X-Content-Type-Options": "nosniff",
 }
-T = TypeVar("T")
 
 
 def page(request: Request, ctx: Context, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
