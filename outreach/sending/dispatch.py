@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Iterator
+from typing import Any, Iterator
 
-from sqlalchemy import Engine, bindparam, func, or_, select, update
+from sqlalchemy import Engine, Table, bindparam, func, or_, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from outreach.campaigns import Campaign, Step
@@ -50,7 +50,7 @@ from outreach.db import read_only_session
 from outreach.db import try_lock
 
 
-MESSAGE = Message.__table__
+MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
 
 
 def worker_id() -> str:
@@ -336,7 +336,7 @@ def _mark_claimed(session: Session, ids: list[int], now: datetime, worker: str) 
         # the reports' refresh) would otherwise be rewritten twice per message.
         session.execute(
             update(Message)
-            .where(Message.id.in_(ids), Message.status == MessageStatus.planned)
+            .where(col(Message.id).in_(ids), col(Message.status) == MessageStatus.planned)
             .values(status=MessageStatus.sending, claimed_by=worker, claimed_at=now, attempts=Message.attempts + 1)
         )
 
@@ -346,8 +346,8 @@ def _due_rows(session: Session, clients: list[int], now: datetime) -> list:
     if not clients:
         return []
     rows = session.execute(
-        select(Message.id, Message.client_id, Message.status, Message.due_at, Message.priority)
-        .where(Message.client_id.in_(clients))
+        select(col(Message.id), col(Message.client_id), col(Message.status), col(Message.due_at), col(Message.priority))
+        .where(col(Message.client_id).in_(clients))
         .with_for_update(skip_locked=True)
     ).all()
     return sorted(
@@ -422,7 +422,9 @@ class DueClients:
         # A test send has no client: claim_tests takes those.
         query = (
             select(Message.client_id)
-            .where(Message.status == MessageStatus.planned, Message.due_at <= self.now, Message.client_id.is_not(None))
+            .where(
+                Message.status == MessageStatus.planned, Message.due_at <= self.now, col(Message.client_id).is_not(None)
+            )
             .order_by(Message.priority, Message.due_at, Message.id)
             .limit(self.batch_size * self.READ_AHEAD)
         )
@@ -445,7 +447,7 @@ def recover_stuck(ctx: Context, now: datetime) -> int:
     cutoff = now - timedelta(seconds=ctx.settings.dispatch.sending_timeout_seconds)
     statement = (
         update(Message)
-        .where(Message.status == MessageStatus.sending, Message.claimed_at < cutoff)
+        .where(col(Message.status) == MessageStatus.sending, col(Message.claimed_at) < cutoff)
         .values(
             status=MessageStatus.unknown,
             updated_at=now,
@@ -479,7 +481,7 @@ def _counted_since(now: datetime):  # noqa: ANN202
     however old its due time. Which statuses count is left to _decide: a status test here leads SQLite to read
     every sent message through a status index instead of the client's few."""
     return or_(
-        Message.status == MessageStatus.sending, func.coalesce(Message.sent_at, Message.due_at) > now - CAP_HORIZON
+        col(Message.status) == MessageStatus.sending, func.coalesce(Message.sent_at, Message.due_at) > now - CAP_HORIZON
     )
 
 
@@ -595,7 +597,7 @@ def _check_reply(ctx: Context, row: Message, client: ClientFacts | None, now: da
 
 def _last_inbound(ctx: Context, phone: str) -> datetime | None:
     with Session(ctx.engine) as session:
-        return session.scalar(select(Conversation.last_inbound_at).where(Conversation.phone == phone))
+        return session.scalar(select(col(Conversation.last_inbound_at)).where(col(Conversation.phone) == phone))
 
 
 def _compose(
@@ -676,7 +678,7 @@ def backoff(attempt: int, base: float, cap: float, retry_after: float | None = N
 # What a pass may change on a row it claimed; every outcome writes all of them (unchanged ones as they were),
 # so one executemany records a whole batch.
 OUTCOME_COLUMNS = ("status", "due_at", "reason", "error_code", "provider_id", "sent_at", "body")
-RECORD_RETRY = {
+RECORD_RETRY: dict[str, Any] = {
     "retry": retry_if_exception_type(OperationalError),
     "stop": stop_after_attempt(6),
     "wait": wait_random_exponential(multiplier=0.1, max=3),
@@ -723,7 +725,9 @@ def _record(
     keep_deferrals(session, [(job.row.id, job.changes["reason"]) for job in jobs if job.changes.get("deferred")], now)
     woken = {job.row.client_id for job in jobs if job.row.client_id and _wakes(job, planned_ahead)}
     if woken:
-        session.execute(update(Client).where(Client.id.in_(woken), Client.next_plan_at > now).values(next_plan_at=now))
+        session.execute(
+            update(Client).where(col(Client.id).in_(woken), col(Client.next_plan_at) > now).values(next_plan_at=now)
+        )
     return result
 
 

@@ -13,11 +13,13 @@ import time
 from collections import deque
 from typing import Callable
 
-from sqlalchemy import Engine, case, update
+from sqlalchemy import Engine, Table, case, update
 from sqlmodel import Session
 
 from outreach.models import SendRate
 from outreach.db import insert_ignore
+
+SEND_RATE: Table = SendRate.__table__  # type: ignore[attr-defined]
 
 # Requests reach the provider late, unevenly (by 100 ms and more on a busy machine); `rate` slots span a second
 # plus this margin, so the busiest second the provider sees stays within the rate.
@@ -80,9 +82,9 @@ class SharedPacer:
     def _claim(self) -> list[float]:
         """The next `block` slots of the channel, from now or from where the last claim (anyone's) ended."""
         span = self.block * self.interval
-        row = SendRate.__table__.c
+        row = SEND_RATE.c
         statement = (
-            update(SendRate.__table__)
+            update(SEND_RATE)
             .where(row.channel == self.channel)
             .values(next_at=case((row.next_at > self._clock(), row.next_at), else_=self._clock()) + span)
             .returning(row.next_at)
@@ -90,7 +92,7 @@ class SharedPacer:
         with Session(self.engine) as session:
             ends = session.execute(statement).scalar()
             if ends is None:  # the channel's first send on this database
-                insert_ignore(session, SendRate.__table__, [{"channel": self.channel, "next_at": 0.0}], ["channel"])
+                insert_ignore(session, SEND_RATE, [{"channel": self.channel, "next_at": 0.0}], ["channel"])
                 ends = session.execute(statement).scalar()
             session.commit()
         start = ends - span

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 
-from sqlalchemy import Boolean, bindparam, case, func, null, select, tuple_, update
-from sqlmodel import Session
+from sqlalchemy import Boolean, Table, bindparam, case, func, null, select, tuple_, update
+from sqlmodel import Session, col
 
 from outreach.context import Context
 from outreach.db import session_scope
@@ -23,6 +23,10 @@ from outreach.db import insert_ignore, insert_new, try_lock
 
 if TYPE_CHECKING:
     from outreach.sending.dispatch import Sender
+
+MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
+ENROLMENT: Table = Enrolment.__table__  # type: ignore[attr-defined]
+HELD_OUT_OCCASION: Table = HeldOutOccasion.__table__  # type: ignore[attr-defined]
 
 CHUNK = 500
 # The first key of the advisory locks planners take on clients (dispatch claims use another).
@@ -74,9 +78,9 @@ def _due_clients(
     ended); and where this one ends. Several workers plan different clients at once: ones another holds are
     passed by, it plans them. So are the ones this pass has `planned` already, which a send woke again."""
     query = (
-        select(Client.id, Client.next_plan_at)
-        .where(Client.next_plan_at <= now, Client.status != ClientStatus.archived)
-        .order_by(Client.next_plan_at, Client.id)
+        select(col(Client.id), col(Client.next_plan_at))
+        .where(col(Client.next_plan_at) <= now, col(Client.status) != ClientStatus.archived)
+        .order_by(col(Client.next_plan_at), col(Client.id))
         .limit(size)
     )
     held: list[int] = []
@@ -104,7 +108,7 @@ def _plan_chunk(
     decided = [m for plan in plans.values() for m in plan.messages]
     rows = [_message_row(m, now) for m in decided]
     claimed = sender.claim_new(rows, held) if sender else []
-    written: dict[str, int] = dict(insert_new(session, Message.__table__, rows, ["key"], Message.key, Message.id))
+    written: dict[str, int] = dict(insert_new(session, MESSAGE, rows, ["key"], Message.key, Message.id))
     keep_deferrals(
         session,
         [
@@ -117,10 +121,10 @@ def _plan_chunk(
     earlier, waiting = sender.claim_earlier(session, held, facts) if sender else ([], [])
     # Planned as if what goes now had gone; one with earlier rows in the batch is woken by their sends instead.
     planned_ahead = {row["client_id"] for row in claimed} - set(waiting)
-    insert_ignore(session, Enrolment.__table__, _enrolment_rows(plans), ["client_id", "campaign"])
+    insert_ignore(session, ENROLMENT, _enrolment_rows(plans), ["client_id", "campaign"])
     insert_ignore(
         session,
-        HeldOutOccasion.__table__,
+        HELD_OUT_OCCASION,
         [dict(vars(o), created_at=now) for plan in plans.values() for o in plan.held_out],
         ["client_id", "campaign", "step", "cycle"],
     )
@@ -137,7 +141,7 @@ def _plan_chunk(
     return result, lambda: sender.send_written(claimed, written, earlier, facts, states, planned_ahead)
 
 
-CLIENT = Client.__table__
+CLIENT: Table = Client.__table__  # type: ignore[attr-defined]
 # When the client next needs planning, and the taper summary the client list and the attention page show.
 # A flag's "since" is kept while it holds, so "newly worsening" means newer than the front desk last looked.
 _SUMMARY = (

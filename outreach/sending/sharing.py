@@ -20,6 +20,7 @@ from typing import Callable, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlmodel import col
 
 from outreach.context import Context
 from outreach.db import read_only_session
@@ -102,9 +103,9 @@ def process_count(settings: Worker) -> int:
 def backlog(ctx: Context, kind: str, now: datetime, at_most: int) -> int:
     """Due clients (a plan pass) or due messages (a dispatch pass), counted up to `at_most`."""
     if kind == PLAN:
-        due = select(Client.id).where(Client.next_plan_at <= now, Client.status != ClientStatus.archived)
+        due = select(col(Client.id)).where(col(Client.next_plan_at) <= now, col(Client.status) != ClientStatus.archived)
     else:
-        due = select(Message.id).where(Message.status == MessageStatus.planned, Message.due_at <= now)
+        due = select(col(Message.id)).where(col(Message.status) == MessageStatus.planned, col(Message.due_at) <= now)
     with read_only_session(ctx.engine) as session:  # no write lock on SQLite
         return session.execute(select(func.count()).select_from(due.limit(at_most).subquery())).scalar_one()
 

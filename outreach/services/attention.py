@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.models import Client, ClientStatus, Conversation, Message, MessageStatus
 from outreach.services.conversations import client_names
@@ -34,16 +34,18 @@ class Attention:
 
 
 def attention(session: Session) -> Attention:
-    conversations = select(Conversation).order_by(Conversation.last_activity_at.desc()).limit(LIMIT)
-    opt_outs = list(session.exec(conversations.where(Conversation.possible_opt_out.is_(True))))
+    conversations = select(Conversation).order_by(col(Conversation.last_activity_at).desc()).limit(LIMIT)
+    opt_outs = list(session.exec(conversations.where(col(Conversation.possible_opt_out).is_(True))))
     replies = list(
-        session.exec(conversations.where(Conversation.needs_reply.is_(True), Conversation.possible_opt_out.is_(False)))
+        session.exec(
+            conversations.where(col(Conversation.needs_reply).is_(True), col(Conversation.possible_opt_out).is_(False))
+        )
     )
     unknown = list(
         session.exec(
             select(Message)
             .where(Message.status == MessageStatus.unknown)
-            .order_by(Message.updated_at.desc())
+            .order_by(col(Message.updated_at).desc())
             .limit(LIMIT)
         )
     )
@@ -109,5 +111,5 @@ def open_conversations(session: Session) -> int:
     return session.exec(
         select(func.count())
         .select_from(Conversation)
-        .where(or_(Conversation.needs_reply.is_(True), Conversation.possible_opt_out.is_(True)))
+        .where(or_(col(Conversation.needs_reply).is_(True), col(Conversation.possible_opt_out).is_(True)))
     ).one()

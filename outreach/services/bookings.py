@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.bookings import Event
 from outreach.models import Client, Visit, VisitStatus, WebhookEvent
@@ -63,7 +63,9 @@ def settle_past_bookings(session: Session, settings: Settings, now: datetime) ->
     """Mark attended the booking-system visits still booked `attended_after_hours` after their start. A later
     event (a no-show, with a higher version) still overrides it. Returns how many were marked."""
     cutoff = now - timedelta(hours=settings.bookings.attended_after_hours)
-    from_booking_system = or_(Visit.source.in_(BOOKING_SOURCES), Visit.source.startswith(GENERIC_SOURCE_PREFIX))
+    from_booking_system = or_(
+        col(Visit.source).in_(BOOKING_SOURCES), col(Visit.source).startswith(GENERIC_SOURCE_PREFIX)
+    )
     stale = session.exec(
         select(Visit).where(Visit.status == VisitStatus.booked, Visit.starts_at <= cutoff, from_booking_system)
     ).all()

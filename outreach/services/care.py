@@ -15,7 +15,7 @@ from itertools import groupby
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.models import Client, ClientStatus, ProgressEntry, ReportState, Visit
 from outreach.policy.cadence import PHASES, Score, VisitFact, baseline_of, phases_at, progress_steps
@@ -84,21 +84,21 @@ def refresh_default_reports(engine, settings: Settings, now: datetime) -> None: 
 
 def histories(session: Session) -> Iterator[History]:
     """Every client's visits and scores, a client at a time (archived clients left out)."""
-    ids = list(session.exec(select(Client.id).where(Client.status != ClientStatus.archived).order_by(Client.id)))
+    ids = list(session.exec(select(Client.id).where(Client.status != ClientStatus.archived).order_by(col(Client.id))))
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
         visits = _grouped(
             session.exec(
                 select(Visit.client_id, Visit.starts_at, Visit.status)
-                .where(Visit.client_id.in_(chunk))
-                .order_by(Visit.client_id, Visit.starts_at)
+                .where(col(Visit.client_id).in_(chunk))
+                .order_by(col(Visit.client_id), col(Visit.starts_at))
             )
         )
         scores = _grouped(
             session.exec(
                 select(ProgressEntry.client_id, ProgressEntry.recorded_at, ProgressEntry.pain)
-                .where(ProgressEntry.client_id.in_(chunk))
-                .order_by(ProgressEntry.client_id, ProgressEntry.recorded_at)
+                .where(col(ProgressEntry.client_id).in_(chunk))
+                .order_by(col(ProgressEntry.client_id), col(ProgressEntry.recorded_at))
             )
         )
         for client_id in chunk:

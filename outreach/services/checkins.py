@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.context import Context
 from outreach.models import Client, Message, ProgressEntry
@@ -93,7 +93,7 @@ def _earlier_answer(session: Session, client: Client, source: str, asked_at: dat
         .where(
             ProgressEntry.client_id == client.id, ProgressEntry.source == source, ProgressEntry.recorded_at >= asked_at
         )
-        .order_by(ProgressEntry.recorded_at.desc())
+        .order_by(col(ProgressEntry.recorded_at).desc())
     ).first()
 
 

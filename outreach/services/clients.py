@@ -6,8 +6,8 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, or_, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, Table, or_, select
+from sqlmodel import Session, col
 
 from outreach.models import Client, Enrolment, Message, ProgressEntry, Suppression, Visit
 from outreach.policy.cadence import CadenceState, Score, VisitFact, assess
@@ -17,8 +17,11 @@ from outreach.settings import Settings
 from outreach.contacts import zone_for_phone
 
 
-CLIENT, VISIT, PROGRESS = Client.__table__, Visit.__table__, ProgressEntry.__table__
-MESSAGE, ENROLMENT = Message.__table__, Enrolment.__table__
+CLIENT: Table = Client.__table__  # type: ignore[attr-defined]
+VISIT: Table = Visit.__table__  # type: ignore[attr-defined]
+PROGRESS: Table = ProgressEntry.__table__  # type: ignore[attr-defined]
+MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
+ENROLMENT: Table = Enrolment.__table__  # type: ignore[attr-defined]
 
 
 def client_zone(client: Client, settings: Settings) -> str:
@@ -118,10 +121,10 @@ def _suppressed(session: Session, clients: Sequence) -> dict[int, frozenset[str]
     if not emails and not phones:
         return {}
     found: dict[int, set[str]] = defaultdict(set)
-    query = select(Suppression.channel, Suppression.address).where(
+    query = select(col(Suppression.channel), col(Suppression.address)).where(
         or_(
-            (Suppression.channel == "email") & Suppression.address.in_(list(emails)),
-            (Suppression.channel == "sms") & Suppression.address.in_(list(phones)),
+            (col(Suppression.channel) == "email") & col(Suppression.address).in_(list(emails)),
+            (col(Suppression.channel) == "sms") & col(Suppression.address).in_(list(phones)),
         )
     )
     for channel, address in session.connection().execute(query):

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.context import Context
 from outreach.models import Client, Conversation, InboundMessage, Message, MessageStatus
@@ -80,8 +80,8 @@ def listing(session: Session, needs_reply_only: bool, page: int) -> tuple[list[C
     """Newest activity first; True when there is a next page."""
     query = select(Conversation)
     if needs_reply_only:
-        query = query.where(or_(Conversation.needs_reply.is_(True), Conversation.possible_opt_out.is_(True)))
-    query = query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+        query = query.where(or_(col(Conversation.needs_reply).is_(True), col(Conversation.possible_opt_out).is_(True)))
+    query = query.order_by(col(Conversation.last_activity_at).desc(), col(Conversation.id).desc())
     found = list(session.exec(query.offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     return found[:PAGE_SIZE], len(found) > PAGE_SIZE
 
@@ -97,7 +97,7 @@ def thread(session: Session, conversation: Conversation, limit: int = 300) -> li
     inbound = session.exec(
         select(InboundMessage)
         .where(InboundMessage.from_address == conversation.phone)
-        .order_by(InboundMessage.received_at.desc())
+        .order_by(col(InboundMessage.received_at).desc())
         .limit(limit)
     )
     items = [ThreadItem(m.received_at, "in", m.body, _inbound_label(m)) for m in inbound]
@@ -106,9 +106,9 @@ def thread(session: Session, conversation: Conversation, limit: int = 300) -> li
         outbound = session.exec(
             select(Message)
             .where(
-                Message.client_id.in_(ids),
+                col(Message.client_id).in_(ids),
                 Message.channel == "sms",
-                Message.is_test.is_(False),
+                col(Message.is_test).is_(False),
                 Message.status != MessageStatus.skipped,
             )
             .order_by(when.desc())
@@ -260,7 +260,7 @@ def message_context_for(ctx: Context, client: Client | None) -> dict:
 
 
 def client_names(session: Session, ids: set[int]) -> dict[int, str]:
-    return {c.id: c.display_name for c in session.exec(select(Client).where(Client.id.in_(ids)))} if ids else {}
+    return {c.id: c.display_name for c in session.exec(select(Client).where(col(Client.id).in_(ids)))} if ids else {}
 
 
 def link(session: Session, conversation: Conversation, client: Client, actor: str, now: datetime) -> None:

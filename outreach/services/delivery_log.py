@@ -14,7 +14,7 @@ from typing import Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Engine, Select, and_, literal_column, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.models import LOG_TIME_SQL, Channel, Client, Message, MessageStatus
 from outreach.contacts import check_plausible_year
@@ -183,11 +183,11 @@ def log_page(
     """One page, newest first: the rows older than `before`, or the ones just newer than `after`."""
     query = log_query(log_filter, zone)
     if after is not None:
-        query = query.where(_newer_than(after)).order_by(LOG_TIME, Message.id)
+        query = query.where(_newer_than(after)).order_by(LOG_TIME, col(Message.id))
     else:
         if before is not None:
             query = query.where(_older_than(before))
-        query = query.order_by(LOG_TIME.desc(), Message.id.desc())
+        query = query.order_by(LOG_TIME.desc(), col(Message.id).desc())
     found = [LogRow(**row._mapping) for row in session.exec(query.limit(limit + 1))]
     more, rows = len(found) > limit, found[:limit]
     if after is not None:
@@ -223,13 +223,13 @@ def conditions(log_filter: LogFilter, zone: ZoneInfo) -> list:
     if log_filter.end:
         where.append(LOG_TIME < _local_midnight(log_filter.end + timedelta(days=1), zone))
     if log_filter.channel:
-        where.append(Message.channel == log_filter.channel)
+        where.append(col(Message.channel) == log_filter.channel)
     if log_filter.status:
-        where.append(Message.status == log_filter.status)
+        where.append(col(Message.status) == log_filter.status)
     if log_filter.campaign:
-        where.append(Message.campaign == log_filter.campaign)
+        where.append(col(Message.campaign) == log_filter.campaign)
     if log_filter.client:
-        where.append(Message.client_id.in_(select(Client.id).where(*client_matches(log_filter.client))))
+        where.append(col(Message.client_id).in_(select(Client.id).where(*client_matches(log_filter.client))))
     return where
 
 
@@ -238,13 +238,13 @@ def client_matches(query: str) -> list:
     where = []
     for word in query.split():
         options = [
-            Client.first_name.icontains(word, autoescape=True),
-            Client.last_name.icontains(word, autoescape=True),
-            Client.email.icontains(word, autoescape=True),
+            col(Client.first_name).icontains(word, autoescape=True),
+            col(Client.last_name).icontains(word, autoescape=True),
+            col(Client.email).icontains(word, autoescape=True),
         ]
         digits = re.sub(r"\D", "", word)
         if len(digits) >= 3:
-            options.append(Client.phone.contains(digits, autoescape=True))
+            options.append(col(Client.phone).contains(digits, autoescape=True))
         where.append(or_(*options))
     return where
 
@@ -326,11 +326,11 @@ def _iso(value: datetime | None, zone: ZoneInfo) -> str:
 
 def _older_than(cursor: Cursor):  # noqa: ANN202
     # The first term alone can use the log time index; the second breaks ties within one instant.
-    return and_(LOG_TIME <= cursor.at, or_(LOG_TIME < cursor.at, Message.id < cursor.id))
+    return and_(LOG_TIME <= cursor.at, or_(LOG_TIME < cursor.at, col(Message.id) < cursor.id))
 
 
 def _newer_than(cursor: Cursor):  # noqa: ANN202
-    return and_(LOG_TIME >= cursor.at, or_(LOG_TIME > cursor.at, Message.id > cursor.id))
+    return and_(LOG_TIME >= cursor.at, or_(LOG_TIME > cursor.at, col(Message.id) > cursor.id))
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -385,7 +385,7 @@ def message_detail(session: Session, message_id: int) -> MessageDetail | None:
         session.exec(
             select(DeliveryEvent)
             .where(DeliveryEvent.message_id == message_id)
-            .order_by(DeliveryEvent.at, DeliveryEvent.id)
+            .order_by(col(DeliveryEvent.at), col(DeliveryEvent.id))
         )
     )
     name = f"{client.first_name} {client.last_name or ''}".strip() if client else ""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.services.campaign_check import Finding, check_campaigns, errors
 from outreach.campaigns import Step
@@ -134,13 +134,13 @@ def draft_renderer(ctx: Context, live: dict[str, str], sources: dict[str, str]) 
 
 def published(session: Session) -> dict[str, str]:
     """The newest published source of every edited template."""
-    return {v.name: v.source for v in session.exec(select(TemplateVersion).order_by(TemplateVersion.id))}
+    return {v.name: v.source for v in session.exec(select(TemplateVersion).order_by(col(TemplateVersion.id)))}
 
 
 def drafts(session: Session, names: list[str] | None = None) -> dict[str, TemplateDraft]:
     query = select(TemplateDraft)
     if names is not None:
-        query = query.where(TemplateDraft.name.in_(names))
+        query = query.where(col(TemplateDraft.name).in_(names))
     return {d.name: d for d in session.exec(query)}
 
 
@@ -164,7 +164,7 @@ def check(ctx: Context, live: dict[str, str], sources: dict[str, str]) -> list[F
 def live_source(ctx: Context, session: Session, name: str) -> str:
     """What the worker sends for a template now: its newest published version, else its file."""
     version = session.exec(
-        select(TemplateVersion).where(TemplateVersion.name == name).order_by(TemplateVersion.id.desc())
+        select(TemplateVersion).where(TemplateVersion.name == name).order_by(col(TemplateVersion.id).desc())
     ).first()
     return version.source if version else ctx.renderer.path_of(name).read_text(encoding="utf-8")
 
@@ -234,7 +234,7 @@ def restore(session: Session, version_id: int, author: str, at: datetime) -> Tem
 
 def history(session: Session, name: str) -> list[TemplateVersion]:
     """Every published version of a template, newest first."""
-    query = select(TemplateVersion).where(TemplateVersion.name == name).order_by(TemplateVersion.id.desc())
+    query = select(TemplateVersion).where(TemplateVersion.name == name).order_by(col(TemplateVersion.id).desc())
     return list(session.exec(query))
 
 

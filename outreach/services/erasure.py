@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.models import (
     Client,
@@ -43,11 +43,11 @@ def erase_client(session: Session, client: Client, actor: str, at: datetime) -> 
     client_id, phone = client.id, client.phone
     _mask_messages(session, client_id)
     for model in (ConsentEvent, Visit, ProgressEntry, Enrolment):
-        session.exec(delete(model).where(model.client_id == client_id))
-    texts_from = or_(InboundMessage.client_id == client_id, InboundMessage.from_address == phone)
-    session.exec(delete(InboundMessage).where(texts_from if phone else InboundMessage.client_id == client_id))
-    threads = or_(Conversation.client_id == client_id, Conversation.phone == phone)
-    session.exec(delete(Conversation).where(threads if phone else Conversation.client_id == client_id))
+        session.exec(delete(model).where(col(model.client_id) == client_id))
+    texts_from = or_(col(InboundMessage.client_id) == client_id, col(InboundMessage.from_address) == phone)
+    session.exec(delete(InboundMessage).where(texts_from if phone else col(InboundMessage.client_id) == client_id))
+    threads = or_(col(Conversation.client_id) == client_id, col(Conversation.phone) == phone)
+    session.exec(delete(Conversation).where(threads if phone else col(Conversation.client_id) == client_id))
     _empty(client, at)
     session.add(client)
     audit(session, actor, "client.erase", client_id, at=at)
@@ -60,7 +60,7 @@ def _mask_messages(session: Session, client_id: int) -> None:
         session.add(message)
     ids = [message.id for message in messages]
     if ids:
-        session.exec(update(DeliveryEvent).where(DeliveryEvent.message_id.in_(ids)).values(payload={}, detail=""))
+        session.exec(update(DeliveryEvent).where(col(DeliveryEvent.message_id).in_(ids)).values(payload={}, detail=""))
 
 
 def _empty(client: Client, at: datetime) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.channels.base import DeliveryReport
 from outreach.models import DeliveryEvent, Message, MessageStatus
@@ -90,8 +90,10 @@ def attach_early_reports(session: Session, provider_message_ids: list[str]) -> N
         return
     events = session.exec(
         select(DeliveryEvent)
-        .where(DeliveryEvent.message_id.is_(None), DeliveryEvent.provider_message_id.in_(provider_message_ids))
-        .order_by(DeliveryEvent.id)
+        .where(
+            col(DeliveryEvent.message_id).is_(None), col(DeliveryEvent.provider_message_id).in_(provider_message_ids)
+        )
+        .order_by(col(DeliveryEvent.id))
     ).all()
     for event in events:
         message = session.exec(select(Message).where(Message.provider_id == event.provider_message_id)).first()
@@ -141,5 +143,7 @@ def _message_for(session: Session, report: DeliveryReport) -> Message | None:
     if not report.provider_message_ids:
         return None
     return session.exec(
-        select(Message).where(Message.provider_id.in_(report.provider_message_ids), Message.channel == report.channel)
+        select(Message).where(
+            col(Message.provider_id).in_(report.provider_message_ids), Message.channel == report.channel
+        )
     ).first()

@@ -88,7 +88,7 @@ def save_client(
         raise ValueError(f"not client details: {', '.join(sorted(unknown))}")
     client = session.exec(select(Client).where(Client.external_id == external_id)).first()
     created = client is None
-    if created:
+    if client is None:
         client = Client(external_id=external_id, first_name=details["first_name"], created_at=at)
     changed = [name for name in CLIENT_DETAILS if name in details and getattr(client, name) != details[name]]
     if not changed and not created:

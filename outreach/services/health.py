@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from outreach import db
 from outreach.models import WorkerRun
@@ -44,7 +44,7 @@ def late_passes(session: Session, settings: Settings, now: datetime) -> list[tup
     late = []
     for kind in PASSES:
         # One index look-up per kind (ix_worker_run_kind_started): the table grows by thousands of rows a day.
-        started = session.execute(select(func.max(WorkerRun.started_at)).where(WorkerRun.kind == kind)).scalar()
+        started = session.execute(select(func.max(WorkerRun.started_at)).where(col(WorkerRun.kind) == kind)).scalar()
         last = _utc(started) if started else None
         if last is None or now - last > timedelta(seconds=every[kind] * LATE_AFTER_BEATS):
             late.append((kind, last))

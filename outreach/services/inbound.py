@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.channels.base import InboundText
 from outreach.context import Context
@@ -118,14 +118,14 @@ def _awaiting_score(
     row = session.exec(
         select(Message.client_id, Message.sent_at)
         .where(
-            Message.client_id.in_(list(by_id)),
+            col(Message.client_id).in_(list(by_id)),
             Message.stream == "checkin",
             Message.channel == "sms",
-            Message.status.in_([MessageStatus.sent, MessageStatus.delivered]),
-            Message.sent_at >= window_start,
-            Message.sent_at <= now,
+            col(Message.status).in_([MessageStatus.sent, MessageStatus.delivered]),
+            col(Message.sent_at) >= window_start,
+            col(Message.sent_at) <= now,
         )
-        .order_by(Message.sent_at.desc())
+        .order_by(col(Message.sent_at).desc())
     ).first()
     return (by_id[row[0]], row[1]) if row else None
 
@@ -140,8 +140,8 @@ def _may_acknowledge(session: Session, from_number: str, now: datetime) -> bool:
         session.exec(
             select(InboundMessage.id).where(
                 InboundMessage.from_address == from_number,
-                InboundMessage.handled_as.in_(ACKNOWLEDGED),
-                InboundMessage.replied.is_(True),
+                col(InboundMessage.handled_as).in_(ACKNOWLEDGED),
+                col(InboundMessage.replied).is_(True),
                 InboundMessage.received_at > now - RECEIVED_REPLY_EVERY,
             )
         ).first()

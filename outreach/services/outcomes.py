@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Table as SqlTable
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -25,6 +26,8 @@ from outreach.services import rollup
 from outreach.services.delivery_log import LogFilter
 from outreach.services.delivery_log import safe_cell  # spreadsheet formulas defused, as in the log
 from outreach.settings import Settings
+
+REPORT_DAY: SqlTable = ReportDay.__table__  # type: ignore[attr-defined]
 
 STEP_COLUMNS = (
     "planned",
@@ -141,7 +144,7 @@ Totals = dict[tuple[str, str], dict[str, Counter]]  # (campaign, step) -> metric
 
 def _rollup_rows(session: Session, period: Period) -> list[Row]:
     """The period's rollup rows, read once (a year is some tens of thousands) and added up in Python."""
-    table = ReportDay.__table__
+    table = REPORT_DAY
     query = select(table.c.day, table.c.campaign, table.c.step, table.c.metric, table.c.detail, table.c.count).where(
         table.c.day >= period.start, table.c.day <= period.end
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.importing import clients, progress, visits
 from outreach.importing.csvfile import Row
@@ -211,7 +211,7 @@ def _refuse_duplicates(items: list[Any]) -> None:
 
 
 def _clients(session: Session, external_ids: set[str]) -> dict[str, Client]:
-    found = session.exec(select(Client).where(Client.external_id.in_(external_ids))).all() if external_ids else []
+    found = session.exec(select(Client).where(col(Client.external_id).in_(external_ids))).all() if external_ids else []
     return {client.external_id: client for client in found}
 
 

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, delete, func, insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.models import (
     DeliveryEvent,
@@ -113,7 +113,7 @@ def rebuild_day(session: Session, day: date, days: LocalDays, reports: Reports, 
     _count_events(session, start, end, counts)
     _count_replies(session, start, end, counts)
     _count_occasions(session, start, end, reports, compared, counts)
-    session.execute(delete(ReportDay).where(ReportDay.day == day))
+    session.execute(delete(ReportDay).where(col(ReportDay.day) == day))
     rows = [
         {"day": day, "campaign": c, "step": s, "metric": m, "detail": d, "count": n}
         for (c, s, m, d), n in counts.items()
@@ -127,8 +127,8 @@ def rebuild_day(session: Session, day: date, days: LocalDays, reports: Reports, 
 
 
 def _count_statuses(session: Session, start: datetime, end: datetime, counts: Counter) -> None:
-    reason = case((Message.status == MessageStatus.skipped, Message.reason), else_="")
-    went_out = case((Message.sent_at.is_not(None), 1), else_=0)
+    reason = case((col(Message.status) == MessageStatus.skipped, Message.reason), else_="")
+    went_out = case((col(Message.sent_at).is_not(None), 1), else_=0)
     query = (
         select(Message.campaign, Message.step, Message.status, reason, went_out, func.count())
         .where(*_made_between(start, end))
@@ -152,11 +152,11 @@ def skip_reason(reason: str) -> str:
 
 
 def _count_events(session: Session, start: datetime, end: datetime, counts: Counter) -> None:
-    metric = case(*((DeliveryEvent.event == event, name) for event, name in EVENT_METRICS.items()))
+    metric = case(*((col(DeliveryEvent.event) == event, name) for event, name in EVENT_METRICS.items()))
     query = (
-        select(Message.campaign, Message.step, metric, func.count(Message.id.distinct()))
-        .join(DeliveryEvent, DeliveryEvent.message_id == Message.id)
-        .where(*_made_between(start, end), DeliveryEvent.event.in_(list(EVENT_METRICS)))
+        select(Message.campaign, Message.step, metric, func.count(col(Message.id).distinct()))
+        .join(DeliveryEvent, col(DeliveryEvent.message_id) == Message.id)
+        .where(*_made_between(start, end), col(DeliveryEvent.event).in_(list(EVENT_METRICS)))
         .group_by(Message.campaign, Message.step, metric)
     )
     for campaign, step, name, n in session.exec(query):
@@ -166,7 +166,9 @@ def _count_events(session: Session, start: datetime, end: datetime, counts: Coun
 def _count_replies(session: Session, start: datetime, end: datetime, counts: Counter) -> None:
     inbound = session.exec(
         select(InboundMessage.client_id, InboundMessage.received_at, InboundMessage.handled_as).where(
-            InboundMessage.received_at >= start, InboundMessage.received_at < end, InboundMessage.client_id.is_not(None)
+            col(InboundMessage.received_at) >= start,
+            col(InboundMessage.received_at) < end,
+            col(InboundMessage.client_id).is_not(None),
         )
     ).all()
     for client_id, received_at, handled_as in inbound:
@@ -175,11 +177,11 @@ def _count_replies(session: Session, start: datetime, end: datetime, counts: Cou
             .where(
                 Message.client_id == client_id,
                 Message.channel == "sms",
-                Message.sent_at.is_not(None),
-                Message.sent_at <= received_at,
-                Message.is_test.is_(False),
+                col(Message.sent_at).is_not(None),
+                col(Message.sent_at) <= received_at,
+                col(Message.is_test).is_(False),
             )
-            .order_by(Message.sent_at.desc())
+            .order_by(col(Message.sent_at).desc())
             .limit(1)
         ).first()
         if last_text is not None:
@@ -203,9 +205,9 @@ def _count_occasions(
         ).where(
             *_made_between(start, end),
             Message.step != HOLDOUT_STEP,
-            Message.client_id.is_not(None),
-            (Message.sent_at.is_not(None)) | (Message.to_address != ""),
-            (Message.stream == "rebook") | Message.campaign.in_(sorted({c for c, _ in compared})),
+            col(Message.client_id).is_not(None),
+            (col(Message.sent_at).is_not(None)) | (Message.to_address != ""),
+            (col(Message.stream) == "rebook") | col(Message.campaign).in_(sorted({c for c, _ in compared})),
         )
     ).all()
     held_out = session.exec(
@@ -250,7 +252,7 @@ def _visits(session: Session, client_ids: set[int], start: datetime, end: dateti
     for i in range(0, len(ids), CHUNK):
         rows = session.exec(
             select(Visit.client_id, Visit.starts_at, Visit.status).where(
-                Visit.client_id.in_(ids[i : i + CHUNK]), Visit.starts_at >= start, Visit.starts_at < end
+                col(Visit.client_id).in_(ids[i : i + CHUNK]), Visit.starts_at >= start, Visit.starts_at < end
             )
         )
         for client_id, starts_at, status in rows:
@@ -259,7 +261,7 @@ def _visits(session: Session, client_ids: set[int], start: datetime, end: dateti
 
 
 def _made_between(start: datetime, end: datetime) -> tuple:
-    return Message.created_at >= start, Message.created_at < end, Message.is_test.is_(False)
+    return Message.created_at >= start, Message.created_at < end, col(Message.is_test).is_(False)
 
 
 # Which days changed.
@@ -274,17 +276,17 @@ def _changed_days(session: Session, marks: dict[str, str], days: LocalDays, repo
         days.of(at)
         for at in session.exec(
             select(Message.created_at)
-            .join(DeliveryEvent, DeliveryEvent.message_id == Message.id)
-            .where(DeliveryEvent.id > int(marks["events"]))
+            .join(DeliveryEvent, col(DeliveryEvent.message_id) == Message.id)
+            .where(col(DeliveryEvent.id) > int(marks["events"]))
         )
     }
     changed |= {
         days.of(at)
-        for at in session.exec(select(InboundMessage.received_at).where(InboundMessage.id > int(marks["inbound"])))
+        for at in session.exec(select(InboundMessage.received_at).where(col(InboundMessage.id) > int(marks["inbound"])))
     }
     changed |= {
         days.of(at)
-        for at in session.exec(select(HeldOutOccasion.due_at).where(HeldOutOccasion.id > int(marks["occasions"])))
+        for at in session.exec(select(HeldOutOccasion.due_at).where(col(HeldOutOccasion.id) > int(marks["occasions"])))
     }
     visits = session.exec(
         select(Visit.client_id, Visit.starts_at).where(Visit.updated_at > datetime.fromisoformat(marks["visits"]))

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.campaigns import Campaign, Step
 from outreach.channels.base import RenderedWords
@@ -103,7 +103,7 @@ def check(session: Session, actor: str, channel: str, address: str, now: datetim
             AuditEntry.action == ACTION,
             AuditEntry.at > now - WINDOW,
         )
-        .order_by(AuditEntry.at)
+        .order_by(col(AuditEntry.at))
     ).all()
     if len(recent) >= PER_HOUR:
         wait = math.ceil((recent[0] + WINDOW - now).total_seconds() / 60)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.charts.pain import ChartData, Mark, Point
 from outreach.models import Channel, ConsentEvent, InboundMessage, Message, ProgressEntry, Visit
@@ -28,15 +28,15 @@ class TimelineItem:
 def client_timeline(session: Session, client_id: int, limit: int = TIMELINE_LIMIT) -> list[TimelineItem]:
     """The newest `limit` things that happened to or for this client."""
     sources = (
-        ("message", Message, func.coalesce(Message.sent_at, Message.due_at), Message.client_id),
-        ("visit", Visit, Visit.starts_at, Visit.client_id),
-        ("progress", ProgressEntry, ProgressEntry.recorded_at, ProgressEntry.client_id),
-        ("inbound", InboundMessage, InboundMessage.received_at, InboundMessage.client_id),
+        ("message", Message, func.coalesce(Message.sent_at, Message.due_at), col(Message.client_id)),
+        ("visit", Visit, col(Visit.starts_at), col(Visit.client_id)),
+        ("progress", ProgressEntry, col(ProgressEntry.recorded_at), col(ProgressEntry.client_id)),
+        ("inbound", InboundMessage, col(InboundMessage.received_at), col(InboundMessage.client_id)),
     )
     items: list[TimelineItem] = []
     for kind, model, when, owner in sources:
         query = select(model).where(owner == client_id).order_by(when.desc()).limit(limit)
-        items.extend(TimelineItem(moment(record), kind, record) for record in session.exec(query))
+        items.extend(TimelineItem(moment(record), cast(Kind, kind), record) for record in session.exec(query))
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
 
@@ -58,7 +58,7 @@ def consent_history(session: Session, client_id: int) -> dict[str, list[ConsentE
     query = (
         select(ConsentEvent)
         .where(ConsentEvent.client_id == client_id)
-        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+        .order_by(col(ConsentEvent.at).desc(), col(ConsentEvent.id).desc())
     )
     for event in session.exec(query):
         history.setdefault(event.channel, []).append(event)
@@ -69,15 +69,15 @@ def chart_data(session: Session, client_id: int) -> ChartData:
     scores = session.exec(
         select(ProgressEntry.recorded_at, ProgressEntry.pain)
         .where(ProgressEntry.client_id == client_id)
-        .order_by(ProgressEntry.recorded_at)
+        .order_by(col(ProgressEntry.recorded_at))
     )
     visits = session.exec(
-        select(Visit.starts_at, Visit.status).where(Visit.client_id == client_id).order_by(Visit.starts_at)
+        select(Visit.starts_at, Visit.status).where(Visit.client_id == client_id).order_by(col(Visit.starts_at))
     )
     messages = session.exec(
         select(Message.sent_at, Message.channel)
-        .where(Message.client_id == client_id, Message.sent_at.is_not(None), Message.is_test.is_(False))
-        .order_by(Message.sent_at)
+        .where(Message.client_id == client_id, col(Message.sent_at).is_not(None), col(Message.is_test).is_(False))
+        .order_by(col(Message.sent_at))
     )
     return ChartData(
         scores=tuple(Point(at, pain) for at, pain in scores),

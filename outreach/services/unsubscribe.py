@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.models import Channel, Client, ConsentEvent, Suppression
 from outreach.services.facts import audit, record_consent, suppress
@@ -21,8 +21,8 @@ def clients_at(session: Session, channel: str, address: str) -> list[Client]:
     if Channel(channel) == Channel.email:
         condition = func.lower(Client.email) == normal_address(channel, address)
     else:
-        condition = Client.phone == normal_address(channel, address)
-    return list(session.exec(select(Client).where(condition).order_by(Client.id)))
+        condition = col(Client.phone) == normal_address(channel, address)
+    return list(session.exec(select(Client).where(condition).order_by(col(Client.id))))
 
 
 def opt_out_address(
@@ -42,9 +42,9 @@ def opt_in_address(session: Session, channel: str, address: str, *, source: str,
     A client who never consented gains none here. Returns True if anything changed."""
     lifted = session.exec(
         delete(Suppression).where(
-            Suppression.channel == Channel(channel),
-            Suppression.address == normal_address(channel, address),
-            Suppression.source.in_(LIFTED_BY_OPT_IN),
+            col(Suppression.channel) == Channel(channel),
+            col(Suppression.address) == normal_address(channel, address),
+            col(Suppression.source).in_(LIFTED_BY_OPT_IN),
         )
     ).rowcount
     clients = clients_at(session, channel, address)
@@ -80,7 +80,7 @@ def revoked(session: Session, client: Client, channel: str) -> bool:
             ConsentEvent.client_id == client.id,
             ConsentEvent.channel == Channel(channel),
         )
-        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+        .order_by(col(ConsentEvent.at).desc(), col(ConsentEvent.id).desc())
     ).first()
     return latest is False
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, and_, func, or_, select
+from sqlmodel import Session, and_, col, func, or_, select
 from zxcvbn import zxcvbn
 
 from outreach.models import AuditEntry, Role, StaffUser
@@ -136,7 +136,7 @@ def authenticate(session: Session, username: str, password: str) -> StaffUser | 
 def failed_logins(session: Session, username: str, address: str, now: datetime) -> int:
     """Failed logins for this username from this address in the last 15 minutes."""
     return session.exec(
-        select(func.count(AuditEntry.id)).where(
+        select(func.count(col(AuditEntry.id))).where(
             AuditEntry.at > now - LOGIN_WINDOW,
             AuditEntry.actor == normalise_username(username),
             AuditEntry.action == LOGIN_FAILED,
@@ -176,7 +176,7 @@ def logged_out_since(session: Session, username: str, since: datetime) -> bool:
                 AuditEntry.at > since,
                 or_(
                     and_(AuditEntry.actor == username, AuditEntry.action == LOGOUT),
-                    and_(AuditEntry.action.in_(ENDS_SESSIONS), AuditEntry.detail == username),
+                    and_(col(AuditEntry.action).in_(ENDS_SESSIONS), AuditEntry.detail == username),
                 ),
             )
             .limit(1)
