@@ -61,8 +61,11 @@ class Client(SQLModel, table=True):
     # Current consent per channel. Written only by services.facts.record_consent, beside the history.
     email_consent: bool = False
     sms_consent: bool = False
-    reminders_opt_out: bool = False
     phone_invalid: bool = False
+    # The client's own pause from the preference page: nothing but reminders of booked visits until then.
+    paused_until: Optional[datetime] = None
+    # The channel the client prefers for check-ins ("" = the campaign's order).
+    checkin_channel: str = Field(default="", max_length=8)
     # The earliest instant planning could produce something new for this client; facts changing reset it.
     next_plan_at: datetime = Field(default_factory=utcnow, index=True)
     # A summary of the taper for lists and the attention page, refreshed by each planning pass.
@@ -95,6 +98,23 @@ class ConsentEvent(SQLModel, table=True):
         description="import, dashboard:<user>, sms-keyword, sms-words (an opt-out in "
         "the client's own words), unsubscribe-link, provider",
     )
+    note: str = Field(default="", max_length=500)
+
+
+class StreamChoice(SQLModel, table=True):
+    """A client turning one stream on or off on one channel; the latest row per (client, stream, channel) holds.
+    Beside consent, never instead of it: a stream turned on never opens a channel without consent."""
+
+    __tablename__ = "stream_choice"
+    __table_args__ = (Index("ix_stream_choice_client", "client_id", "id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id")
+    stream: str = Field(max_length=16)
+    channel: str = Field(max_length=8)
+    enabled: bool
+    at: datetime = Field(default_factory=utcnow)
+    source: str = Field(max_length=64, description="like ConsentEvent.source, plus preferences-page, sms-scope-reply")
     note: str = Field(default="", max_length=500)
 
 
@@ -255,6 +275,8 @@ class Conversation(SQLModel, table=True):
     needs_reply: bool = Field(default=True, index=True)
     # An inbound text that may be a request to stop, waiting for a person to decide.
     possible_opt_out: bool = Field(default=False, index=True)
+    # Since when automated texts to this number are held for that decision (None: not held).
+    held_since: Optional[datetime] = None
     closed_by: str = Field(default="", max_length=64)
 
 

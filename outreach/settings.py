@@ -153,6 +153,9 @@ class Inbox(Section):
     # quiet hours. Later replies wait for the quiet-hours window like any text.
     conversation_minutes: int = Field(60, ge=0, le=24 * 60)
     max_segments: int = Field(3, ge=1, le=10)
+    # After an opt-out in the client's own words, the confirmation may ask which stream to keep; an answer within
+    # this many hours restores only that stream.
+    scope_reply_hours: int = Field(48, ge=1, le=24 * 14)
 
 
 class Dispatch(Section):
@@ -179,6 +182,8 @@ class Web(Section):
     port: int = Field(8000, ge=1, le=65535)
     idle_timeout_minutes: int = Field(30, ge=1)
     login_attempts: int = Field(5, ge=1)
+    # A preference-page link works this long after it is sent (unsubscribe links never expire: CAN-SPAM).
+    preference_link_days: int = Field(60, ge=1)
 
     @field_validator("public_url")
     @classmethod

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from outreach.campaigns import Campaign, Catalog, Step, Window
 from outreach.policy.cadence import LAPSED, CadenceState, Score, VisitFact, assess
 from outreach.policy.caps import cap_deferral, counted_sends
-from outreach.policy.consent import Reachability, blocker, first_open
+from outreach.policy.consent import Reachability, blocker, first_open, held
 from outreach.policy.holdout import HOLDOUT_CYCLE, HOLDOUT_STEP, holdout_reason, is_held_out
 from outreach.policy.windows import SendWindow, deferral_reason, next_allowed
 from outreach.settings import QuietHours, Settings
@@ -56,7 +56,7 @@ class ClientFacts:
     scores: tuple[Score, ...] = ()
     messages: tuple[Existing, ...] = ()
     enrolments: dict[str, datetime] = field(default_factory=dict)
-    reminders_opt_out: bool = False
+    checkin_channel: str = ""  # the client's preferred channel for check-ins, tried first
 
     def address(self, channel: str) -> str:
         return (self.reach.email if channel == "email" else self.reach.phone) or ""
@@ -136,11 +136,11 @@ def plan_client(
                 elif held_out:
                     _hold_out(plan, campaign, due, facts, existing)
                 else:
-                    message = _plan_message(campaign, due, facts, settings)
+                    message = _plan_message(campaign, due, facts, settings, now)
                     if sending:
                         message = _held_by_caps(message, due.step, sent, settings, now)
                     plan.messages.append(message)
-                    goes = message.status == "planned" and message.due_at <= now
+                    goes = message.status == "planned" and message.due_at <= now and not _held(message, facts)
                     if goes:
                         sent.append((now, message.channel))
                     existing[(message.step, message.cycle)] = Existing(
@@ -198,6 +198,11 @@ def _hold_out(plan: ClientPlan, campaign: Campaign, due: _Due, facts: ClientFact
         )
 
 
+def _held(message: Planned, facts: ClientFacts) -> bool:
+    """A text held until a person decides on a possible opt-out: due, but not going."""
+    return message.channel == "sms" and facts.reach.held_since is not None
+
+
 def _in_audience(campaign: Campaign, facts: ClientFacts, state: CadenceState) -> bool:
     return facts.reach.status in campaign.audience.statuses and state.phase in campaign.audience.phases
 
@@ -206,7 +211,7 @@ def _unreachable_again(campaign: Campaign, facts: ClientFacts, existing: dict) -
     """A client this campaign cannot reach on any channel gets one skipped message saying why, not one per
     occurrence; granting consent wakes the client and the campaign picks up again."""
     channels = {channel for step in campaign.steps for channel in step.channels}
-    if any(blocker(facts.reach, channel) is None for channel in channels):
+    if any(blocker(facts.reach, channel, campaign.stream) is None for channel in channels):
         return False
     return any(record.status == "skipped" for record in existing.values())
 
@@ -301,8 +306,6 @@ def _rebook(campaign, facts, state, enrolled_at, existing, settings, now) -> Ite
 
 
 def _reminders(campaign, facts, state, enrolled_at, existing, settings, now) -> Iterator[_Due]:
-    if facts.reminders_opt_out:
-        return
     for visit in facts.visits:
         if visit.status != "booked" or visit.starts_at - REMINDER_CUTOFF <= now:
             continue
@@ -347,8 +350,16 @@ def window_deferral(
     return allowed, deferral_reason(kind, allowed, zone)
 
 
-def _plan_message(campaign: Campaign, due: _Due, facts: ClientFacts, settings: Settings) -> Planned:
-    channel, reason = first_open(facts.reach, due.step.channels)
+def channel_order(step: Step, stream: str, facts: ClientFacts) -> tuple[str, ...]:
+    """The step's channels, the client's preferred one for check-ins first."""
+    preferred = facts.checkin_channel
+    if stream != "checkin" or preferred not in step.channels:
+        return step.channels
+    return (preferred, *(channel for channel in step.channels if channel != preferred))
+
+
+def _plan_message(campaign: Campaign, due: _Due, facts: ClientFacts, settings: Settings, now: datetime) -> Planned:
+    channel, reason = first_open(facts.reach, channel_order(due.step, campaign.stream, facts), campaign.stream)
     common: dict[str, Any] = dict(
         key=message_key(facts.id, campaign.name, due.step.key, due.cycle),
         client_id=facts.id,
@@ -363,9 +374,13 @@ def _plan_message(campaign: Campaign, due: _Due, facts: ClientFacts, settings: S
             **common, channel=due.step.channels[0], to_address="", due_at=due.due_at, status="skipped", reason=reason
         )
     due_at, why = due.due_at, ""
-    deferred = window_deferral(campaign, channel, facts.timezone, due.due_at, settings)
+    holding = held(facts.reach, channel, campaign.stream, max(due_at, now))
+    if holding is not None:
+        until, why = holding
+        due_at = max(due_at, until or due_at)
+    deferred = window_deferral(campaign, channel, facts.timezone, due_at, settings)
     if deferred:
-        due_at, why = deferred
+        due_at, why = deferred[0], why or deferred[1]
     return Planned(**common, channel=channel, to_address=facts.address(channel), due_at=due_at, reason=why)
 
 
@@ -391,8 +406,6 @@ def stale_reason(
         if anchor is not None and not cycle.startswith(f"{anchor:%Y%m%dT%H%M}"):
             return "No longer needed: the client has visited since"
     if campaign.stream == "reminder":
-        if facts.reminders_opt_out:
-            return "Client opted out of reminders"
         booked = {f"visit-{v.starts_at:%Y%m%dT%H%M}" for v in facts.visits if v.status == "booked"}
         if cycle not in booked:
             return "No longer needed: the visit was cancelled or moved"

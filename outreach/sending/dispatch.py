@@ -36,7 +36,7 @@ from outreach.sending.tally import Tally
 from outreach.models import Client, Conversation, Message, MessageStatus
 from outreach.policy.cadence import CadenceState, assess
 from outreach.policy.caps import CAP_HORIZON, cap_deferral, counted_sends
-from outreach.policy.consent import blocker
+from outreach.policy.consent import HELD_PREFIX, blocker, held
 from outreach.policy.replies import reply_blocker, reply_deferral
 from outreach.policy.windows import SendWindow
 from outreach.policy.schedule import ClientFacts, stale_reason, window_deferral
@@ -191,7 +191,10 @@ class Sender:
         due = [
             row
             for row in rows
-            if row["client_id"] in held and row["status"] == MessageStatus.planned and row["due_at"] <= self.now
+            if row["client_id"] in held
+            and row["status"] == MessageStatus.planned
+            and row["due_at"] <= self.now
+            and not _held(row["reason"])
         ]
         for row in due:
             row.update(status=MessageStatus.sending, claimed_by=self.worker, claimed_at=self.now, attempts=1)
@@ -346,14 +349,26 @@ def _due_rows(session: Session, clients: list[int], now: datetime) -> list:
     if not clients:
         return []
     rows = session.execute(
-        select(col(Message.id), col(Message.client_id), col(Message.status), col(Message.due_at), col(Message.priority))
+        select(
+            col(Message.id),
+            col(Message.client_id),
+            col(Message.status),
+            col(Message.due_at),
+            col(Message.priority),
+            col(Message.reason),
+        )
         .where(col(Message.client_id).in_(clients))
         .with_for_update(skip_locked=True)
     ).all()
     return sorted(
-        (row for row in rows if row.status == MessageStatus.planned and row.due_at <= now),
+        (row for row in rows if row.status == MessageStatus.planned and row.due_at <= now and not _held(row.reason)),
         key=lambda row: (row.priority, row.due_at, row.id),
     )
+
+
+def _held(reason: str) -> bool:
+    """A due text held until a person decides on a possible opt-out (services.holds releases it)."""
+    return reason.startswith(HELD_PREFIX)
 
 
 def _whole_clients(rows: list, size: int) -> tuple[list[int], list[tuple[int, int]]]:
@@ -423,7 +438,10 @@ class DueClients:
         query = (
             select(Message.client_id)
             .where(
-                Message.status == MessageStatus.planned, Message.due_at <= self.now, col(Message.client_id).is_not(None)
+                Message.status == MessageStatus.planned,
+                Message.due_at <= self.now,
+                col(Message.client_id).is_not(None),
+                ~col(Message.reason).startswith(HELD_PREFIX),
             )
             .order_by(Message.priority, Message.due_at, Message.id)
             .limit(self.batch_size * self.READ_AHEAD)
@@ -558,12 +576,16 @@ def _check(
         return {"status": MessageStatus.skipped, "reason": f"Campaign step {row.campaign}/{row.step} no longer exists"}
     if client is None:
         return {"status": MessageStatus.skipped, "reason": "Client no longer exists"}
-    closed = blocker(client.reach, row.channel)
+    closed = blocker(client.reach, row.channel, row.stream)
     if closed:
         return {"status": MessageStatus.skipped, "reason": closed}
     stale = stale_reason(campaign, step, row.cycle, client, now, ctx.settings, state)
     if stale:
         return {"status": MessageStatus.skipped, "reason": stale}
+    holding = held(client.reach, row.channel, row.stream, now)
+    if holding:
+        until, reason = holding
+        return {"status": MessageStatus.planned, "due_at": until or row.due_at, "reason": reason, "deferred": True}
     deferred = window_deferral(campaign, row.channel, client.timezone, now, ctx.settings) or cap_deferral(
         sent, step, row.channel, now, ctx.settings.caps
     )

@@ -15,6 +15,8 @@ from outreach.policy.consent import Reachability
 from outreach.policy.schedule import ClientFacts, Existing
 from outreach.settings import Settings
 from outreach.contacts import zone_for_phone
+from outreach.services.holds import held_numbers
+from outreach.services.streams import streams_off
 
 
 CLIENT: Table = Client.__table__  # type: ignore[attr-defined]
@@ -76,6 +78,8 @@ def load_facts(
     ):
         enrolments[client_id].append((campaign, enrolled_at))
     suppressed = _suppressed(session, clients)
+    off = streams_off(session, ids)
+    held = held_numbers(session, [c.phone for c in clients if c.phone])
     return {
         c.id: ClientFacts(
             id=c.id,
@@ -89,12 +93,15 @@ def load_facts(
                 c.sms_consent,
                 c.phone_invalid,
                 suppressed.get(c.id, frozenset()),
+                off.get(c.id, frozenset()),
+                c.paused_until,
+                held.get(c.phone) if c.phone else None,
             ),
             visits=tuple(visits[c.id]),
             scores=tuple(sorted(scores[c.id], key=lambda s: s.recorded_at)),
             messages=tuple(messages[c.id]),
             enrolments=dict(enrolments[c.id]),
-            reminders_opt_out=c.reminders_opt_out,
+            checkin_channel=c.checkin_channel,
         )
         for c in clients
     }
@@ -111,7 +118,8 @@ _FACT_COLUMNS = (
     "email_consent",
     "sms_consent",
     "phone_invalid",
-    "reminders_opt_out",
+    "paused_until",
+    "checkin_channel",
 )
 
 

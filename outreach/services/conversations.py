@@ -20,6 +20,7 @@ from outreach.policy.replies import reply_blocker, reply_deferral
 from outreach.policy.segments import SegmentCount, count_segments
 from outreach.policy.windows import SendWindow
 from outreach.services.clients import client_zone, load_facts
+from outreach.services import holds
 from outreach.services.facts import audit
 from outreach.services.unsubscribe import clients_at, opt_out_address
 
@@ -69,6 +70,7 @@ def note_inbound(session: Session, phone: str, client_id: int | None, handled_as
         conversation.needs_reply, conversation.closed_by = True, ""
     if handled_as == "possible-opt-out":
         conversation.possible_opt_out = True
+        holds.hold(conversation, at)
     session.add(conversation)
 
 
@@ -197,8 +199,17 @@ def settle_possible_opt_out(
     conversation.possible_opt_out = False
     session.add(conversation)
     if not opt_out:
-        audit(session, actor, "inbox.not-opt-out", conversation.client_id, "text read: not a request to stop", at=now)
+        going = holds.release(session, conversation, opted_out=False, now=now)
+        audit(
+            session,
+            actor,
+            "inbox.not-opt-out",
+            conversation.client_id,
+            f"text read: not a request to stop; {going} held text(s) released",
+            at=now,
+        )
         return False
+    holds.release(session, conversation, opted_out=True, now=now)
     changed = opt_out_address(
         session,
         "sms",

@@ -181,11 +181,50 @@ def test_a_visit_reminder_goes_at_ten_the_day_before_in_the_clients_zone():
     assert reminder.cycle == "visit-20260303T2100" and reminder.channel == "sms"
 
 
-def test_no_reminder_for_clients_who_opted_out_of_them():
+def test_no_reminder_goes_to_clients_who_turned_reminders_off_on_every_channel():
     visit_at = datetime(2026, 3, 3, 15, tzinfo=CHICAGO).astimezone(timezone.utc)
-    facts = client(visits=(VisitFact(visit_at, "booked"),), reminders_opt_out=True)
+    off = frozenset({("reminder", "sms"), ("reminder", "email")})
+    reach = Reachability("active", "ann@example.com", "+16125550100", True, True, False, frozenset(), off)
+    facts = client(visits=(VisitFact(visit_at, "booked"),), reach=reach)
     plan = plan_client(facts, CATALOG, SETTINGS, datetime(2026, 3, 2, 12, tzinfo=CHICAGO))
-    assert not [m for m in plan.messages if m.campaign == "reminder"]
+    reminders = [m for m in plan.messages if m.campaign == "reminder"]
+    assert reminders and all(m.status == "skipped" for m in reminders)
+    assert "stream turned off: reminder by sms" in reminders[0].reason
+
+
+def test_a_stream_off_on_one_channel_falls_back_to_the_other():
+    visit_at = datetime(2026, 3, 3, 15, tzinfo=CHICAGO).astimezone(timezone.utc)
+    off = frozenset({("reminder", "sms")})
+    reach = Reachability("active", "ann@example.com", "+16125550100", True, True, False, frozenset(), off)
+    facts = client(visits=(VisitFact(visit_at, "booked"),), reach=reach)
+    plan = plan_client(facts, CATALOG, SETTINGS, datetime(2026, 3, 2, 12, tzinfo=CHICAGO))
+    reminders = [m for m in plan.messages if m.campaign == "reminder"]
+    assert reminders and all(m.channel == "email" and m.status == "planned" for m in reminders)
+
+
+def test_a_pause_defers_lessons_but_not_reminders_of_booked_visits():
+    now = datetime(2026, 3, 2, 12, tzinfo=CHICAGO)
+    visit_at = datetime(2026, 3, 3, 15, tzinfo=CHICAGO).astimezone(timezone.utc)
+    until = now + timedelta(weeks=2)
+    reach = Reachability(
+        "active", "ann@example.com", "+16125550100", True, True, False, frozenset(), paused_until=until
+    )
+    plan = plan_client(client(visits=(VisitFact(visit_at, "booked"),), reach=reach), CATALOG, SETTINGS, now)
+    reminders = [m for m in plan.messages if m.stream == "reminder"]
+    others = [m for m in plan.messages if m.stream != "reminder"]
+    assert reminders and all(m.due_at < until for m in reminders)
+    assert others and all(m.due_at >= until and m.reason.startswith("Paused by the client") for m in others)
+
+
+def test_a_possible_opt_out_holds_texts_but_not_emails():
+    now = datetime(2026, 3, 2, 12, tzinfo=CHICAGO)
+    since = now - timedelta(hours=1)
+    reach = Reachability("active", "ann@example.com", "+16125550100", True, True, False, frozenset(), held_since=since)
+    plan = plan_client(client(reach=reach), CATALOG, SETTINGS, now, sending=True)
+    texts = [m for m in plan.messages if m.channel == "sms"]
+    emails = [m for m in plan.messages if m.channel == "email"]
+    assert texts and all(m.status == "planned" and m.reason.startswith("Held: possible opt-out since") for m in texts)
+    assert all(not m.reason.startswith("Held") for m in emails)
 
 
 @pytest.mark.parametrize("status", ["paused", "archived"])

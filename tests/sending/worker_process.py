@@ -79,7 +79,7 @@ def seed_due_messages(
             "status": "active",
             "email_consent": True,
             "sms_consent": True,
-            "reminders_opt_out": False,
+            "checkin_channel": "",
             "phone_invalid": False,
             "next_plan_at": now - timedelta(minutes=1) if awake else ASLEEP_UNTIL,
             "created_at": now,
