@@ -1,15 +1,24 @@
 """What a short inbound text means, in the client's own words. Pure: no clock, no database.
 
 Since April 2025 a revocation "by any reasonable means" must be honoured (FCC 24-24), not only the exact
-keywords. The exact CTIA/Twilio keywords (policy.keywords) still decide first. After them, plain words are read
-with transparent rules over normalised text (fullwidth letters, case, accents, quotes, emoji and punctuation
-all folded away):
+keywords. The exact CTIA/Twilio keywords (policy.keywords) still decide first and stop all texts. After them,
+plain words are read with transparent rules, not a model, over text that is normalised (fullwidth letters, case,
+accents, quotes, emoji and punctuation folded away), split into clauses at punctuation and at contrasts ("but",
+"pero", "keep"), and typo-corrected on the opt-out vocabulary only (policy.typos: "sotp", "unsubscibe"). The
+phrase tables live in policy.phrases, the reading of scope, other people and times of day in policy.scope:
 
-- a bare opt-out word padded with politeness ("please stop", "STOP 🙏", "'stop'", "alto por favor"),
-- a clear phrase ("stop texting me", "remove me", "no more texts", "unsubscribe me", "no más mensajes"),
-- otherwise an appointment ("I need to cancel Tuesday's appointment", "running late"), a pain score,
-- and an opt-out word or a complaint that is none of these ("why do you keep texting me", "end", "stop" inside
-  a longer text) is only a *possible* opt-out: a person decides, and nothing automated answers it meanwhile.
+1. a clause about another person's messages ("my husband wants his texts stopped") with nothing asked for the
+   sender is Intent.other_person, and one about *when* texts come ("no texts after 6pm") Intent.time_preference:
+   neither is ever an opt-out of this number, a person answers;
+2. a bare opt-out word padded with politeness ("please stop", "sotp 🙏", "alto por favor"), or a clear phrase in
+   English or Spanish ("stop texting me", "I've had enough of these", "make them stop", "no me envíe más",
+   "dénme de baja", "ya no deseo recibir mensajes") is an opt-out, unless negated ("don't stop", "no paren");
+   policy.scope then reads which channel it names ("sms", "email", "all") and, when another clause keeps
+   something ("…but keep the reminders"), the one stream it is limited to;
+3. a clause that only keeps ("please don't stop my reminders") is no opt-out at all;
+4. otherwise an appointment ("I need to cancel Tuesday's appointment", "running late"), a pain score,
+5. and an opt-out word or a complaint that is none of these ("why do you keep texting me", "end" inside a longer
+   text) is only a *possible* opt-out: a person decides.
 """
 
 from __future__ import annotations
@@ -19,7 +28,9 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from outreach.policy import phrases, scope
 from outreach.policy.keywords import Keyword, classify, parse_score
+from outreach.policy.typos import correct
 
 
 class Intent(StrEnum):
@@ -29,6 +40,8 @@ class Intent(StrEnum):
     help = "help"
     score = "score"
     appointment = "appointment"
+    other_person = "other-person"  # about another person's messages: a person answers, this number keeps its own
+    time_preference = "time-preference"  # about when texts come, not whether
     other = "other"
 
 
@@ -37,6 +50,8 @@ class Reading:
     intent: Intent
     keyword: bool = False  # an exact CTIA/Twilio keyword (or Twilio's OptOutType), not the client's own words
     score: int | None = None
+    channel: str = ""  # an opt-out's channel: "sms" (texts and calls, and when none is named), "email" or "all"
+    stream: str = ""  # the one stream an opt-out is limited to ("stop the tips, keep the reminders"), else ""
 
 
 # Twilio joins a long text into at most 1,600 characters, and the inbox keeps 2,000: read what a person would see,
@@ -51,78 +66,32 @@ _POLITE = frozenset(
     right ok okay hey hi hello i said again seriously por favor porfa porfavor gracias ya ahora hola""".split()
 )
 # "stop it", "stop this": only after a word that cannot mean a visit ("cancel it" cancels the appointment).
-_OBJECTS = frozenset({"it", "this", "that", "them", "these", "those", "all"})
+_OBJECTS = frozenset({"it", "this", "that", "them", "these", "those", "all", "everything"})
 _STOP_ALONE = frozenset(
     {"stop", "stopp", "stopall", "quit", "unsubscribe", "unsub", "optout", "revoke", "alto", "basta", "detener"}
 )
-_OPT_OUT_ALONE = _STOP_ALONE | {"cancel", "end", "cancelar", "para", "parar", "baja"}
+_OPT_OUT_ALONE = _STOP_ALONE | {
+    *("cancel", "end", "cancelar", "para", "parar", "baja", "unsuscribe", "paren", "detengan", "remove", "discontinue")
+}
 _OPT_IN_ALONE = frozenset({"start", "unstop"})
 _HELP_ALONE = frozenset({"help", "info", "ayuda"})
-
-# "reminders", not "the reminder": "can you stop the reminder for Tuesday" is about one visit.
-_TEXTS = (
-    r"(?:texts?|txts?|texting|txting|messages?|msgs?|messaging|sms|reminders|notifications?|alerts?|"
-    r"promos?|spam|subscription)"
+# Where one clause ends and a contrasting one begins: "stop the tips but keep the reminders".
+_CONTRAST = frozenset(
+    {"but", "though", "tho", "although", "however", "except", "pero", "sino", "aunque", "excepto", "salvo"}
 )
-_ANY = r"(?:(?:all|any|the|these|those|this|your|ur|such|of|more|further|them|me|us|u|my)\s)*"
-_PRONOUNS = r"(?:\s(?:me|us|u|them|these|those|this|it|all))*"
-# Which list: "take me off your texting list", not "remove me from the Tuesday list".
-_LIST = (
-    r"(?:(?:your|the|this|that|ur|my|all|of|texting|text|sms|mailing|contact|marketing|messaging|message|"
-    r"distribution|subscriber|subscription)\s){0,3}(?:list|texts?|messages?|database|system|contacts?|this|it)"
-)
-_ES_TEXTS = r"(?:mensajes|textos|msjs?|sms|recordatorios)"
-_CLEAR_PHRASES = tuple(
-    re.compile(pattern)
-    for pattern in (
-        rf"\b(?:stop|quit|cease|end|cancel)\s(?:with\s)?{_ANY}{_TEXTS}\b",
-        r"\b(?:stop|quit|cease)\s(?:contacting|calling|emailing|spamming|bothering|harassing|bugging)\b",
-        # "stop sending me these", "stop getting texts"; not "stop sending me the wrong time"
-        rf"\b(?:stop|quit|cease)\s(?:sending|receiving|getting){_PRONOUNS}(?:\s{_ANY}{_TEXTS}\b|$)",
-        r"\bcease\sand\sdesist\b",
-        r"\b(?:revoke|revoking|withdraw|withdrawing)\s(?:my\s|all\s)?consent\b|\brevoke\b",
-        rf"\b(?:remove|delete|drop|take)\s(?:me|my\s(?:phone\s)?(?:number|cell|info|information))\s(?:off|from)\s"
-        rf"{_LIST}\b",
-        r"\b(?:remove|delete|drop)\s(?:me|my\s(?:phone\s)?number)$",
-        r"\btake\sme\soff$",
-        r"\blose\smy\snumber\b",
-        rf"\bno\smore\s{_ANY}{_TEXTS}\b",
-        rf"\bno\slonger\s(?:want|wish)\s(?:to\s(?:receive|get|be\s(?:texted|contacted))|{_ANY}{_TEXTS})",
-        r"\b(?:dont|do\snot|never)\s(?:ever\s)?(?:text|txt|message|msg|contact|sms|send)"
-        r"(?:\s(?:me|us|u|this\snumber|again|anymore)\b|$)",
-        rf"^(?:please\s)?no\s{_ANY}{_TEXTS}(?:\s(?:please|pls|thanks|thank\syou|anymore))*$",
-        rf"\b(?:dont|do\snot)\s(?:want|wish|need)\s(?:to\s(?:receive|get)\s)?{_ANY}{_TEXTS}\b",
-        r"\bun\s?sub(?:scribe|scribed|scribing)?\b|\bunsu(?:s|b)?cribe\b",
-        r"\bopt(?:ed|ing)?\s(?:me\s)?out\b|\boptout\b",
-        rf"\bno\s(?:quiero\s)?(?:recibir\s)?mas\s{_ES_TEXTS}\b",
-        rf"\bno\squiero\s(?:recibir\s)?(?:mas\s)?(?:sus\s|estos\s|los\s)?{_ES_TEXTS}\b",
-        r"\bno\s(?:me\s)?(?:envien|manden|escriban|envies|mandes|escribas|contacten|molesten|enviar|mandar|escribir)"
-        r"(?:me)?\b",
-        r"\b(?:dejen|deja|dejar|paren|pare|para|parar)\sde\s(?:enviar|mandar|escribir|contactar|textear|molestar)",
-        r"\bde\sbaja\b",
-        r"\b(?:sacame|saquenme|borrame|borrenme|eliminame|eliminenme|quitame|quitenme)\b",
-        r"\b(?:saquen|saca|borren|borra|eliminen|elimina|quiten|quita)\s"
-        r"(?:mi\snumero|de\s(?:la|su|sus|tu|esta)\slista)",
-        rf"\bcancelar\s(?:la\s|mi\s|los\s|mis\s)?(?:suscripcion|{_ES_TEXTS})\b",
-    )
-)
-# "Please don't stop texting me", "I didn't opt out", "no quiero darme de baja", "I'll stop sending my scores":
-# the phrase is there, the wish is not.
-_NOT_ASKED = re.compile(
-    r"\b(?:(?:dont|do\snot|didnt|did\snot|never|not|did\si|wont|will\snot|cant|cannot|no\squiero)\s"
-    r"(?:(?:mean|want|need|wanna|going|have|darme)\s(?:to\s)?)?|"
-    r"(?:ill|i\swill|im\sgoing\sto|i\sam\sgoing\sto|im\sgonna)\s)$"
-)
+_KEEP_VERBS = frozenset({"keep", "sigan", "mantengan", "mantenga", "continue", "continuen"})
+_NOT_A_KEEP = frozenset(
+    {"you", "u", "they", "me", "no", "que", "nos", "te", "le", "les"}
+)  # "why do you keep", "no me sigan"
 
 _COMPLAINTS = tuple(
     re.compile(pattern)
     for pattern in (
         r"\bkeep\s(?:on\s)?(?:texting|messaging|sending|contacting|bugging|bothering|spamming|calling)",
-        r"\b(?:too|so)\smany\s(?:texts|messages|msgs|reminders)",
-        r"\bleave\sme\salone\b",
+        r"\b(?:too|so)\smany\s(?:texts|messages|msgs|reminders|emails)|\bdemasiados\smensajes\b",
+        r"\bleave\sme\salone\b|\bdejenme\sen\spaz\b",
         r"\bspam",
         r"\bnot\sinterested\b|\bno\sme\sinteresa\b",
-        r"\b(?:dont|do\snot)\s(?:want|need)\s(?:these|those|this|them|any\smore|anymore)\b",
         r"\bwrong\snumber\b|\bnumero\sequivocado\b",
         r"\b(?:how|where)\sdid\syou\sget\smy\snumber\b|\bwho\sgave\syou\smy\snumber\b",
         r"\bharass|\bannoying\b|\b(?:sick|tired)\sof\s(?:these|your|the|getting)\b",
@@ -144,8 +113,14 @@ _APPOINTMENT = re.compile(
     r"drop\sby|see\syou|tomorrow|tmrw|tmr|today|tonight|next\sweek|this\s(?:morning|afternoon|evening|week)|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|"
     r"\d{1,2}\s?(?:am|pm)|\d+\s(?:hours?|hrs?|days?)\s(?:before|ahead|notice)|noon|slot|openings?|"
-    r"availability|available|waitlist|therapist|"
+    r"availability|available|waitlist|therapist|(?:need|have|gotta|got)\sto\scancel|(?:cant|wont)\smake\sit|"
     r"cita|citas|manana|hoy|lunes|martes|miercoles|jueves|viernes|sabado|domingo|reprogram\w*|llego|llegar)\b"
+)
+_CORRECTION = re.compile(
+    r"\bwrong\b(?!\s(?:number|person|persona))|\b(?:wait|hold\son|hang\son|actually|mistake|typo|incorrect|"
+    r"already\spaid|paid|bill|billing|charged|payment|receipt|invoice|"
+    r"(?:my|mi|the|that|this)\s(?:appointment|appt|visit|cita|session|booking|time|date|day)|"
+    r"not\sright|equivocad[oa]\s(?:la|el)\s(?:hora|dia|fecha))\b"
 )
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 # Opt-out words in a sense that is not "stop texting me": "the pain doesn't stop", "see you at the end of the week".
@@ -175,10 +150,16 @@ _OPT_OUT_WORDS = frozenset(
         "detener",
     }
 )
+# "just the lesson texts please, reminders are fine": the one stream named, when another clause keeps the rest.
+_ONLY_STREAM = re.compile(
+    r"^(?:(?:please|pls|ok|so)\s)?(?:just|only|solo|solamente)\s(?:the\s|los\s|las\s|sus\s|your\s)?(?:\w+\s)?"
+    r"(?:tips|lessons|lesson|articles|reminders|check\s?ins|texts|messages|emails|nudges|consejos|lecciones|"
+    r"recordatorios|encuestas|mensajes)(?:\s\w+)?(?:\s(?:please|pls|por\sfavor))?$"
+)
 
 _QUOTES = re.compile(r"['’‘`´]")
 _SPELLED = re.compile(r"\b(?:[^\W\d_][\s.\-]){2,}[^\W\d_]\b")  # "S T O P", "s.t.o.p"
-_CLAUSE = re.compile(r"[.!?;,:\n\r()\[\]]+")
+_CLAUSE = re.compile(r"[.!?;,:\n\r()\[\]¡¿]+|\s[-–—]+\s|[–—]+")
 _TOKEN = re.compile(r"[^\W_]+")
 _SCORE_LEAD = re.compile(
     r"^(?:(?:about|around|maybe|probably|prob|like|roughly|a|an|its|it\sis|today\sis|im\sat|i\sam\sat|im|i\sam|"
@@ -204,37 +185,99 @@ def read(body: str, opt_out_type: str | None = None) -> Reading:
     """What the text asks for. The exact keywords (and Twilio's OptOutType) decide first, as they always have."""
     keyword = classify(body, opt_out_type)
     if keyword is not Keyword.other:
-        return Reading(_FROM_KEYWORD[keyword], keyword=True)
+        intent = _FROM_KEYWORD[keyword]
+        return Reading(intent, keyword=True, channel="sms" if intent is Intent.opt_out else "")
     text = normalise(body[:READ_LIMIT])
-    clauses = [clause for clause in (" ".join(_TOKEN.findall(part)) for part in _CLAUSE.split(text)) if clause]
+    clauses = _clauses(text)
     whole = " ".join(clauses)
-    bare = _bare(whole, clauses)
-    if bare is not None:
+    asks = [_asks(clause, clauses) for clause in clauses]
+    who_or_when = _who_or_when(clauses, asks)
+    if who_or_when is not None:
+        return Reading(who_or_when)
+    bare = _bare(whole)
+    if bare is not None and bare is not Intent.opt_out:
         return Reading(bare)
-    phrase = _opt_out_phrase(clauses)
-    if phrase is Intent.opt_out:
-        return Reading(phrase)
+    stopping = [clause for clause, asked in zip(clauses, asks, strict=True) if asked]
+    keeping = [clause for clause, asked in zip(clauses, asks, strict=True) if asked is False or scope.keeps(clause)]
+    if not stopping and any(scope.keeps(clause) for clause in clauses):
+        stopping = [clause for clause in clauses if _ONLY_STREAM.search(clause) and scope.streams(clause)]
+    if bare is Intent.opt_out or stopping:
+        stopping = stopping or clauses
+        named = stopping + [clause for clause in clauses if clause not in keeping and scope.also(clause)]
+        return Reading(Intent.opt_out, channel=scope.channel(named), stream=scope.stream(stopping, keeping))
+    return _ordinary(text, whole, negated=False in asks, kept=bool(keeping))
+
+
+def scope_answer(body: str) -> str | None:
+    """The stream a short reply to the confirmation picks: "REMINDERS", "reminders please", "recordatorios"."""
+    plain = " ".join(_TOKEN.findall(normalise(body[:READ_LIMIT])))
+    return scope.scope_answer(" ".join(correct(token) for token in plain.split()))
+
+
+def _clauses(text: str) -> list[str]:
+    """Normalised text as clauses of typo-corrected words, split at punctuation and at contrasts."""
+    clauses: list[str] = []
+    for part in _CLAUSE.split(text):
+        current: list[str] = []
+        for token in _TOKEN.findall(part):
+            if token in _CONTRAST or (token in _KEEP_VERBS and current and current[-1] not in _NOT_A_KEEP):
+                clauses.append(" ".join(current))
+                current = [] if token in _CONTRAST else [token]
+                continue
+            current.append(correct(token))
+        clauses.append(" ".join(current))
+    return [clause for clause in clauses if clause]
+
+
+def _asks(clause: str, clauses: list[str]) -> bool | None:
+    """True: the clause asks to stop; False: it has an opt-out phrase, negated ("don't stop"); None: neither."""
+    if len(clauses) > 1 and _only(clause, _STOP_ALONE):
+        # "Stop. I never signed up for this", but not "stop, you have my appointment time wrong"
+        rest = " ".join(other for other in clauses if other != clause)
+        return None if _CORRECTION.search(rest) else True
+    if scope.about_when(clause):
+        return None
+    return phrases.asks_to_stop(clause, " ".join(clauses))
+
+
+def _who_or_when(clauses: list[str], asks: list[bool | None]) -> Intent | None:
+    """Another person's messages, or when texts come, with nothing else asked to stop for this number."""
+    for_me = any(asked and not scope.mentions_someone_else(clause) for clause, asked in zip(clauses, asks, strict=True))
+    if for_me:
+        return None
+    if any(asks):
+        return Intent.other_person  # every clause that asks to stop is about someone else's messages
+    if scope.about_someone_else(" ".join(clauses)):
+        return Intent.other_person
+    if any(scope.about_when(clause) for clause in clauses):
+        return Intent.time_preference
+    return None
+
+
+def _ordinary(text: str, whole: str, negated: bool, kept: bool) -> Reading:
+    """No opt-out asked: a score, an appointment, a complaint a person should read, or anything else."""
     score = _score(text)
-    if phrase is None and score is not None:
+    if not negated and score is not None:
         return Reading(Intent.score, score=score)
-    if phrase is not None or _any(_COMPLAINTS, whole):
+    if kept:
+        return Reading(Intent.other)  # "please don't stop my reminders", "no paren los recordatorios"
+    if negated or _any(_COMPLAINTS, whole):
         return Reading(Intent.possible_opt_out)
     if _any(_OPT_IN_PHRASES, whole):
         return Reading(Intent.opt_in)
     if _APPOINTMENT.search(whole) or _CLOCK.search(text):
         return Reading(Intent.appointment)
-    if _OPT_OUT_WORDS & set(_OTHER_SENSES.sub(" ", whole).split()):
-        return Reading(Intent.possible_opt_out)
+    words = _OPT_OUT_WORDS & set(_OTHER_SENSES.sub(" ", whole).split())
+    if words and not (words <= {"stop", "end", "quit", "parar"} and phrases.about_pain(whole)):
+        return Reading(Intent.possible_opt_out)  # not "I wish this pain would stop"
     return Reading(Intent.other)
 
 
-def _bare(whole: str, clauses: list[str]) -> Intent | None:
-    """A keyword with only politeness around it, or an unmistakable one standing as its own sentence."""
+def _bare(whole: str) -> Intent | None:
+    """A keyword with only politeness around it: "please stop", "STOP 🙏", "alto por favor"."""
     for intent, words in ((Intent.opt_out, _OPT_OUT_ALONE), (Intent.opt_in, _OPT_IN_ALONE), (Intent.help, _HELP_ALONE)):
         if _only(whole, words):
             return intent
-    if len(clauses) > 1 and any(_only(clause, _STOP_ALONE) for clause in clauses):
-        return Intent.opt_out  # "Stop. I never signed up for this"
     return None
 
 
@@ -244,18 +287,6 @@ def _only(text: str, words: frozenset[str]) -> bool:
         return True
     rest = [token for token in core if token not in _OBJECTS]
     return bool(rest) and len(rest) < len(core) and set(rest) <= _STOP_ALONE
-
-
-def _opt_out_phrase(clauses: list[str]) -> Intent | None:
-    """Intent.opt_out for a clear phrase; possible_opt_out when every phrase found is negated ("don't stop")."""
-    found = None
-    for clause in clauses:
-        for pattern in _CLEAR_PHRASES:
-            for match in pattern.finditer(clause):
-                if not _NOT_ASKED.search(clause[: match.start()]):
-                    return Intent.opt_out
-                found = Intent.possible_opt_out
-    return found
 
 
 def _score(text: str) -> int | None:

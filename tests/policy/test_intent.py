@@ -1,44 +1,56 @@
-"""Reading a client's own words: plain-word opt-outs, possible opt-outs, appointments, scores."""
+"""Reading a client's own words: plain-word opt-outs, possible opt-outs, appointments, scores.
+
+The corpus figures asserted here are the `dev` set's only: the rules are tuned on it. The `test` set is measured
+(python -m tests.intent_corpus) and never asserted, so that nobody tunes a rule to make a test pass on it.
+"""
 
 import pytest
 
 from outreach.policy.intent import Intent, normalise, read
-from tests.intent_corpus import CORPUS, load, measure
+from tests.intent_corpus import LABELS, load, measure
+
+
+def _dev():
+    return [sample for sample in load() if sample.set == "dev"]
 
 
 @pytest.fixture(scope="module")
 def figures():
-    return measure(load())
+    return measure(_dev(), "dev")
 
 
-def test_the_corpus_is_large_and_varied_enough(figures):
+def test_the_dev_corpus_is_large_and_varied_enough(figures):
     labels = {sample.label for sample in figures.samples}
-    assert len(figures.samples) >= 150 and figures.opt_outs >= 50
-    assert labels == {"opt-out", "opt-in", "help", "score", "appointment", "other"}
+    assert len(figures.samples) >= 300 and figures.opt_outs >= 100
+    assert sum(sample.language == "es" for sample in figures.samples) >= 75
+    assert labels == set(LABELS)
+    assert {sample.channel for sample in figures.samples if sample.label == "opt-out"} == {"sms", "email", "all"}
+    assert {sample.stream for sample in figures.samples} >= {"", "education", "reminder", "checkin", "rebook"}
 
 
-def test_it_misses_no_opt_out_in_the_corpus(figures):
+def test_it_misses_no_opt_out_in_the_dev_corpus(figures):
     assert [sample.text for sample in figures.missed] == []
 
 
-def test_it_reads_nothing_else_in_the_corpus_as_a_clear_opt_out(figures, capsys):
+def test_it_reads_nothing_else_in_the_dev_corpus_as_an_opt_out(figures, capsys):
     assert [sample.text for sample in figures.false_opt_outs] == []
     with capsys.disabled():
-        print("\n" + figures.report())
+        print("\n" + figures.summary() + "\n" + figures.report())
 
 
-def test_it_reads_every_appointment_in_the_corpus_as_one(figures):
+def test_it_reads_the_stream_of_every_stream_scoped_opt_out_in_the_dev_corpus(figures):
+    assert [(sample.text, reading.stream) for sample, reading in figures.stream_errors()] == []
+
+
+@pytest.mark.parametrize("label", ["other-person", "time-preference"])
+def test_it_reads_every_other_person_and_time_preference_in_the_dev_corpus(figures, label):
+    right, total, wrong = figures.label_accuracy(label)
+    assert (right, wrong) == (total, 0)
+
+
+def test_no_appointment_in_the_dev_corpus_is_read_as_an_opt_out_or_held(figures):
     read_as = {intent for (label, intent), _ in figures.confusion.items() if label == "appointment"}
-    assert read_as == {"appointment"}
-
-
-def test_a_bad_corpus_row_names_the_file_line_and_field(tmp_path):
-    bad = tmp_path / "corpus.csv"
-    bad.write_text("text,label\nstop,opt-out\nhello,greeting\n", encoding="utf-8")
-
-    with pytest.raises(ValueError, match=r"corpus\.csv:3: label: 'greeting'"):
-        load(bad)
-    assert load(CORPUS)  # the shipped corpus loads
+    assert read_as <= {"appointment", "other"}
 
 
 @pytest.mark.parametrize(
@@ -57,9 +69,9 @@ def test_it_folds_fullwidth_letters_case_accents_quote_marks_and_spelling_out(bo
 
 
 @pytest.mark.parametrize("body", ["STOP", "stop.", "Cancel", "END", "unsubscribe"])
-def test_an_exact_keyword_is_still_a_keyword_opt_out(body):
+def test_an_exact_keyword_is_still_a_keyword_opt_out_of_all_texts(body):
     assert read(body) == read(body.upper()) and read(body).keyword is True
-    assert read(body).intent is Intent.opt_out
+    assert (read(body).intent, read(body).channel, read(body).stream) == (Intent.opt_out, "sms", "")
 
 
 @pytest.mark.parametrize("body", ["please stop", "STOP 🙏", "stop texting me", "no más mensajes", "'stop'"])
@@ -73,9 +85,12 @@ def test_twilios_opt_out_type_still_wins():
     assert read("please stop", opt_out_type="HELP").intent is Intent.help
 
 
-@pytest.mark.parametrize("body", ["Please don't stop texting me", "I didn't opt out", "no quiero darme de baja"])
-def test_a_negated_opt_out_phrase_is_left_to_a_person(body):
-    assert read(body).intent is Intent.possible_opt_out
+@pytest.mark.parametrize(
+    "body", ["Please don't stop texting me", "I didn't opt out", "no quiero darme de baja", "no paren los consejos"]
+)
+def test_a_negated_opt_out_phrase_is_no_opt_out_and_holds_nothing(body):
+    # Issue 26: a possible opt-out holds every automated text; "don't stop" asks for the opposite.
+    assert read(body).intent is Intent.other
 
 
 @pytest.mark.parametrize("body", ["end", "cancel"])
@@ -131,7 +146,7 @@ def test_case_quotes_emoji_and_fullwidth_letters_never_change_the_opt_out_decisi
     dress = DRESSINGS[dressing]
     changed = [
         sample.text
-        for sample in load()
+        for sample in _dev()
         if (read(dress(sample.text)).intent is Intent.opt_out) != (sample.label == "opt-out")
     ]
     assert changed == []

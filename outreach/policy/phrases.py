@@ -1,0 +1,159 @@
+"""The phrases that ask to stop messages, in English and Spanish, and the words that negate them. Pure.
+
+policy.intent reads a text clause by clause; `asks_to_stop` says whether one clause asks to stop (True), has such
+a phrase but negated ("please don't stop texting me", "no paren los recordatorios": False), or neither (None).
+Phrases a client in pain also says about the pain ("make it stop", "I've had enough") count only in a clause that
+does not mention pain.
+"""
+
+from __future__ import annotations
+
+import re
+
+# "reminders", not "the reminder": "can you stop the reminder for Tuesday" is about one visit.
+_TEXTS = (
+    r"(?:texts?|txts?|texting|txting|messages?|msgs?|messaging|sms|reminders|notifications?|alerts?|"
+    r"promos?|spam|subscription|e\s?mails?|emailing|newsletters?|tips|lessons|articles|check\s?ins|surveys|"
+    r"calls|nudges|rebooking\s(?:texts|reminders|messages)|stuff|junk|crap|things)"
+)
+_ANY = r"(?:(?:all|any|the|these|those|this|your|ur|such|of|more|further|them|me|us|u|my|lesson|appointment|pain)\s)*"
+_PRONOUNS = r"(?:\s(?:me|us|u|them|these|those|this|it|all))*"
+# Which list: "take me off your texting list", not "remove me from the Tuesday list".
+_LIST = (
+    r"(?:(?:your|the|this|that|ur|my|all|of|texting|text|sms|mailing|contact|marketing|messaging|message|"
+    r"distribution|subscriber|subscription|email)\s){0,3}(?:list|lists|texts?|messages?|database|system|contacts?|"
+    r"this|it|everything|communications?|mailings?)"
+)
+# What may follow a request at the end of a clause: "remove me please", "take me off now thanks".
+_END = r"(?:\s(?:please|pls|plz|thanks|thank\syou|thx|ty|now|asap|already|por\sfavor|porfa|gracias))*$"
+_ES_TEXTS = (
+    r"(?:mensajes|mensajitos|textos|msjs?|sms|recordatorios|correos|emails?|consejos|lecciones|articulos|"
+    r"encuestas|llamadas|notificaciones|avisos|promociones)"
+)
+_PAIN = re.compile(
+    r"\b(?:pain(?!\s(?:check|question|score|survey|rating|text))|hurt\w*|ache\w*|aching|sore|spasms?|cramps?|"
+    r"headaches?|dolor\w*|duele|migraines?|back|neck|shoulders?|knees?|hips?|legs?|head|killing\sme|agony|"
+    r"espalda|cuello|rodillas?)\b"
+)
+_EN_PHRASES = (
+    rf"\b(?:stop|quit|cease|end|cancel|discontinue|halt)\s(?:with\s)?(?:sending\s)?{_ANY}(?:\w+\s)?{_TEXTS}\b",
+    rf"\b(?:stop|quit|cease|discontinue|halt)\s(?:the|these|those|your|all\sthe)\s(?:\w+\s){{1,3}}{_TEXTS}\b",
+    r"\b(?:stop|quit|cease)\s(?:contacting|calling|emailing|spamming|bothering|harassing|bugging|texting|messaging)\b",
+    # "stop sending me these", "stop getting texts"; not "stop sending me the wrong time"
+    rf"\b(?:stop|quit|cease)\s(?:sending|sendin|receiving|getting|gettin){_PRONOUNS}(?:\s{_ANY}{_TEXTS}\b|$)",
+    r"\bcease\sand\sdesist\b|\b(?:stop|cease|end)\s(?:all\s|any\s)?(?:contact|communications?)\b",
+    r"\b(?:revoke|revoking|withdraw|withdrawing)\s(?:my\s|all\s|any\s)?consent\b|\brevoke\b",
+    r"\b(?:do\snot|dont|no\slonger)\sconsent\b",
+    rf"\b(?:remove|delete|drop|take)\sme\s(?:off|from|form)\s{_LIST}\b",
+    r"\b(?:remove|delete|drop|take)\s(?:my|this)\s(?:phone\s|cell\s|mobile\s)?(?:number|cell|info|information|contact|"
+    r"email(?:\saddress)?|address|details|data)(?:\s(?:off|from|form)\b|$)",
+    rf"\b(?:remove|delete|drop)\sme{_END}|\btake\sme\soff{_END}|\b(?:get|leave)\sme\soff\b|\bi\swant\s(?:out|off)\b",
+    r"\bno\sneed\sto\s(?:text|txt|message|contact|send|email|call)\b",
+    r"\blose\smy\snumber\b",
+    rf"\bno\smore\s{_ANY}{_TEXTS}\b",
+    rf"\bno\slonger\s(?:want|wish|need)\s(?:to\s(?:receive|get|be\s(?:texted|contacted|on))|{_ANY}{_TEXTS}|"
+    r"these|them|this|those|it|any)",
+    r"\b(?:dont|do\snot|never)\s(?:ever\s)?(?:text|txt|message|msg|contact|sms|send|email|call)"
+    r"(?:\s(?:me|us|u|this\snumber|again|anymore|any\smore)\b|$)",
+    rf"^(?:please\s)?no\s{_ANY}{_TEXTS}(?:\s(?:please|pls|thanks|thank\syou|anymore|for\sme))*$",
+    rf"\b(?:dont|do\snot)\s(?:want|wish|need)\s(?:to\s(?:receive|get)\s)?{_ANY}{_TEXTS}\b",
+    r"\b(?:dont|do\snot)\s(?:want|wanna|need)\s(?:(?:to\s)?(?:get|receive|keep\sgetting)\s)?"
+    r"(?:these|those|this|them|any\smore|anymore)\b",
+    r"^(?:please\s|pls\s)?no\smore(?:\s(?:please|pls|thanks|thank\syou|thx))*$",
+    r"^(?:can|could|would|will)\s(?:you|u)\s(?:please\s|pls\s)?(?:just\s)?stop(?:\s(?:it|this|that|them|these|now|"
+    r"already|please|pls))*$",
+    rf"\b(?:get|be|taken|removed|want)\s(?:me\s)?(?:off|from)\s{_LIST}\b",
+    r"\b(?:do\snot|dont|no\slonger)\s(?:have|give)\s(?:you\s)?(?:my\s)?(?:permission|consent)\b",
+    r"\bun\s?sub(?:scribe|scribed|scribing)?\b|\bunsu(?:s|b)?cribe\b",
+    r"\bopt(?:ed|ing)?\s(?:me\s)?out\b|\boptout\b",
+    # being finished, preferring not to hear more
+    rf"\benough\s(?:with\s|of\s)?(?:the\s|these\s|your\s|all\s(?:the\s|these\s)?)?{_TEXTS}\b",
+    r"\b(?:thats|that\sis|its)\senough(?:\s(?:texts|messages|for\sme))*$",
+    r"\b(?:id|i\swould|i\sd|i)\s(?:prefer|rather|like|want)\s(?:to\s)?(?:not|no\slonger|stop)\s(?:to\s)?"
+    r"(?:get|getting|receive|receiving|hear|hearing|be\s(?:texted|contacted|on))\b",
+    r"\bprefer\snot\sto\s(?:get|receive|be|hear)\b|\brather\snot\s(?:get|receive|hear)\b",
+    r"\b(?:im|i\sam|were)\s(?:done|finished|through)\s(?:with\s)?(?:these|this|them|those|it|all\sthis|"
+    r"(?:the|your|all\sthe)\s(?:texts|messages|reminders|emails|tips))\b",
+    rf"\bturn\s(?:off\s(?:these|those|the|your|all|my)|(?:these|those|them|it|this|{_ANY}{_TEXTS})\soff)\b",
+    r"\b(?:stop|quit|cease)\sasking\sme\b|\bstp\s(?:texting|txting|sending|messaging|emailing|contacting)\b",
+    r"\b(?:stop|quit)\s(?:sending|texting)\sme\s\w+$",
+)
+# Phrases a client in pain also uses about the pain: "make it stop", "I've had enough", "how do I stop this".
+_EN_UNLESS_PAIN = (
+    r"\b(?:ive|i\shave|weve)\shad\s(?:about\s|more\sthan\s)?enough\b",
+    r"\bmake\s(?:it|this|them|these|those|the|your|all\sthis|all\sof\sthis)(?:\s\w+)?\s(?:all\s)?stop\b",
+    r"\bget\s(?:it|this|them|these|those)\sto\sstop\b",
+    rf"\bhow\s(?:do|can|would)\s(?:i|we)\s(?:stop|turn\soff|end|cancel|get\srid\sof)\s(?:getting\s|receiving\s)?"
+    rf"(?:these|this|them|those|it|{_ANY}{_TEXTS})\b",
+)
+_ES_PHRASES = (
+    rf"\bno\s(?:quiero\s)?(?:recibir\s)?mas\s{_ES_TEXTS}\b",
+    rf"\bno\squiero\s(?:recibir\s)?(?:mas\s)?(?:sus\s|estos\s|los\s|mas\s)?{_ES_TEXTS}\b",
+    r"\b(?:ya\s)?no\s(?:de[sc]eo|qu?iero|quisiera|necesito|me\sinteresa)\s(?:seguir\s)?"
+    r"(?:re[cs]i[bv]ir|re[cs]i[bv]iendo|que\sme\s(?:envien|manden|escriban|contacten|sigan|llamen))\b",
+    rf"\b(?:ya\s)?no\s(?:deseo|qu?iero|quisiera|necesito)\s(?:recibir\s)?(?:mas\s)?(?:los|las|sus|estos|esos|mas)?\s?"
+    rf"{_ES_TEXTS}\b",
+    r"\bno\s(?:qu?iero|deseo)\s(?:ningun|ninguna)\s(?:tipo\sde\s)?(?:comunicacion|contacto|mensaje)",
+    r"\bprefiero\sno\s(?:recibir|que\sme)\b|\bno\s(?:me\s)?vuelvan?\sa\s(?:escribir|mandar|enviar|contactar|llamar)",
+    r"\b(?:ya\s)?no\s(?:qu?iero|deseo)\s(?:recibir\s)?(?:mas\snada|nada\smas|nada\sde\sustedes)\b",
+    r"\bno\s(?:me\s)?(?:envie|envien|envies|enviar|enviarme|manden|mande|mandes|mandar|mandarme|escriba|escriban|"
+    r"escribas|escribir|escribirme|contacte|contacten|contactar|contactarme|molesten|moleste|llamen|texteen|"
+    r"textees|textee|textearme|"
+    r"pregunten|pregunte|mandara|mandaran|enviara|enviaran|escribiera|escribieran|contactaran|"
+    r"sigan\s(?:enviando|mandando|escribiendo))\b",
+    r"\b(?:dejen|deje|deja|dejar|paren|pare|para|parar|detengan|detenga|stop)\sde\s(?:enviar|mandar|escribir|contactar|"
+    r"textear|molestar|recibir|llamar)",
+    rf"\b(?:paren|pare|parar|detengan|detenga|suspendan|suspenda|cancelen|cancele|cancelar|cancela)\s(?:ya\s)?"
+    rf"(?:con\s)?(?:los|las|la|mis|sus|estos|esos|tus|todos\slos|mi)?\s?(?:suscripcion|{_ES_TEXTS})\b",
+    r"(?<!dieron\s)(?<!dio\s)\bde\s[bv]aja\b|\bbaj(?:en|e|a)me\b|\bbajenme\b",
+    r"\b(?:saca|saque|saquen|borra|borre|borren|elimina|elimine|eliminen|quita|quite|quiten)(?:me|nos)(?:los|las)?\b",
+    r"\b(?:saquen|saque|saca|borren|borre|borra|eliminen|elimine|elimina|quiten|quite|quita)\s"
+    r"(?:(?:mi|mis|este|el)\s(?:numero|celular|correo|email|datos|telefono)|(?:de\s)?(?:la|su|sus|tu|esta)\slista)",
+    r"\bdes(?:in|u)?s(?:u|c)?cri[bv]\w*",
+    r"\b(?:sacarme|borrarme|quitarme|eliminarme)\s(?:de\s(?:la|su|sus|esta|tu)\slista|de\sahi)|"
+    r"\bfavor\sde\s(?:sacarme|borrarme|quitarme|eliminarme)\b",
+    rf"\b(?:basta|suficiente)\s(?:ya\s)?(?:de|con)\s(?:los\s|sus\s|tantos\s|tantas\s)?{_ES_TEXTS}",
+    r"\b(?:retiro|revoco|cancelo)\smi\sconsentimiento\b",
+    r"\bcomo\s(?:hago|le\shago|puedo)\s(?:para\s)?(?:que\s)?(?:paren|dejen|no\sme|darme|dejar|parar|cancelar)\b",
+    r"\bhagan?\sque\s(?:paren|dejen)\b|\bningun\s(?:mensaje|texto|correo)\smas\b",
+    rf"\bpara\s(?:ya\s)?con\s(?:los|las|sus|tus|tantos|tantas|esos|estos)\s{_ES_TEXTS}",
+    r"\bstop\s(?:de\s)?(?:mandar|mandando|enviar|enviando|escribir|escribiendo)\b",
+)
+_NAMES_TEXTS = re.compile(rf"\b{_TEXTS}\b")
+_EN_CLEAR = tuple(re.compile(pattern) for pattern in _EN_PHRASES)
+_EN_CLEAR_UNLESS_PAIN = tuple(re.compile(pattern) for pattern in _EN_UNLESS_PAIN)
+_ES_CLEAR = tuple(re.compile(pattern) for pattern in _ES_PHRASES)
+# "Please don't stop texting me", "I didn't opt out", "I'll stop sending my scores": the phrase is there, the wish
+# is not.
+_NOT_ASKED = re.compile(
+    r"\b(?:(?:dont|do\snot|didnt|did\snot|never|not|did\si|wont|will\snot|cant|cannot|no\squiero|wouldnt|"
+    r"would\snever|(?:id|i\swould|i)\shate\sto|if\s(?:i\s)?)\s"
+    r"(?:(?:mean|want|wanted|need|wanna|going|have|trying|planning|asking|looking)\s(?:to\s)?)?|"
+    r"(?:ill|i\swill|im\sgoing\sto|i\sam\sgoing\sto|im\sgonna|why\sdid\syou|did\syou)\s)$"
+)
+_ES_NOT_ASKED = re.compile(
+    r"\b(?:(?:no|nunca|jamas)\s(?:es\sque\s)?|ni\sse\s(?:les|le|te)\socurra\s)(?:me\s|los\s|las\s|lo\s|la\s)?"
+    r"(?:(?:quiero|quiera|deseo|quisiera|voy\sa|pienso|necesito)\s)?(?:que\s)?(?:(?:dar|darme|den|de|des|dejar)\s)?$"
+    r"|\bno\sme\s(?:dieron|dio)\s$|\bsi\s(?:yo\s)?(?:(?:quiero|quisiera)\s)?(?:no\s)?(?:(?:quiero|quisiera)\s)?$"
+)
+
+
+def about_pain(text: str) -> bool:
+    return bool(_PAIN.search(text))
+
+
+def asks_to_stop(clause: str, whole: str) -> bool | None:
+    """True: the clause asks to stop; False: it has an opt-out phrase, negated ("don't stop"); None: neither.
+    `whole` is the text around it: "make it stop" is no opt-out when the text is about pain."""
+    found = None
+    in_pain = bool(_PAIN.search(whole))
+    tables = ((_EN_CLEAR, _NOT_ASKED), (_ES_CLEAR, _ES_NOT_ASKED), (_EN_CLEAR_UNLESS_PAIN, _NOT_ASKED))
+    for patterns, negation in tables:
+        for pattern in patterns:
+            for match in pattern.finditer(clause):
+                if in_pain and patterns is _EN_CLEAR_UNLESS_PAIN and not _NAMES_TEXTS.search(match[0]):
+                    continue
+                if not negation.search(clause[: match.start()]):
+                    return True
+                found = False
+    return found
