@@ -247,6 +247,10 @@ class Suppression(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+# InboundMessage.handled_as values of a text that opted out (the second also asked which stream to keep).
+STOP_HANDLINGS = ("stop", "stop-scope-asked")
+
+
 class InboundMessage(SQLModel, table=True):
     __tablename__ = "inbound_message"
 

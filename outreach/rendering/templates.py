@@ -50,7 +50,7 @@ from outreach.settings import Settings
 from outreach.rendering.shapes import Shapes, Slot
 
 CHANNELS = ("email", "sms")
-REPLIES = ("help", "stop", "start", "checkin-thanks", "received")
+REPLIES = ("help", "stop", "start", "checkin-thanks", "received", "scope-kept")
 LESSON_PATH = "/learn/"
 QUICK_REPLIES = "quick-replies"  # folder of short texts the front desk can insert into a reply
 EMAIL_BLOCKS = ("subject", "preheader", "body")

@@ -23,6 +23,7 @@ from sqlalchemy import case, delete, func, insert
 from sqlmodel import Session, col, select
 
 from outreach.models import (
+    STOP_HANDLINGS,
     DeliveryEvent,
     HeldOutOccasion,
     InboundMessage,
@@ -185,7 +186,7 @@ def _count_replies(session: Session, start: datetime, end: datetime, counts: Cou
             .limit(1)
         ).first()
         if last_text is not None:
-            counts[(*last_text, "stop" if handled_as == "stop" else "replies", "")] += 1
+            counts[(*last_text, "stop" if handled_as in STOP_HANDLINGS else "replies", "")] += 1
 
 
 def _count_occasions(

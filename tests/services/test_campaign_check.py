@@ -138,7 +138,7 @@ def test_the_command_prints_each_problem_and_exits_non_zero():
 
     assert result.exit_code == 1
     assert EXPECTED["unknown-key"] in result.output.splitlines()
-    assert result.output.splitlines()[-1] == "Checked 12 campaigns and 15 templates: 12 errors, 1 warning."
+    assert result.output.splitlines()[-1] == "Checked 12 campaigns and 16 templates: 12 errors, 1 warning."
 
 
 def test_the_command_passes_the_shipped_campaigns():

@@ -46,8 +46,9 @@ async def _verified_fields(request: Request, ctx: Context) -> dict[str, str]:
 def _render_reply(ctx: Context, reply: Reply) -> str:
     from outreach.rendering import message_context
 
-    context = message_context(
-        ctx.settings, first_name=reply.first_name, phase=reply.phase, interval_days=reply.interval_days
+    context = (
+        message_context(ctx.settings, first_name=reply.first_name, phase=reply.phase, interval_days=reply.interval_days)
+        | reply.context()
     )
     try:
         return ctx.renderer.render_reply(reply.template, context)
