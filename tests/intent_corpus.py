@@ -3,7 +3,8 @@
 `dev` is what the rules may be tuned on; `test` is written fresh from the kinds of text, never tuned on, and its
 figures are the ones that count. Print the figures (one summary line per set, then the details):
 
-    .venv/bin/python -m tests.intent_corpus
+    .venv/bin/python -m tests.intent_corpus            # every set
+    .venv/bin/python -m tests.intent_corpus --set dev  # one set only
 
 Recall: an opt-out read as Intent.opt_out whose channel covers the labelled one ("all" covers both; an empty
 label channel means sms). False opt-outs: anything else read as an opt-out, plus opt-outs read with a channel
@@ -12,6 +13,7 @@ the client did not name (they asked to stop email and lost texts).
 
 from __future__ import annotations
 
+import argparse
 import csv
 from collections import Counter
 from dataclasses import dataclass
@@ -208,10 +210,17 @@ def measure_sets(samples: list[Sample]) -> list[Figures]:
     ]
 
 
-def report(samples: list[Sample]) -> str:
-    figures = measure_sets(samples)
+def report(samples: list[Sample], only: str | None = None) -> str:
+    """Every set's summary line then details; with `only`, that set's alone (the others are never read)."""
+    figures = measure_sets([s for s in samples if only is None or s.set == only])
     return "\n".join([f.summary() for f in figures] + [""] + [f.report() for f in figures])
 
 
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.intent_corpus", description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=SETS, dest="only", help="report this set only (summary and details)")
+    print(report(load(), parser.parse_args(argv).only))
+
+
 if __name__ == "__main__":
-    print(report(load()))
+    main()

@@ -30,7 +30,7 @@ from enum import StrEnum
 
 from outreach.policy import phrases, scope
 from outreach.policy.keywords import Keyword, classify, parse_score
-from outreach.policy.typos import correct
+from outreach.policy.typos import correct, correct_words
 
 
 class Intent(StrEnum):
@@ -79,7 +79,7 @@ _HELP_ALONE = frozenset({"help", "info", "ayuda"})
 _CONTRAST = frozenset(
     {"but", "though", "tho", "although", "however", "except", "pero", "sino", "aunque", "excepto", "salvo"}
 )
-_KEEP_VERBS = frozenset({"keep", "sigan", "mantengan", "mantenga", "continue", "continuen"})
+_KEEP_VERBS = frozenset({"keep", "stick", "sigan", "mantengan", "mantenga", "continue", "continuen"})
 _NOT_A_KEEP = frozenset(
     {"you", "u", "they", "me", "no", "que", "nos", "te", "le", "les"}
 )  # "why do you keep", "no me sigan"
@@ -105,6 +105,7 @@ _OPT_IN_PHRASES = tuple(
         r"\bopt(?:ing)?\s(?:me\s)?(?:back\s)?in\b",
         r"\bre\s?subscribe\b|\bsubscribe\sme\b",
         r"\bstart\s(?:texting|sending|messaging)\s(?:me\s)?(?:again|back)\b",
+        r"\bdar(?:me)?\sde\salta\b|\bvuelvan\sa\s(?:escribir|mandar|enviar)|\bvolver\sa\srecibir\b",
     )
 )
 _APPOINTMENT = re.compile(
@@ -122,6 +123,8 @@ _CORRECTION = re.compile(
     r"(?:my|mi|the|that|this)\s(?:appointment|appt|visit|cita|session|booking|time|date|day)|"
     r"not\sright|equivocad[oa]\s(?:la|el)\s(?:hora|dia|fecha))\b"
 )
+_REPORTED = re.compile(r"\b(?:unsubscribed|opted\sout|se\sdio\sde\s[bv]aja|se\sdieron\sde\s[bv]aja)\b")
+_ANAPHOR = re.compile(r"\b(?:those|them|these|em|that\sstuff)\b")
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 # Opt-out words in a sense that is not "stop texting me": "the pain doesn't stop", "see you at the end of the week".
 _OTHER_SENSES = re.compile(
@@ -203,7 +206,9 @@ def read(body: str, opt_out_type: str | None = None) -> Reading:
         stopping = [clause for clause in clauses if _ONLY_STREAM.search(clause) and scope.streams(clause)]
     if bare is Intent.opt_out or stopping:
         stopping = stopping or clauses
-        named = stopping + [clause for clause in clauses if clause not in keeping and scope.also(clause)]
+        kept_next = {before for before, after in zip(clauses, clauses[1:], strict=False) if after in keeping}
+        named = stopping + [c for c in clauses if c not in keeping and c not in kept_next and scope.also(c)]
+        named += _antecedents(clauses, stopping, keeping)
         return Reading(Intent.opt_out, channel=scope.channel(named), stream=scope.stream(stopping, keeping))
     return _ordinary(text, whole, negated=False in asks, kept=bool(keeping))
 
@@ -219,12 +224,12 @@ def _clauses(text: str) -> list[str]:
     clauses: list[str] = []
     for part in _CLAUSE.split(text):
         current: list[str] = []
-        for token in _TOKEN.findall(part):
+        for token in correct_words(_TOKEN.findall(part)):
             if token in _CONTRAST or (token in _KEEP_VERBS and current and current[-1] not in _NOT_A_KEEP):
                 clauses.append(" ".join(current))
                 current = [] if token in _CONTRAST else [token]
                 continue
-            current.append(correct(token))
+            current.append(token)
         clauses.append(" ".join(current))
     return [clause for clause in clauses if clause]
 
@@ -237,13 +242,26 @@ def _asks(clause: str, clauses: list[str]) -> bool | None:
         return None if _CORRECTION.search(rest) else True
     if scope.about_when(clause):
         return None
-    return phrases.asks_to_stop(clause, " ".join(clauses))
+    asked = phrases.asks_to_stop(clause, " ".join(clauses))
+    if asked and scope.mentions_someone_else(clause) and _REPORTED.search(clause):
+        return None  # "my sister unsubscribed and still gets them": a report, not a request
+    return asked
+
+
+def _antecedents(clauses: list[str], stopping: list[str], keeping: list[str]) -> list[str]:
+    """The clause a channel-less stop points back to: "too many emails, stop those", "emails: stop"."""
+    found = []
+    for before, clause in zip(clauses, clauses[1:], strict=False):
+        pointing = _ANAPHOR.search(clause) or _only(clause, _STOP_ALONE)
+        if clause in stopping and pointing and before not in keeping and not scope.names_channel(clause):
+            found += [before] if scope.names_channel(before, everything=False) else []
+    return found
 
 
 def _who_or_when(clauses: list[str], asks: list[bool | None]) -> Intent | None:
     """Another person's messages, or when texts come, with nothing else asked to stop for this number."""
     for_me = any(asked and not scope.mentions_someone_else(clause) for clause, asked in zip(clauses, asks, strict=True))
-    if for_me:
+    if for_me or _any(_OPT_IN_PHRASES, " ".join(clauses)):
         return None
     if any(asks):
         return Intent.other_person  # every clause that asks to stop is about someone else's messages

@@ -14,13 +14,18 @@ import re
 _TEXTS = (
     r"(?:texts?|txts?|texting|txting|messages?|msgs?|messaging|sms|reminders|notifications?|alerts?|"
     r"promos?|spam|subscription|e\s?mails?|emailing|newsletters?|tips|lessons|articles|check\s?ins|surveys|"
-    r"calls|nudges|rebooking\s(?:texts|reminders|messages)|stuff|junk|crap|things)"
+    r"calls|nudges|confirmations|rebooking\s(?:texts|reminders|messages)|stuff|junk|crap|things)"
 )
-_ANY = r"(?:(?:all|any|the|these|those|this|your|ur|such|of|more|further|them|me|us|u|my|lesson|appointment|pain)\s)*"
+_ANY = (
+    r"(?:(?:all|any|the|these|those|this|your|ur|such|of|more|further|them|me|us|u|my|both|lesson|appointment|pain)\s)*"
+)
+# Up to three words that say which messages: "the massage education stuff", "the its been a while messages".
+_WHICH = r"(?:(?!by\b|in\b|at\b|over\b|off\b|me\b|for\b|to\b)\w+\s){0,4}"
 _PRONOUNS = r"(?:\s(?:me|us|u|them|these|those|this|it|all))*"
 # Which list: "take me off your texting list", not "remove me from the Tuesday list".
 _LIST = (
-    r"(?:(?:your|the|this|that|ur|my|all|of|texting|text|sms|mailing|contact|marketing|messaging|message|"
+    r"(?:(?:your|the|this|that|ur|my|all|of|every|any|each|whatever|texting|text|sms|mailing|contact|marketing|"
+    r"messaging|message|"
     r"distribution|subscriber|subscription|email)\s){0,3}(?:list|lists|texts?|messages?|database|system|contacts?|"
     r"this|it|everything|communications?|mailings?)"
 )
@@ -28,7 +33,7 @@ _LIST = (
 _END = r"(?:\s(?:please|pls|plz|thanks|thank\syou|thx|ty|now|asap|already|por\sfavor|porfa|gracias))*$"
 _ES_TEXTS = (
     r"(?:mensajes|mensajitos|textos|msjs?|sms|recordatorios|correos|emails?|consejos|lecciones|articulos|"
-    r"encuestas|llamadas|notificaciones|avisos|promociones)"
+    r"encuestas|llamadas|notificaciones|avisos|promociones|texts|messages|tips)"
 )
 _PAIN = re.compile(
     r"\b(?:pain(?!\s(?:check|question|score|survey|rating|text))|hurt\w*|ache\w*|aching|sore|spasms?|cramps?|"
@@ -105,7 +110,10 @@ _ES_PHRASES = (
     r"textear|molestar|recibir|llamar)",
     rf"\b(?:paren|pare|parar|detengan|detenga|suspendan|suspenda|cancelen|cancele|cancelar|cancela)\s(?:ya\s)?"
     rf"(?:con\s)?(?:los|las|la|mis|sus|estos|esos|tus|todos\slos|mi)?\s?(?:suscripcion|{_ES_TEXTS})\b",
-    r"(?<!dieron\s)(?<!dio\s)\bde\s[bv]aja\b|\bbaj(?:en|e|a)me\b|\bbajenme\b",
+    # not "me di de baja" (a past fact), not "dar de baja mi tarjeta" (something else of theirs)
+    r"(?<!dieron\s)(?<!dio\s)(?<!di\s)(?<!diste\s)(?<!dado\s)\bde\s[bv]aja\b(?!\s(?:mi|mis|la|el|las|los)\s"
+    r"(?!numero|cel\b|celular|telefono|correo|email|cuenta|suscripcion|datos|info|mensajes|textos)\w)|"
+    r"\bbaj(?:en|e|a)me\b|\bbajenme\b",
     r"\b(?:saca|saque|saquen|borra|borre|borren|elimina|elimine|eliminen|quita|quite|quiten)(?:me|nos)(?:los|las)?\b",
     r"\b(?:saquen|saque|saca|borren|borre|borra|eliminen|elimine|elimina|quiten|quite|quita)\s"
     r"(?:(?:mi|mis|este|el)\s(?:numero|celular|correo|email|datos|telefono)|(?:de\s)?(?:la|su|sus|tu|esta)\slista)",
@@ -119,22 +127,103 @@ _ES_PHRASES = (
     rf"\bpara\s(?:ya\s)?con\s(?:los|las|sus|tus|tantos|tantas|esos|estos)\s{_ES_TEXTS}",
     r"\bstop\s(?:de\s)?(?:mandar|mandando|enviar|enviando|escribir|escribiendo)\b",
 )
+# --- the grammar: (a request, a wish, a negated want, being done) × (stop, receive, remove) × (message, pronoun,
+# the sender's number or a list), in both languages; the tables above are its fixed phrases.
+_EN_STOP = r"(?:stop|stopping|quit|quitting|cease|discontinue|halt|end|drop|cancel|pause\sall)"
+_EN_CONTACT = (
+    r"(?:text|texted|texting|txt|message|messaged|messaging|msg|contact|contacting|email|emailed|"
+    r"emailing|call|calling|reminding|asking|pinging|nagging|pestering|bugging|spamming|notifying)"
+)
+_EN_PRONOUN = r"(?:it|them|em|these|those|this|that|all\sthis|all\sof\sthis|all\sof\sthem|all\sthese)"
+_EN_REMOVE = (
+    r"(?:remove|removing|delete|deleting|erase|erasing|wipe|wiping|scrub|scrubbing|drop|dropping|take|taking|get|"
+    r"getting|pull|pulling|strike|purge|clear)"
+)
+_EN_MINE = (
+    r"(?:(?:all\s)?(?:my|this)\s(?:phone\s|cell\s|mobile\s|contact\s|personal\s)?(?:number|cell|phone|info|"
+    r"information|contact|contacts|details|data|email(?:\saddress)?|address)(?:\s(?:info|information|number))?)"
+)
+_EN_GRAMMAR_UNLESS_PAIN = (
+    rf"\b(?:make|get|have)\s(?:{_EN_PRONOUN}|(?:the|your|these|those|all\sthe|all\sthese)\s{_WHICH}{_TEXTS})"
+    r"\s(?:to\s)?(?:all\s)?(?:stop|end|go\saway)\b",
+)
+_EN_GRAMMAR = (
+    rf"\b{_EN_STOP}\s(?:with\s)?(?:sending\s|getting\s)?{_ANY}{_WHICH}{_TEXTS}\b",
+    rf"\b{_EN_STOP}\s{_EN_CONTACT}\s(?:me|us|u|this\snumber|my\s(?:number|phone|cell))\b",
+    rf"\b(?:stop|quit|cease)\s(?:sending|sendin|texting|messaging){_PRONOUNS}(?:\s(?:and|then|now|already))*$",
+    rf"\b{_EN_REMOVE}\s{_EN_MINE}\s(?:off|from|form|out\sof|out)\b",
+    rf"\b(?:remove|removing|delete|deleting|erase|erasing|wipe|scrub|purge)\s{_EN_MINE}{_END}",
+    rf"\b(?:remove|removing|take|taking|get|getting|drop|dropping)\sme\s(?:off|from|form)\s{_LIST}\b",
+    rf"\b(?:prefer|rather|like|want|wish)\s(?:it\s)?(?:if\s)?(?:that\s)?(?:you|u|yall|you\sguys|your\s\w+)\s"
+    rf"(?:didnt|did\snot|not|wouldnt|would\snot|no\slonger|stop|stopped|to\sstop|quit|to\squit|dont)\s"
+    rf"(?:\w+\s)?{_EN_CONTACT}\b",
+    rf"\b(?:want|wish|would\slike|need|prefer)\s(?:zero|no|no\smore|no\sfurther|nothing\smore)\s"
+    rf"(?:\w+\s)?(?:contact|communications?|{_TEXTS})\b",
+    rf"\bno\s(?:more|further)\s{_ANY}{_WHICH}{_TEXTS}\b",
+    r"\b(?:revoke|revoking|withdraw|withdrawing|rescind|rescinding|retract)\s(?:my\s|all\s|any\s|the\s)?"
+    r"(?:consent|permission|authori[sz]ation|agreement)\b",
+    rf"\b(?:dont|do\snot|no\slonger|never)\s(?:want|wish|need)\s(?:to\s(?:receive|get)\s)?{_ANY}{_WHICH}{_TEXTS}\b",
+    rf"^(?:(?:im|i\sam|were|we\sare)\s)?(?:so\s)?(?:done|finished|through|over)\s(?:with\s)?"
+    rf"(?:{_EN_PRONOUN}|(?:the|your|all\sthe|all\sthese|these|those)\s{_WHICH}{_TEXTS}|getting\s\w+)\b",
+    r"\bunsub(?:scribe)?(?:ame|eme|anme|me|d|s)?\b",
+)
+# Spanish verbs by stem, in the forms that ask (imperative, subjunctive, infinitive, gerund), with a typo'd b/v:
+# "no me envíe", "no me manden", "no me escribás", "no me estén mandando"; never "no me mandaron" (a past fact).
+_ES_SEND = (
+    r"(?:(?:mand|envi|contact|texte|molest|llam|pregunt)(?:e|en|es|ara|aran|ar|arme|ando|andome|arle)|"
+    r"(?:escri[bv]|re[cs]i[bv])(?:a|an|as|iera|ieran|ir|irme|iendo|iendome)|hagan\sllegar|hagas\sllegar)"
+)
+_ES_REMOVE = r"(?:(?:sa(?:c|qu)|borr|elimin|retir|exclu[iy])\w*|quit(?:a|e|en|ar|ara|aran|ando))"
+_ES_MINE = (
+    r"(?:(?:todos\s)?(?:mi|mis|este|el)\s(?:numero|cel|celular|correo|email|datos|telefono|info|informacion|contacto)"
+    r"|me|nos)"
+)
+_ES_GRAMMAR = (
+    rf"\bno\s(?:me\s|nos\s)?(?:(?:esten|este|sigan|siga|anden|vuelvan\sa|vuelva\sa)\s)?{_ES_SEND}\b",
+    rf"\bdej\w*\sde\s{_ES_SEND}",
+    rf"\b(?:prefiero|quiero|deseo|quisiera|me\sgustaria|solicito|pido)\s(?:ya\s)?no\s(?:seguir\s)?(?:{_ES_SEND}|"
+    r"que\sme)",
+    rf"\b{_ES_REMOVE}\s{_ES_MINE}\b",
+    rf"\b(?:se\s)?me\s{_ES_REMOVE}\sde\b",
+    r"\b(?:sa(?:c|qu)|borr|elimin|quit|retir|exclu[iy])\w*(?:me|nos)\b",
+    rf"\b(?:par|deten)\w*\s(?:ya\s)?(?:con\s)?(?:(?:los|las|sus|esos|estos|tantos|tantas|tanto)\s)?{_ES_TEXTS}",
+    r"\bla\sbaja\sde\s(?:mi|este)\s(?:numero|cel|celular|telefono|correo)",
+    r"\b(?:retiro|revoco|cancelo)\smi\s(?:consentimiento|permiso|autorizacion)\b",
+)
 _NAMES_TEXTS = re.compile(rf"\b{_TEXTS}\b")
-_EN_CLEAR = tuple(re.compile(pattern) for pattern in _EN_PHRASES)
-_EN_CLEAR_UNLESS_PAIN = tuple(re.compile(pattern) for pattern in _EN_UNLESS_PAIN)
-_ES_CLEAR = tuple(re.compile(pattern) for pattern in _ES_PHRASES)
+_EN_CLEAR = tuple(re.compile(pattern) for pattern in _EN_PHRASES + _EN_GRAMMAR)
+_EN_CLEAR_UNLESS_PAIN = tuple(re.compile(pattern) for pattern in _EN_UNLESS_PAIN + _EN_GRAMMAR_UNLESS_PAIN)
+_ES_CLEAR = tuple(re.compile(pattern) for pattern in _ES_PHRASES + _ES_GRAMMAR)
 # "Please don't stop texting me", "I didn't opt out", "I'll stop sending my scores": the phrase is there, the wish
 # is not.
 _NOT_ASKED = re.compile(
     r"\b(?:(?:dont|do\snot|didnt|did\snot|never|not|did\si|wont|will\snot|cant|cannot|no\squiero|wouldnt|"
     r"would\snever|(?:id|i\swould|i)\shate\sto|if\s(?:i\s)?)\s"
     r"(?:(?:mean|want|wanted|need|wanna|going|have|trying|planning|asking|looking)\s(?:to\s)?)?|"
-    r"(?:ill|i\swill|im\sgoing\sto|i\sam\sgoing\sto|im\sgonna|why\sdid\syou|did\syou)\s)$"
+    r"(?:ill|i\swill|im\sgoing\sto|i\sam\sgoing\sto|im\sgonna|why\sdid\syou|did\syou|does|if\si\s\w+)\s)$"
 )
 _ES_NOT_ASKED = re.compile(
     r"\b(?:(?:no|nunca|jamas)\s(?:es\sque\s)?|ni\sse\s(?:les|le|te)\socurra\s)(?:me\s|los\s|las\s|lo\s|la\s)?"
     r"(?:(?:quiero|quiera|deseo|quisiera|voy\sa|pienso|necesito)\s)?(?:que\s)?(?:(?:dar|darme|den|de|des|dejar)\s)?$"
-    r"|\bno\sme\s(?:dieron|dio)\s$|\bsi\s(?:yo\s)?(?:(?:quiero|quisiera)\s)?(?:no\s)?(?:(?:quiero|quisiera)\s)?$"
+    r"|\bno\sme\s(?:dieron|dio)\s$|\bno\s(?:estoy\s|estaba\s)?(?:pidiendo|pido|pedi|dije|digo|diciendo)\s(?:que\s)?"
+    r"(?:(?:dar|darme|me\sden|den|dejen)\s)?$|\bsi\s(?:yo\s)?(?:(?:quiero|quisiera)\s)?(?:no\s)?(?:(?:quiero|quisiera)\s)?$"
+)
+
+
+# A question about what would happen, or a text meant for someone else: no stop is asked here.
+_NOT_NOW = re.compile(
+    r"\b(?:later\sif|in\sthe\sfuture|future\sreference|someday|eventually|if\s(?:it|they|this)\sever|"
+    r"just\s(?:want|wanted)\sto\sknow|just\scurious|not\sdoing\sit|hypothetical\w*|what\shappens\sif|"
+    r"por\s(?:pura\s)?curiosidad|pura\scuriosidad|mas\sadelante|en\sel\sfuturo|que\spasa\ssi|"
+    r"wrong\s(?:chat|thread|convo|conversation|group|window|app)|chat\sequivocado|"
+    r"call(?:ing)?\sme\s\w+\s(?:\w+\s)?(?:its|im|my\sname))\b"
+)
+# "unsubscribe from my meal kit", "stop my card": the object named after the phrase is not ours.
+_THEIRS = re.compile(r"^\s(?:me\s)?(?:from\s|off\s|de\s)?(?:my|mi)\s((?:\w+\s){0,2}\w+)")
+_OURS = frozenset(
+    """texts text messages message reminders emails email number phone cell account list lists subscription tips
+    lessons check checkins ins appointment pain info data contact mensajes numero cel celular cuenta lista correo
+    correos datos telefono recordatorios consejos""".split()
 )
 
 
@@ -153,7 +242,14 @@ def asks_to_stop(clause: str, whole: str) -> bool | None:
             for match in pattern.finditer(clause):
                 if in_pain and patterns is _EN_CLEAR_UNLESS_PAIN and not _NAMES_TEXTS.search(match[0]):
                     continue
-                if not negation.search(clause[: match.start()]):
+                if _NOT_NOW.search(whole) or negation.search(clause[: match.start()]):
+                    found = False
+                elif not _theirs(clause[match.end() :]):
                     return True
-                found = False
     return found
+
+
+def _theirs(after: str) -> bool:
+    """The words after a stop phrase name something of the client's that is none of ours ("my meal kit")."""
+    owned = _THEIRS.match(after)
+    return owned is not None and not set(owned[1].split()) & _OURS

@@ -39,12 +39,14 @@ _ANSWER_FILLER = frozenset(
 
 _EMAIL = re.compile(r"\b(?:e\s?mails?|emailing|emailed|correos?|newsletters?|inbox)\b")
 _TEXT = re.compile(
-    r"\b(?:texts?|txts?|texting|txting|sms|calls?|calling|phone|cell|textos?|textear|llamadas?|llamen|whatsapp)\b"
+    r"\b(?:texts?|txts?|texting|txting|sms|calls?|calling|phone|cell|textos?|textear|llamadas?|llamen|whatsapp|"
+    r"telefono|celular)\b"
 )
 _ALSO = re.compile(
-    r"\b(?:too(?!\s(?:many|much|often|early|late))|also|as\swell|either|tambien|included|incluidos?|"
+    r"\b(?:too(?!\s(?:many|much|often|early|late))|also|as\swell|either|both|tambien|included|incluidos?|"
     r"ni\s(?:por\s)?(?:mensajes?|correos?|emails?|textos?))\b"
 )
+_CONNECTORS = re.compile(r"\b(?:by|via|and|or|both|y|o|ni|por|the|your|my|mi|mis|su|sus|el|la|los|las)\b")
 _ALL = re.compile(
     r"\b(?:everything|anything|all\s(?:contact|communications?|channels|forms?|lists|of\sit|methods|means|ways)|"
     r"any\s(?:way|form|means|method|kind)|every\sway|all\syour\slists|any\smore\scontact|contact\sof\sany|"
@@ -55,6 +57,7 @@ _STREAM_WORDS = {
     # rebook first: "reminders to book again" are nudges, not visit reminders
     "rebook": re.compile(
         r"\b(?:rebook\w*|re\sbook\w*|book(?:ing)?\s(?:again|reminders?|nudges?|texts?)|reminders?\sto\s(?:re)?book|"
+        r"remind\w*\s(?:me\s)?to\s(?:re)?(?:book|schedule)|"
         r"nudges?|come\sback\s(?:texts|messages)|volver\sa\s(?:reservar|agendar)|reagendar|agendar\sotra\scita|vuelv[ao]s?\sa\s(?:reservar|agendar)|"
         r"recordatorios?\spara\s(?:reservar|agendar))\b"
     ),
@@ -73,7 +76,10 @@ _STREAM_WORDS = {
         r"visit\s(?:texts?|messages?)|confirmations?|recordatorios?|avisos?\sde\s(?:cita|citas))\b"
     ),
 }
-_THE_REST = re.compile(r"\b(?:everything\selse|the\srest|all\sthe\srest|lo\sdemas|los\sdemas|todo\slo\sdemas)\b")
+_THE_REST = re.compile(
+    r"\b(?:everything\selse|the\srest|all\sthe\srest|(?:the|all\sthe)\sother\s(?:stuff|ones|messages|texts|things)|"
+    r"lo\sdemas|los\sdemas|todo\slo\sdemas|lo\sotro|los\sotros)\b"
+)
 _KEEP = re.compile(
     r"(?<!you\s)(?<!u\s)(?<!they\s)\bkeep\s(?:the|my|sending|texting|getting|them|those|these|it|on|me|your)\b|"
     r"\b(?:are|is|r|seem|were)\s(?:\w+\s)?(?:fine|ok|okay|good|great|helpful|useful|welcome|important|needed|"
@@ -83,24 +89,26 @@ _KEEP = re.compile(
     r"\bi\s(?:do\s|still\s)?(?:like|love|want|need|appreciate)\s(?:the|my|getting|appointment|visit|reminders|tips)\b|"
     r"\b(?:fine|ok|okay|happy)\s(?:with|to\sget|getting)\b|\bleave\s(?:the|my)\s\w+\s?on\b|"
     r"\b(?:dont|do\snot|never)\s(?:stop|cancel|remove|unsubscribe)\b|\b(?:estan|esta|todo)\sbien\b|(?<!me\s)(?<!no\s)(?<!que\s)\bsigan\b|"
-    r"\bmanten\w*\b|\bquiero\sseguir\b|\b(?:todavia|aun)\squiero\b|\bme\s(?:gustan|sirven|ayudan)\b|"
+    r"\bmanten\w*\b|\bquiero\sseguir\b|\bcan\s(?:stay|continue|keep\scoming)\b|\bdej(?:en|e|a)(?:me)?(?:los|las)\b|\bstick\s(?:to|with)\b|\bseguir\s(?:enviando|mandando)\w*|\b(?:todavia|aun)\squiero\b|\bme\s(?:gustan|sirven|ayudan)\b|"
     r"\bno\s(?:paren|dejen|cancelen|quiten|me\sden\sde\sbaja)\b|\w\ssi(?:\spor\sfavor)?$|\bplease\scontinue\b|"
     r"\bcontinue\s(?:sending|texting|with)\b|\bcontinuen\b|\b(?:just|only)\s(?:send|text)\b|"
-    r"^si\s(?:los|las|sus|mis|el|la)\b"
+    r"^si\s(?:los|las|sus|mis|el|la)\b|^keep(?:\s(?:them|it|those|these|please|pls|thanks))*$"
 )
 _RELATIVE = re.compile(
     r"\b(?:my|mi|mis|our|nuestr[oa]s?)\s(?:\w+\s)?(?:husband|hubby|wife|son|daughter|kids?|children|child|mom|"
     r"mother|mum|dad|father|partner|boyfriend|girlfriend|grandma|grandmother|grandpa|grandfather|brother|"
     r"sister|aunt|uncle|roommate|spouse|fiance|fiancee|esposo|esposa|marido|hij[oa]s?|mama|madre|papa|padre|"
     r"abuel[oa]|herman[oa]|novi[oa]|pareja|ti[oa]|suegr[oa]|nieto|nieta)s?\b|"
-    r"\b(?:she|he|shes|hes|her|his|him|hers|ella)\b"
+    r"\b(?:she|he|shes|hes|her|his|him|hers|ella)\b|\b(?:de|den)(?:lo|la|le)\sde\s[bv]aja\b|"
+    r"\b(?:saquen|saque|quiten|quite|borren|borre|eliminen|elimine)(?:lo|la)\sde\s(?:la|su|sus)\slista"
 )
 _SELF_TOO = re.compile(
     r"\b(?:me\stoo|and\sme|me\sand|both\sof\sus|us\sboth|all\sof\sus|me\sas\swell|myself|yo\stambien|"
     r"a\smi\stambien|y\sa\smi|y\syo|ambos|los\sdos|las\sdos|nosotros|us|nos)\b"
 )
 _STOPPISH = re.compile(
-    r"\b(?:stop\w*|remove\w*|take\s(?:\w+\s){1,3}off|off\s(?:the|your)\slist|unsub\w*|opt\w*\sout|no\slonger|"
+    r"\b(?:stop\w*|remove\w*|take\s(?:\w+\s){1,3}off|off\s(?:the|your)\slist|unsub(?!scribed\b)\w*|opt\w*\sout|"
+    r"no\slonger|wants?\s(?:off|out)|"
     r"doesnt\swant|dont\swant|does\snot\swant|cancel\w*|quit|ya\sno|baja|dej\w*\sde|paren|no\squiere|saqu\w*|"
     r"quit\w*|borr\w*|elimin\w*|no\s(?:le|les)\s(?:envien|manden|escriban|mande|envie)|"
     r"(?:mandar|enviar|escribir|mandando|enviando)(?:le|les))\b"
@@ -111,20 +119,22 @@ _WHEN = re.compile(
     r"\b(?:mornings?|evenings?|nights?|afternoons?|weekends?|weekdays?|sundays?|saturdays?|overnight|"
     r"midnight|madrugada|noches?|mananas|tardes?|fines?\sde\ssemana|domingos?|sabados?|temprano|"
     r"(?:too|so|very|tan|muy)\s(?:early|late|tarde)|work\shours|business\shours|dinner\stime|bedtime|"
-    r"(?:en|por)\sla\s(?:manana|tarde|noche)|un\sdia\santes|el\smismo\sdia|the\sday\sbefore|morning\sof|"
-    r"night\sbefore|entre\ssemana|between\s\d{1,2}(?:\s?(?:am|pm))?\s(?:and|to)\s\d{1,2})\b|"
+    r"(?:en|por|de)\sla\s(?:manana|tarde|noche)|a\slas\s\d{1,2}|(?:un|dos|tres|\d)\sdias?\santes|d?el\smismo\sdia|"
+    r"the\sday\sbefore(?!\s(?:reminders?|texts?|messages?))|morning\sof|"
+    r"night\sbefore|entre\ssemana|(?:later|earlier)\sin\sthe\s(?:day|morning|afternoon|evening)|between\s\d{1,2}(?:\s?(?:am|pm))?\s(?:and|to)\s\d{1,2})\b|"
     r"\b\d{1,2}\s?(?:am|pm)\b|\b\d{1,2}\s\d{2}\b|\bhorario\b|\bhoras?\s(?:de\s)?(?:trabajo|laborales)\b"
 )
 _MESSAGING = re.compile(
     r"\b(?:texts?|txts?|texting|text\sme|messages?|msgs?|send|sending|sent|reminders?|notifications?|"
     r"contact|email|emails|mensajes?|textos?|envien|manden|escriban|enviar|mandar|escribir|recordatorios?|"
+    r"escribirme|mandarme|enviarme|textearme|escribanme|llamenme|wake\sme|wakes\sme|me\sdespiertan|"
     r"notificaciones|llegan|llegar|recibir|them|they|these|check\s?ins|tips|lessons|consejos|mandenme|envienme|"
     r"mande|envie)\b"
 )
 _FRAME = re.compile(
     r"\b(?:no|not|dont|only|just|prefer|rather|instead|too|please|solo|solamente|prefiero|mejor|nada|nunca|better|"
     r"stop|quit|never|can\syou|could\syou|would\syou|por\sfavor|pueden|podrian|favor|wake|despiertan|"
-    r"after|before|antes|despues|until|hasta|anymore)\b"
+    r"after|before|antes|despues|until|hasta|anymore|dejen|deje|paren)\b"
 )
 
 
@@ -138,8 +148,17 @@ def channel(stopping: list[str]) -> str:
 
 
 def also(clause: str) -> bool:
-    """A clause that adds a channel to the stop before it: "Emails too.", "ni mensajes ni correos"."""
-    return bool(_ALSO.search(clause) and (_EMAIL.search(clause) or _TEXT.search(clause)))
+    """A clause that adds a channel to the stop before it: "Emails too.", "ni mensajes ni correos", or names
+    nothing but channels ("phone and email both", "by phone", "teléfono y correo")."""
+    named = _EMAIL.search(clause) or _TEXT.search(clause)
+    return bool(
+        named and (_ALSO.search(clause) or not _CONNECTORS.sub(" ", _TEXT.sub(" ", _EMAIL.sub(" ", clause))).strip())
+    )
+
+
+def names_channel(clause: str, everything: bool = True) -> bool:
+    """Names texts or email (or, unless `everything` is False, everything)."""
+    return bool(_EMAIL.search(clause) or _TEXT.search(clause) or (everything and _ALL.search(clause)))
 
 
 def stream(stopping: list[str], keeping: list[str]) -> str:

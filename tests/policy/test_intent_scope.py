@@ -325,3 +325,75 @@ def test_the_sets_are_measured_apart_and_only_when_present():
 
 def test_a_reading_keeps_its_old_positional_fields():
     assert Reading(Intent.score, False, 4) == Reading(intent=Intent.score, score=4)
+
+
+# --- round two: the grammar on strangers' wording, and the context-only typos ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I'd rather you didn't message me again",
+        "would you mind removing my cell from your records",
+        "how do I get the daily reminder texts to stop",
+        "I rescind my permission to be texted",
+        "we're done with your messages",
+        "please erase my contact details",
+        "Le ruego que retire mi celular de su lista",
+        "prefiero que ya no me escriban",
+        "ya no me estén escribiendo porfa",
+        "no me sigan enviando mensajes",
+        "stup sending these",
+        "kiten mi numero porfa",
+    ],
+)
+def test_the_grammar_reads_new_wording_as_an_opt_out(body):
+    assert read(body).intent is Intent.opt_out
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "stop calling me Jen, my name is Jenna",
+        "they didn't send me the receipt, no me mandaron el recibo",
+        "quiero dar de baja mi tarjeta vieja",
+        "me di de baja por error",
+        "is there a way to unsubscribe later if it ever gets to be too much?",
+        "stay texting me the tips please",
+        "Stan",
+        "thanks alot",
+        "remove me from the Friday waitlist",
+        "do you have anything after 2pm",
+    ],
+)
+def test_the_grammar_leaves_look_alikes_alone(body):
+    assert read(body).intent is not Intent.opt_out
+
+
+@pytest.mark.parametrize(
+    "body,channel",
+    [
+        ("way too many emails lately. stop those, texts are fine", "email"),
+        ("emails: stop", "email"),
+        ("remove my number from everything, phone and email both", "all"),
+        ("quiten mis datos, teléfono y correo", "all"),
+    ],
+)
+def test_a_stop_takes_its_channel_from_the_clause_it_points_back_to_or_a_list_of_channels(body, channel):
+    assert (read(body).intent, read(body).channel) == (Intent.opt_out, channel)
+
+
+def test_a_long_adversarial_text_reads_quickly():
+    import time
+
+    started = time.perf_counter()
+    for body in ("stop my " + "a" * 5000, "no me " + "mand" * 800, "stop the " + "x " * 2000 + "texts"):
+        read(body)
+    assert time.perf_counter() - started < 1
+
+
+def test_the_runner_can_report_one_set_only(tmp_path):
+    path = tmp_path / "corpus.csv"
+    path.write_text(HEADER + "stop,opt-out,sms,,en,dev\nhello,other,,,en,test\n", encoding="utf-8")
+    only_dev = report(load(path), "dev")
+    assert only_dev.startswith("dev: recall 1/1") and "test" not in only_dev
