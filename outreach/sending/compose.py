@@ -14,11 +14,13 @@ from outreach.channels.base import OutgoingMessage, RenderedWords
 from outreach.context import Context
 from outreach.models import Message
 from outreach.policy.cadence import CadenceState, assess
+from outreach.policy.consent import CHOOSABLE_STREAMS
 from outreach.policy.schedule import ClientFacts
 from outreach.rendering import message_context, sample_context
 from outreach.signed_links import (
     checkin_answer_urls,
     make_checkin_token,
+    make_preference_token,
     make_unsubscribe_token,
     preferences_url,
     unsubscribe_url,
@@ -103,7 +105,9 @@ def client_context(
     links (a check-in email's answers name its message: a preview's, message 0, lead nowhere), and whether this
     text carries the STOP notice (the first text, then as settings say)."""
     state = state or assess(client.visits, client.scores, now, ctx.settings.cadence)
-    token = make_unsubscribe_token(ctx.secret_key, client.id, channel, campaign)
+    token = make_unsubscribe_token(
+        ctx.secret_key, client.id, channel, campaign, _one_click_stream(ctx, campaign, channel)
+    )
     public, every = ctx.settings.web.public_url, ctx.settings.sms.stop_notice_every
     zone = ZoneInfo(client.timezone)
     return message_context(
@@ -113,11 +117,27 @@ def client_context(
         interval_days=state.interval_days,
         visit_at_local=_visit_for(cycle, client, zone),
         unsubscribe_url=unsubscribe_url(public, token),
-        preferences_url=preferences_url(public, token),
+        preferences_url=_preferences_url(ctx, client, channel, now),
         stop_notice=texts_so_far == 0 or bool(every and texts_so_far % every == 0),
         today=now.astimezone(zone).date(),
         answer_urls=_answer_urls(ctx, client, campaign, channel, message_id),
     )
+
+
+def _preferences_url(ctx: Context, client: ClientFacts, channel: str, now: datetime) -> str:
+    """A link to the preference page for an email's footer, naming the address it goes to and when. Texts print
+    none, so none is signed for them (signing costs about as much as rendering a text)."""
+    if channel != "email":
+        return ""
+    token = make_preference_token(ctx.secret_key, client.id, channel, client.address(channel), now)
+    return preferences_url(ctx.settings.web.public_url, token)
+
+
+def _one_click_stream(ctx: Context, campaign: str, channel: str) -> str:
+    """The stream an email's unsubscribe link turns off (RFC 8058 one-click); "" for all email, as a message of no
+    stream a client can choose (a reply, a test) keeps."""
+    stream = ctx.catalog.get(campaign).stream if channel == "email" else ""
+    return stream if stream in CHOOSABLE_STREAMS else ""
 
 
 def _answer_urls(ctx: Context, client: ClientFacts, campaign: str, channel: str, message_id: int) -> tuple[str, ...]:
@@ -127,7 +147,7 @@ def _answer_urls(ctx: Context, client: ClientFacts, campaign: str, channel: str,
 
 
 def email_headers(ctx: Context, one_click_url: str) -> dict[str, str]:
-    """RFC 8058 one-click unsubscribe (plus a mailto where configured)."""
+    """RFC 8058 one-click unsubscribe (plus a mailto where configured); the URL names the email's stream."""
     targets = [f"<{one_click_url}>"]
     if ctx.settings.email.unsubscribe_mailto:
         targets.append(f"<mailto:{ctx.settings.email.unsubscribe_mailto}?subject=unsubscribe>")

@@ -31,6 +31,7 @@ def choose_stream(
     if stream not in CHOOSABLE_STREAMS:
         raise ValueError(f"stream: {stream!r} is not one of {', '.join(CHOOSABLE_STREAMS)}")
     channel = Channel(channel).value
+    assert client.id is not None, "a client is saved before its choices"
     if ((stream, channel) not in streams_off(session, [client.id]).get(client.id, frozenset())) == enabled:
         return False
     session.add(

@@ -14,6 +14,8 @@ from outreach.services.facts import audit, record_consent, suppress
 # Suppressions a client's own "START" lifts: ours from their STOP, and the provider's opt-out report.
 # One a staff member added stays.
 LIFTED_BY_OPT_IN = ("sms-keyword", "sms-words", "provider")
+# Revocations made through a signed link, which the client may undo on the preference page.
+UNDONE_BY_LINK = ("unsubscribe-link", "preferences-page")
 
 
 def clients_at(session: Session, channel: str, address: str) -> list[Client]:
@@ -30,7 +32,7 @@ def opt_out_address(
 ) -> bool:
     """Revoke consent on `channel` for every client at `address` and suppress the address, known or not.
     Returns True if anything changed."""
-    changed = suppress(session, channel, address, reason[:200], source)
+    changed = suppress(session, channel, address, reason[:200], source, at=now)
     for client in clients_at(session, channel, address):
         changed |= record_consent(session, client, channel, False, source, actor, at=now, note=reason[:500])
     return changed
@@ -74,15 +76,26 @@ def unsubscribe_client(
 
 def revoked(session: Session, client: Client, channel: str) -> bool:
     """Consent this client gave and later took back (as opposed to never given)."""
-    latest = session.exec(
-        select(ConsentEvent.granted)
+    latest = _latest_consent(session, client, channel)
+    return latest is not None and not latest.granted
+
+
+def revoked_by_link(session: Session, client: Client, channel: str) -> bool:
+    """Consent this client took back themselves through a signed link: the only revocation the preference page
+    may undo. A STOP (only START undoes it), a complaint, or the front desk's record it leaves alone."""
+    latest = _latest_consent(session, client, channel)
+    return latest is not None and not latest.granted and latest.source in UNDONE_BY_LINK
+
+
+def _latest_consent(session: Session, client: Client, channel: str) -> ConsentEvent | None:
+    return session.exec(
+        select(ConsentEvent)
         .where(
             ConsentEvent.client_id == client.id,
             ConsentEvent.channel == Channel(channel),
         )
         .order_by(col(ConsentEvent.at).desc(), col(ConsentEvent.id).desc())
     ).first()
-    return latest is False
 
 
 def normal_address(channel: str, address: str) -> str:

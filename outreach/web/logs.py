@@ -1,4 +1,5 @@
-"""Access logs without credentials: signed tokens in paths (unsubscribe links) are redacted."""
+"""Access logs without credentials: signed tokens in paths (unsubscribe, preference and check-in links, as
+signed_links.TOKEN_ROUTES lists them) are redacted."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ SESSION_COOKIE = "outreach_session"
 # An upper bound however active the user is; the idle timeout (settings.web) usually ends sessions first.
 SESSION_MAX_AGE = 12 * 60 * 60
 # Paths served by other parts of the app, which prove themselves without a staff session (the API: by its keys).
-NOT_DASHBOARD = ("/webhooks/", "/unsubscribe/", "/checkin/", "/learn/", "/api/")
+NOT_DASHBOARD = ("/webhooks/", "/unsubscribe/", "/preferences/", "/checkin/", "/learn/", "/api/")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"

@@ -1,74 +1,111 @@
-"""Unsubscribe and preference links: no login, the signed token is the proof (CAN-SPAM, RFC 8058).
+"""Unsubscribe links: no login, the signed token is the proof (CAN-SPAM, RFC 8058). They never expire.
 
-GET shows a confirmation page and changes nothing, because mail scanners fetch every link. POST unsubscribes at
-once: the one-click body `List-Unsubscribe=One-Click` from a mailbox provider turns off the channel the link
-came by; the page's own form sends the client's choice (emails, texts or everything).
+GET shows a confirmation page and changes nothing, because mail scanners fetch every link. POST acts at once: the
+one-click body `List-Unsubscribe=One-Click` from a mailbox provider turns off the link's stream on its channel
+(a lesson email's link stops lesson emails), or the whole channel for a link that names no stream (those sent
+before streams); the page's own form sends the client's choice (that stream, emails, texts or everything). The
+page it lands on offers to stop all email in one click, and links the preference page.
+
+`?preferences=1` on a link is how preference links were sent before `/preferences/` existed: it redirects there.
 """
 
 from __future__ import annotations
 
-from typing import AsyncIterator
-from urllib.parse import parse_qsl
-
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.formparsers import MultiPartException, MultiPartParser
 
 from outreach.context import Context
 from outreach.models import Client
+from outreach.policy.consent import CHOOSABLE_STREAMS
+from outreach.services.preferences import address_of, legacy_token, masked, stopped_words
+from outreach.services.streams import choose_stream
 from outreach.services.unsubscribe import unsubscribe_client
-from outreach.signed_links import InvalidToken, UnsubscribeToken, read_unsubscribe_token
-from outreach.web.deps import ContextDep, NowDep, in_transaction, read_body
-from outreach.web.public.pages import page
+from outreach.signed_links import InvalidToken, UnsubscribeToken, preferences_url, read_unsubscribe_token
+from outreach.web.deps import ContextDep, NowDep, in_transaction
+from outreach.web.public.pages import page, read_form
 
 router = APIRouter()
 
 CHOICES = {"email": ["email"], "sms": ["sms"], "all": ["email", "sms"]}
 STOPPED = {"email": "emails", "sms": "text messages", "all": "emails or text messages"}
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
+SOURCE = "unsubscribe-link"
+STREAM_CHOICE = "stream"
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
-async def confirm_page(request: Request, token: str, ctx: ContextDep) -> HTMLResponse:
+async def confirm_page(request: Request, token: str, ctx: ContextDep, preferences: str = "") -> Response:
+    if preferences:
+        return await _to_preferences(request, ctx, token)
     found = await run_in_threadpool(_find, ctx, token)
     if found is None:
         return _invalid(request, ctx)
     link, client = found
+    stream = _stream(link)
     return page(
         request,
         ctx,
         "public/unsubscribe.html",
         client=client,
         link=link,
-        address=_masked(client, link.channel),
-        choice=link.channel if link.channel in CHOICES else "email",
+        address=_address(client, link.channel),
+        stream_words=stopped_words(stream, link.channel) if stream else "",
+        choice=STREAM_CHOICE if stream else link.channel if link.channel in CHOICES else "email",
     )
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
 async def unsubscribe(request: Request, token: str, ctx: ContextDep, now: NowDep) -> HTMLResponse:
-    form = await _form(request)
+    form = await read_form(request)
     try:
         link = read_unsubscribe_token(ctx.secret_key, token)
     except InvalidToken:
         return _invalid(request, ctx)
     one_click = form.get(ONE_CLICK[0]) == ONE_CLICK[1]
-    choice = link.channel if one_click else form.get("channels", "")
-    if choice not in CHOICES:
+    stream = _stream(link)
+    choice = (STREAM_CHOICE if stream else link.channel) if one_click else form.get("channels", "")
+    if choice not in CHOICES and not (choice == STREAM_CHOICE and stream):
         raise HTTPException(400, "choose emails, texts or everything")
 
-    def revoke(session: Session) -> Client | None:
+    def stop(session: Session) -> Client | None:
         client = session.get(Client, link.client_id)
-        if client is not None:
-            unsubscribe_client(session, client, CHOICES[choice], source="unsubscribe-link", actor="client", now=now)
+        if client is None:
+            return None
+        if choice == STREAM_CHOICE:
+            choose_stream(session, client, stream, link.channel, False, SOURCE, "client", now)
+        else:
+            unsubscribe_client(session, client, CHOICES[choice], source=SOURCE, actor="client", now=now)
         return client
 
-    client = await in_transaction(ctx, revoke)
-    if client is None:
+    if await in_transaction(ctx, stop) is None:
         return _invalid(request, ctx)
+    if choice == STREAM_CHOICE:
+        return page(request, ctx, "public/done-stream.html", stopped=stopped_words(stream, link.channel))
     return page(request, ctx, "public/done.html", stopped=STOPPED[choice])
+
+
+async def _to_preferences(request: Request, ctx: Context, token: str) -> Response:
+    """A preference link sent before the page existed: on to the page, with a token such a link would carry."""
+    try:
+        link = read_unsubscribe_token(ctx.secret_key, token)
+    except InvalidToken:
+        return _invalid(request, ctx)
+
+    def fresh() -> str | None:
+        with Session(ctx.engine) as session:
+            return legacy_token(session, ctx, link)
+
+    new_token = await run_in_threadpool(fresh)
+    if new_token is None:
+        return _invalid(request, ctx)
+    return RedirectResponse(preferences_url("", new_token), status_code=303)
+
+
+def _stream(link: UnsubscribeToken) -> str:
+    """The stream a link's one-click turns off; "" for the whole channel."""
+    return link.stream if link.stream in CHOOSABLE_STREAMS else ""
 
 
 def _find(ctx: Context, token: str) -> tuple[UnsubscribeToken, Client] | None:
@@ -81,33 +118,11 @@ def _find(ctx: Context, token: str) -> tuple[UnsubscribeToken, Client] | None:
     return (link, client) if client is not None else None
 
 
-async def _form(request: Request) -> dict[str, str]:
-    body = await read_body(request)
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        try:
-            form = await MultiPartParser(request.headers, _once(body)).parse()
-        except MultiPartException:
-            raise HTTPException(400, "unreadable form") from None
-        return {name: value for name, value in form.items() if isinstance(value, str)}
-    try:
-        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-    except UnicodeDecodeError:
-        raise HTTPException(400, "unreadable form") from None
-
-
-async def _once(body: bytes) -> AsyncIterator[bytes]:
-    yield body
-
-
-def _masked(client: Client, channel: str) -> str:
-    """Enough of the address to recognise it, not enough to harvest it from a forwarded link."""
-    if channel == "sms":
-        return f"the number ending {client.phone[-4:]}" if client.phone else "your phone"
-    if not client.email or "@" not in client.email:
-        return "your email address"
-    name, domain = client.email.split("@", 1)
-    return f"{name[:2]}{'•' * max(len(name) - 2, 1)}@{domain}"
+def _address(client: Client, channel: str) -> str:
+    shown = masked(channel, address_of(client, channel))
+    if not shown:
+        return "your phone" if channel == "sms" else "your email address"
+    return f"the number {shown}" if channel == "sms" else shown
 
 
 def _invalid(request: Request, ctx: Context) -> HTMLResponse:
