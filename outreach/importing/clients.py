@@ -121,6 +121,7 @@ def plan(conn: Connection, rows: list[ClientRow], problems: Problems, settings: 
             _plan_new(result, row, settings, now)
         else:
             _plan_existing(result, row, client, said, now)
+    _refuse_overriding_grants(conn, rows, stored, result, problems)
     if result.held:
         result.notes.append(_held_note(result.held))
     unstated = [f"{channel}_consent" for channel in CHANNELS if rows and channel not in rows[0].consent]
@@ -208,6 +209,26 @@ def _consent_news(
     return news
 
 
+def _refuse_overriding_grants(
+    conn: Connection, rows: list[ClientRow], stored: dict[str, Any], result: ClientPlan, problems: Problems
+) -> None:
+    """The one consent rule (policy.consent.grant_refusal), as services.facts.record_consent keeps it: a file
+    never grants consent over the client's own opt-out. Only grants the import would record are checked."""
+    by_id = {row.external_id: row for row in rows}
+    granted = [
+        (by_id[external_id], channel)
+        for external_id, channel, grants, note in result.consent
+        if grants and not note and getattr(by_id[external_id], ADDRESS[channel])
+    ]
+    grants = [
+        store.Grant(channel, getattr(row, ADDRESS[channel]), getattr(stored.get(row.external_id), "id", None))
+        for row, channel in granted
+    ]
+    for (row, channel), refusal in zip(granted, store.grant_refusals(conn, grants), strict=True):
+        if refusal is not None:
+            problems.add(row.line, refusal, f"{channel}_consent")
+
+
 def _held_note(count: int) -> str:
     return (
         f"{count} consent answer{'s' if count != 1 else ''} in the file left as stored: unchanged since the "
@@ -224,3 +245,5 @@ def apply(conn: Connection, result: ClientPlan, now: datetime) -> None:
         ((ids[external_id].id, channel, granted, note) for external_id, channel, granted, note in result.consent),
         now,
     )
+    # services.conversations.follow_clients, which the importer cannot import (services sit above it).
+    store.link_conversations(conn)

@@ -101,3 +101,47 @@ def past_its_moment(stream: str, cycle: str, due_at: datetime, now: datetime) ->
         if starts_at <= now:
             return True
     return now - due_at > HELD_GRACE
+
+
+# One consent rule for every door (dashboard, API, CSV import): nobody but the client overrides the client's own
+# opt-out. Grants from these sources are the client's own opt-in (their START by keyword or in their own words,
+# their answer to the opt-out confirmation, their preference page), so the rule never refuses them.
+CLIENT_OPT_IN_SOURCES = frozenset({"sms-keyword", "sms-words", "sms-scope-reply", "preferences-page"})
+# Email revocations that are the client's own word: the unsubscribe link, the preference page, a text asking to
+# stop emails.
+CLIENT_EMAIL_OPT_OUT_SOURCES = frozenset({"unsubscribe-link", "preferences-page", "sms-keyword", "sms-words"})
+# An email suppression's reason starts with the provider's event (services.events, channels.sendgrid). A bounce,
+# a drop for a bad address or an invalid address says the address fails, not that anyone said no: those do not
+# refuse a grant (the suppression still stops every send).
+EMAIL_OPT_OUT_REASONS = (
+    ("spamreport", "complaint"),
+    ("dropped: spam reporting address", "complaint"),
+    ("unsubscribe", "unsubscribe"),
+    ("group_unsubscribe", "unsubscribe"),
+    ("dropped: unsubscribed address", "unsubscribe"),
+)
+EMAIL_OPT_OUT_WORDS = {"complaint": "reported our email as spam", "unsubscribe": "unsubscribed"}
+
+
+def email_suppressed_for(reason: str) -> str:
+    """What an email suppression records: "complaint", "unsubscribe", or "" (the address fails; nobody said no)."""
+    lowered = reason.strip().lower()
+    return next((kind for start, kind in EMAIL_OPT_OUT_REASONS if lowered.startswith(start)), "")
+
+
+def grant_refusal(
+    channel: str, last_stop_at: datetime | None, last_start_at: datetime | None, suppressed_for: str = ""
+) -> str | None:
+    """Why consent on `channel` may not be granted (by anyone but the client), or None when it may.
+
+    last_stop_at: the latest opt-out that is the client's own word: for texts, a STOP from the number (keyword or
+    own words); for email, an unsubscribe or a complaint, `suppressed_for` saying which. last_start_at: the
+    latest opt-in the client made themself. A grant is refused while the opt-out is the newer of the two."""
+    if last_stop_at is None or (last_start_at is not None and last_start_at > last_stop_at):
+        return None
+    day = f"{last_stop_at:%Y-%m-%d}"
+    if channel == "sms":
+        return f"this number replied STOP on {day}; only the client's START re-opts in"
+    if suppressed_for not in EMAIL_OPT_OUT_WORDS:
+        return None
+    return f"this address {EMAIL_OPT_OUT_WORDS[suppressed_for]} on {day}; only the client's own opt-in re-opts in"

@@ -8,18 +8,21 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from outreach.importing import store
 from outreach.models import (
     AuditEntry,
     Channel,
     Client,
     ClientStatus,
     ConsentEvent,
+    Conversation,
     ProgressEntry,
     Suppression,
     Visit,
     VisitStatus,
     utcnow,
 )
+from outreach.policy.consent import CLIENT_OPT_IN_SOURCES
 
 
 def audit(
@@ -53,11 +56,14 @@ def record_consent(
     at: datetime | None = None,
     note: str = "",
 ) -> bool:
-    """Record a consent change with its time and source. Returns False when nothing changed."""
+    """Record a consent change with its time and source. Returns False when nothing changed. A grant that would
+    override the client's own opt-out raises ConsentRefused, unless it is the client's own opt-in."""
     channel = Channel(channel)
     field = f"{channel.value}_consent"
     if getattr(client, field) == granted:
         return False
+    if granted and source not in CLIENT_OPT_IN_SOURCES:
+        refuse_overriding_grant(session, client, channel)
     at = at or utcnow()
     setattr(client, field, granted)
     session.add(ConsentEvent(client_id=client.id, channel=channel, granted=granted, at=at, source=source, note=note))
@@ -72,6 +78,25 @@ def record_consent(
     wake(client, at)
     session.add(client)
     return True
+
+
+class ConsentRefused(ValueError):
+    """A grant the consent rule refuses (policy.consent.grant_refusal); the message says why, with the date."""
+
+    def __init__(self, channel: str, reason: str) -> None:
+        super().__init__(reason)
+        self.channel = channel
+
+
+def refuse_overriding_grant(session: Session, client: Client, channel: str) -> None:
+    """ConsentRefused if the client's own opt-out on this channel stands (one rule for every door)."""
+    address = client.email if channel == Channel.email else client.phone
+    if not address:
+        return
+    session.flush()  # the rule reads with the session's connection, which does not flush by itself
+    refusal = store.grant_refusals(session.connection(), [store.Grant(channel, address, client.id)])[0]
+    if refusal is not None:
+        raise ConsentRefused(channel, refusal)
 
 
 CLIENT_DETAILS = ("first_name", "last_name", "email", "phone", "timezone")
@@ -102,7 +127,17 @@ def save_client(
     # Names of the fields only: the audit log is shown more widely than the record.
     audit(session, actor, "client.create" if created else "client.update", client.id, ", ".join(changed), at=at)
     wake(client, at)
+    if "phone" in changed:
+        follow_client(session, client)
     return client, "created" if created else "updated"
+
+
+def follow_client(session: Session, client: Client) -> None:
+    """Conversations follow the client: those at their number link to them (a shared number keeps the client
+    the front desk picked), and one at a number they left links to whoever is still there."""
+    store.link_conversations(session.connection(), [client.id] if client.id else [])
+    for conversation in [row for row in session.identity_map.values() if isinstance(row, Conversation)]:
+        session.expire(conversation)
 
 
 def record_visit(
@@ -178,7 +213,9 @@ def set_status(session: Session, client: Client, status: str, actor: str) -> Non
     session.add(client)
 
 
-def suppress(session: Session, channel: str, address: str, reason: str, source: str) -> bool:
+def suppress(
+    session: Session, channel: str, address: str, reason: str, source: str, at: datetime | None = None
+) -> bool:
     """Stop all messages on a channel to an address. Returns False if it was already suppressed."""
     channel = Channel(channel)
     address = address.strip().lower() if channel == Channel.email else address.strip()
@@ -187,7 +224,7 @@ def suppress(session: Session, channel: str, address: str, reason: str, source: 
     ).first()
     if exists:
         return False
-    session.add(Suppression(channel=channel, address=address, reason=reason, source=source))
+    session.add(Suppression(channel=channel, address=address, reason=reason, source=source, created_at=at or utcnow()))
     return True
 
 

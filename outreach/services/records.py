@@ -39,6 +39,10 @@ class BatchRejected(Exception):
         self.problems = problems
 
 
+class GrantsRefused(BatchRejected):
+    """Consent grants the consent rule refuses (facts.ConsentRefused), each named by record index and field."""
+
+
 @dataclass
 class BatchResult:
     outcomes: Counter = field(default_factory=Counter)  # created / updated / unchanged
@@ -145,20 +149,26 @@ def save_consent(session: Session, records: Records, settings: Settings, actor: 
     """Each record states a channel, granted yes/no and where the answer came from; nothing is inferred."""
     parsed = _parsed(records, CONSENT_COLUMNS, _consent)
     found = _known_clients(session, parsed)
-    result = BatchResult()
+    result, refused = BatchResult(), []
     for item in parsed:
         client = found[item.client_external_id]
-        changed = facts.record_consent(
-            session,
-            client,
-            item.channel,
-            item.granted,
-            source=f"api:{item.source}",
-            actor=actor,
-            at=now,
-            note=item.note,
-        )
+        try:
+            changed = facts.record_consent(
+                session,
+                client,
+                item.channel,
+                item.granted,
+                source=f"api:{item.source}",
+                actor=actor,
+                at=now,
+                note=item.note,
+            )
+        except facts.ConsentRefused as exc:
+            refused.append(Problem(WHERE, item.line, str(exc), "granted"))
+            continue
         result.add(client.id, "updated" if changed else "unchanged")
+    if refused:
+        raise GrantsRefused(refused)
     return result
 
 

@@ -38,7 +38,7 @@ class ApiProblem(Exception):
 
 
 def invalid_records(problems: list[Problem]) -> ApiProblem:
-    errors = [{"index": problem.line, "field": problem.column, "detail": problem.reason} for problem in problems]
+    errors = record_errors(problems)
     return ApiProblem(
         422,
         "invalid-records",
@@ -46,6 +46,23 @@ def invalid_records(problems: list[Problem]) -> ApiProblem:
         f"{len(errors)} problem{'s' if len(errors) != 1 else ''}; nothing was recorded",
         errors,
     )
+
+
+def refused_grants(problems: list[Problem]) -> ApiProblem:
+    """Grants that would override a client's own opt-out: they conflict with the record, not with the request's
+    form, so 409 rather than 422."""
+    errors = record_errors(problems)
+    return ApiProblem(
+        409,
+        "consent-refused",
+        "A grant would override the client's own opt-out",
+        f"{len(errors)} grant{'s' if len(errors) != 1 else ''} refused; nothing was recorded",
+        errors,
+    )
+
+
+def record_errors(problems: list[Problem]) -> list[dict[str, Any]]:
+    return [{"index": problem.line, "field": problem.column, "detail": problem.reason} for problem in problems]
 
 
 def problem_response(request: Request, exc: ApiProblem) -> JSONResponse:

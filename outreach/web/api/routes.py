@@ -21,7 +21,7 @@ from outreach.services.facts import audit
 from outreach.web.api import idempotency
 from outreach.web.api.auth import require
 from outreach.web.deps import now
-from outreach.web.api.problems import ApiProblem, invalid_records
+from outreach.web.api.problems import ApiProblem, invalid_records, refused_grants
 
 router = APIRouter(prefix="/v1")
 T = TypeVar("T")
@@ -194,6 +194,8 @@ def _apply(
 ) -> dict[str, Any]:
     try:
         result = save(session, items, request.app.state.ctx.settings, actor_for(key), at)
+    except records.GrantsRefused as exc:
+        raise refused_grants(exc.problems) from None
     except records.BatchRejected as exc:
         raise invalid_records(exc.problems) from None
     counts = {name: result.outcomes.get(name, 0) for name in ("created", "updated", "unchanged")}

@@ -10,6 +10,7 @@ from sqlmodel import Session, func, select
 
 from outreach.models import AuditEntry, Client, ConsentEvent, InboundMessage, Message, ProgressEntry, Visit
 from outreach.services import facts
+from outreach.services.unsubscribe import unsubscribe_client
 from tests.conftest import utc
 from tests.helpers import add_client, change
 from tests.desk import START, audit_entries, page_text
@@ -117,16 +118,29 @@ def test_it_revokes_consent_with_who_and_why(desk, ann):
 def test_it_will_not_grant_texts_to_a_number_that_replied_stop(desk, ann):
     change(desk.ctx, ann, facts.record_consent, "sms", False, "sms-keyword", "client")
     with Session(desk.ctx.engine) as session:
-        facts.suppress(session, "sms", "+16125550100", "Replied STOP", "sms-keyword")
+        facts.suppress(session, "sms", "+16125550100", "Replied STOP", "sms-keyword", at=START - timedelta(days=3))
         session.commit()
 
     response = desk.post(f"/clients/{ann}/consent", {"channel": "sms", "granted": "yes"})
 
     assert response.status_code == 400
-    assert "this number replied STOP; texts resume only when the client texts START" in page_text(response)
+    assert "consent: this number replied STOP on 2026-02-27; only the client's START re-opts in" in page_text(response)
     assert "Blocked: Replied STOP" in page_text(response)
     with Session(desk.ctx.engine) as session:
         assert session.get(Client, ann).sms_consent is False
+
+
+def test_it_will_not_grant_email_over_the_client_s_own_unsubscribe(desk, ann):
+    change(desk.ctx, ann, unsubscribe_client, ["email"], source="unsubscribe-link", actor="client", now=START)
+
+    response = desk.post(f"/clients/{ann}/consent", {"channel": "email", "granted": "yes"})
+
+    assert response.status_code == 400
+    assert "consent: this address unsubscribed on 2026-03-02; only the client's own opt-in re-opts in" in page_text(
+        response
+    )
+    with Session(desk.ctx.engine) as session:
+        assert session.get(Client, ann).email_consent is False
 
 
 def test_it_pauses_and_resumes_outreach(desk, ann):

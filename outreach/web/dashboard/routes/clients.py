@@ -15,9 +15,11 @@ from outreach.context import Context
 from outreach.models import Channel, Client, ClientStatus, Suppression, VisitStatus
 from outreach.services import facts, records
 from outreach.services.attention import flag_unseen
+from outreach.services.conversations import text_refusal
 from outreach.services.clients import cadence_for, client_zone
 from outreach.services.delivery_log import MAX_ID, client_matches
 from outreach.services.erasure import erase_client
+from outreach.services.preferences import choices as client_choices
 from outreach.services.timeline import TIMELINE_LIMIT, chart_data, client_timeline, consent_history
 from outreach.web.dashboard.auth import ClientsStaff
 from outreach.charts.pain import pain_chart
@@ -200,17 +202,20 @@ def change_consent(
         chosen = _choice(channel, CHANNEL_WORDS, "channel")
         grant = _choice(granted, ("yes", "no"), "consent") == "yes"
         if grant:
-            _check_reachable(session, client, chosen)
-        changed = facts.record_consent(
-            session,
-            client,
-            chosen,
-            grant,
-            f"dashboard:{staff.username}"[:64],
-            staff.username,
-            at=now(request),
-            note=note.strip()[:500],
-        )
+            _check_reachable(client, chosen)
+        try:
+            changed = facts.record_consent(
+                session,
+                client,
+                chosen,
+                grant,
+                f"dashboard:{staff.username}"[:64],
+                staff.username,
+                at=now(request),
+                note=note.strip()[:500],
+            )
+        except facts.ConsentRefused as exc:  # the client's own opt-out stands (the one rule for every door)
+            raise FormProblem(f"consent: {exc}") from None
         word = "granted" if grant else "revoked"
         return f"{CHANNEL_WORDS[chosen]} consent {word}" + ("." if changed else " already.")
 
@@ -335,6 +340,8 @@ def _render_client(
         now_local=at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         visit_statuses=VISIT_STATUSES,
         flag_unseen=flag_unseen(client),
+        choices=client_choices(session, client, at),
+        text_refused=text_refusal(ctx, session, client),
     )
 
 
@@ -365,13 +372,11 @@ def _suppressions(session: Session, client: Client) -> dict[str, Suppression]:
     return {s.channel: s for s in found if addresses.get(s.channel) == s.address}
 
 
-def _check_reachable(session: Session, client: Client, channel: str) -> None:
+def _check_reachable(client: Client, channel: str) -> None:
     if channel == Channel.email and not client.email:
         raise FormProblem("consent: there is no email address on file to send to")
     if channel == Channel.sms and (not client.phone or client.phone_invalid):
         raise FormProblem("consent: there is no working mobile number on file to text")
-    if channel == Channel.sms and facts.is_suppressed(session, "sms", client.phone):
-        raise FormProblem("consent: this number replied STOP; texts resume only when the client texts START")
 
 
 def _local_moment(raw: str, zone: ZoneInfo, field: str) -> datetime:
