@@ -13,6 +13,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from outreach.models import Client, ClientStatus, Conversation, Message, MessageStatus
+from outreach.services import holds
 from outreach.services.conversations import client_names
 
 LIMIT = 50
@@ -27,6 +28,7 @@ class Attention:
     lapsed: list[Client]
     unknown: list[Message]
     names: dict[int, str]  # client id -> name, for the conversations and messages above
+    held: dict[str, int]  # phone -> automated texts held there until a person decides (possible opt-outs)
 
     @property
     def total(self) -> int:
@@ -58,6 +60,7 @@ def attention(session: Session) -> Attention:
         _newly_flagged(session, Client.lapsed_since),
         unknown,
         names,
+        holds.waiting(session, [c.phone for c in opt_outs]),
     )
 
 

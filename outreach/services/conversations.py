@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Literal
 
 from sqlalchemy import func, or_
@@ -25,10 +25,12 @@ from outreach.services.facts import audit
 from outreach.services.unsubscribe import clients_at, opt_out_address
 
 # Inbound texts a person has to read and answer. Keywords, scores and clear opt-outs are answered automatically.
-NEEDS_A_PERSON = frozenset({"other", "appointment", "possible-opt-out"})
+NEEDS_A_PERSON = frozenset({"other", "appointment", "possible-opt-out", "other-person", "time-preference"})
 REPLY_CAMPAIGN, REPLY_STREAM = "inbox", "reply"
 REPLY_STEP, CONFIRMATION_STEP = "reply", "opt-out-confirmation"
 PAGE_SIZE = 50
+# A conversation the front desk started, before the client has texted: long ago, so quiet hours apply to it.
+NO_TEXT_YET = datetime(1970, 1, 1, tzinfo=timezone.utc)
 PREVIEW = 160
 
 
@@ -127,8 +129,7 @@ def reply_state(ctx: Context, session: Session, conversation: Conversation, now:
     client = session.get(Client, conversation.client_id) if conversation.client_id else None
     if client is None:
         return ReplyState("No client has this number, so there is no SMS consent: add them as a client first")
-    reach = load_facts(session, [client.id], ctx.settings)[client.id].reach
-    refused = reply_blocker(reach)
+    refused = text_refusal(ctx, session, client)
     if refused:
         return ReplyState(refused)
     deferred = reply_deferral(
@@ -140,6 +141,34 @@ def reply_state(ctx: Context, session: Session, conversation: Conversation, now:
         ctx.settings.inbox.conversation_minutes,
     )
     return ReplyState(None, *deferred) if deferred else ReplyState(None)
+
+
+def text_refusal(ctx: Context, session: Session, client: Client) -> str | None:
+    """Why the front desk may not text this client at all (no phone, no consent, opted out...), or None."""
+    return reply_blocker(load_facts(session, [client.id], ctx.settings)[client.id].reach)
+
+
+def start(ctx: Context, session: Session, client: Client, actor: str, now: datetime) -> Conversation:
+    """The conversation at the client's number, with them, for the front desk to write the first text (created
+    if nobody has texted from it yet). Raises ReplyRefused when this client may not be texted."""
+    refused = text_refusal(ctx, session, client)
+    if refused or not client.phone:
+        raise ReplyRefused(refused or "No phone number")
+    conversation = session.exec(select(Conversation).where(Conversation.phone == client.phone)).first()
+    if conversation is None:
+        conversation = Conversation(
+            phone=client.phone,
+            client_id=client.id,
+            last_inbound_at=NO_TEXT_YET,
+            last_activity_at=now,
+            needs_reply=False,
+        )
+        session.add(conversation)
+        session.flush()
+        audit(session, actor, "inbox.start", client.id, f"conversation {conversation.id} started", at=now)
+    if conversation.client_id != client.id:
+        link(session, conversation, client, actor, now)
+    return conversation
 
 
 def quiet_window(ctx: Context) -> SendWindow:
@@ -289,6 +318,10 @@ def quick_replies(ctx: Context, client: Client | None) -> dict[str, str]:
 def _inbound_label(message: InboundMessage) -> str:
     answered = {
         "stop": "opted out",
+        "stop-scope-asked": "opted out (asked which texts to keep)",
+        "scope-kept": "kept visit reminders only",
+        "other-person": "about someone else's messages",
+        "time-preference": "about when messages come",
         "start": "opted back in",
         "help": "HELP answered",
         "progress": "check-in answer recorded",
@@ -296,7 +329,7 @@ def _inbound_label(message: InboundMessage) -> str:
         "appointment": "about an appointment",
     }
     label = answered.get(message.handled_as, "")
-    if message.replied and message.handled_as in ("other", "appointment"):
+    if message.replied and message.handled_as in ("other", "appointment", "other-person", "time-preference"):
         label = ", ".join(filter(None, [label, "acknowledged automatically"]))
     return label
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from outreach.models import Client, Conversation, Message, MessageStatus
@@ -26,14 +26,7 @@ def release(session: Session, conversation: Conversation, opted_out: bool, now: 
     """End the hold. Returns how many held texts will still go."""
     conversation.held_since = None
     session.add(conversation)
-    rows = session.exec(
-        select(Message).where(
-            col(Message.status) == MessageStatus.planned,
-            col(Message.channel) == "sms",
-            col(Message.to_address) == conversation.phone,
-            col(Message.reason).startswith(HELD_PREFIX),
-        )
-    ).all()
+    rows = session.exec(select(Message).where(*_held_texts([conversation.phone]))).all()
     going = 0
     for row in rows:
         if opted_out:
@@ -57,4 +50,21 @@ def held_numbers(session: Session, phones: list[str]) -> dict[str, datetime]:
     query = select(col(Conversation.phone), col(Conversation.held_since)).where(
         col(Conversation.phone).in_(phones), col(Conversation.held_since).is_not(None)
     )
-    return {phone: since for phone, since in session.exec(query)}
+    return {phone: since for phone, since in session.exec(query) if since is not None}
+
+
+def waiting(session: Session, phones: list[str]) -> dict[str, int]:
+    """Of these numbers, how many automated texts each has held for a decision."""
+    if not phones:
+        return {}
+    query = select(col(Message.to_address), func.count()).where(*_held_texts(phones)).group_by(col(Message.to_address))
+    return {phone: count for phone, count in session.exec(query)}
+
+
+def _held_texts(phones: list[str]) -> tuple:
+    return (
+        col(Message.status) == MessageStatus.planned,
+        col(Message.channel) == "sms",
+        col(Message.to_address).in_(phones),
+        col(Message.reason).startswith(HELD_PREFIX),
+    )

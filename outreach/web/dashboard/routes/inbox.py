@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from outreach.context import Context
 from outreach.models import Conversation, Message
-from outreach.services import conversations
+from outreach.services import conversations, holds
 from outreach.services.attention import attention, mark_flags_seen, settle_unknown
 from outreach.services.clients import client_zone
 from outreach.web.dashboard.auth import ClientsStaff
@@ -34,6 +34,20 @@ def flags_seen(request: Request, session: SessionDep, staff: ClientsStaff, clien
     session.commit()
     flash(request, "ok", "Marked as seen: it leaves the attention list until the flag changes again.")
     return RedirectResponse(f"/clients/{client.id}", status_code=303)
+
+
+@router.post("/clients/{client_id}/text")
+def text_client(request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, client_id: int):
+    """Start a conversation from the client's page: the reply form, under the rules every reply keeps."""
+    client = find_client(session, client_id)
+    try:
+        conversation = conversations.start(ctx, session, client, staff.username, now(request))
+    except conversations.ReplyRefused as exc:
+        session.rollback()
+        flash(request, "error", f"No text can be sent: {exc}.")
+        return RedirectResponse(f"/clients/{client_id}", status_code=303)
+    session.commit()
+    return RedirectResponse(f"/inbox/{conversation.id}#body", status_code=303)
 
 
 @router.post("/messages/{message_id}/settle")
@@ -125,7 +139,7 @@ def decide_opt_out(
             ctx,
             session,
             conversation,
-            error="decision: choose opt out or not a request to stop",
+            error="decision: choose to opt this number out or to keep it",
             status_code=400,
         )
     changed = conversations.settle_possible_opt_out(
@@ -139,7 +153,7 @@ def decide_opt_out(
         if changed
         else "Opted out already."
         if decision == "opt-out"
-        else "Kept: the conversation stays in the inbox.",
+        else "Kept: the held texts still in time go at the next pass; the conversation stays in the inbox.",
     )
     return RedirectResponse(f"/inbox/{conversation.id}", status_code=303)
 
@@ -203,4 +217,5 @@ def _render(
         sms_prefix=ctx.renderer.wrap_sms("", conversations.message_context_for(ctx, client)),
         max_segments=ctx.settings.inbox.max_segments,
         client_zone=client_zone(client, ctx.settings) if client else ctx.settings.clinic.timezone,
+        held_waiting=holds.waiting(session, [conversation.phone]).get(conversation.phone, 0),
     )
