@@ -243,8 +243,9 @@ def settle_possible_opt_out(
         session,
         "sms",
         conversation.phone,
-        reason="Asked to stop, in their own words",
-        source=f"dashboard:{actor}"[:64],
+        reason=f"Asked to stop, in their own words (read by {actor})"[:200],
+        # The client's own words, read by a person: their START lifts it, as it lifts any STOP of theirs.
+        source="sms-words",
         actor=actor,
         now=now,
     )

@@ -234,6 +234,18 @@ def test_a_possible_opt_out_is_settled_in_one_click_with_one_confirmation(desk, 
     assert len(messages(desk.ctx, stream="reply")) == 1
 
 
+def test_a_start_after_a_person_opted_the_number_out_lets_the_client_back_in(desk, ann):
+    with Session(desk.ctx.engine) as session:
+        conversations.note_inbound(session, ANN, ann, "possible-opt-out", "I don't want these anymore", NOON)
+        session.commit()
+    desk.post(f"/inbox/{conversation_id(desk.ctx)}/opt-out", {"decision": "opt-out"})
+
+    text_in(desk, "START", sid="SMstart")
+
+    assert load(desk.ctx, Client, ann).sms_consent is True
+    assert count(desk.ctx, Suppression, Suppression.address == ANN) == 0
+
+
 def test_not_a_request_to_stop_keeps_the_number_and_the_conversation(desk, ann):
     with Session(desk.ctx.engine) as session:
         conversations.note_inbound(session, ANN, ann, "possible-opt-out", "stop by later?", NOON)
