@@ -167,6 +167,12 @@ def unsubscribe_url(public_url: str, token: str) -> str:
     return f"{public_url}{TOKEN_ROUTES[0]}{token}"
 
 
+def one_click_headers(one_click_url: str, mailto: str = "") -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe (plus a mailto where configured) for an email whose link is `one_click_url`."""
+    targets = [f"<{one_click_url}>"] + ([f"<mailto:{mailto}?subject=unsubscribe>"] if mailto else [])
+    return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def preferences_url(public_url: str, token: str) -> str:
     return f"{public_url}{TOKEN_ROUTES[2]}{token}"
 

@@ -22,6 +22,7 @@ from outreach.signed_links import (
     make_checkin_token,
     make_preference_token,
     make_unsubscribe_token,
+    one_click_headers,
     preferences_url,
     unsubscribe_url,
 )
@@ -56,7 +57,8 @@ def queued_outgoing(row: Message, words: RenderedWords, now: datetime) -> Outgoi
 
 def words_of(ctx: Context, channel: str, rendered: "Rendered", context: dict) -> RenderedWords:
     """What a message says, as plain data a queued row keeps (Message.rendered): subject, text, HTML, headers."""
-    headers = email_headers(ctx, context["unsubscribe_url"]) if channel == "email" else {}
+    mailto = ctx.settings.email.unsubscribe_mailto
+    headers = one_click_headers(context["unsubscribe_url"], mailto) if channel == "email" else {}
     return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html, "headers": headers}
 
 
@@ -144,14 +146,6 @@ def _answer_urls(ctx: Context, client: ClientFacts, campaign: str, channel: str,
     if channel != "email" or ctx.catalog.get(campaign).stream != "checkin":
         return ()  # signing costs a little, and only a check-in email prints them
     return checkin_answer_urls(ctx.settings.web.public_url, make_checkin_token(ctx.secret_key, client.id, message_id))
-
-
-def email_headers(ctx: Context, one_click_url: str) -> dict[str, str]:
-    """RFC 8058 one-click unsubscribe (plus a mailto where configured); the URL names the email's stream."""
-    targets = [f"<{one_click_url}>"]
-    if ctx.settings.email.unsubscribe_mailto:
-        targets.append(f"<mailto:{ctx.settings.email.unsubscribe_mailto}?subject=unsubscribe>")
-    return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def _visit_for(cycle: str, client: ClientFacts, zone: ZoneInfo) -> datetime | None:

@@ -31,8 +31,11 @@ from outreach.signed_links import (
     UnsubscribeToken,
     address_hash,
     make_preference_token,
+    make_unsubscribe_token,
+    one_click_headers,
     preferences_url,
     read_preference_token,
+    unsubscribe_url,
 )
 
 SOURCE = "preferences-page"
@@ -303,14 +306,17 @@ def _words(ctx: Context, client: Client, channel: str, url: str) -> RenderedWord
         context = message_context(ctx.settings, first_name=first_name, phase="establishing", interval_days=None)
         text = ctx.renderer.wrap_sms(f"Here is your new link to choose what we send you: {url}", context)
         return {"subject": "", "text": text, "html": "", "headers": {}}
+    stop_url = unsubscribe_url(ctx.settings.web.public_url, make_unsubscribe_token(ctx.secret_key, _id(client)))
     greeting = f"Hi {first_name},"
     offer = f"Here is a new link to choose which messages you get from {clinic.name}:"
     note = f"It works for {days} days. If you didn't ask for it, you can ignore this email."
     footer = (clinic.name, clinic.postal_address)
-    text = f"{greeting}\n\n{offer}\n{url}\n\n{note}\n\n-- \n" + "\n".join(footer) + "\n"
+    text = f"{greeting}\n\n{offer}\n{url}\n\n{note}\n\n-- \n" + "\n".join(footer) + f"\nUnsubscribe: {stop_url}\n"
     e = html.escape
     page = (
         f'<p>{e(greeting)}</p><p>{e(offer)}<br><a href="{e(url)}">Choose what we send you</a></p><p>{e(note)}</p>'
-        f"<p>{'<br>'.join(map(e, footer))}</p>"
+        f'<p>{"<br>".join(map(e, footer))}<br><a href="{e(stop_url)}">Unsubscribe</a></p>'
     )
-    return {"subject": f"Your link to choose what {clinic.name} sends you", "text": text, "html": page, "headers": {}}
+    headers = one_click_headers(stop_url, ctx.settings.email.unsubscribe_mailto)
+    subject = f"Your link to choose what {clinic.name} sends you"
+    return {"subject": subject, "text": text, "html": page, "headers": headers}

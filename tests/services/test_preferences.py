@@ -267,6 +267,10 @@ def test_a_fresh_link_goes_to_the_same_address_and_opens_the_page(ctx):
     [new] = PREFERENCE_LINK.findall(text)
     assert new in email.get_body(("html",)).get_content()
     assert not read(ctx, new, NOW).expired and read(ctx, new, NOW).address_on_file
+    # Like every email: the postal address, an unsubscribe link, and RFC 8058 one-click headers.
+    assert ctx.settings.clinic.postal_address in text and "/unsubscribe/" in text
+    assert "/unsubscribe/" in email["List-Unsubscribe"]
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_a_fresh_link_by_text_goes_to_the_same_number(ctx):
