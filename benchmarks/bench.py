@@ -62,11 +62,17 @@ from outreach.channels.base import OutgoingMessage, Transport  # noqa: E402
 from outreach.channels.registry import transports as configured_transports  # noqa: E402
 from outreach.context import Context  # noqa: E402
 from outreach.db import engine_for, make_engine  # noqa: E402
-from outreach.sending.compose import email_headers  # noqa: E402
 from outreach.models import Client, ConsentEvent, Message, ProgressEntry, Visit  # noqa: E402
 from outreach.rendering import message_context  # noqa: E402
 from outreach.settings import Secrets, Settings  # noqa: E402
-from outreach.signed_links import make_unsubscribe_token, preferences_url, unsubscribe_url  # noqa: E402
+from outreach.policy.consent import CHOOSABLE_STREAMS  # noqa: E402
+from outreach.signed_links import (  # noqa: E402
+    make_preference_token,
+    make_unsubscribe_token,
+    one_click_headers,
+    preferences_url,
+    unsubscribe_url,
+)
 from outreach.sending.sharing import available_cpus, process_count  # noqa: E402
 from outreach.sending.worker import dispatch, plan_and_send, settle_memory, tick  # noqa: E402
 from tests.fakes import twilio  # noqa: E402
@@ -390,7 +396,14 @@ def render_all(ctx: Context, rows: list, public: str, outbox: dict[str, Transpor
     for message in rows:
         first_name, zone = message.first_name, message.timezone
         campaign = ctx.catalog.get(message.campaign)
-        token = make_unsubscribe_token(ctx.secret_key, message.client_id, message.channel, campaign.name)
+        email = message.channel == "email"
+        # The same signing the tick does: an email's one-click link names its stream; only emails print the
+        # preference link, which names the address and when it was sent.
+        stream = campaign.stream if email and campaign.stream in CHOOSABLE_STREAMS else ""
+        token = make_unsubscribe_token(ctx.secret_key, message.client_id, message.channel, campaign.name, stream)
+        preferences = (
+            make_preference_token(ctx.secret_key, message.client_id, "email", message.to_address, NOW) if email else ""
+        )
         values = message_context(
             ctx.settings,
             first_name=first_name,
@@ -399,11 +412,11 @@ def render_all(ctx: Context, rows: list, public: str, outbox: dict[str, Transpor
             visit_at_local=visit_at(message.cycle, zone),
             today=NOW.astimezone(ZoneInfo(zone)).date(),
             unsubscribe_url=unsubscribe_url(public, token),
-            preferences_url=preferences_url(public, token),
+            preferences_url=preferences_url(public, preferences) if email else "",
             stop_notice=True,
         )
         rendered = ctx.renderer.render(campaign, campaign.step(message.step), message.channel, values)
-        headers = email_headers(ctx, values["unsubscribe_url"]) if message.channel == "email" else {}
+        headers = one_click_headers(values["unsubscribe_url"], ctx.settings.email.unsubscribe_mailto) if email else {}
         outbox[message.channel].send(
             OutgoingMessage(
                 message.id,
