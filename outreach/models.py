@@ -273,7 +273,8 @@ class Conversation(SQLModel, table=True):
     phone: str = Field(unique=True, max_length=20)
     # The client at this number; None for an unknown number. Several clients may share it (see the page).
     client_id: Optional[int] = Field(default=None, foreign_key="client.id", index=True)
-    last_inbound_at: datetime
+    # None for a conversation the front desk started: the client has not texted yet.
+    last_inbound_at: Optional[datetime] = None
     last_activity_at: datetime = Field(index=True)
     preview: str = Field(default="", max_length=160)
     needs_reply: bool = Field(default=True, index=True)

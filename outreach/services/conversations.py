@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import func, or_
@@ -30,7 +30,6 @@ REPLY_CAMPAIGN, REPLY_STREAM = "inbox", "reply"
 REPLY_STEP, CONFIRMATION_STEP = "reply", "opt-out-confirmation"
 PAGE_SIZE = 50
 # A conversation the front desk started, before the client has texted: long ago, so quiet hours apply to it.
-NO_TEXT_YET = datetime(1970, 1, 1, tzinfo=timezone.utc)
 PREVIEW = 160
 
 
@@ -65,7 +64,7 @@ def note_inbound(session: Session, phone: str, client_id: int | None, handled_as
             phone=phone, client_id=client_id, last_inbound_at=at, last_activity_at=at, needs_reply=False
         )
     conversation.client_id = conversation.client_id or client_id
-    conversation.last_inbound_at = max(conversation.last_inbound_at, at)
+    conversation.last_inbound_at = max(conversation.last_inbound_at or at, at)
     conversation.last_activity_at = max(conversation.last_activity_at, at)
     conversation.preview = " ".join(body.split())[:PREVIEW]
     if handled_as in NEEDS_A_PERSON:
@@ -159,7 +158,6 @@ def start(ctx: Context, session: Session, client: Client, actor: str, now: datet
         conversation = Conversation(
             phone=client.phone,
             client_id=client.id,
-            last_inbound_at=NO_TEXT_YET,
             last_activity_at=now,
             needs_reply=False,
         )

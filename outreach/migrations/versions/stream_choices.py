@@ -5,6 +5,7 @@ Revises: worker_run_kind_started
 Create Date: 2026-12-07
 
 `client.reminders_opt_out` becomes two stream choices (reminder off by email and by sms) and is dropped: one switch.
+`conversation.last_inbound_at` may be empty: the front desk can start a conversation before the client texts.
 """
 
 import sqlalchemy as sa
@@ -46,6 +47,9 @@ def upgrade() -> None:
     op.add_column("client", sa.Column("paused_until", UTC(), nullable=True))
     op.add_column("client", sa.Column("checkin_channel", TEXT(length=8), nullable=False, server_default=""))
     op.add_column("conversation", sa.Column("held_since", UTC(), nullable=True))
+    # A conversation the front desk starts has no text from the client yet.
+    with op.batch_alter_table("conversation") as batch_op:
+        batch_op.alter_column("last_inbound_at", existing_type=UTC(), nullable=True)
     with op.batch_alter_table("client") as batch_op:
         batch_op.drop_column("reminders_opt_out")
 
@@ -60,7 +64,10 @@ def downgrade() -> None:
             "(SELECT max(id) FROM stream_choice GROUP BY client_id, stream, channel))"
         ).bindparams(on=True)
     )
-    op.drop_column("conversation", "held_since")
+    op.execute(sa.text("UPDATE conversation SET last_inbound_at = last_activity_at WHERE last_inbound_at IS NULL"))
+    with op.batch_alter_table("conversation") as batch_op:
+        batch_op.alter_column("last_inbound_at", existing_type=UTC(), nullable=False)
+        batch_op.drop_column("held_since")
     with op.batch_alter_table("client") as batch_op:
         batch_op.drop_column("checkin_channel")
         batch_op.drop_column("paused_until")
