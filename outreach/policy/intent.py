@@ -68,7 +68,20 @@ _POLITE = frozenset(
 # "stop it", "stop this": only after a word that cannot mean a visit ("cancel it" cancels the appointment).
 _OBJECTS = frozenset({"it", "this", "that", "them", "these", "those", "all", "everything"})
 _STOP_ALONE = frozenset(
-    {"stop", "stopp", "stopall", "quit", "unsubscribe", "unsub", "optout", "revoke", "alto", "basta", "detener"}
+    {
+        "stop",
+        "stopp",
+        "stopall",
+        "quit",
+        "cease",
+        "unsubscribe",
+        "unsub",
+        "optout",
+        "revoke",
+        "alto",
+        "basta",
+        "detener",
+    }
 )
 _OPT_OUT_ALONE = _STOP_ALONE | {
     *("cancel", "end", "cancelar", "para", "parar", "baja", "unsuscribe", "paren", "detengan", "remove", "discontinue")
@@ -79,6 +92,9 @@ _HELP_ALONE = frozenset({"help", "info", "ayuda"})
 _CONTRAST = frozenset(
     {"but", "though", "tho", "although", "however", "except", "pero", "sino", "aunque", "excepto", "salvo"}
 )
+# "...works for me and also stop the tips": a second request begins at "and also", "y también".
+_ALSO = frozenset({"also", "tambien"})
+_AND = frozenset({"and", "y", "e"})
 _KEEP_VERBS = frozenset({"keep", "stick", "sigan", "mantengan", "mantenga", "continue", "continuen"})
 _NOT_A_KEEP = frozenset(
     {"you", "u", "they", "me", "no", "que", "nos", "te", "le", "les"}
@@ -157,10 +173,18 @@ _OPT_OUT_WORDS = frozenset(
 _ONLY_STREAM = re.compile(
     r"^(?:(?:please|pls|ok|so)\s)?(?:just|only|solo|solamente)\s(?:the\s|los\s|las\s|sus\s|your\s)?(?:\w+\s)?"
     r"(?:tips|lessons|lesson|articles|reminders|check\s?ins|texts|messages|emails|nudges|consejos|lecciones|"
-    r"recordatorios|encuestas|mensajes)(?:\s\w+)?(?:\s(?:please|pls|por\sfavor))?$"
+    r"recordatorios|encuestas|mensajes)(?:\s\w+){0,3}?(?:\s(?:please|pls|por\sfavor))?$"
 )
 
 _QUOTES = re.compile(r"['’‘`´]")
+_APOSTROPHE = re.compile(r"(?<=[^\W_])['’´](?=[^\W_])")  # "it's", not a quotation mark
+_QUOTED = re.compile(
+    r"(?<![^\W_])['‘\"“]([^'‘’\"“”\n]{1,80}?)['’\"”](?=\s(?:texts?|messages?|msgs?|reminders?|emails?|ones|"
+    r"stuff|things|mensajes|textos|recordatorios|correos)\b)"
+)
+_SPOKEN = re.compile(r"\s(?:comma|coma)\s")
+_SPOKEN_END = re.compile(r"\s(?:period|full\sstop|punto)\W*$")
+_STREAM_NOUN = {"rebook": "rebooking", "education": "tips", "checkin": "checkin", "reminder": "reminder"}
 _SPELLED = re.compile(r"\b(?:[^\W\d_][\s.\-]){2,}[^\W\d_]\b")  # "S T O P", "s.t.o.p"
 _CLAUSE = re.compile(r"[.!?;,:\n\r()\[\]¡¿]+|\s[-–—]+\s|[–—]+")
 _TOKEN = re.compile(r"[^\W_]+")
@@ -181,7 +205,15 @@ def normalise(body: str) -> str:
     text = unicodedata.normalize("NFKC", body).casefold()
     text = "".join(char for char in unicodedata.normalize("NFD", text) if not unicodedata.combining(char))
     text = _SPELLED.sub(lambda spelled: re.sub(r"[\s.\-]", "", spelled[0]), text)
-    return _QUOTES.sub("", text)
+    text = _SPOKEN.sub(",", _SPOKEN_END.sub(".", text))  # voice to text: "stop the tips comma I still want..."
+    return _QUOTES.sub("", _QUOTED.sub(_quoted, _APOSTROPHE.sub("", text)))
+
+
+def _quoted(span: re.Match[str]) -> str:
+    """A message quoted by its words is one noun: "the 'it's been a while, book now!' texts" → "the rebooking
+    texts" (its stream's noun, or the words with their punctuation dropped: it names, it asks nothing)."""
+    named = scope.streams(span[1])
+    return _STREAM_NOUN[next(iter(named))] if len(named) == 1 else "".join(_TOKEN.findall(span[1]))
 
 
 def read(body: str, opt_out_type: str | None = None) -> Reading:
@@ -202,6 +234,10 @@ def read(body: str, opt_out_type: str | None = None) -> Reading:
         return Reading(bare)
     stopping = [clause for clause, asked in zip(clauses, asks, strict=True) if asked]
     keeping = [clause for clause, asked in zip(clauses, asks, strict=True) if asked is False or scope.keeps(clause)]
+    # beside a stop, "only the reminders" keeps them: "no more articles or tips, only the visit reminders"
+    keeping += [
+        c for c, asked in zip(clauses, asks, strict=True) if stopping and asked is None and _ONLY_STREAM.search(c)
+    ]
     if not stopping and any(scope.keeps(clause) for clause in clauses):
         stopping = [clause for clause in clauses if _ONLY_STREAM.search(clause) and scope.streams(clause)]
     if bare is Intent.opt_out or stopping:
@@ -225,7 +261,8 @@ def _clauses(text: str) -> list[str]:
     for part in _CLAUSE.split(text):
         current: list[str] = []
         for token in correct_words(_TOKEN.findall(part)):
-            if token in _CONTRAST or (token in _KEEP_VERBS and current and current[-1] not in _NOT_A_KEEP):
+            also = token in _ALSO and current and current[-1] in _AND
+            if also or token in _CONTRAST or (token in _KEEP_VERBS and current and current[-1] not in _NOT_A_KEEP):
                 clauses.append(" ".join(current))
                 current = [] if token in _CONTRAST else [token]
                 continue
@@ -236,10 +273,13 @@ def _clauses(text: str) -> list[str]:
 
 def _asks(clause: str, clauses: list[str]) -> bool | None:
     """True: the clause asks to stop; False: it has an opt-out phrase, negated ("don't stop"); None: neither."""
-    if len(clauses) > 1 and _only(clause, _STOP_ALONE):
-        # "Stop. I never signed up for this", but not "stop, you have my appointment time wrong"
+    if len(clauses) > 1 and _only(clause, _OPT_OUT_ALONE):
+        # "Stop. I never signed up for this", "not interested, remove", but not "stop, you have my appointment time
+        # wrong"; a word that may mean the visit ("cancel", "end") only after a complaint ("not interested")
         rest = " ".join(other for other in clauses if other != clause)
-        return None if _CORRECTION.search(rest) else True
+        if _CORRECTION.search(rest):
+            return None
+        return _only(clause, _STOP_ALONE) or (_any(_COMPLAINTS, rest) and not _APPOINTMENT.search(rest)) or None
     if scope.about_when(clause):
         return None
     asked = phrases.asks_to_stop(clause, " ".join(clauses))
@@ -265,7 +305,7 @@ def _who_or_when(clauses: list[str], asks: list[bool | None]) -> Intent | None:
         return None
     if any(asks):
         return Intent.other_person  # every clause that asks to stop is about someone else's messages
-    if scope.about_someone_else(" ".join(clauses)):
+    if scope.about_someone_else(" ".join(clauses)) and not phrases.hypothetical(" ".join(clauses)):
         return Intent.other_person
     if any(scope.about_when(clause) for clause in clauses):
         return Intent.time_preference

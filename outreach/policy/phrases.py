@@ -13,32 +13,37 @@ import re
 # "reminders", not "the reminder": "can you stop the reminder for Tuesday" is about one visit.
 _TEXTS = (
     r"(?:texts?|txts?|texting|txting|messages?|msgs?|messaging|sms|reminders|notifications?|alerts?|"
-    r"promos?|spam|subscription|e\s?mails?|emailing|newsletters?|tips|lessons|articles|check\s?ins|surveys|"
+    r"promos?|spam|subscription|(?:e\s?)?mails?|emailing|newsletters?|tips|lessons|articles|check\s?ins|surveys|"
+    r"check\s?in\s(?:texts|messages|questions|surveys)|(?:(?<=pain\s)|(?<=rating\s))questions|"
     r"calls|nudges|confirmations|rebooking\s(?:texts|reminders|messages)|stuff|junk|crap|things)"
 )
 _ANY = (
     r"(?:(?:all|any|the|these|those|this|your|ur|such|of|more|further|them|me|us|u|my|both|lesson|appointment|pain)\s)*"
 )
 # Up to three words that say which messages: "the massage education stuff", "the its been a while messages".
-_WHICH = r"(?:(?!by\b|in\b|at\b|over\b|off\b|me\b|for\b|to\b)\w+\s){0,4}"
+_WHICH = r"(?:(?!by\b|in\b|at\b|over\b|off\b|me\b|for\b|to\b|than\b|stop\b|stopping\b|quit\b|cancel\b)\w+\s){0,4}"
 _PRONOUNS = r"(?:\s(?:me|us|u|them|these|those|this|it|all))*"
 # Which list: "take me off your texting list", not "remove me from the Tuesday list".
 _LIST = (
     r"(?:(?:your|the|this|that|ur|my|all|of|every|any|each|whatever|texting|text|sms|mailing|contact|marketing|"
     r"messaging|message|"
     r"distribution|subscriber|subscription|email)\s){0,3}(?:list|lists|texts?|messages?|database|system|contacts?|"
+    r"files?|records?|roster|register|directory|"
     r"this|it|everything|communications?|mailings?)"
 )
 # What may follow a request at the end of a clause: "remove me please", "take me off now thanks".
 _END = r"(?:\s(?:please|pls|plz|thanks|thank\syou|thx|ty|now|asap|already|por\sfavor|porfa|gracias))*$"
 _ES_TEXTS = (
     r"(?:mensajes|mensajitos|textos|msjs?|sms|recordatorios|correos|emails?|consejos|lecciones|articulos|"
-    r"encuestas|llamadas|notificaciones|avisos|promociones|texts|messages|tips)"
+    r"encuestas|llamadas|notificaciones|avisos|promociones|texts|messages|tips|confirmaciones|"
+    r"preguntas\s(?:del|de|sobre)\s(?:el\s|mi\s)?dolor)"
 )
 _PAIN = re.compile(
     r"\b(?:pain(?!\s(?:check|question|score|survey|rating|text))|hurt\w*|ache\w*|aching|sore|spasms?|cramps?|"
     r"headaches?|dolor\w*|duele|migraines?|back|neck|shoulders?|knees?|hips?|legs?|head|killing\sme|agony|"
-    r"espalda|cuello|rodillas?)\b"
+    r"espalda|cuello|rodillas?|"
+    # or something else that may stop: "the chair keeps beeping, make it stop"
+    r"beep\w*|nois\w*|alarms?|squeak\w*|buzz\w*|ringing|music|chair|machine|ruido\w*)\b"
 )
 _EN_PHRASES = (
     rf"\b(?:stop|quit|cease|end|cancel|discontinue|halt)\s(?:with\s)?(?:sending\s)?{_ANY}(?:\w+\s)?{_TEXTS}\b",
@@ -59,17 +64,18 @@ _EN_PHRASES = (
     rf"\bno\slonger\s(?:want|wish|need)\s(?:to\s(?:receive|get|be\s(?:texted|contacted|on))|{_ANY}{_TEXTS}|"
     r"these|them|this|those|it|any)",
     r"\b(?:dont|do\snot|never)\s(?:ever\s)?(?:text|txt|message|msg|contact|sms|send|email|call)"
-    r"(?:\s(?:me|us|u|this\snumber|again|anymore|any\smore)\b|$)",
+    r"(?:\s(?:me|us|u|this\snumber|again|anymore|any\smore|more(?!\sthan))\b|$)",
     rf"^(?:please\s)?no\s{_ANY}{_TEXTS}(?:\s(?:please|pls|thanks|thank\syou|anymore|for\sme))*$",
     rf"\b(?:dont|do\snot)\s(?:want|wish|need)\s(?:to\s(?:receive|get)\s)?{_ANY}{_TEXTS}\b",
     r"\b(?:dont|do\snot)\s(?:want|wanna|need)\s(?:(?:to\s)?(?:get|receive|keep\sgetting)\s)?"
     r"(?:these|those|this|them|any\smore|anymore)\b",
-    r"^(?:please\s|pls\s)?no\smore(?:\s(?:please|pls|thanks|thank\syou|thx))*$",
+    r"^(?:please\s|pls\s)?no\smore(?:\s(?:of\s)?(?:these|those|this|them|that|it))?"
+    r"(?:\s(?:please|pls|thanks|thank\syou|thx|ty|im\sgood|im\sok|im\sfine|im\sall\sset|for\sme))*$",
     r"^(?:can|could|would|will)\s(?:you|u)\s(?:please\s|pls\s)?(?:just\s)?stop(?:\s(?:it|this|that|them|these|now|"
     r"already|please|pls))*$",
     rf"\b(?:get|be|taken|removed|want)\s(?:me\s)?(?:off|from)\s{_LIST}\b",
     r"\b(?:do\snot|dont|no\slonger)\s(?:have|give)\s(?:you\s)?(?:my\s)?(?:permission|consent)\b",
-    r"\bun\s?sub(?:scribe|scribed|scribing)?\b|\bunsu(?:s|b)?cribe\b",
+    r"\bun\s?sub(?:scribe|scribing)?\b|\bunsu(?:s|b)?cribe\b",
     r"\bopt(?:ed|ing)?\s(?:me\s)?out\b|\boptout\b",
     # being finished, preferring not to hear more
     rf"\benough\s(?:with\s|of\s)?(?:the\s|these\s|your\s|all\s(?:the\s|these\s)?)?{_TEXTS}\b",
@@ -111,8 +117,9 @@ _ES_PHRASES = (
     rf"\b(?:paren|pare|parar|detengan|detenga|suspendan|suspenda|cancelen|cancele|cancelar|cancela)\s(?:ya\s)?"
     rf"(?:con\s)?(?:los|las|la|mis|sus|estos|esos|tus|todos\slos|mi)?\s?(?:suscripcion|{_ES_TEXTS})\b",
     # not "me di de baja" (a past fact), not "dar de baja mi tarjeta" (something else of theirs)
-    r"(?<!dieron\s)(?<!dio\s)(?<!di\s)(?<!diste\s)(?<!dado\s)\bde\s[bv]aja\b(?!\s(?:mi|mis|la|el|las|los)\s"
-    r"(?!numero|cel\b|celular|telefono|correo|email|cuenta|suscripcion|datos|info|mensajes|textos)\w)|"
+    r"(?<!dieron\s)(?<!dio\s)(?<!di\s)(?<!diste\s)(?<!dado\s)\bde\s[bv]aja\b(?!\s(?:mi|mis|la|el|las|los|del|de\s(?:la|las|los|el|mi|mis|su|sus))\s"
+    r"(?!numero|cel\b|celular|telefono|correo|email|cuenta|suscripcion|datos|info|mensajes|textos|lista|sistema|"
+    r"servicio|programa|recordatorio|consejo|notificacion|aviso|tips|encuesta|promocion|base|sms|texts)\w)|"
     r"\bbaj(?:en|e|a)me\b|\bbajenme\b",
     r"\b(?:saca|saque|saquen|borra|borre|borren|elimina|elimine|eliminen|quita|quite|quiten)(?:me|nos)(?:los|las)?\b",
     r"\b(?:saquen|saque|saca|borren|borre|borra|eliminen|elimine|elimina|quiten|quite|quita)\s"
@@ -140,38 +147,51 @@ _EN_REMOVE = (
     r"getting|pull|pulling|strike|purge|clear)"
 )
 _EN_MINE = (
-    r"(?:(?:all\s)?(?:my|this)\s(?:phone\s|cell\s|mobile\s|contact\s|personal\s)?(?:number|cell|phone|info|"
+    r"(?:(?:all\s)?(?:my|this)\s(?:phone\s|cell\s|mobile\s|contact\s|personal\s)?(?:name\sand\s)?(?:number|cell|phone|info|"
     r"information|contact|contacts|details|data|email(?:\saddress)?|address)(?:\s(?:info|information|number))?)"
 )
 _EN_GRAMMAR_UNLESS_PAIN = (
     rf"\b(?:make|get|have)\s(?:{_EN_PRONOUN}|(?:the|your|these|those|all\sthe|all\sthese)\s{_WHICH}{_TEXTS})"
-    r"\s(?:to\s)?(?:all\s)?(?:stop|end|go\saway)\b",
+    r"\s(?:to\s)?(?:all\s)?(?:stop|end|go\saway|quit|cease)\b",
+    rf"\b(?:want|like|need|wish)\s{_EN_PRONOUN}\s(?:to\s(?:all\s)?(?:stop|end)|stopped|gone|ended)\b",
 )
 _EN_GRAMMAR = (
-    rf"\b{_EN_STOP}\s(?:with\s)?(?:sending\s|getting\s)?{_ANY}{_WHICH}{_TEXTS}\b",
+    rf"\b{_EN_STOP}\s(?:with\s)?(?:sending\s|getting\s|send\s)?{_ANY}{_WHICH}{_TEXTS}\b",
     rf"\b{_EN_STOP}\s{_EN_CONTACT}\s(?:me|us|u|this\snumber|my\s(?:number|phone|cell))\b",
-    rf"\b(?:stop|quit|cease)\s(?:sending|sendin|texting|messaging){_PRONOUNS}(?:\s(?:and|then|now|already))*$",
+    rf"\b(?:stop|quit|cease)\s(?:sending|sendin|texting|messaging)(?:\sto)?{_PRONOUNS}(?:\s(?:and|then|now|already))*$",
     rf"\b{_EN_REMOVE}\s{_EN_MINE}\s(?:off|from|form|out\sof|out)\b",
     rf"\b(?:remove|removing|delete|deleting|erase|erasing|wipe|scrub|purge)\s{_EN_MINE}{_END}",
-    rf"\b(?:remove|removing|take|taking|get|getting|drop|dropping)\sme\s(?:off|from|form)\s{_LIST}\b",
-    rf"\b(?:prefer|rather|like|want|wish)\s(?:it\s)?(?:if\s)?(?:that\s)?(?:you|u|yall|you\sguys|your\s\w+)\s"
+    rf"\b{_EN_REMOVE}\sme\s(?:off|from|form|of|out\sof)\s{_LIST}\b",
+    # the passive of the same: "that my number be deleted from your list", "that I be removed"
+    rf"\b{_EN_MINE}\s(?:be|is|get|gets|to\sbe)\s(?:deleted|removed|erased|taken\s(?:off|out)|dropped|wiped|"
+    r"scrubbed|struck|purged)\b|\b(?:that\si|i|me)\sbe\s(?:removed|deleted|taken\soff|dropped|unsubscribed|erased)\b",
+    rf"\b(?:prefer|rather|like|want|wish|ask|asking|request|requesting|appreciate\sit)\s(?:it\s)?(?:if\s)?(?:that\s)?"
+    rf"(?:you|u|yall|you\sguys|your\s\w+)\s"
     rf"(?:didnt|did\snot|not|wouldnt|would\snot|no\slonger|stop|stopped|to\sstop|quit|to\squit|dont)\s"
-    rf"(?:\w+\s)?{_EN_CONTACT}\b",
+    rf"(?:\w+\s)?(?:{_EN_CONTACT}|send|sending)\b",
+    # a wish that the messages end, or that they may: "I'd like the text messages to stop", "the check-ins can stop"
+    rf"\b(?:want|like|need|wish)\s(?:the|these|those|your|all\sthe|all\sthese|all\syour)\s{_WHICH}{_TEXTS}\s"
+    r"(?:to\s(?:all\s)?(?:stop|end|cease)|stopped|ended|gone)\b",
+    rf"\b(?:the|these|those|your|all\sthe|all\sthese|all\syour)\s{_WHICH}{_TEXTS}\s(?:can|could|should|need\sto|"
+    r"must|have\sto|may)\s(?:all\s)?(?:stop|end|cease)\b",
     rf"\b(?:want|wish|would\slike|need|prefer)\s(?:zero|no|no\smore|no\sfurther|nothing\smore)\s"
     rf"(?:\w+\s)?(?:contact|communications?|{_TEXTS})\b",
-    rf"\bno\s(?:more|further)\s{_ANY}{_WHICH}{_TEXTS}\b",
+    rf"\bno\s(?:more|further)\s(?:sending\s|getting\s)?{_ANY}{_WHICH}{_TEXTS}\b",
     r"\b(?:revoke|revoking|withdraw|withdrawing|rescind|rescinding|retract)\s(?:my\s|all\s|any\s|the\s)?"
     r"(?:consent|permission|authori[sz]ation|agreement)\b",
-    rf"\b(?:dont|do\snot|no\slonger|never)\s(?:want|wish|need)\s(?:to\s(?:receive|get)\s)?{_ANY}{_WHICH}{_TEXTS}\b",
-    rf"^(?:(?:im|i\sam|were|we\sare)\s)?(?:so\s)?(?:done|finished|through|over)\s(?:with\s)?"
+    rf"\b(?:dont|do\snot|no\slonger|never|not)\s(?:want|wish|need)\s(?:(?:to\s)?(?:receive|get)\s)?{_ANY}{_WHICH}"
+    rf"{_TEXTS}\b",
+    rf"^(?:(?:im|i\sam|were|we\sare)\s)?(?:so\s)?(?:done|finished|through|over|all\sset|all\sdone)\s(?:with\s)?"
     rf"(?:{_EN_PRONOUN}|(?:the|your|all\sthe|all\sthese|these|those)\s{_WHICH}{_TEXTS}|getting\s\w+)\b",
-    r"\bunsub(?:scribe)?(?:ame|eme|anme|me|d|s)?\b",
+    r"\bunsub(?:scribe)?(?:ame|eme|anme|me|s)?\b|\bon\ssubscribe\sme\b",
+    rf"\b(?:thats|that\sis|ive\shad|had)\s(?:plenty|enough)\s(?:of\s)?(?:the\s|these\s|your\s|all\s)?{_TEXTS}\b",
 )
 # Spanish verbs by stem, in the forms that ask (imperative, subjunctive, infinitive, gerund), with a typo'd b/v:
 # "no me envíe", "no me manden", "no me escribás", "no me estén mandando"; never "no me mandaron" (a past fact).
 _ES_SEND = (
-    r"(?:(?:mand|envi|contact|texte|molest|llam|pregunt)(?:e|en|es|ara|aran|ar|arme|ando|andome|arle)|"
-    r"(?:escri[bv]|re[cs]i[bv])(?:a|an|as|iera|ieran|ir|irme|iendo|iendome)|hagan\sllegar|hagas\sllegar)"
+    r"(?:(?:mand|envi|contact|texte|molest|llam|pregunt|habl)(?:e|en|es|ara|aran|ar|arme|ando|andome|arle)|"
+    r"(?:escri[bv]|re[cs]i[bv])(?:a|an|as|iera|ieran|ir|irme|iendo|iendome)|hagan\sllegar|hagas\sllegar|"
+    r"hac(?:er|erme|erle|iendome)\s(?:llamadas|mensajes|preguntas))"
 )
 _ES_REMOVE = r"(?:(?:sa(?:c|qu)|borr|elimin|retir|exclu[iy])\w*|quit(?:a|e|en|ar|ara|aran|ando))"
 _ES_MINE = (
@@ -179,8 +199,14 @@ _ES_MINE = (
     r"|me|nos)"
 )
 _ES_GRAMMAR = (
-    rf"\bno\s(?:me\s|nos\s)?(?:(?:esten|este|sigan|siga|anden|vuelvan\sa|vuelva\sa)\s)?{_ES_SEND}\b",
-    rf"\bdej\w*\sde\s{_ES_SEND}",
+    rf"\b(?:no|ni)\s(?:me\s|nos\s)?(?:(?:esten|este|sigan|siga|anden|vuelvan\sa|vuelva\sa)\s)?{_ES_SEND}\b",
+    # a request to stop, not "dejo de recibir" (what would happen)
+    rf"\bdej(?:en|e|a|es|ar|ara|aran|ad|enme|eme|ame|arme)\sde\s{_ES_SEND}",
+    rf"\bno\s(?:es\snecesario|hace\sfalta|necesito|de[sc]eo|qu?iero|quisiera|me\sinteresa)\sque\s(?:me|nos)\s"
+    rf"(?:sigan\s)?(?:{_ES_SEND}|llegu\w+)",
+    # the passive: "solicito que mi número telefónico sea eliminado de su lista"
+    r"\b(?:mi|este)\s(?:numero|cel|celular|correo|email|telefono|contacto|nombre)(?:\s\w+)?\s(?:sea|fuera|se)\s"
+    r"(?:eliminad|borrad|retirad|quitad|sacad|removid|dad[oa]\sde\s[bv]aja)",
     rf"\b(?:prefiero|quiero|deseo|quisiera|me\sgustaria|solicito|pido)\s(?:ya\s)?no\s(?:seguir\s)?(?:{_ES_SEND}|"
     r"que\sme)",
     rf"\b{_ES_REMOVE}\s{_ES_MINE}\b",
@@ -197,14 +223,17 @@ _ES_CLEAR = tuple(re.compile(pattern) for pattern in _ES_PHRASES + _ES_GRAMMAR)
 # "Please don't stop texting me", "I didn't opt out", "I'll stop sending my scores": the phrase is there, the wish
 # is not.
 _NOT_ASKED = re.compile(
-    r"\b(?:(?:dont|do\snot|didnt|did\snot|never|not|did\si|wont|will\snot|cant|cannot|no\squiero|wouldnt|"
+    r"\b(?:(?:dont|do\snot|didnt|did\snot|never|not|did\si|wont|will\snot|cant|cannot|couldnt|could\snot|shouldnt|"
+    r"(?:i|we)\sshould|no\squiero|wouldnt|"
     r"would\snever|(?:id|i\swould|i)\shate\sto|if\s(?:i\s)?)\s"
     r"(?:(?:mean|want|wanted|need|wanna|going|have|trying|planning|asking|looking)\s(?:to\s)?)?|"
-    r"(?:ill|i\swill|im\sgoing\sto|i\sam\sgoing\sto|im\sgonna|why\sdid\syou|did\syou|does|if\si\s\w+)\s)$"
+    r"(?:ill|i\swill|im\sgoing\sto|i\sam\sgoing\sto|im\sgonna|why\sdid\syou|did\syou|does|if\si\s\w+|if(?:\si)?|"
+    r"why\s(?:would|should|do|did)\s(?:i|we|anyone)(?:\sever)?|(?:do|would|will)\s(?:i|we)\s(?:have|need)\sto)\s)$"
 )
 _ES_NOT_ASKED = re.compile(
     r"\b(?:(?:no|nunca|jamas)\s(?:es\sque\s)?|ni\sse\s(?:les|le|te)\socurra\s)(?:me\s|los\s|las\s|lo\s|la\s)?"
-    r"(?:(?:quiero|quiera|deseo|quisiera|voy\sa|pienso|necesito)\s)?(?:que\s)?(?:(?:dar|darme|den|de|des|dejar)\s)?$"
+    r"(?:(?:quiero|quiera|deseo|quisiera|voy\sa|pienso|necesito)\s)?(?:que\s)?(?:(?:me|nos|lo|la|los|las)\s)?"
+    r"(?:(?:dar|darme|den|de|des|dejar)\s)?$|\b(?:hay|tengo|tendria|tendre)\sque\s(?:darse\s|darme\s)?$"
     r"|\bno\sme\s(?:dieron|dio)\s$|\bno\s(?:estoy\s|estaba\s)?(?:pidiendo|pido|pedi|dije|digo|diciendo)\s(?:que\s)?"
     r"(?:(?:dar|darme|me\sden|den|dejen)\s)?$|\bsi\s(?:yo\s)?(?:(?:quiero|quisiera)\s)?(?:no\s)?(?:(?:quiero|quisiera)\s)?$"
 )
@@ -215,6 +244,7 @@ _NOT_NOW = re.compile(
     r"\b(?:later\sif|in\sthe\sfuture|future\sreference|someday|eventually|if\s(?:it|they|this)\sever|"
     r"just\s(?:want|wanted)\sto\sknow|just\scurious|not\sdoing\sit|hypothetical\w*|what\shappens\sif|"
     r"por\s(?:pura\s)?curiosidad|pura\scuriosidad|mas\sadelante|en\sel\sfuturo|que\spasa\ssi|"
+    r"(?:solo|nomas|just|only)\s(?:pregunto|preguntaba|asking|wondering)|si\s(?:contesto|respondo|mando|pongo|escribo)|"
     r"wrong\s(?:chat|thread|convo|conversation|group|window|app)|chat\sequivocado|"
     r"call(?:ing)?\sme\s\w+\s(?:\w+\s)?(?:its|im|my\sname))\b"
 )
@@ -225,6 +255,11 @@ _OURS = frozenset(
     lessons check checkins ins appointment pain info data contact mensajes numero cel celular cuenta lista correo
     correos datos telefono recordatorios consejos""".split()
 )
+
+
+def hypothetical(text: str) -> bool:
+    """A question about what would happen ("what happens if someone texts stop"), or a text meant elsewhere."""
+    return bool(_NOT_NOW.search(text))
 
 
 def about_pain(text: str) -> bool:

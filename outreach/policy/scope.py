@@ -37,7 +37,9 @@ _ANSWER_FILLER = frozenset(
     mantener quiero por favor porfa gracias""".split()
 )
 
-_EMAIL = re.compile(r"\b(?:e\s?mails?|emailing|emailed|correos?|newsletters?|inbox)\b")
+_EMAIL = re.compile(r"\b(?:e\s?mails?|mails|emailing|emailed|correos?|newsletters?|inbox)\b")
+# "your mailing list" alone is whatever list sends these texts; beside a text list, it is the email one
+_MAILING = re.compile(r"\bmailing\slists?\b")
 _TEXT = re.compile(
     r"\b(?:texts?|txts?|texting|txting|sms|calls?|calling|phone|cell|textos?|textear|llamadas?|llamen|whatsapp|"
     r"telefono|celular)\b"
@@ -50,6 +52,7 @@ _CONNECTORS = re.compile(r"\b(?:by|via|and|or|both|y|o|ni|por|the|your|my|mi|mis
 _ALL = re.compile(
     r"\b(?:everything|anything|all\s(?:contact|communications?|channels|forms?|lists|of\sit|methods|means|ways)|"
     r"any\s(?:way|form|means|method|kind)|every\sway|all\syour\slists|any\smore\scontact|contact\sof\sany|"
+    r"(?:zero|no)\scontact(?!\s(?:by|via|through|over))|todas\s(?:sus|las|tus)\slistas|"
     r"de\stodo|de\stodas\slas\slistas|todo\s(?:tipo|contacto)|todos\slos\s(?:medios|canales)|"
     r"cualquier\s(?:medio|forma|via)|ningun\s(?:medio|tipo)|ninguna\s(?:forma|manera|via))\b"
 )
@@ -59,13 +62,14 @@ _STREAM_WORDS = {
         r"\b(?:rebook\w*|re\sbook\w*|book(?:ing)?\s(?:again|reminders?|nudges?|texts?)|reminders?\sto\s(?:re)?book|"
         r"remind\w*\s(?:me\s)?to\s(?:re)?(?:book|schedule)|"
         r"nudges?|come\sback\s(?:texts|messages)|volver\sa\s(?:reservar|agendar)|reagendar|agendar\sotra\scita|vuelv[ao]s?\sa\s(?:reservar|agendar)|"
-        r"recordatorios?\spara\s(?:reservar|agendar))\b"
+        r"recordatorios?\spara\s(?:reservar|agendar)|time\sto\s(?:re)?book|book\snow|been\sa\swhile|"
+        r"(?:proxima|siguiente)\scita|hora\sde\s(?:agendar|reservar))\b"
     ),
     "checkin": re.compile(
         r"\b(?:check\s?ins?|checkins?|pain\s(?:questions?|check\s?ins?|surveys?|scores?|ratings?|texts?|checks?)|"
         r"surveys?|questionnaires?|how\sis\smy\spain|hows\smy\spain|rate\smy\spain|encuestas?|"
         r"preguntas?\s(?:sobre|del|de)\s(?:el\s|mi\s)?dolor|pregunt\w*\s(?:por|sobre)\s(?:el\s|mi\s)?dolor|"
-        r"seguimientos?|(?:asking|ask)\s(?:me\s)?(?:to\s)?(?:rate|about)\smy\spain)\b"
+        r"seguimientos?|(?:asking|ask)\s(?:me\s)?(?:to\s)?(?:rate|about)\smy\spain|hows?\s(?:is\s)?your\spain)\b"
     ),
     "education": re.compile(
         r"\b(?:tips?|lessons?|articles?|educational|education|health\sinfo|advice|videos?|stretch\w*\s(?:tips|texts)|"
@@ -76,6 +80,7 @@ _STREAM_WORDS = {
         r"visit\s(?:texts?|messages?)|confirmations?|recordatorios?|avisos?\sde\s(?:cita|citas))\b"
     ),
 }
+_ONLY = re.compile(r"\b(?:only|unicamente|solamente|nada\smas)(?:\s(?:please|pls|thanks|por\sfavor|gracias))?$")
 _THE_REST = re.compile(
     r"\b(?:everything\selse|the\srest|all\sthe\srest|(?:the|all\sthe)\sother\s(?:stuff|ones|messages|texts|things)|"
     r"lo\sdemas|los\sdemas|todo\slo\sdemas|lo\sotro|los\sotros)\b"
@@ -85,8 +90,8 @@ _KEEP = re.compile(
     r"\b(?:are|is|r|seem|were)\s(?:\w+\s)?(?:fine|ok|okay|good|great|helpful|useful|welcome|important|needed|"
     r"nice|plenty|enough|all\si\sneed)\b|"
     r"\b(?:reminders|texts|tips|check\s?ins|emails|sms|recordatorios|consejos|mensajes|textos)\s(?:ok|okay|fine|good)\b|"
-    r"\bstill\s(?:want|send|get|like|need|text)\b|"
-    r"\bi\s(?:do\s|still\s)?(?:like|love|want|need|appreciate)\s(?:the|my|getting|appointment|visit|reminders|tips)\b|"
+    r"\bstill\s(?:want|send|get|like|need|text)\b|\bseguir\srecibiendo\b|\b(?:no\squiero\sperder|dont\swant\sto\slose)\b|"
+    r"\bi\s(?:do\s|still\s)?(?:like|love|want|need|appreciate)\s(?:the|my|mine|getting|appointment|visit|reminders|tips)\b|"
     r"\b(?:fine|ok|okay|happy)\s(?:with|to\sget|getting)\b|\bleave\s(?:the|my)\s\w+\s?on\b|"
     r"\b(?:dont|do\snot|never)\s(?:stop|cancel|remove|unsubscribe)\b|\b(?:estan|esta|todo)\sbien\b|(?<!me\s)(?<!no\s)(?<!que\s)\bsigan\b|"
     r"\bmanten\w*\b|\bquiero\sseguir\b|\bcan\s(?:stay|continue|keep\scoming)\b|\bdej(?:en|e|a)(?:me)?(?:los|las)\b|\bstick\s(?:to|with)\b|\bseguir\s(?:enviando|mandando)\w*|\b(?:todavia|aun)\squiero\b|\bme\s(?:gustan|sirven|ayudan)\b|"
@@ -98,7 +103,7 @@ _RELATIVE = re.compile(
     r"\b(?:my|mi|mis|our|nuestr[oa]s?)\s(?:\w+\s)?(?:husband|hubby|wife|son|daughter|kids?|children|child|mom|"
     r"mother|mum|dad|father|partner|boyfriend|girlfriend|grandma|grandmother|grandpa|grandfather|brother|"
     r"sister|aunt|uncle|roommate|spouse|fiance|fiancee|esposo|esposa|marido|hij[oa]s?|mama|madre|papa|padre|"
-    r"abuel[oa]|herman[oa]|novi[oa]|pareja|ti[oa]|suegr[oa]|nieto|nieta)s?\b|"
+    r"abuel\w*|herman\w*|novi[oa]|pareja|ti[oa]|suegr[oa]|niet[oa]|prim[oa])s?\b|"
     r"\b(?:she|he|shes|hes|her|his|him|hers|ella)\b|\b(?:de|den)(?:lo|la|le)\sde\s[bv]aja\b|"
     r"\b(?:saquen|saque|quiten|quite|borren|borre|eliminen|elimine)(?:lo|la)\sde\s(?:la|su|sus)\slista"
 )
@@ -113,6 +118,12 @@ _STOPPISH = re.compile(
     r"quit\w*|borr\w*|elimin\w*|no\s(?:le|les)\s(?:envien|manden|escriban|mande|envie)|"
     r"(?:mandar|enviar|escribir|mandando|enviando)(?:le|les))\b"
 )
+_NOT_THEIRS = re.compile(
+    r"\b(?:no(?:\squiero)?(?:\sque)?(?:\sme|\snos)?|couldnt|cant|cannot|didnt|should|se\sdio\sde|se\sdieron\sde|contesto|respondio|mando|puso|escribio|"
+    r"replied|texted|sent|wrote|typed)\s$"
+)
+_OWN_SENSE = re.compile(r"stop|unsub|opt|baja|no\s(?:le|les)\s")  # about messages whatever else is named
+_LISTS = re.compile(r"\b(?:lists?|listas?|numbers?|numeros?|contacts?)\b")
 _WHEN = re.compile(
     r"\b(?:after|before|past|until|till|antes\sde|despues\sde|pasad[oa]s?\slas|hasta\slas|desde\slas)\s"
     r"(?:\d{1,2}|noon|midnight|(?:la|las)\s\d{1,2}|dark|work|dinner|lunch|bedtime|medianoche|mediodia)|"
@@ -131,6 +142,15 @@ _MESSAGING = re.compile(
     r"notificaciones|llegan|llegar|recibir|them|they|these|check\s?ins|tips|lessons|consejos|mandenme|envienme|"
     r"mande|envie)\b"
 )
+_DAYS = (
+    r"(?:sundays|saturdays|mondays|tuesdays|wednesdays|thursdays|fridays|lunes|martes|miercoles|jueves|viernes|"
+    r"weekends|weekdays|mornings|evenings|nights|afternoons|domingos|sabados|fines\sde\ssemana|"
+    r"entre\ssemana|mananas|tardes|noches)"
+)
+_HABITUAL = re.compile(
+    rf"^(?:(?:please|pls|porfa|por\sfavor)\s)?(?:not|no|never|only|just|solo|solamente|nunca)\s"
+    rf"(?:(?:on|los|las|en|the|in\sthe)\s)?{_DAYS}\b|^(?:(?:on|los|las)\s)?{_DAYS}\sno\b"
+)
 _FRAME = re.compile(
     r"\b(?:no|not|dont|only|just|prefer|rather|instead|too|please|solo|solamente|prefiero|mejor|nada|nunca|better|"
     r"stop|quit|never|can\syou|could\syou|would\syou|por\sfavor|pueden|podrian|favor|wake|despiertan|"
@@ -141,7 +161,8 @@ _FRAME = re.compile(
 def channel(stopping: list[str]) -> str:
     """Which channel the clauses that ask to stop name: "email", "all" or "sms" (texts, calls, nothing named)."""
     text = " ".join(stopping)
-    email, texts = _EMAIL.search(text), _TEXT.search(text)
+    texts = _TEXT.search(text)
+    email = _EMAIL.search(text) or (texts and _MAILING.search(text))
     if _ALL.search(text) or (email and (texts or _ALSO.search(text))):
         return "all"
     return "email" if email else "sms"
@@ -162,13 +183,14 @@ def names_channel(clause: str, everything: bool = True) -> bool:
 
 
 def stream(stopping: list[str], keeping: list[str]) -> str:
-    """The one stream a stop is limited to, when another clause keeps something, else ""."""
-    if not keeping:
+    """The one stream a stop is limited to, when another clause keeps something or the stop says "only", else ""."""
+    limited = any(_ONLY.search(clause) for clause in stopping)
+    if not keeping and not limited:
         return ""
     stopped, kept = streams(" ".join(stopping)), streams(" ".join(keeping))
     if len(stopped) != 1 or stopped & kept:
         return ""
-    if kept or any(_THE_REST.search(clause) for clause in keeping):
+    if kept or limited or any(_THE_REST.search(clause) for clause in keeping):
         return next(iter(stopped))
     return ""
 
@@ -189,8 +211,16 @@ def keeps(clause: str) -> bool:
 
 
 def about_someone_else(text: str) -> bool:
-    """A text about another person's messages ("my husband wants his texts stopped"), not including the sender."""
-    return bool(_RELATIVE.search(text) and _STOPPISH.search(text)) and not _SELF_TOO.search(text)
+    """A text about another person's messages ("my husband wants his texts stopped"), not including the sender;
+    not a stop someone could not make, should make or has made ("she couldn't unsubscribe", "my wife says I should
+    unsubscribe", "mi hijo contestó BAJA"), nor one of something else ("cancel Friday, my kid is sick")."""
+    if not _RELATIVE.search(text) or _SELF_TOO.search(text):
+        return False
+    about_messages = bool(_MESSAGING.search(text) or _LISTS.search(text))
+    return any(
+        not _NOT_THEIRS.search(text[: stop.start()]) and (about_messages or _OWN_SENSE.match(stop[0]))
+        for stop in _STOPPISH.finditer(text)
+    )
 
 
 def mentions_someone_else(clause: str) -> bool:
@@ -199,8 +229,11 @@ def mentions_someone_else(clause: str) -> bool:
 
 
 def about_when(clause: str) -> bool:
-    """A clause about when messages come ("no texts after 6pm", "mensajes solo en las mañanas")."""
-    return bool(_WHEN.search(clause) and _MESSAGING.search(clause) and _FRAME.search(clause))
+    """A clause about when messages come ("no texts after 6pm", "mensajes solo en las mañanas"), or, in a reply,
+    only which days or times of day ("not on sundays please", "solo entre semana", "los domingos no")."""
+    return bool(_WHEN.search(clause) and _MESSAGING.search(clause) and _FRAME.search(clause)) or bool(
+        _HABITUAL.search(clause)
+    )
 
 
 def scope_answer(plain: str) -> str | None:

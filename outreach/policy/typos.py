@@ -55,6 +55,7 @@ _BY_SOUND = (
     *("mandarme", "mandando", "escriban", "escriba", "escribas", "escribir", "escribirme", "escribiendo"),
     *("quiten", "quite", "quitenme", "quitarme", "saquen", "saquenme", "borren", "borrenme", "hagan", "dejen"),
     *("desuscribirme", "cancelen", "contacten", "suscripcion", "llegar", "numero", "celular", "correos"),
+    *("hablen", "hable", "hacerme", "lleguen"),
 )
 _SOUNDS = (("qu", "k"), ("ll", "y"), ("ce", "se"), ("ci", "si"), ("z", "s"), ("v", "b"), ("ge", "je"), ("gi", "ji"))
 _KNOWN = frozenset(_SHORT + _LONG + _BY_SOUND)
@@ -110,6 +111,8 @@ def correct_words(words: list[str]) -> list[str]:
         following = fixed[i + 1] if i + 1 < len(fixed) else ""
         if word == "opt" and following in _OUT:
             fixed[i + 1] = "out"
+        elif word == "opt" and following == "me" and i + 2 < len(fixed) and fixed[i + 2] in _OUT:
+            fixed[i + 2] = "out"  # "opt me outt"
         elif len(word) == 4 and word.isalpha() and word not in _NEAR_KEYWORDS and word not in REAL_WORDS:
             if following in _CONTACT_VERBS or len(fixed) == 1:
                 fixed[i] = next((k for k in _SHORT if _near(word, k, loose=following in _CONTACT_VERBS)), word)

@@ -397,3 +397,64 @@ def test_the_runner_can_report_one_set_only(tmp_path):
     path.write_text(HEADER + "stop,opt-out,sms,,en,dev\nhello,other,,,en,test\n", encoding="utf-8")
     only_dev = report(load(path), "dev")
     assert only_dev.startswith("dev: recall 1/1") and "test" not in only_dev
+
+
+# --- round three: wording from a third writer, probed with new sentences --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I request that my cell number be removed from your records",
+        "I would like these reminders to stop",
+        "the 'how is your pain today?' texts can stop",
+        "I'd appreciate it if you no longer texted me",
+        "strike my name and number off your list",
+        "dont send more",
+        "ya no es necesario que me escriban",
+        "no hace falta que me sigan mandando mensajes",
+        "que mi correo sea borrado de su lista",
+        "not interested, remove",
+        "the visit is fine and also stop the tips",
+    ],
+)
+def test_round_three_grammar_reads_new_wording_as_an_opt_out(body):
+    assert read(body).intent is Intent.opt_out
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "don't send more than one reminder a day",
+        "my back hurts so bad I want it to stop",
+        "the massage music keeps going, make it stop",
+        "if I unsubscribed would I lose my reminders?",
+        "why would I ever unsubscribe lol",
+        "tengo que darme de baja para cambiar de numero?",
+        "dejo de recibir mensajes si cambio de número?",
+        "quiero darme de baja del gimnasio pero seguir recibiendo mensajes",
+        "my sister says I should unsubscribe but I like the tips",
+        "I need to cancel Monday, my son has a fever",
+    ],
+)
+def test_round_three_look_alikes_are_no_opt_out(body):
+    assert read(body).intent is not Intent.opt_out
+    assert read(body).intent is not Intent.other_person or "son" not in body
+
+
+@pytest.mark.parametrize(
+    "body,stream",
+    [
+        ("stop the 'time to book!' texts, everything else is fine", "rebook"),
+        ("please opt me out of the check-ins only", "checkin"),
+        ("no más consejos, solo los recordatorios", "education"),
+        ("stop the tips comma keep the reminders period", "education"),
+    ],
+)
+def test_a_stream_limited_by_only_a_quote_or_spoken_punctuation(body, stream):
+    assert _opt_out(body) == (Intent.opt_out, "sms", stream)
+
+
+@pytest.mark.parametrize("body", ["not on sundays please", "solo entre semana porfa", "los fines de semana no"])
+def test_days_alone_in_a_reply_are_a_time_preference(body):
+    assert read(body).intent is Intent.time_preference
