@@ -4,8 +4,9 @@ Since April 2025 a revocation "by any reasonable means" must be honoured (FCC 24
 keywords. The exact CTIA/Twilio keywords (policy.keywords) still decide first and stop all texts. After them,
 plain words are read with transparent rules, not a model, over text that is normalised (fullwidth letters, case,
 accents, quotes, emoji and punctuation folded away), split into clauses at punctuation and at contrasts ("but",
-"pero", "keep"), and typo-corrected on the opt-out vocabulary only (policy.typos: "sotp", "unsubscibe"). The
-phrase tables live in policy.phrases, the reading of scope, other people and times of day in policy.scope:
+"pero", "keep"), and typo-corrected on the opt-out vocabulary only (policy.typos: "sotp", "unsubscibe"). That
+reading into clauses lives in policy.wording, the phrase tables in policy.phrases, the reading of scope, other
+people and times of day in policy.scope:
 
 1. a clause about another person's messages ("my husband wants his texts stopped") with nothing asked for the
    sender is Intent.other_person, and one about *when* texts come ("no texts after 6pm") Intent.time_preference:
@@ -24,13 +25,13 @@ phrase tables live in policy.phrases, the reading of scope, other people and tim
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-from outreach.policy import phrases, scope
-from outreach.policy.keywords import Keyword, classify, parse_score
-from outreach.policy.typos import correct, correct_words
+from outreach.policy import phrases, scope, wording
+from outreach.policy.keywords import Keyword, classify
+from outreach.policy.typos import correct
+from outreach.policy.wording import TOKEN, normalise
 
 
 class Intent(StrEnum):
@@ -63,7 +64,8 @@ _FROM_KEYWORD = {Keyword.stop: Intent.opt_out, Keyword.start: Intent.opt_in, Key
 # Words that make no difference to what a bare keyword means: "please stop", "stop now!!", "alto por favor".
 _POLITE = frozenset(
     """please pls plz plez plse pleeease now thanks thank you thx ty just already asap immediately
-    right ok okay hey hi hello i said again seriously por favor porfa porfavor gracias ya ahora hola""".split()
+    right ok okay hey hi hello i said again seriously por favor porfa porfavor gracias ya ahora hola bruh bro dude
+    ugh omg lol lmao smh""".split()
 )
 # "stop it", "stop this": only after a word that cannot mean a visit ("cancel it" cancels the appointment).
 _OBJECTS = frozenset({"it", "this", "that", "them", "these", "those", "all", "everything"})
@@ -84,22 +86,11 @@ _STOP_ALONE = frozenset(
     }
 )
 _OPT_OUT_ALONE = _STOP_ALONE | {
-    *("cancel", "end", "cancelar", "para", "parar", "baja", "unsuscribe", "paren", "detengan", "remove", "discontinue")
+    *("cancel", "end", "cancelar", "para", "parar", "baja", "unsuscribe", "paren", "detengan", "remove", "discontinue"),
+    *("parenle", "parale", "parele", "detenganse"),
 }
 _OPT_IN_ALONE = frozenset({"start", "unstop"})
 _HELP_ALONE = frozenset({"help", "info", "ayuda"})
-# Where one clause ends and a contrasting one begins: "stop the tips but keep the reminders".
-_CONTRAST = frozenset(
-    {"but", "though", "tho", "although", "however", "except", "pero", "sino", "aunque", "excepto", "salvo"}
-)
-# "...works for me and also stop the tips": a second request begins at "and also", "y también".
-_ALSO = frozenset({"also", "tambien"})
-_AND = frozenset({"and", "y", "e"})
-_KEEP_VERBS = frozenset({"keep", "stick", "sigan", "mantengan", "mantenga", "continue", "continuen"})
-_NOT_A_KEEP = frozenset(
-    {"you", "u", "they", "me", "no", "que", "nos", "te", "le", "les"}
-)  # "why do you keep", "no me sigan"
-
 _COMPLAINTS = tuple(
     re.compile(pattern)
     for pattern in (
@@ -121,6 +112,7 @@ _OPT_IN_PHRASES = tuple(
         r"\bopt(?:ing)?\s(?:me\s)?(?:back\s)?in\b",
         r"\bre\s?subscribe\b|\bsubscribe\sme\b",
         r"\bstart\s(?:texting|sending|messaging)\s(?:me\s)?(?:again|back)\b",
+        r"\b(?:re)?activ(?:en|e|ar|a)(?:me|nos)?\s(?:otra\svez|de\snuevo)|\breactiv\w+|"
         r"\bdar(?:me)?\sde\salta\b|\bvuelvan\sa\s(?:escribir|mandar|enviar)|\bvolver\sa\srecibir\b",
     )
 )
@@ -135,12 +127,18 @@ _APPOINTMENT = re.compile(
 )
 _CORRECTION = re.compile(
     r"\bwrong\b(?!\s(?:number|person|persona))|\b(?:wait|hold\son|hang\son|actually|mistake|typo|incorrect|"
-    r"already\spaid|paid|bill|billing|charged|payment|receipt|invoice|"
+    r"(?:says|said|shows|showed|dice|decia)\s(?:\w+\s){0,2}\d{1,2}|i\sbooked|booked\sfor|already\spaid|paid|bill|billing|charged|payment|receipt|invoice|"
     r"(?:my|mi|the|that|this)\s(?:appointment|appt|visit|cita|session|booking|time|date|day)|"
     r"not\sright|equivocad[oa]\s(?:la|el)\s(?:hora|dia|fecha))\b"
 )
 _REPORTED = re.compile(r"\b(?:unsubscribed|opted\sout|se\sdio\sde\s[bv]aja|se\sdieron\sde\s[bv]aja)\b")
 _ANAPHOR = re.compile(r"\b(?:those|them|these|em|that\sstuff)\b")
+# A stop named as an act, not asked for: "dejar de recibir sus tips?", "unsubscribing deletes my history?".
+_THE_ACT = re.compile(
+    r"^(?:(?:and|but|so|y|pero|o|or)\s)?(?:dar(?:me|se|nos)?|dejar|parar|cancelar|salir(?:me)?|unsubscribing|opting|"
+    r"stopping|quitting|cancell?ing|removing|to\s(?:unsubscribe|stop|opt\sout|cancel))\b"
+)
+_NO_MORE = re.compile(r"^(?:please\s|pls\s)?no\smore(?:\s(?:please|pls|thanks))*$")  # "emails: no more please"
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 # Opt-out words in a sense that is not "stop texting me": "the pain doesn't stop", "see you at the end of the week".
 _OTHER_SENSES = re.compile(
@@ -176,45 +174,6 @@ _ONLY_STREAM = re.compile(
     r"recordatorios|encuestas|mensajes)(?:\s\w+){0,3}?(?:\s(?:please|pls|por\sfavor))?$"
 )
 
-_QUOTES = re.compile(r"['’‘`´]")
-_APOSTROPHE = re.compile(r"(?<=[^\W_])['’´](?=[^\W_])")  # "it's", not a quotation mark
-_QUOTED = re.compile(
-    r"(?<![^\W_])['‘\"“]([^'‘’\"“”\n]{1,80}?)['’\"”](?=\s(?:texts?|messages?|msgs?|reminders?|emails?|ones|"
-    r"stuff|things|mensajes|textos|recordatorios|correos)\b)"
-)
-_SPOKEN = re.compile(r"\s(?:comma|coma)\s")
-_SPOKEN_END = re.compile(r"\s(?:period|full\sstop|punto)\W*$")
-_STREAM_NOUN = {"rebook": "rebooking", "education": "tips", "checkin": "checkin", "reminder": "reminder"}
-_SPELLED = re.compile(r"\b(?:[^\W\d_][\s.\-]){2,}[^\W\d_]\b")  # "S T O P", "s.t.o.p"
-_CLAUSE = re.compile(r"[.!?;,:\n\r()\[\]¡¿]+|\s[-–—]+\s|[–—]+")
-_TOKEN = re.compile(r"[^\W_]+")
-_SCORE_LEAD = re.compile(
-    r"^(?:(?:about|around|maybe|probably|prob|like|roughly|a|an|its|it\sis|today\sis|im\sat|i\sam\sat|im|i\sam|"
-    r"feeling|currently|today|now|id\ssay|i\sd\ssay|i\swould\ssay|say|hm+|um+|ok|okay|honestly|still|yeah|"
-    r"(?:my\s)?pain(?:\s(?:level|score))?(?:\s(?:is|was))?)\b[\s,:]*)+"
-)
-_SCORE_TAIL = re.compile(
-    r"(?:ish|[\s,]*\b(?:today|now|right\snow|tonight|this\smorning|this\sweek|thanks|"
-    r"thank\syou|thx|or\sso|maybe|i\sthink|probably)\b)+$"
-)
-
-
-def normalise(body: str) -> str:
-    """Fullwidth letters to plain ones, case folded, accents and quote marks dropped, spelled-out words joined:
-    "ＳＴＯＰ" → "stop", "Don’t" → "dont", "más" → "mas", "S T O P" → "stop"."""
-    text = unicodedata.normalize("NFKC", body).casefold()
-    text = "".join(char for char in unicodedata.normalize("NFD", text) if not unicodedata.combining(char))
-    text = _SPELLED.sub(lambda spelled: re.sub(r"[\s.\-]", "", spelled[0]), text)
-    text = _SPOKEN.sub(",", _SPOKEN_END.sub(".", text))  # voice to text: "stop the tips comma I still want..."
-    return _QUOTES.sub("", _QUOTED.sub(_quoted, _APOSTROPHE.sub("", text)))
-
-
-def _quoted(span: re.Match[str]) -> str:
-    """A message quoted by its words is one noun: "the 'it's been a while, book now!' texts" → "the rebooking
-    texts" (its stream's noun, or the words with their punctuation dropped: it names, it asks nothing)."""
-    named = scope.streams(span[1])
-    return _STREAM_NOUN[next(iter(named))] if len(named) == 1 else "".join(_TOKEN.findall(span[1]))
-
 
 def read(body: str, opt_out_type: str | None = None) -> Reading:
     """What the text asks for. The exact keywords (and Twilio's OptOutType) decide first, as they always have."""
@@ -223,9 +182,13 @@ def read(body: str, opt_out_type: str | None = None) -> Reading:
         intent = _FROM_KEYWORD[keyword]
         return Reading(intent, keyword=True, channel="sms" if intent is Intent.opt_out else "")
     text = normalise(body[:READ_LIMIT])
-    clauses = _clauses(text)
+    clauses = wording.clauses(text)
     whole = " ".join(clauses)
+    # a stop named as the subject of a question is talked about, not asked for: a person decides
+    questioned = wording.questions(text)
     asks = [_asks(clause, clauses) for clause in clauses]
+    doubted = [bool(asked and c in questioned and _THE_ACT.match(c)) for c, asked in zip(clauses, asks, strict=True)]
+    asks = [None if doubt else asked for asked, doubt in zip(asks, doubted, strict=True)]
     who_or_when = _who_or_when(clauses, asks)
     if who_or_when is not None:
         return Reading(who_or_when)
@@ -246,29 +209,13 @@ def read(body: str, opt_out_type: str | None = None) -> Reading:
         named = stopping + [c for c in clauses if c not in keeping and c not in kept_next and scope.also(c)]
         named += _antecedents(clauses, stopping, keeping)
         return Reading(Intent.opt_out, channel=scope.channel(named), stream=scope.stream(stopping, keeping))
-    return _ordinary(text, whole, negated=False in asks, kept=bool(keeping))
+    return _ordinary(text, whole, negated=False in asks or any(doubted), kept=bool(keeping))
 
 
 def scope_answer(body: str) -> str | None:
     """The stream a short reply to the confirmation picks: "REMINDERS", "reminders please", "recordatorios"."""
-    plain = " ".join(_TOKEN.findall(normalise(body[:READ_LIMIT])))
+    plain = " ".join(TOKEN.findall(normalise(body[:READ_LIMIT])))
     return scope.scope_answer(" ".join(correct(token) for token in plain.split()))
-
-
-def _clauses(text: str) -> list[str]:
-    """Normalised text as clauses of typo-corrected words, split at punctuation and at contrasts."""
-    clauses: list[str] = []
-    for part in _CLAUSE.split(text):
-        current: list[str] = []
-        for token in correct_words(_TOKEN.findall(part)):
-            also = token in _ALSO and current and current[-1] in _AND
-            if also or token in _CONTRAST or (token in _KEEP_VERBS and current and current[-1] not in _NOT_A_KEEP):
-                clauses.append(" ".join(current))
-                current = [] if token in _CONTRAST else [token]
-                continue
-            current.append(token)
-        clauses.append(" ".join(current))
-    return [clause for clause in clauses if clause]
 
 
 def _asks(clause: str, clauses: list[str]) -> bool | None:
@@ -292,7 +239,7 @@ def _antecedents(clauses: list[str], stopping: list[str], keeping: list[str]) ->
     """The clause a channel-less stop points back to: "too many emails, stop those", "emails: stop"."""
     found = []
     for before, clause in zip(clauses, clauses[1:], strict=False):
-        pointing = _ANAPHOR.search(clause) or _only(clause, _STOP_ALONE)
+        pointing = _ANAPHOR.search(clause) or _only(clause, _STOP_ALONE) or _NO_MORE.match(clause)
         if clause in stopping and pointing and before not in keeping and not scope.names_channel(clause):
             found += [before] if scope.names_channel(before, everything=False) else []
     return found
@@ -314,7 +261,7 @@ def _who_or_when(clauses: list[str], asks: list[bool | None]) -> Intent | None:
 
 def _ordinary(text: str, whole: str, negated: bool, kept: bool) -> Reading:
     """No opt-out asked: a score, an appointment, a complaint a person should read, or anything else."""
-    score = _score(text)
+    score = wording.score(text)
     if not negated and score is not None:
         return Reading(Intent.score, score=score)
     if kept:
@@ -345,12 +292,6 @@ def _only(text: str, words: frozenset[str]) -> bool:
         return True
     rest = [token for token in core if token not in _OBJECTS]
     return bool(rest) and len(rest) < len(core) and set(rest) <= _STOP_ALONE
-
-
-def _score(text: str) -> int | None:
-    """A pain score, also with the usual padding: "about a 4 today", "6 🙂", "7ish"."""
-    plain = " ".join(re.sub(r"[^\w\s/:=.\-]", " ", text).split()).rstrip(".!")
-    return parse_score(_SCORE_TAIL.sub("", _SCORE_LEAD.sub("", plain)).strip(" ,"))
 
 
 def _any(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:

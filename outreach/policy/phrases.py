@@ -21,18 +21,24 @@ _ANY = (
     r"(?:(?:all|any|the|these|those|this|your|ur|such|of|more|further|them|me|us|u|my|both|lesson|appointment|pain)\s)*"
 )
 # Up to three words that say which messages: "the massage education stuff", "the its been a while messages".
-_WHICH = r"(?:(?!by\b|in\b|at\b|over\b|off\b|me\b|for\b|to\b|than\b|stop\b|stopping\b|quit\b|cancel\b)\w+\s){0,4}"
+_WHICH = (
+    r"(?:(?!by\b|in\b|at\b|over\b|off\b|me\b|for\b|to\b|than\b|stop\b|stopping\b|quit\b|cancel\b|about\b|"
+    r"(?!(?:re)?booking\b|texting\b|messaging\b|marketing\b|upcoming\b|morning\b|evening\b|following\b)\w+ing\b)\w+\s){0,4}"
+)
 _PRONOUNS = r"(?:\s(?:me|us|u|them|these|those|this|it|all))*"
 # Which list: "take me off your texting list", not "remove me from the Tuesday list".
 _LIST = (
-    r"(?:(?:your|the|this|that|ur|my|all|of|every|any|each|whatever|texting|text|sms|mailing|contact|marketing|"
+    r"(?:(?:your|the|this|that|ur|my|all|of|every|any|each|whatever|texting|text|sms|mailing|contact|marketing|and|or|"
     r"messaging|message|"
     r"distribution|subscriber|subscription|email)\s){0,3}(?:list|lists|texts?|messages?|database|system|contacts?|"
     r"files?|records?|roster|register|directory|"
     r"this|it|everything|communications?|mailings?)"
 )
 # What may follow a request at the end of a clause: "remove me please", "take me off now thanks".
-_END = r"(?:\s(?:please|pls|plz|thanks|thank\syou|thx|ty|now|asap|already|por\sfavor|porfa|gracias))*$"
+_END = (
+    r"(?:\s(?:please|pls|plz|thanks|thank\syou|thx|ty|now|asap|already|for\sreal|for\sgood|permanently|completely|"
+    r"this\stime|right\snow|immediately|por\sfavor|porfa|gracias))*$"
+)
 _ES_TEXTS = (
     r"(?:mensajes|mensajitos|textos|msjs?|sms|recordatorios|correos|emails?|consejos|lecciones|articulos|"
     r"encuestas|llamadas|notificaciones|avisos|promociones|texts|messages|tips|confirmaciones|"
@@ -73,7 +79,7 @@ _EN_PHRASES = (
     r"(?:\s(?:please|pls|thanks|thank\syou|thx|ty|im\sgood|im\sok|im\sfine|im\sall\sset|for\sme))*$",
     r"^(?:can|could|would|will)\s(?:you|u)\s(?:please\s|pls\s)?(?:just\s)?stop(?:\s(?:it|this|that|them|these|now|"
     r"already|please|pls))*$",
-    rf"\b(?:get|be|taken|removed|want)\s(?:me\s)?(?:off|from)\s{_LIST}\b",
+    rf"\b(?:(?:get|be|taken|want)\s(?:me\s)?off|(?:taken|removed|get\sme|want\sme)\s(?:off|from))\s{_LIST}\b",
     r"\b(?:do\snot|dont|no\slonger)\s(?:have|give)\s(?:you\s)?(?:my\s)?(?:permission|consent)\b",
     r"\bun\s?sub(?:scribe|scribing)?\b|\bunsu(?:s|b)?cribe\b",
     r"\bopt(?:ed|ing)?\s(?:me\s)?out\b|\boptout\b",
@@ -136,10 +142,14 @@ _ES_PHRASES = (
 )
 # --- the grammar: (a request, a wish, a negated want, being done) × (stop, receive, remove) × (message, pronoun,
 # the sender's number or a list), in both languages; the tables above are its fixed phrases.
-_EN_STOP = r"(?:stop|stopping|quit|quitting|cease|discontinue|halt|end|drop|cancel|pause\sall)"
+_EN_STOP = (
+    r"(?:stop|stopping|quit|quitting|cease|discontinue|halt|end|drop|cancel|pause\sall|cut(?:\sout)?|ditch|scrap|nix|"
+    r"kill|axe|knock\soff)"
+)
 _EN_CONTACT = (
     r"(?:text|texted|texting|txt|message|messaged|messaging|msg|contact|contacting|email|emailed|"
-    r"emailing|call|calling|reminding|asking|pinging|nagging|pestering|bugging|spamming|notifying)"
+    r"emailing|call|calling|reminding|asking|pinging|nagging|pestering|bugging|spamming|notifying|hitting|blowing\sup|"
+    r"buzzing|flooding|bombarding|hounding|harassing|bothering)"
 )
 _EN_PRONOUN = r"(?:it|them|em|these|those|this|that|all\sthis|all\sof\sthis|all\sof\sthem|all\sthese)"
 _EN_REMOVE = (
@@ -148,12 +158,14 @@ _EN_REMOVE = (
 )
 _EN_MINE = (
     r"(?:(?:all\s)?(?:my|this)\s(?:phone\s|cell\s|mobile\s|contact\s|personal\s)?(?:name\sand\s)?(?:number|cell|phone|info|"
-    r"information|contact|contacts|details|data|email(?:\saddress)?|address)(?:\s(?:info|information|number))?)"
+    r"information|contact|contacts|details|data|email(?:\saddress)?|address|profile|account|name|records?|file)"
+    r"(?:\s(?:info|information|number))?)"
 )
 _EN_GRAMMAR_UNLESS_PAIN = (
     rf"\b(?:make|get|have)\s(?:{_EN_PRONOUN}|(?:the|your|these|those|all\sthe|all\sthese)\s{_WHICH}{_TEXTS})"
     r"\s(?:to\s)?(?:all\s)?(?:stop|end|go\saway|quit|cease)\b",
-    rf"\b(?:want|like|need|wish)\s{_EN_PRONOUN}\s(?:to\s(?:all\s)?(?:stop|end)|stopped|gone|ended)\b",
+    r"\b(?:want|like|need|wish)\s(?:them|em|these|those|all\sof\sthem|all\sthese)\s(?:to\s(?:all\s)?(?:stop|end)|"
+    r"stopped|gone|ended)\b",
 )
 _EN_GRAMMAR = (
     rf"\b{_EN_STOP}\s(?:with\s)?(?:sending\s|getting\s|send\s)?{_ANY}{_WHICH}{_TEXTS}\b",
@@ -189,7 +201,7 @@ _EN_GRAMMAR = (
 # Spanish verbs by stem, in the forms that ask (imperative, subjunctive, infinitive, gerund), with a typo'd b/v:
 # "no me envíe", "no me manden", "no me escribás", "no me estén mandando"; never "no me mandaron" (a past fact).
 _ES_SEND = (
-    r"(?:(?:mand|envi|contact|texte|molest|llam|pregunt|habl)(?:e|en|es|ara|aran|ar|arme|ando|andome|arle)|"
+    r"(?:(?:mand|envi|contact|texte|molest|llam|pregunt|habl|recuerd)(?:e|en|es|ara|aran|ar|arme|ando|andome|arle)|"
     r"(?:escri[bv]|re[cs]i[bv])(?:a|an|as|iera|ieran|ir|irme|iendo|iendome)|hagan\sllegar|hagas\sllegar|"
     r"hac(?:er|erme|erle|iendome)\s(?:llamadas|mensajes|preguntas))"
 )
@@ -199,9 +211,10 @@ _ES_MINE = (
     r"|me|nos)"
 )
 _ES_GRAMMAR = (
-    rf"\b(?:no|ni)\s(?:me\s|nos\s)?(?:(?:esten|este|sigan|siga|anden|vuelvan\sa|vuelva\sa)\s)?{_ES_SEND}\b",
+    rf"\b(?:no|ni)\s(?:me\s|nos\s)?(?:(?:los|las|lo|la)\s)?(?:(?:esten|este|sigan|siga|anden|vuelvan\sa|vuelva\sa)\s)?"
+    rf"{_ES_SEND}\b",
     # a request to stop, not "dejo de recibir" (what would happen)
-    rf"\bdej(?:en|e|a|es|ar|ara|aran|ad|enme|eme|ame|arme)\sde\s{_ES_SEND}",
+    rf"\bdej(?:en|e|a|es|ar|ara|aran|ad|enme|eme|ame|arme)\sde?\s{_ES_SEND}",
     rf"\bno\s(?:es\snecesario|hace\sfalta|necesito|de[sc]eo|qu?iero|quisiera|me\sinteresa)\sque\s(?:me|nos)\s"
     rf"(?:sigan\s)?(?:{_ES_SEND}|llegu\w+)",
     # the passive: "solicito que mi número telefónico sea eliminado de su lista"
@@ -212,7 +225,13 @@ _ES_GRAMMAR = (
     rf"\b{_ES_REMOVE}\s{_ES_MINE}\b",
     rf"\b(?:se\s)?me\s{_ES_REMOVE}\sde\b",
     r"\b(?:sa(?:c|qu)|borr|elimin|quit|retir|exclu[iy])\w*(?:me|nos)\b",
-    rf"\b(?:par|deten)\w*\s(?:ya\s)?(?:con\s)?(?:(?:los|las|sus|esos|estos|tantos|tantas|tanto)\s)?{_ES_TEXTS}",
+    rf"\b(?:par|deten|ces(?=en|e|ar)|stop)\w*\s(?:ya\s)?(?:con\s)?(?:todo\stipo\sde\s|tod[oa]s?\s)?"
+    rf"(?:(?:los|las|sus|esos|estos|tantos|tantas|tanto)\s)?(?:{_ES_TEXTS}|comunicacion(?:es)?|contacto)",
+    # "ya no quiero esto", "ya no los necesito": a negated want of what was sent
+    r"\bya\sno\s(?:(?:qu?iero|de[sc]eo|necesito)\s(?:mas\s)?(?:esto|estos|estas|eso|esos|esas|nada\sde\sesto)|"
+    r"(?:los|las)\s(?:qu?iero|necesito|deseo))$",
+    # "los recordatorios ya no": the messages named, then refused
+    rf"^(?:(?:los|las|sus|esos|estos|esas|estas)\s)?{_ES_TEXTS}(?:\s\w+){{0,2}}?\s(?:ya\sno|no\smas|nunca\smas)$",
     r"\bla\sbaja\sde\s(?:mi|este)\s(?:numero|cel|celular|telefono|correo)",
     r"\b(?:retiro|revoco|cancelo)\smi\s(?:consentimiento|permiso|autorizacion)\b",
 )
@@ -226,14 +245,15 @@ _NOT_ASKED = re.compile(
     r"\b(?:(?:dont|do\snot|didnt|did\snot|never|not|did\si|wont|will\snot|cant|cannot|couldnt|could\snot|shouldnt|"
     r"(?:i|we)\sshould|no\squiero|wouldnt|"
     r"would\snever|(?:id|i\swould|i)\shate\sto|if\s(?:i\s)?)\s"
-    r"(?:(?:mean|want|wanted|need|wanna|going|have|trying|planning|asking|looking)\s(?:to\s)?)?|"
+    r"(?:(?:you|u)\s(?:dare|even|ever)\s)?(?:(?:mean|want|wanted|need|wanna|going|have|trying|planning|asking|looking)\s"
+    r"(?:to\s)?)?|"
     r"(?:ill|i\swill|im\sgoing\sto|i\sam\sgoing\sto|im\sgonna|why\sdid\syou|did\syou|does|if\si\s\w+|if(?:\si)?|"
     r"why\s(?:would|should|do|did)\s(?:i|we|anyone)(?:\sever)?|(?:do|would|will)\s(?:i|we)\s(?:have|need)\sto)\s)$"
 )
 _ES_NOT_ASKED = re.compile(
-    r"\b(?:(?:no|nunca|jamas)\s(?:es\sque\s)?|ni\sse\s(?:les|le|te)\socurra\s)(?:me\s|los\s|las\s|lo\s|la\s)?"
-    r"(?:(?:quiero|quiera|deseo|quisiera|voy\sa|pienso|necesito)\s)?(?:que\s)?(?:(?:me|nos|lo|la|los|las)\s)?"
-    r"(?:(?:dar|darme|den|de|des|dejar)\s)?$|\b(?:hay|tengo|tendria|tendre)\sque\s(?:darse\s|darme\s)?$"
+    r"\b(?:(?:no|nunca|jamas|ni\slocas?|ni\slocos?|ni\sde\sbroma)\s(?:es\sque\s)?|ni\sse\s(?:les|le|te)\socurra\s)"
+    r"(?:me\s|los\s|las\s|lo\s|la\s)?(?:(?:quiero|quiera|deseo|quisiera|queria|quise|voy\sa|iba\sa|pienso|necesito|estoy|"
+    r"estaba)\s)?(?:que\s)?(?:(?:me|nos|lo|la|los|las)\s)?(?:(?:dar|darme|den|de|des|dejar|doy|dando|dandome)\s)?$|\b(?:hay|tengo|tendria|tendre)\sque\s(?:darse\s|darme\s)?$"
     r"|\bno\sme\s(?:dieron|dio)\s$|\bno\s(?:estoy\s|estaba\s)?(?:pidiendo|pido|pedi|dije|digo|diciendo)\s(?:que\s)?"
     r"(?:(?:dar|darme|me\sden|den|dejen)\s)?$|\bsi\s(?:yo\s)?(?:(?:quiero|quisiera)\s)?(?:no\s)?(?:(?:quiero|quisiera)\s)?$"
 )
@@ -249,7 +269,17 @@ _NOT_NOW = re.compile(
     r"call(?:ing)?\sme\s\w+\s(?:\w+\s)?(?:its|im|my\sname))\b"
 )
 # "unsubscribe from my meal kit", "stop my card": the object named after the phrase is not ours.
-_THEIRS = re.compile(r"^\s(?:me\s)?(?:from\s|off\s|de\s)?(?:my|mi)\s((?:\w+\s){0,2}\w+)")
+_THEIRS = re.compile(
+    r"^\s(?:me\s)?(?:from\s|off\s|de\s)?(?:(?:my|mi)\s((?:\w+\s){0,2}\w+)|(?:the|this|that|your|el|la|del)\s"
+    r"((?:\w+\s){0,2}(?:auto\s?pay|autopay|billing|payments?|card|membership|gym|insurance|fees?|charges?|tarjeta|"
+    r"membresia|gimnasio|pagos?|cobros?|cargos?)\b))"
+)
+# Padding before a request that changes nothing: "and no more of these", "it would be great if these could end".
+_LEAD = re.compile(r"^(?:(?:and|so|then|also|ok|okay|yeah|well|bruh|bro|dude|yo|y|pues|entonces)\s)+")
+_WISH_IF = re.compile(
+    r"\b(?:it\s)?(?:would|wd|d)\sbe\s(?:great|nice|good|lovely|appreciated|awesome|better|best|helpful)\sif\b|"
+    r"\b(?:id|i\swould|i\sd|i)\s(?:really\s)?(?:appreciate|love|like)\sit\sif\b(?!\s(?:you|u|yall)\b)"
+)
 _OURS = frozenset(
     """texts text messages message reminders emails email number phone cell account list lists subscription tips
     lessons check checkins ins appointment pain info data contact mensajes numero cel celular cuenta lista correo
@@ -270,6 +300,7 @@ def asks_to_stop(clause: str, whole: str) -> bool | None:
     """True: the clause asks to stop; False: it has an opt-out phrase, negated ("don't stop"); None: neither.
     `whole` is the text around it: "make it stop" is no opt-out when the text is about pain."""
     found = None
+    clause = _WISH_IF.sub("please", _LEAD.sub("", clause))
     in_pain = bool(_PAIN.search(whole))
     tables = ((_EN_CLEAR, _NOT_ASKED), (_ES_CLEAR, _ES_NOT_ASKED), (_EN_CLEAR_UNLESS_PAIN, _NOT_ASKED))
     for patterns, negation in tables:
@@ -287,4 +318,4 @@ def asks_to_stop(clause: str, whole: str) -> bool | None:
 def _theirs(after: str) -> bool:
     """The words after a stop phrase name something of the client's that is none of ours ("my meal kit")."""
     owned = _THEIRS.match(after)
-    return owned is not None and not set(owned[1].split()) & _OURS
+    return owned is not None and (owned[2] is not None or not set(owned[1].split()) & _OURS)

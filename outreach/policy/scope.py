@@ -39,7 +39,7 @@ _ANSWER_FILLER = frozenset(
 
 _EMAIL = re.compile(r"\b(?:e\s?mails?|mails|emailing|emailed|correos?|newsletters?|inbox)\b")
 # "your mailing list" alone is whatever list sends these texts; beside a text list, it is the email one
-_MAILING = re.compile(r"\bmailing\slists?\b")
+_MAILING = re.compile(r"\bmailing\s(?:(?:and|or|\w+ing)\s){0,2}lists?\b")
 _TEXT = re.compile(
     r"\b(?:texts?|txts?|texting|txting|sms|calls?|calling|phone|cell|textos?|textear|llamadas?|llamen|whatsapp|"
     r"telefono|celular)\b"
@@ -85,8 +85,15 @@ _THE_REST = re.compile(
     r"\b(?:everything\selse|the\srest|all\sthe\srest|(?:the|all\sthe)\sother\s(?:stuff|ones|messages|texts|things)|"
     r"lo\sdemas|los\sdemas|todo\slo\sdemas|lo\sotro|los\sotros)\b"
 )
+# Messages named by when they come relative to a visit: those are the visit reminders, not a time of day.
+_VISIT_RELATIVE = re.compile(
+    r"\b(?:the\s(?:day|night)\sbefore|the\smorning\sof|(?:un|el)\sdia\santes\sde)\s(?:my|each|every|the|mi|mis|la|cada)\s"
+    r"(?:appointments?|appts?|visits?|sessions?|massages?|citas?)\b"
+)
+_ALTERNATIVE = re.compile(r"\b(?:instead|rather|only|just|en\svez|mejor|solo|solamente|prefer\w*|prefiero)\b")
 _KEEP = re.compile(
-    r"(?<!you\s)(?<!u\s)(?<!they\s)\bkeep\s(?:the|my|sending|texting|getting|them|those|these|it|on|me|your)\b|"
+    r"(?<!you\s)(?<!u\s)(?<!they\s)\bkeep\s(?:the|my|sending|texting|getting|them|those|these|it|on|me|your|"
+    r"everything|all)\b|"
     r"\b(?:are|is|r|seem|were)\s(?:\w+\s)?(?:fine|ok|okay|good|great|helpful|useful|welcome|important|needed|"
     r"nice|plenty|enough|all\si\sneed)\b|"
     r"\b(?:reminders|texts|tips|check\s?ins|emails|sms|recordatorios|consejos|mensajes|textos)\s(?:ok|okay|fine|good)\b|"
@@ -119,7 +126,7 @@ _STOPPISH = re.compile(
     r"(?:mandar|enviar|escribir|mandando|enviando)(?:le|les))\b"
 )
 _NOT_THEIRS = re.compile(
-    r"\b(?:no(?:\squiero)?(?:\sque)?(?:\sme|\snos)?|couldnt|cant|cannot|didnt|should|se\sdio\sde|se\sdieron\sde|contesto|respondio|mando|puso|escribio|"
+    r"\b(?:no(?:\squiero)?(?:\sque)?(?:\sme|\snos)?|couldnt|cant|cannot|didnt|(?:i|we|you|u)\sshould|se\sdio\sde|se\sdieron\sde|contesto|respondio|mando|puso|escribio|"
     r"replied|texted|sent|wrote|typed)\s$"
 )
 _OWN_SENSE = re.compile(r"stop|unsub|opt|baja|no\s(?:le|les)\s")  # about messages whatever else is named
@@ -130,10 +137,10 @@ _WHEN = re.compile(
     r"\b(?:mornings?|evenings?|nights?|afternoons?|weekends?|weekdays?|sundays?|saturdays?|overnight|"
     r"midnight|madrugada|noches?|mananas|tardes?|fines?\sde\ssemana|domingos?|sabados?|temprano|"
     r"(?:too|so|very|tan|muy)\s(?:early|late|tarde)|work\shours|business\shours|dinner\stime|bedtime|"
-    r"(?:en|por|de)\sla\s(?:manana|tarde|noche)|a\slas\s\d{1,2}|(?:un|dos|tres|\d)\sdias?\santes|d?el\smismo\sdia|"
+    r"(?:en|por|de)\sla\s(?:manana|tarde|noche)|a\slas\s\d{1,2}|(?:un|dos|tres|\d)\sdias?\santes|(?:one|two|three|four|\d)\s(?:days?|hours?|hrs?)\s(?:before|ahead|earlier|in\sadvance)|d?el\smismo\sdia|"
     r"the\sday\sbefore(?!\s(?:reminders?|texts?|messages?))|morning\sof|"
     r"night\sbefore|entre\ssemana|(?:later|earlier)\sin\sthe\s(?:day|morning|afternoon|evening)|between\s\d{1,2}(?:\s?(?:am|pm))?\s(?:and|to)\s\d{1,2})\b|"
-    r"\b\d{1,2}\s?(?:am|pm)\b|\b\d{1,2}\s\d{2}\b|\bhorario\b|\bhoras?\s(?:de\s)?(?:trabajo|laborales)\b"
+    r"\b\d{1,2}\s?(?:am|pm)\b|\b(?:[1-9]|1[0-2])\s[0-5]\d\b|\bhorario\b|\bhoras?\s(?:de\s)?(?:trabajo|laborales)\b"
 )
 _MESSAGING = re.compile(
     r"\b(?:texts?|txts?|texting|text\sme|messages?|msgs?|send|sending|sent|reminders?|notifications?|"
@@ -149,7 +156,10 @@ _DAYS = (
 )
 _HABITUAL = re.compile(
     rf"^(?:(?:please|pls|porfa|por\sfavor)\s)?(?:not|no|never|only|just|solo|solamente|nunca)\s"
-    rf"(?:(?:on|los|las|en|the|in\sthe)\s)?{_DAYS}\b|^(?:(?:on|los|las)\s)?{_DAYS}\sno\b"
+    rf"(?:(?:on|los|las|en|the|in\sthe)\s)?{_DAYS}\b|^(?:(?:on|los|las)\s)?{_DAYS}\sno\b|"
+    # a bound alone: "nothing before 8am please", "nada despues de las 8"
+    r"^(?:(?:please|pls|porfa|por\sfavor)\s)?(?:nothing|nada|none|no)\s(?:before|after|past|until|antes\sde|despues\sde)\s"
+    r"(?:\d{1,2}|noon|midnight|las\s\d{1,2})"
 )
 _FRAME = re.compile(
     r"\b(?:no|not|dont|only|just|prefer|rather|instead|too|please|solo|solamente|prefiero|mejor|nada|nunca|better|"
@@ -231,6 +241,8 @@ def mentions_someone_else(clause: str) -> bool:
 def about_when(clause: str) -> bool:
     """A clause about when messages come ("no texts after 6pm", "mensajes solo en las mañanas"), or, in a reply,
     only which days or times of day ("not on sundays please", "solo entre semana", "los domingos no")."""
+    if not _ALTERNATIVE.search(clause):
+        clause = _VISIT_RELATIVE.sub(" the reminders ", clause)  # "stop texting me the day before my visits"
     return bool(_WHEN.search(clause) and _MESSAGING.search(clause) and _FRAME.search(clause)) or bool(
         _HABITUAL.search(clause)
     )

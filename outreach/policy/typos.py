@@ -77,7 +77,18 @@ _CONTACT_VERBS = frozenset(
     """sending texting txting messaging contacting calling emailing bugging asking reminding spamming
     bothering""".split()
 )
+# After "stop", a word one letter from a contact verb is that verb ("stop sendig me msgs"), unless a real word.
+_SENDING = ("sending", "texting", "messaging", "contacting", "emailing", "calling", "hitting", "blowing")
+_NOT_SENDING = frozenset(
+    """spending bending lending pending tending mending vending wending rending sanding seeding sensing testing
+    tenting massaging mailing falling telling selling tolling culling filling killing billing willing sitting
+    fitting hinting glowing flowing bowing""".split()
+)
+_STOPS = frozenset({"stop", "quit", "cease", "stp"})
+# Real five-letter words one letter inside "stop" or "quit" ("stomp", "quiet"): never the keyword.
+_INSERTED = frozenset({"stomp", "strop", "stoep", "quiet", "quilt", "quint", "quirt"})
 _OUT = frozenset({"ot", "oit", "uot", "otu", "ou", "oyt", "oout", "outt"})
+_G_DROPPED = ("getting", "receiving", "bugging", "asking", "reminding", "spamming", "bothering", "contacting")
 _REPEATS = re.compile(r"(.)\1+")
 
 
@@ -85,10 +96,14 @@ def correct(token: str) -> str:
     """The vocabulary word a token is a typo of, else the token itself."""
     if token in _KNOWN or token in REAL_WORDS or not token.isalpha():
         return token
+    if token.endswith("in") and token + "g" in _SENDING + _G_DROPPED:
+        return token + "g"  # "sendin", "hittin"
     if len(token) <= 5:
         for word in _SHORT:
             if _swapped(token, word) or (token != word and _REPEATS.sub(r"\1", token) == word):
                 return word
+            if token not in _INSERTED and any(token[:i] + token[i + 1 :] == word for i in (1, 2, 3)):
+                return word  # a letter slipped in: "stiop", "stopp" is doubled above
     if token.startswith("alt") and _REPEATS.sub(r"\1", token) == "alto":
         return "alto"  # "altoo"; never a swap ("alot" is "a lot")
     heard = _BY_SOUND_OF.get(_sound(token)) if len(token) >= 4 else None
@@ -109,6 +124,8 @@ def correct_words(words: list[str]) -> list[str]:
     fixed = [correct(word) for word in words]
     for i, word in enumerate(fixed):
         following = fixed[i + 1] if i + 1 < len(fixed) else ""
+        if word in _STOPS and len(following) >= 6 and following not in _NOT_SENDING and following not in _SENDING:
+            fixed[i + 1] = next((v for v in _SENDING if OSA.distance(following, v, score_cutoff=1) <= 1), following)
         if word == "opt" and following in _OUT:
             fixed[i + 1] = "out"
         elif word == "opt" and following == "me" and i + 2 < len(fixed) and fixed[i + 2] in _OUT:
