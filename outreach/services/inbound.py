@@ -129,10 +129,12 @@ def _opt_out(
     """Revoke what the text names; True if anything changed."""
     if reading.stream:
         note = f"Asked in their own words to stop {reading.stream} texts"
-        return any(
+        # Every client at the number (no short-circuit): a family phone stops the stream for all of them.
+        changed = [
             choose_stream(session, client, reading.stream, "sms", False, source, "client", now, note)
-            for client in list(clients)
-        )
+            for client in clients
+        ]
+        return any(changed)
     changed = False
     if reading.channel in ("email", "all"):
         for client in clients:

@@ -118,3 +118,11 @@ def test_the_scope_question_is_not_asked_of_a_client_who_gets_one_stream_by_text
     asked = reply_of(signed(http, INBOUND, text("please stop texting me")))
 
     assert "REMINDERS" not in asked and "no more texts" in asked
+
+
+def test_a_stream_stopped_from_a_shared_number_is_stopped_for_every_client_there(ctx, http):
+    first, second = add_client(ctx, first_name="Ana"), add_client(ctx, first_name="Luis")
+
+    signed(http, INBOUND, text("stop sending the tips please, but keep the reminders"))
+
+    assert off(ctx, first) == off(ctx, second) == {("education", "sms")}
