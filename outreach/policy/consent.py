@@ -93,6 +93,11 @@ def held_reason(since: datetime) -> str:
     return f"{HELD_PREFIX} since {since:%Y-%m-%d %H:%M} UTC"
 
 
+def is_held(reason: str) -> bool:
+    """Whether a planned message's reason says it waits on a person's decision (held() wrote it): due, not going."""
+    return reason.startswith(HELD_PREFIX)
+
+
 def past_its_moment(stream: str, cycle: str, due_at: datetime, now: datetime) -> bool:
     """Whether a text held for a decision is no longer worth sending once released: a reminder of a visit that
     has started, or anything more than HELD_GRACE past when it was due."""

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from outreach.campaigns import Campaign, Catalog, Step, Window
 from outreach.policy.cadence import LAPSED, CadenceState, Score, VisitFact, assess
 from outreach.policy.caps import cap_deferral, counted_sends
-from outreach.policy.consent import Reachability, blocker, first_open, held
+from outreach.policy.consent import Reachability, blocker, first_open, held, is_held
 from outreach.policy.holdout import HOLDOUT_CYCLE, HOLDOUT_STEP, holdout_reason, is_held_out
 from outreach.policy.windows import SendWindow, deferral_reason, next_allowed
 from outreach.settings import QuietHours, Settings
@@ -140,7 +140,7 @@ def plan_client(
                     if sending:
                         message = _held_by_caps(message, due.step, sent, settings, now)
                     plan.messages.append(message)
-                    goes = message.status == "planned" and message.due_at <= now and not _held(message, facts)
+                    goes = message.status == "planned" and message.due_at <= now and not is_held(message.reason)
                     if goes:
                         sent.append((now, message.channel))
                     existing[(message.step, message.cycle)] = Existing(
@@ -196,11 +196,6 @@ def _hold_out(plan: ClientPlan, campaign: Campaign, due: _Due, facts: ClientFact
                 reason=holdout_reason(campaign.holdout_percent),
             )
         )
-
-
-def _held(message: Planned, facts: ClientFacts) -> bool:
-    """A text held until a person decides on a possible opt-out: due, but not going."""
-    return message.channel == "sms" and facts.reach.held_since is not None
 
 
 def _in_audience(campaign: Campaign, facts: ClientFacts, state: CadenceState) -> bool:
@@ -350,7 +345,7 @@ def window_deferral(
     return allowed, deferral_reason(kind, allowed, zone)
 
 
-def channel_order(step: Step, stream: str, facts: ClientFacts) -> tuple[str, ...]:
+def _channel_order(step: Step, stream: str, facts: ClientFacts) -> tuple[str, ...]:
     """The step's channels, the client's preferred one for check-ins first."""
     preferred = facts.checkin_channel
     if stream != "checkin" or preferred not in step.channels:
@@ -359,7 +354,7 @@ def channel_order(step: Step, stream: str, facts: ClientFacts) -> tuple[str, ...
 
 
 def _plan_message(campaign: Campaign, due: _Due, facts: ClientFacts, settings: Settings, now: datetime) -> Planned:
-    channel, reason = first_open(facts.reach, channel_order(due.step, campaign.stream, facts), campaign.stream)
+    channel, reason = first_open(facts.reach, _channel_order(due.step, campaign.stream, facts), campaign.stream)
     common: dict[str, Any] = dict(
         key=message_key(facts.id, campaign.name, due.step.key, due.cycle),
         client_id=facts.id,

@@ -36,7 +36,7 @@ from outreach.sending.tally import Tally
 from outreach.models import Client, Conversation, Message, MessageStatus
 from outreach.policy.cadence import CadenceState, assess
 from outreach.policy.caps import CAP_HORIZON, cap_deferral, counted_sends
-from outreach.policy.consent import HELD_PREFIX, blocker, held
+from outreach.policy.consent import HELD_PREFIX, blocker, held, is_held
 from outreach.policy.replies import reply_blocker, reply_deferral
 from outreach.policy.windows import SendWindow
 from outreach.policy.schedule import ClientFacts, stale_reason, window_deferral
@@ -194,7 +194,7 @@ class Sender:
             if row["client_id"] in held
             and row["status"] == MessageStatus.planned
             and row["due_at"] <= self.now
-            and not _held(row["reason"])
+            and not is_held(row["reason"])
         ]
         for row in due:
             row.update(status=MessageStatus.sending, claimed_by=self.worker, claimed_at=self.now, attempts=1)
@@ -361,14 +361,9 @@ def _due_rows(session: Session, clients: list[int], now: datetime) -> list:
         .with_for_update(skip_locked=True)
     ).all()
     return sorted(
-        (row for row in rows if row.status == MessageStatus.planned and row.due_at <= now and not _held(row.reason)),
+        (row for row in rows if row.status == MessageStatus.planned and row.due_at <= now and not is_held(row.reason)),
         key=lambda row: (row.priority, row.due_at, row.id),
     )
-
-
-def _held(reason: str) -> bool:
-    """A due text held until a person decides on a possible opt-out (services.holds releases it)."""
-    return reason.startswith(HELD_PREFIX)
 
 
 def _whole_clients(rows: list, size: int) -> tuple[list[int], list[tuple[int, int]]]:
