@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -182,3 +183,9 @@ def try_lock(session: Session, space: int, ids: Sequence[int]) -> list[int]:
         )
     )
     return [i for i in ids if i in held]
+
+
+def stored_utc(moment: datetime) -> datetime:
+    """A time as read back from the database, made aware: SQLite hands back naive datetimes, and every stored time
+    is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ trail) are kept here once for all three importers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import (
@@ -27,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 
+from outreach.db import stored_utc
 from outreach.models import AuditEntry, Client, ConsentEvent, Conversation, Suppression
 from outreach.policy.consent import (
     CLIENT_EMAIL_OPT_OUT_SOURCES,
@@ -212,10 +213,10 @@ def _refusal(
     if grant.channel == "sms":
         # Every suppression on a number is a STOP from it (keyword, own words, or Twilio's opt-out list), and a
         # START deletes the one its STOP made: one that stands is newer than any START.
-        return grant_refusal("sms", _aware(row.created_at) if row is not None else None, None)
+        return grant_refusal("sms", stored_utc(row.created_at) if row is not None else None, None)
     opt_outs = []
     if row is not None and (kind := email_suppressed_for(row.reason)):
-        opt_outs.append((_aware(row.created_at), kind))
+        opt_outs.append((stored_utc(row.created_at), kind))
     said = own_word.get(grant.client_id or 0, {})
     if False in said:
         opt_outs.append((said[False], "unsubscribe"))
@@ -245,15 +246,10 @@ def _own_email_word(conn: Connection, client_ids: set[int]) -> dict[int, dict[bo
     )
     said: dict[int, dict[bool, datetime]] = {}
     for row in fetch_in(conn, query, table.c.client_id, client_ids):
-        said.setdefault(row.client_id, {})[row.granted] = _aware(row.at)
+        said.setdefault(row.client_id, {})[row.granted] = stored_utc(row.at)
     return said
 
 
 def _normal(channel: str, address: str) -> str:
     # As services.facts.suppress stores an address.
     return address.strip().lower() if channel == "email" else address.strip()
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -4,7 +4,7 @@ Answers carry check names and true/false only: nothing about clients, versions o
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import Engine, func, select, text
@@ -45,7 +45,7 @@ def late_passes(session: Session, settings: Settings, now: datetime) -> list[tup
     for kind in PASSES:
         # One index look-up per kind (ix_worker_run_kind_started): the table grows by thousands of rows a day.
         started = session.execute(select(func.max(WorkerRun.started_at)).where(col(WorkerRun.kind) == kind)).scalar()
-        last = _utc(started) if started else None
+        last = db.stored_utc(started) if started else None
         if last is None or now - last > timedelta(seconds=every[kind] * LATE_AFTER_BEATS):
             late.append((kind, last))
     return late
@@ -56,8 +56,3 @@ def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from outreach.channels.base import RenderedWords
 from outreach.context import Context
+from outreach.db import stored_utc
 from outreach.models import AuditEntry, Client, Message, MessageStatus
 from outreach.policy.consent import CHOOSABLE_STREAMS
 from outreach.rendering import message_context
@@ -243,9 +244,7 @@ def legacy_token(session: Session, ctx: Context, link: UnsubscribeToken) -> str 
     )
     if link.campaign:
         sent = sent.where(col(Message.campaign) == link.campaign)
-    issued = session.exec(sent).one() or LONG_AGO
-    if issued.tzinfo is None:  # SQLite hands back naive UTC
-        issued = issued.replace(tzinfo=timezone.utc)
+    issued = stored_utc(session.exec(sent).one() or LONG_AGO)
     return make_preference_token(ctx.secret_key, _id(client), link.channel, address, issued)
 
 
