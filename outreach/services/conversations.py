@@ -26,10 +26,11 @@ from outreach.services.unsubscribe import clients_at, opt_out_address
 
 # Inbound texts a person has to read and answer. Keywords, scores and clear opt-outs are answered automatically.
 NEEDS_A_PERSON = frozenset({"other", "appointment", "possible-opt-out", "other-person", "time-preference"})
+# Of those, the ones answered at once with the "received" reply (at most one a day per number).
+ACKNOWLEDGED = ("other", "appointment", "other-person", "time-preference")
 REPLY_CAMPAIGN, REPLY_STREAM = "inbox", "reply"
 REPLY_STEP, CONFIRMATION_STEP = "reply", "opt-out-confirmation"
 PAGE_SIZE = 50
-# A conversation the front desk started, before the client has texted: long ago, so quiet hours apply to it.
 PREVIEW = 160
 
 
@@ -328,7 +329,7 @@ def _inbound_label(message: InboundMessage) -> str:
         "appointment": "about an appointment",
     }
     label = answered.get(message.handled_as, "")
-    if message.replied and message.handled_as in ("other", "appointment", "other-person", "time-preference"):
+    if message.replied and message.handled_as in ACKNOWLEDGED:
         label = ", ".join(filter(None, [label, "acknowledged automatically"]))
     return label
 

@@ -30,14 +30,12 @@ from outreach.policy.consent import CHOOSABLE_STREAMS, REMINDER
 from outreach.policy.intent import Intent, Reading, read, scope_answer
 from outreach.services.clients import cadence_for
 from outreach.services.checkins import record_checkin_answer
-from outreach.services.conversations import note_inbound
+from outreach.services.conversations import ACKNOWLEDGED, note_inbound
 from outreach.services.facts import audit, is_suppressed
 from outreach.services.streams import choose_stream, streams_off
 from outreach.services.unsubscribe import clients_at, opt_in_address, opt_out_address, unsubscribe_client
 
 RECEIVED_REPLY_EVERY = timedelta(days=1)
-# Answered with the "received" reply, and left for a person.
-ACKNOWLEDGED = ("other", "appointment", "other-person", "time-preference")
 SCOPE_ASKED, SCOPE_KEPT = STOP_HANDLINGS[1], "scope-kept"
 MAX_BODY = 2000
 
