@@ -186,22 +186,23 @@ def read(body: str, opt_out_type: str | None = None) -> Reading:
     whole = " ".join(clauses)
     # a stop named as the subject of a question is talked about, not asked for: a person decides
     questioned = wording.questions(text)
-    asks = [_asks(clause, clauses) for clause in clauses]
+    asks = [_asks(clause, clauses, whole) for clause in clauses]
     doubted = [bool(asked and c in questioned and _THE_ACT.match(c)) for c, asked in zip(clauses, asks, strict=True)]
     asks = [None if doubt else asked for asked, doubt in zip(asks, doubted, strict=True)]
-    who_or_when = _who_or_when(clauses, asks)
+    who_or_when = _who_or_when(clauses, whole, asks)
     if who_or_when is not None:
         return Reading(who_or_when)
     bare = _bare(whole)
     if bare is not None and bare is not Intent.opt_out:
         return Reading(bare)
+    keeps = [scope.keeps(clause) for clause in clauses]
     stopping = [clause for clause, asked in zip(clauses, asks, strict=True) if asked]
-    keeping = [clause for clause, asked in zip(clauses, asks, strict=True) if asked is False or scope.keeps(clause)]
+    keeping = [clause for clause, asked, keep in zip(clauses, asks, keeps, strict=True) if asked is False or keep]
     # beside a stop, "only the reminders" keeps them: "no more articles or tips, only the visit reminders"
     keeping += [
         c for c, asked in zip(clauses, asks, strict=True) if stopping and asked is None and _ONLY_STREAM.search(c)
     ]
-    if not stopping and any(scope.keeps(clause) for clause in clauses):
+    if not stopping and any(keeps):
         stopping = [clause for clause in clauses if _ONLY_STREAM.search(clause) and scope.streams(clause)]
     if bare is Intent.opt_out or stopping:
         stopping = stopping or clauses
@@ -214,11 +215,11 @@ def read(body: str, opt_out_type: str | None = None) -> Reading:
 
 def scope_answer(body: str) -> str | None:
     """The stream a short reply to the confirmation picks: "REMINDERS", "reminders please", "recordatorios"."""
-    plain = " ".join(TOKEN.findall(normalise(body[:READ_LIMIT])))
-    return scope.scope_answer(" ".join(correct(token) for token in plain.split()))
+    tokens = TOKEN.findall(normalise(body[:READ_LIMIT]))
+    return scope.scope_answer(" ".join(correct(token) for token in tokens))
 
 
-def _asks(clause: str, clauses: list[str]) -> bool | None:
+def _asks(clause: str, clauses: list[str], whole: str) -> bool | None:
     """True: the clause asks to stop; False: it has an opt-out phrase, negated ("don't stop"); None: neither."""
     if len(clauses) > 1 and _only(clause, _OPT_OUT_ALONE):
         # "Stop. I never signed up for this", "not interested, remove", but not "stop, you have my appointment time
@@ -229,7 +230,7 @@ def _asks(clause: str, clauses: list[str]) -> bool | None:
         return _only(clause, _STOP_ALONE) or (_any(_COMPLAINTS, rest) and not _APPOINTMENT.search(rest)) or None
     if scope.about_when(clause):
         return None
-    asked = phrases.asks_to_stop(clause, " ".join(clauses))
+    asked = phrases.asks_to_stop(clause, whole)
     if asked and scope.mentions_someone_else(clause) and _REPORTED.search(clause):
         return None  # "my sister unsubscribed and still gets them": a report, not a request
     return asked
@@ -241,18 +242,19 @@ def _antecedents(clauses: list[str], stopping: list[str], keeping: list[str]) ->
     for before, clause in zip(clauses, clauses[1:], strict=False):
         pointing = _ANAPHOR.search(clause) or _only(clause, _STOP_ALONE) or _NO_MORE.match(clause)
         if clause in stopping and pointing and before not in keeping and not scope.names_channel(clause):
-            found += [before] if scope.names_channel(before, everything=False) else []
+            if scope.names_channel(before, everything=False):
+                found.append(before)
     return found
 
 
-def _who_or_when(clauses: list[str], asks: list[bool | None]) -> Intent | None:
+def _who_or_when(clauses: list[str], whole: str, asks: list[bool | None]) -> Intent | None:
     """Another person's messages, or when texts come, with nothing else asked to stop for this number."""
     for_me = any(asked and not scope.mentions_someone_else(clause) for clause, asked in zip(clauses, asks, strict=True))
-    if for_me or _any(_OPT_IN_PHRASES, " ".join(clauses)):
+    if for_me or _any(_OPT_IN_PHRASES, whole):
         return None
     if any(asks):
         return Intent.other_person  # every clause that asks to stop is about someone else's messages
-    if scope.about_someone_else(" ".join(clauses)) and not phrases.hypothetical(" ".join(clauses)):
+    if scope.about_someone_else(whole) and not phrases.hypothetical(whole):
         return Intent.other_person
     if any(scope.about_when(clause) for clause in clauses):
         return Intent.time_preference

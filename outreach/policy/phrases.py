@@ -134,7 +134,6 @@ _ES_PHRASES = (
     r"\b(?:sacarme|borrarme|quitarme|eliminarme)\s(?:de\s(?:la|su|sus|esta|tu)\slista|de\sahi)|"
     r"\bfavor\sde\s(?:sacarme|borrarme|quitarme|eliminarme)\b",
     rf"\b(?:basta|suficiente)\s(?:ya\s)?(?:de|con)\s(?:los\s|sus\s|tantos\s|tantas\s)?{_ES_TEXTS}",
-    r"\b(?:retiro|revoco|cancelo)\smi\sconsentimiento\b",
     r"\bcomo\s(?:hago|le\shago|puedo)\s(?:para\s)?(?:que\s)?(?:paren|dejen|no\sme|darme|dejar|parar|cancelar)\b",
     r"\bhagan?\sque\s(?:paren|dejen)\b|\bningun\s(?:mensaje|texto|correo)\smas\b",
     rf"\bpara\s(?:ya\s)?con\s(?:los|las|sus|tus|tantos|tantas|esos|estos)\s{_ES_TEXTS}",
@@ -257,6 +256,12 @@ _ES_NOT_ASKED = re.compile(
     r"|\bno\sme\s(?:dieron|dio)\s$|\bno\s(?:estoy\s|estaba\s)?(?:pidiendo|pido|pedi|dije|digo|diciendo)\s(?:que\s)?"
     r"(?:(?:dar|darme|me\sden|den|dejen)\s)?$|\bsi\s(?:yo\s)?(?:(?:quiero|quisiera)\s)?(?:no\s)?(?:(?:quiero|quisiera)\s)?$"
 )
+# Each table with the negation read before its phrases, and whether talk of pain disarms them.
+_TABLES = (
+    (_EN_CLEAR, _NOT_ASKED, False),
+    (_ES_CLEAR, _ES_NOT_ASKED, False),
+    (_EN_CLEAR_UNLESS_PAIN, _NOT_ASKED, True),
+)
 
 
 # A question about what would happen, or a text meant for someone else: no stop is asked here.
@@ -301,14 +306,13 @@ def asks_to_stop(clause: str, whole: str) -> bool | None:
     `whole` is the text around it: "make it stop" is no opt-out when the text is about pain."""
     found = None
     clause = _WISH_IF.sub("please", _LEAD.sub("", clause))
-    in_pain = bool(_PAIN.search(whole))
-    tables = ((_EN_CLEAR, _NOT_ASKED), (_ES_CLEAR, _ES_NOT_ASKED), (_EN_CLEAR_UNLESS_PAIN, _NOT_ASKED))
-    for patterns, negation in tables:
+    in_pain, not_now = about_pain(whole), hypothetical(whole)
+    for patterns, negation, unless_pain in _TABLES:
         for pattern in patterns:
             for match in pattern.finditer(clause):
-                if in_pain and patterns is _EN_CLEAR_UNLESS_PAIN and not _NAMES_TEXTS.search(match[0]):
+                if unless_pain and in_pain and not _NAMES_TEXTS.search(match[0]):
                     continue
-                if _NOT_NOW.search(whole) or negation.search(clause[: match.start()]):
+                if not_now or negation.search(clause[: match.start()]):
                     found = False
                 elif not _theirs(clause[match.end() :]):
                     return True

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import re
 
-STREAMS = ("education", "reminder", "checkin", "rebook")
-
 # The words a short answer to the confirmation may use to pick one stream back ("REMINDERS", "recordatorios").
 SCOPE_ANSWERS: dict[str, tuple[str, ...]] = {
     "reminder": (
@@ -73,7 +71,7 @@ _STREAM_WORDS = {
     ),
     "education": re.compile(
         r"\b(?:tips?|lessons?|articles?|educational|education|health\sinfo|advice|videos?|stretch\w*\s(?:tips|texts)|"
-        r"exercises?|learning|consejos?|lecciones?|leccion|articulos?|videos?|ejercicios?)\b"
+        r"exercises?|learning|consejos?|lecciones?|leccion|articulos?|ejercicios?)\b"
     ),
     "reminder": re.compile(
         r"\b(?:reminders?|appointment\s(?:texts?|messages?|alerts?|notifications?)|appt\s(?:texts?|reminders?)|"
@@ -121,7 +119,7 @@ _SELF_TOO = re.compile(
 _STOPPISH = re.compile(
     r"\b(?:stop\w*|remove\w*|take\s(?:\w+\s){1,3}off|off\s(?:the|your)\slist|unsub(?!scribed\b)\w*|opt\w*\sout|"
     r"no\slonger|wants?\s(?:off|out)|"
-    r"doesnt\swant|dont\swant|does\snot\swant|cancel\w*|quit|ya\sno|baja|dej\w*\sde|paren|no\squiere|saqu\w*|"
+    r"doesnt\swant|dont\swant|does\snot\swant|cancel\w*|ya\sno|baja|dej\w*\sde|paren|no\squiere|saqu\w*|"
     r"quit\w*|borr\w*|elimin\w*|no\s(?:le|les)\s(?:envien|manden|escriban|mande|envie)|"
     r"(?:mandar|enviar|escribir|mandando|enviando)(?:le|les))\b"
 )
@@ -224,7 +222,7 @@ def about_someone_else(text: str) -> bool:
     """A text about another person's messages ("my husband wants his texts stopped"), not including the sender;
     not a stop someone could not make, should make or has made ("she couldn't unsubscribe", "my wife says I should
     unsubscribe", "mi hijo contestó BAJA"), nor one of something else ("cancel Friday, my kid is sick")."""
-    if not _RELATIVE.search(text) or _SELF_TOO.search(text):
+    if not mentions_someone_else(text):
         return False
     about_messages = bool(_MESSAGING.search(text) or _LISTS.search(text))
     return any(

@@ -89,6 +89,7 @@ _STOPS = frozenset({"stop", "quit", "cease", "stp"})
 _INSERTED = frozenset({"stomp", "strop", "stoep", "quiet", "quilt", "quint", "quirt"})
 _OUT = frozenset({"ot", "oit", "uot", "otu", "ou", "oyt", "oout", "outt"})
 _G_DROPPED = ("getting", "receiving", "bugging", "asking", "reminding", "spamming", "bothering", "contacting")
+_WITH_G = frozenset(_SENDING + _G_DROPPED)  # "sendin", "hittin", "gettin": the g a writer drops
 _REPEATS = re.compile(r"(.)\1+")
 
 
@@ -96,7 +97,7 @@ def correct(token: str) -> str:
     """The vocabulary word a token is a typo of, else the token itself."""
     if token in _KNOWN or token in REAL_WORDS or not token.isalpha():
         return token
-    if token.endswith("in") and token + "g" in _SENDING + _G_DROPPED:
+    if token.endswith("in") and token + "g" in _WITH_G:
         return token + "g"  # "sendin", "hittin"
     if len(token) <= 5:
         for word in _SHORT:

@@ -35,6 +35,7 @@ _SPOKEN = re.compile(r"\s(?:comma|coma)\s")
 _SPOKEN_END = re.compile(r"\s(?:period|full\sstop|punto)\W*$")
 _STREAM_NOUN = {"rebook": "rebooking", "education": "tips", "checkin": "checkin", "reminder": "reminder"}
 _SPELLED = re.compile(r"\b(?:[^\W\d_][\s.\-]){2,}[^\W\d_]\b")  # "S T O P", "s.t.o.p"
+_SPELLED_GAP = re.compile(r"[\s.\-]")
 _CLAUSE = re.compile(r"[.!?;,:\n\r()\[\]¡¿]+|\s[-–—]+\s|[–—]+")
 _SENTENCE = re.compile(r"([.!?;\n]+)")
 TOKEN = re.compile(r"[^\W_]+")
@@ -43,6 +44,7 @@ _SCORE_LEAD = re.compile(
     r"feeling|currently|today|now|id\ssay|i\sd\ssay|i\swould\ssay|say|hm+|um+|ok|okay|honestly|still|yeah|"
     r"(?:my\s)?pain(?:\s(?:level|score))?(?:\s(?:is|was))?)\b[\s,:]*)+"
 )
+_NOT_SCORE_CHARS = re.compile(r"[^\w\s/:=.\-]")  # emoji and the like around a score: "6 🙂"
 _SCORE_TAIL = re.compile(
     r"(?:ish|[\s,]*\b(?:today|now|right\snow|tonight|this\smorning|this\sweek|thanks|"
     r"thank\syou|thx|or\sso|maybe|i\sthink|probably)\b)+$"
@@ -54,7 +56,7 @@ def normalise(body: str) -> str:
     "ＳＴＯＰ" → "stop", "Don’t" → "dont", "más" → "mas", "S T O P" → "stop"."""
     text = unicodedata.normalize("NFKC", body).casefold()
     text = "".join(char for char in unicodedata.normalize("NFD", text) if not unicodedata.combining(char))
-    text = _SPELLED.sub(lambda spelled: re.sub(r"[\s.\-]", "", spelled[0]), text)
+    text = _SPELLED.sub(lambda spelled: _SPELLED_GAP.sub("", spelled[0]), text)
     text = _SPOKEN.sub(",", _SPOKEN_END.sub(".", text))  # voice to text: "stop the tips comma I still want..."
     return _QUOTES.sub("", _QUOTED.sub(_quoted, _APOSTROPHE.sub("", text)))
 
@@ -91,5 +93,5 @@ def questions(text: str) -> set[str]:
 
 def score(text: str) -> int | None:
     """A pain score, also with the usual padding: "about a 4 today", "6 🙂", "7ish"."""
-    plain = " ".join(re.sub(r"[^\w\s/:=.\-]", " ", text).split()).rstrip(".!")
+    plain = " ".join(_NOT_SCORE_CHARS.sub(" ", text).split()).rstrip(".!")
     return parse_score(_SCORE_TAIL.sub("", _SCORE_LEAD.sub("", plain)).strip(" ,"))
