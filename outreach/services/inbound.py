@@ -128,11 +128,11 @@ def _opt_out(
     if reading.stream:
         note = f"Asked in their own words to stop {reading.stream} texts"
         # Every client at the number (no short-circuit): a family phone stops the stream for all of them.
-        changed = [
+        stopped = [
             choose_stream(session, client, reading.stream, "sms", False, source, "client", now, note)
             for client in clients
         ]
-        return any(changed)
+        return any(stopped)
     changed = False
     if reading.channel in ("email", "all"):
         for client in clients:
