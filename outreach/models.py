@@ -57,6 +57,8 @@ class Client(SQLModel, table=True):
     email: Optional[str] = Field(default=None, max_length=254, index=True)
     phone: Optional[str] = Field(default=None, max_length=20, index=True, description="E.164")
     timezone: str = Field(default="America/Chicago", max_length=64)
+    # BCP 47 primary tag ("en", "es"): the language every message, reply and page to the client is written in.
+    language: str = Field(default="en", max_length=8, sa_column_kwargs={"server_default": "en"})
     status: str = Field(default=ClientStatus.active, max_length=16)
     # Current consent per channel. Written only by services.facts.record_consent, beside the history.
     email_consent: bool = False
@@ -198,6 +200,9 @@ class Message(SQLModel, table=True):
     priority: int = 50
     channel: str = Field(max_length=8)
     to_address: str = Field(default="", max_length=254)
+    # The language the message went out in, once rendered ("" before): the client's, or the default's where a
+    # translation was missing.
+    language: str = Field(default="", max_length=8, sa_column_kwargs={"server_default": ""})
     status: str = Field(default=MessageStatus.planned, max_length=16)
     due_at: datetime
     reason: str = Field(default="", max_length=500, description="why it was skipped, deferred or failed")
@@ -264,6 +269,8 @@ class InboundMessage(SQLModel, table=True):
     )
     received_at: datetime = Field(default_factory=utcnow)
     replied: bool = False
+    # The language the text reads as (services.languages), "" when too short or unclear to tell.
+    language: str = Field(default="", max_length=8, sa_column_kwargs={"server_default": ""})
 
 
 class Conversation(SQLModel, table=True):

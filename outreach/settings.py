@@ -28,6 +28,15 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}$")
+
+
+def _check_language(value: str) -> str:
+    if not LANGUAGE_TAG.match(value):
+        raise ValueError(f"{value!r} is not a BCP 47 primary language tag such as en or es")
+    return value
+
+
 def _check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -45,8 +54,11 @@ class Clinic(Section):
     booking_url: str = "https://example.com/book"
     timezone: str = "America/Chicago"
     default_region: str = "US"
+    # The language of template files without a language tag, and of clients whose language is not given.
+    default_language: str = "en"
 
     _zone = field_validator("timezone")(_check_zone)
+    _language = field_validator("default_language")(_check_language)
 
     @field_validator("name", "postal_address")
     @classmethod
@@ -86,6 +98,8 @@ class Sms(Section):
     # Each segment is billed: a text past target_segments is a warning, past max_segments an error.
     target_segments: int = Field(1, ge=1, le=10)
     max_segments: int = Field(2, ge=1, le=10)
+    # USD per segment, for the cost per 1,000 texts `campaigns list` shows.
+    price_per_segment: float = Field(0.0083, ge=0)
 
     @model_validator(mode="after")
     def _target_within_maximum(self) -> "Sms":
@@ -219,9 +233,52 @@ class Sendgrid(Section):
     webhook_max_age_seconds: int = Field(300, ge=1)
 
 
+class LanguageSettings(Section):
+    """What one language changes: `[languages.es] target_segments = 2` (its accents cost UCS-2 segments)."""
+
+    target_segments: int | None = Field(None, ge=1, le=10)
+
+
+class Languages(BaseModel):
+    """The languages clients are written to in. `served` bounds what the inbox's detector tells apart; a missing
+    translation of a `required` language fails `campaigns check` (otherwise it warns and the default is sent)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    served: tuple[str, ...] = ("en",)
+    required: tuple[str, ...] = ()
+
+    @field_validator("served", "required")
+    @classmethod
+    def _tags(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_language(value) for value in values)
+
+    @model_validator(mode="after")
+    def _per_language(self) -> "Languages":
+        for tag, value in (self.model_extra or {}).items():
+            _check_language(tag)
+            LanguageSettings.model_validate(value)
+        return self
+
+    def of(self, tag: str) -> LanguageSettings:
+        return LanguageSettings.model_validate((self.model_extra or {}).get(tag, {}))
+
+
 class Compliance(Section):
     deny_variables: tuple[str, ...] = ("pain", "score", "scores", "progress", "peg", "diagnosis", "condition")
-    deny_words: tuple[str, ...] = ("pain score", "pain level", "diagnos", "medication")
+    # One list per language; a plain list is the default language's.
+    deny_words: dict[str, tuple[str, ...]] = {"en": ("pain score", "pain level", "diagnos", "medication")}
+
+    @field_validator("deny_words", mode="before")
+    @classmethod
+    def _per_language(cls, value: object) -> object:
+        return {"": value} if isinstance(value, (list, tuple)) else value
+
+    def words_denied(self, language: str, default_language: str) -> tuple[str, ...]:
+        """The list for `language`; a plain list (stored under "") stands for the default language's."""
+        if language in self.deny_words:
+            return self.deny_words[language]
+        return self.deny_words.get("", ()) if language == default_language else ()
 
 
 class Reports(Section):
@@ -253,8 +310,29 @@ class Settings(BaseSettings):
     bookings: Bookings = Bookings()
     twilio: Twilio = Twilio()
     sendgrid: Sendgrid = Sendgrid()
+    languages: Languages = Languages()
     compliance: Compliance = Compliance()
     reports: Reports = Reports()
+
+    def target_segments(self, language: str) -> int:
+        """`[sms] target_segments`, or the language's own (`[languages.es] target_segments`)."""
+        return self.languages.of(language).target_segments or self.sms.target_segments
+
+    @model_validator(mode="after")
+    def _languages_agree(self) -> "Settings":
+        for tag in self.languages.model_extra or {}:
+            if self.target_segments(tag) > self.sms.max_segments:
+                raise ValueError(f"languages.{tag}.target_segments must not exceed sms.max_segments")
+        unknown = set(self.languages.required) - set(self.served_languages)
+        if unknown:
+            raise ValueError(f"languages.required: {sorted(unknown)[0]!r} is not in languages.served")
+        return self
+
+    @property
+    def served_languages(self) -> tuple[str, ...]:
+        """The languages clients may be set to: the default first, then `[languages] served`."""
+        default = self.clinic.default_language
+        return (default, *(tag for tag in self.languages.served if tag != default))
 
     @model_validator(mode="after")
     def _one_click_over_https(self) -> "Settings":

@@ -25,11 +25,13 @@ def add_client(
     email_consent: bool = True,
     sms_consent: bool = True,
     status: str = "active",
+    language: str = "en",
 ) -> int:
     with Session(ctx.engine, expire_on_commit=False) as session:
         client = Client(
             external_id=external_id,
             first_name=first_name,
+            language=language,
             email=email,
             phone=phone,
             timezone=timezone,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from outreach.models import MessageStatus
 
@@ -56,6 +56,7 @@ class OutgoingMessage:
     is_test: bool = False
     # The pass's `now`: the email's Date header (simulated time in a simulation).
     sent_at: datetime | None = None
+    language: str = ""  # of the copy sent (the Content-Language header says it in an email)
 
 
 class RenderedWords(TypedDict):
@@ -65,6 +66,7 @@ class RenderedWords(TypedDict):
     text: str
     html: str
     headers: dict[str, str]
+    language: NotRequired[str]
 
 
 @dataclass(frozen=True)

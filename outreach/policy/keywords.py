@@ -8,6 +8,7 @@ webhook says what Twilio decided in OptOutType, and that wins over our own match
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import StrEnum
 
 
@@ -21,6 +22,13 @@ class Keyword(StrEnum):
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
+
+# Keywords that say which language to answer in, from a known number or not: "ALTO" is answered in Spanish.
+KEYWORD_LANGUAGES = {
+    "es": frozenset({"ALTO", "PARAR", "PARA", "PAREN", "BAJA", "CANCELAR", "DETENER", "BASTA", "AYUDA"}),
+}
+# A keyword answers in its language only in a short text: in a sentence, the sentence's language decides.
+_KEYWORD_TEXT_WORDS = 4
 
 _WORDS = {Keyword.stop: STOP_WORDS, Keyword.start: START_WORDS, Keyword.help: HELP_WORDS}
 
@@ -49,6 +57,15 @@ def classify(body: str, opt_out_type: str | None = None) -> Keyword:
         if word in words:
             return keyword
     return Keyword.other
+
+
+def keyword_language(body: str) -> str:
+    """The language a short keyword text is in ("ALTO", "Ayuda por favor": "es"), or "" when it names none."""
+    plain = unicodedata.normalize("NFKD", body).encode("ascii", "ignore").decode().upper()
+    words = re.findall(r"[A-Z]+", plain)
+    if not words or len(words) > _KEYWORD_TEXT_WORDS:
+        return ""
+    return next((language for language, keywords in KEYWORD_LANGUAGES.items() if keywords & set(words)), "")
 
 
 def parse_score(body: str) -> int | None:

@@ -57,6 +57,7 @@ class ClientFacts:
     messages: tuple[Existing, ...] = ()
     enrolments: dict[str, datetime] = field(default_factory=dict)
     checkin_channel: str = ""  # the client's preferred channel for check-ins, tried first
+    language: str = ""  # BCP 47 primary tag; "" for the clinic's default
 
     def address(self, channel: str) -> str:
         return (self.reach.email if channel == "email" else self.reach.phone) or ""

@@ -39,6 +39,7 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
     UndefinedError,
+    pass_context,
     pass_eval_context,
 )
 from jinja2.sandbox import SandboxedEnvironment
@@ -46,8 +47,11 @@ from jinja2.utils import concat
 from markupsafe import Markup, escape
 
 from outreach.campaigns import Campaign, Step
-from outreach.settings import Settings
+from outreach.policy.segments import count_segments
+from outreach.rendering.context import localised, weeks_in
+from outreach.rendering.names import TEMPLATE_SUFFIX, candidates, language_of, parse
 from outreach.rendering.shapes import Shapes, Slot
+from outreach.settings import Settings
 
 CHANNELS = ("email", "sms")
 REPLIES = ("help", "stop", "start", "checkin-thanks", "received", "scope-kept")
@@ -58,7 +62,7 @@ HTML_LAYOUT = "layouts/email.html.j2"
 TEXT_LAYOUT = "layouts/email.txt.j2"
 SMS_LAYOUT = "layouts/sms.j2"
 LAYOUTS = (HTML_LAYOUT, TEXT_LAYOUT, SMS_LAYOUT)
-TEMPLATE_SUFFIX = ".j2"
+SHORT_BLOCK = "short"  # an SMS template's shorter version, sent when the full text needs too many segments
 
 _TOKEN = "xtok{}kotx"
 _TOKEN_PATTERN = re.compile(r"xtok(\d+)kotx")
@@ -71,6 +75,15 @@ class Rendered:
     subject: str  # "" for sms
     text: str  # email plain-text part, or the SMS body
     html: str  # "" for sms
+    language: str = ""  # the language of the copy used: the client's, or the default's where it had none
+
+
+class TooLong(Exception):
+    """A text needs more than `[sms] max_segments`, even in its short version: it must not be sent."""
+
+    def __init__(self, segments: int) -> None:
+        super().__init__(f"Too long: {segments} segments")
+        self.segments = segments
 
 
 class RenderError(Exception):
@@ -81,13 +94,15 @@ class RenderError(Exception):
         self.message = message
 
 
-def template_name(step: Step, channel: str) -> str:
-    return f"{step.template}.{channel}{TEMPLATE_SUFFIX}"
+def template_name(step: Step, channel: str, language: str = "", phase: str = "") -> str:
+    """The file of a step's copy for a channel; without a language, the default language's."""
+    return ".".join(part for part in (step.template, phase, language, channel) if part) + TEMPLATE_SUFFIX
 
 
-def lesson_url(public_url: str, lesson: str) -> str:
-    """The lesson's public page (outreach.web.public.lessons): the same for every client, nothing personal in it."""
-    return f"{public_url.rstrip('/')}{LESSON_PATH}{lesson}"
+def lesson_url(public_url: str, lesson: str, language: str = "") -> str:
+    """The lesson's public page (outreach.web.public.lessons): the same for every client, nothing personal in it.
+    Another language than the default's has its own page, /learn/es/LESSON."""
+    return f"{public_url.rstrip('/')}{LESSON_PATH}{language + '/' if language else ''}{lesson}"
 
 
 def reply_name(name: str) -> str:
@@ -102,58 +117,95 @@ class Renderer:
     def __init__(self, settings: Settings, templates_dir: Path, overrides: Mapping[str, str] | None = None) -> None:
         self.settings = settings
         self.templates_dir = Path(templates_dir)
-        self._loader = OverridingLoader(self.templates_dir, overrides or {})
+        self.default_language = settings.clinic.default_language
+        self._loader = OverridingLoader(self.templates_dir, overrides or {}, self.default_language)
         self.environment = template_environment(self._loader)
         inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self._inline = lru_cache(maxsize=512)(inliner.inline)
         self.shapes = Shapes(self.environment)
-        self._exists: dict[str, bool] = {}
 
     def render(self, campaign: Campaign, step: Step, channel: str, context: dict) -> Rendered:
-        name = template_name(step, channel)
+        """The step's copy in the context's language and phase (or the nearest variant there is: see names.py)."""
+        name, context = self._localised(template_name(step, channel), context)
         if campaign.stream == "education":
-            context = {**context, "lesson_url": lesson_url(self.settings.web.public_url, step.key)}
+            lesson_language = "" if context["language"] == self.default_language else context["language"]
+            context = {**context, "lesson_url": lesson_url(self.settings.web.public_url, step.key, lesson_language)}
         if channel == "email":
             return self._email(name, context)
         if channel == "sms":
-            return Rendered("sms", "", self._sms(name, context), "")
+            return Rendered("sms", "", self._sms(name, context), "", context["language"])
         raise ValueError(f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}")
+
+    def render_within(self, campaign: Campaign, step: Step, channel: str, context: dict, max_segments: int) -> Rendered:
+        """`render`, for sending: a text that needs more than `max_segments` is replaced by its `{% block short %}`,
+        and raises TooLong if it has none or that is too long as well."""
+        rendered = self.render(campaign, step, channel, context)
+        if channel != "sms":
+            return rendered
+        segments = count_segments(rendered.text).segments
+        if segments <= max_segments:
+            return rendered
+        short = self.render_short(campaign, step, context)
+        if short is None:
+            raise TooLong(segments)
+        segments = count_segments(short.text).segments
+        if segments > max_segments:
+            raise TooLong(segments)
+        return short
+
+    def render_short(self, campaign: Campaign, step: Step, context: dict) -> Rendered | None:
+        """A text's `{% block short %}` inside the layout, or None when its template has none."""
+        name, context = self._localised(template_name(step, "sms"), context)
+        if not self.has_short(name):
+            return None
+        if campaign.stream == "education":
+            lesson_language = "" if context["language"] == self.default_language else context["language"]
+            context = {**context, "lesson_url": lesson_url(self.settings.web.public_url, step.key, lesson_language)}
+        return Rendered("sms", "", self._sms(name, context, short=True), "", context["language"])
+
+    def has_short(self, name: str) -> bool:
+        return SHORT_BLOCK in self._run(name, lambda t: t.blocks)
 
     def render_email_body(self, step: Step, context: dict) -> tuple[str, str]:
         """An email's subject and its body as HTML, without the layout and footer (a lesson's public page)."""
-        name = template_name(step, "email")
+        name, context = self._localised(template_name(step, "email"), context)
         with _recording() as values:
             subject, _, body = self._run(name, lambda t: _email_blocks(t, context))
             html = markdown_html(body)
         return " ".join(_fill(subject, values, str).split()), _fill(html, values, _escaped)
 
     def render_reply(self, name: str, context: dict) -> str:
-        return self._sms(reply_name(name), context)
+        return self._sms(*self._localised(reply_name(name), context))
 
     def quick_replies(self) -> list[str]:
         """The quick replies marketing has written, by name (templates/quick-replies/NAME.sms.j2)."""
         suffix = f".sms{TEMPLATE_SUFFIX}"
         folder = self.templates_dir / QUICK_REPLIES
-        return sorted(path.name[: -len(suffix)] for path in folder.glob(f"*{suffix}")) if folder.is_dir() else []
+        if not folder.is_dir():
+            return []
+        names = (parse(f"{QUICK_REPLIES}/{path.name}") for path in folder.glob(f"*{suffix}"))
+        return sorted(name.base.rpartition("/")[2] for name in names if not name.language and not name.phase)
 
     def render_quick_reply(self, name: str, context: dict) -> str:
         """A quick reply's words only: the person sending it may edit them, and the layout is added on sending."""
         if name not in self.quick_replies():
             raise KeyError(name)
+        template, context = self._localised(quick_reply_name(name), context)
         with _recording() as values:
-            body = " ".join(self._run(quick_reply_name(name), lambda t: t.render(context)).split())
+            body = " ".join(self._run(template, lambda t: _sms_body(t, context, short=False)).split())
         return _fill(body, values, str)
 
     def wrap_sms(self, body: str, context: dict) -> str:
         """Words a person wrote, inside the text layout (the clinic's name first), as they will be sent."""
+        layout, context = self._localised(SMS_LAYOUT, context)
         with _recording() as values:
-            text = self._run(SMS_LAYOUT, lambda t: t.render({**context, "body": body, "stop_notice": False}))
+            text = self._run(layout, lambda t: t.render({**context, "body": body, "stop_notice": False}))
         return _fill(text.strip(), values, str)
 
     def use_overrides(self, overrides: Mapping[str, str]) -> None:
         """Copy published in the browser replaces the files' (the worker refreshes it each pass)."""
         if dict(overrides) != self._loader.overrides:
-            self._loader.overrides = dict(overrides)
+            self._loader.replace_overrides(overrides)
             if self.environment.cache is not None:  # compiled templates are never re-checked (auto_reload=False)
                 self.environment.cache.clear()
             self.shapes.clear()
@@ -162,44 +214,60 @@ class Renderer:
         """A template's source as renders read it: the published copy if there is one, else the file."""
         return self._loader.get_source(self.environment, name)[0]
 
-    def has_template(self, step: Step, channel: str) -> bool:
-        name = template_name(step, channel)
-        if name not in self._exists:
-            self._exists[name] = self.path_of(name).is_file()
-        return self._exists[name]
+    def has_template(self, step: Step, channel: str, language: str = "") -> bool:
+        """Whether the step has copy for the channel: in `language` itself when one is given."""
+        return self._loader.exists(template_name(step, channel, "" if language == self.default_language else language))
+
+    def resolve(self, name: str, phase: str = "", language: str = "") -> str:
+        """The file a message in `phase` and `language` uses for `name`: the nearest variant there is."""
+        return self._loader.resolve(name, phase, language or self.default_language)
 
     def path_of(self, name: str) -> Path:
         """A template's file, spelled as Jinja spells it in errors."""
         return Path(os.path.normpath(os.path.join(self.templates_dir, name)))
 
-    def _sms(self, name: str, context: dict) -> str:
+    def _localised(self, name: str, context: dict) -> tuple[str, dict]:
+        """The variant of `name` for the context's language and phase, and the context in that variant's language
+        (a missing translation is sent in the default language, dates and all)."""
+        wanted = context.get("language") or self.default_language
+        found = self.resolve(name, context.get("phase", ""), wanted)
+        return found, localised(context, language_of(found, self.default_language))
+
+    def _sms(self, name: str, context: dict, short: bool = False) -> str:
+        key = f"{name}#{SHORT_BLOCK}" if short else name
+        layout = self.resolve(SMS_LAYOUT, "", context["language"])
         text, values = self.shapes.render(
-            name, (name, SMS_LAYOUT), ("body",), context, lambda given: self._sms_tokens(name, given)
+            key, (name, layout), ("body",), context, lambda given: self._sms_tokens(name, layout, given, short)
         )
         return _fill(text, values, str)
 
-    def _sms_tokens(self, name: str, context: dict) -> tuple[str, list[Any]]:
+    def _sms_tokens(self, name: str, layout: str, context: dict, short: bool) -> tuple[str, list[Any]]:
         with _recording() as values:
-            body = " ".join(self._run(name, lambda t: t.render(context)).split())
-            text = self._run(SMS_LAYOUT, lambda t: t.render({**context, "body": Markup(body)}))
+            body = " ".join(self._run(name, lambda t: _sms_body(t, context, short)).split())
+            text = self._run(layout, lambda t: t.render({**context, "body": Markup(body)}))
         return text.strip(), values
 
     def _email(self, name: str, context: dict) -> Rendered:
         if not context.get("unsubscribe_url"):
             raise ValueError("an email needs an unsubscribe_url in its context")
+        language = context["language"]
+        layouts = (self.resolve(HTML_LAYOUT, "", language), self.resolve(TEXT_LAYOUT, "", language))
         (subject, text, html), values = self.shapes.render(
-            name, (name, HTML_LAYOUT, TEXT_LAYOUT), EMAIL_BLOCKS, context, lambda given: self._email_tokens(name, given)
+            name, (name, *layouts), EMAIL_BLOCKS, context, lambda given: self._email_tokens(name, layouts, given)
         )
         subject = " ".join(_fill(subject, values, str).split())
         if not subject:
             raise RenderError(self.path_of(name), 1, "the subject is empty")
-        return Rendered("email", subject, _fill(text, values, str) + "\n", _fill(html, values, _escaped))
+        return Rendered("email", subject, _fill(text, values, str) + "\n", _fill(html, values, _escaped), language)
 
-    def _email_tokens(self, name: str, context: dict) -> tuple[tuple[str, str, str], list[Any]]:
+    def _email_tokens(
+        self, name: str, layouts: tuple[str, str], context: dict
+    ) -> tuple[tuple[str, str, str], list[Any]]:
+        html_layout, text_layout = layouts
         with _recording() as values:
             subject, preheader, body = self._run(name, lambda t: _email_blocks(t, context))
             html = self._run(
-                HTML_LAYOUT,
+                html_layout,
                 lambda t: t.render(
                     {
                         **context,
@@ -210,7 +278,7 @@ class Renderer:
                 ),
             )
             text = self._run(
-                TEXT_LAYOUT,
+                text_layout,
                 lambda t: t.render(
                     {
                         **context,
@@ -247,21 +315,54 @@ class Renderer:
 
 class OverridingLoader(FileSystemLoader):
     """The template files, except those given other copy (published edits, or a draft being checked).
-    An override keeps its file's path, so errors and tracebacks name the file with the override's own lines."""
+    An override keeps its file's path, so errors and tracebacks name the file with the override's own lines.
+    It also knows which variant of a name there is for a phase and language (names.py)."""
 
-    def __init__(self, templates_dir: Path, overrides: Mapping[str, str]) -> None:
+    def __init__(self, templates_dir: Path, overrides: Mapping[str, str], default_language: str = "en") -> None:
         super().__init__(templates_dir)
         self.overrides = dict(overrides)
+        self.default_language = default_language
+        self._exists: dict[str, bool] = {}
+        self._resolved: dict[tuple[str, str, str], str] = {}
 
     def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         if template in self.overrides:
             return self.overrides[template], os.path.normpath(os.path.join(self.searchpath[0], template)), lambda: True
         return super().get_source(environment, template)
 
+    def replace_overrides(self, overrides: Mapping[str, str]) -> None:
+        self.overrides = dict(overrides)
+        self._resolved.clear()
+
+    def exists(self, name: str) -> bool:
+        if name in self.overrides:
+            return True
+        if name not in self._exists:  # templates change with a deploy, not while a process runs
+            self._exists[name] = os.path.isfile(os.path.join(self.searchpath[0], name))
+        return self._exists[name]
+
+    def resolve(self, name: str, phase: str, language: str) -> str:
+        key = (name, phase, language)
+        if key not in self._resolved:
+            options = candidates(name, phase, language, self.default_language)
+            self._resolved[key] = next((option for option in options if self.exists(option)), name)
+        return self._resolved[key]
+
+
+class _VariantEnvironment(SandboxedEnvironment):
+    """An include or import from a variant loads the same variant of what it names, where there is one: a
+    Spanish lesson's `{% include "partials/email-book.md.j2" %}` loads partials/email-book.es.md.j2."""
+
+    def join_path(self, template: str, parent: str) -> str:
+        if not isinstance(self.loader, OverridingLoader):
+            return template
+        within = parse(parent)
+        return self.loader.resolve(template, within.phase, within.language or self.loader.default_language)
+
 
 def template_environment(loader: FileSystemLoader) -> Environment:
     # Sandboxed: marketing writes templates in the browser too, and a template must not reach Python's internals.
-    environment = SandboxedEnvironment(
+    environment = _VariantEnvironment(
         loader=loader,
         undefined=StrictUndefined,
         # Harmless for text, since every printed value becomes a token and is escaped (or not) at the end; it
@@ -277,11 +378,11 @@ def template_environment(loader: FileSystemLoader) -> Environment:
     return environment
 
 
-def weeks(count: int | None) -> str:
-    """`{{ interval_weeks|weeks }}`: "a week", "2 weeks", or "a few weeks" when the interval is unknown."""
-    if not count:
-        return "a few weeks"
-    return "a week" if count == 1 else f"{count} weeks"
+@pass_context
+def weeks(context: Any, count: int | None) -> str:
+    """`{{ interval_weeks|weeks }}`: "a week", "2 weeks", or "a few weeks" when the interval is unknown; in the
+    message's language."""
+    return weeks_in(context.get("language", ""), count)
 
 
 @lru_cache(maxsize=1024)
@@ -306,6 +407,20 @@ def markdown_text(source: str) -> str:
     text = _EMPHASIS.sub(r"\1", text)
     text = _HEADING.sub("", text)
     return _ESCAPED.sub(r"\1", text)
+
+
+def _sms_body(template: Template, context: dict, short: bool) -> str:
+    """A text's words: the whole template without its `{% block short %}`, or that block alone."""
+    jinja_context = template.new_context(context)
+    if short:
+        return concat(template.blocks[SHORT_BLOCK](jinja_context))
+    if SHORT_BLOCK in template.blocks:
+        jinja_context.blocks[SHORT_BLOCK] = [_nothing]
+    return concat(template.root_render_func(jinja_context))
+
+
+def _nothing(context: Any) -> Iterator[str]:
+    return iter(())
 
 
 def _email_blocks(template: Template, context: dict) -> tuple[str, str, str]:

@@ -52,6 +52,7 @@ def queued_outgoing(row: Message, words: RenderedWords, now: datetime) -> Outgoi
         is_test=row.is_test,
         sent_at=now,
         headers=words["headers"],
+        language=words.get("language", ""),
     )
 
 
@@ -59,15 +60,31 @@ def words_of(ctx: Context, channel: str, rendered: "Rendered", context: dict) ->
     """What a message says, as plain data a queued row keeps (Message.rendered): subject, text, HTML, headers."""
     mailto = ctx.settings.email.unsubscribe_mailto
     headers = one_click_headers(context["unsubscribe_url"], mailto) if channel == "email" else {}
-    return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html, "headers": headers}
+    if channel == "email" and rendered.language:
+        headers["Content-Language"] = rendered.language
+    words: RenderedWords = {
+        "subject": rendered.subject,
+        "text": rendered.text,
+        "html": rendered.html,
+        "headers": headers,
+    }
+    if rendered.language:
+        words["language"] = rendered.language
+    return words
 
 
 def sample_words(
-    ctx: Context, campaign: Campaign, step: Step, channel: str, phase: str, renderer: "Renderer | None" = None
+    ctx: Context,
+    campaign: Campaign,
+    step: Step,
+    channel: str,
+    phase: str,
+    renderer: "Renderer | None" = None,
+    language: str = "",
 ) -> RenderedWords:
     """A step rendered for the sample client as a preview shows it, for a test send to queue: by the live copy's
-    renderer, or by `renderer` (the editor's, with the drafts)."""
-    context = sample_context(ctx.settings, phase, channel)
+    renderer, or by `renderer` (the editor's, with the drafts), in `language` (the default's if not given)."""
+    context = sample_context(ctx.settings, phase, channel, language)
     rendered = (renderer or ctx.renderer).render(campaign, step, channel, context)
     return words_of(ctx, channel, rendered, context)
 
@@ -123,6 +140,7 @@ def client_context(
         stop_notice=texts_so_far == 0 or bool(every and texts_so_far % every == 0),
         today=now.astimezone(zone).date(),
         answer_urls=_answer_urls(ctx, client, campaign, channel, message_id),
+        language=client.language,
     )
 
 

@@ -40,6 +40,7 @@ from outreach.policy.consent import HELD_PREFIX, blocker, held, is_held
 from outreach.policy.replies import reply_blocker, reply_deferral
 from outreach.policy.windows import SendWindow
 from outreach.policy.schedule import ClientFacts, stale_reason, window_deferral
+from outreach.rendering.templates import TooLong
 from outreach.sending.pacing import Pacer, SharedPacer
 from outreach.services import facts as fact_services
 from outreach.services import test_sends
@@ -226,7 +227,7 @@ class Sender:
     ) -> None:
         """Send what claim_new and claim_earlier took, once their transaction has committed; `written` maps the
         key of each row the transaction wrote to its id (a row whose key was there already is not ours)."""
-        blank = dict.fromkeys(MESSAGE.c.keys())
+        blank = {**dict.fromkeys(MESSAGE.c.keys()), "language": ""}  # not rendered yet
         rows = [
             SimpleNamespace(**{**blank, **row, "id": written[row["key"]]}) for row in claimed if row["key"] in written
         ]
@@ -545,6 +546,10 @@ def _decide(
         campaign, step, client = verdict
         try:
             job.outgoing = _compose(ctx, row, campaign, step, client, sent[row.client_id], now, state)
+        except TooLong as exc:  # never sent over max_segments, whatever the client's name
+            job.changes = {"status": MessageStatus.skipped, "reason": str(exc)}
+            yield job
+            continue
         except Exception as exc:  # a template that cannot render must not stop the batch
             job.changes = {"status": MessageStatus.failed, "reason": f"Could not render: {exc}"}
             yield job
@@ -642,7 +647,7 @@ def _compose(
     context = client_context(
         ctx, client, campaign.name, row.channel, row.cycle, now, texts_so_far, state, message_id=row.id
     )
-    rendered = ctx.renderer.render(campaign, step, row.channel, context)
+    rendered = ctx.renderer.render_within(campaign, step, row.channel, context, ctx.settings.sms.max_segments)
     return outgoing(ctx, row, rendered, context, now)
 
 
@@ -661,7 +666,13 @@ def _outcome(ctx: Context, job: _Job, now: datetime) -> dict:
     error = job.error
     if error is None:
         # A reason from an earlier deferral ("Capped: …") no longer says anything once it is sent.
-        sent = {"status": MessageStatus.sent, "sent_at": now, "provider_id": job.row.provider_id, "reason": ""}
+        sent = {
+            "status": MessageStatus.sent,
+            "sent_at": now,
+            "provider_id": job.row.provider_id,
+            "reason": "",
+            "language": job.outgoing.language if job.outgoing else "",
+        }
         # A text's words are kept for the inbox's thread; an email's stay in the provider's and outbox's copy.
         return {**sent, "body": job.outgoing.text} if job.row.channel == "sms" else sent
     common = {"error_code": error.code, "reason": error.reason}
@@ -694,7 +705,7 @@ def backoff(attempt: int, base: float, cap: float, retry_after: float | None = N
 
 # What a pass may change on a row it claimed; every outcome writes all of them (unchanged ones as they were),
 # so one executemany records a whole batch.
-OUTCOME_COLUMNS = ("status", "due_at", "reason", "error_code", "provider_id", "sent_at", "body")
+OUTCOME_COLUMNS = ("status", "due_at", "reason", "error_code", "provider_id", "sent_at", "body", "language")
 RECORD_RETRY: dict[str, Any] = {
     "retry": retry_if_exception_type(OperationalError),
     "stop": stop_after_attempt(6),

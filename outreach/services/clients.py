@@ -102,6 +102,7 @@ def load_facts(
             messages=tuple(messages[c.id]),
             enrolments=dict(enrolments[c.id]),
             checkin_channel=c.checkin_channel,
+            language=c.language,
         )
         for c in clients
     }
@@ -111,6 +112,7 @@ def load_facts(
 _FACT_COLUMNS = (
     "id",
     "first_name",
+    "language",
     "timezone",
     "status",
     "email",

@@ -253,6 +253,7 @@ def test_the_context_holds_exactly_what_a_template_may_print():
     )
 
     assert values == {
+        "language": "en",
         "client": {"first_name": "Ann"},
         "clinic": {
             "name": "Northside Massage Therapy",
@@ -267,6 +268,8 @@ def test_the_context_holds_exactly_what_a_template_may_print():
         "phase": "tapering",
         "interval_weeks": 2,
         "visit": {"day": "tomorrow", "date": "Tuesday, March 3", "time": "2:30 PM"},
+        "visit_at": visit,
+        "today": date(2026, 3, 2),
         "unsubscribe_url": "",
         "preferences_url": "",
         "stop_notice": False,

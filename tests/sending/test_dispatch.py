@@ -358,7 +358,9 @@ def test_a_queued_test_goes_out_with_its_words_at_any_hour(ctx):
     [sent] = channel.sent
     assert result.sent == 1 and messages(ctx)[0].status == "sent"
     assert (sent.message_id, sent.to, sent.is_test) == (row.id, "owner@example.com", True)
-    assert {"subject": sent.subject, "text": sent.text, "html": sent.html, "headers": sent.headers} == row.rendered
+    words = {"subject": sent.subject, "text": sent.text, "html": sent.html, "headers": sent.headers}
+    assert {**words, "language": sent.language} == row.rendered
+    assert sent.headers["Content-Language"] == "en"
 
 
 def test_a_transient_failure_of_a_test_fails_it_with_the_reason_and_is_never_retried(ctx):

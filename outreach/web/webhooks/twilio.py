@@ -47,7 +47,13 @@ def _render_reply(ctx: Context, reply: Reply) -> str:
     from outreach.rendering import message_context
 
     context = (
-        message_context(ctx.settings, first_name=reply.first_name, phase=reply.phase, interval_days=reply.interval_days)
+        message_context(
+            ctx.settings,
+            first_name=reply.first_name,
+            phase=reply.phase,
+            interval_days=reply.interval_days,
+            language=reply.language,
+        )
         | reply.context()
     )
     try:
