@@ -39,9 +39,10 @@ class CheckinLink:
     expires_at: datetime
     answer: int
     answered: bool  # an earlier answer to this check-in exists, and this one would replace it
-    # Copied from the client, so a page can still greet them once the session is gone.
-    first_name: str
+    # Copied from the client, so a page can still greet them (in their language) once the session is gone.
+    first_name: str  # "" when we have none
     timezone: str
+    language: str
 
 
 def open_checkin_link(session: Session, ctx: Context, token: str, answer: str, now: datetime) -> CheckinLink:
@@ -65,7 +66,9 @@ def open_checkin_link(session: Session, ctx: Context, token: str, answer: str, n
     asked_at = message.sent_at
     expires_at = asked_at + timedelta(hours=ctx.settings.streams.checkin_reply_hours)
     answered = _earlier_answer(session, client, EMAIL_SOURCE, asked_at) is not None
-    link = CheckinLink(client, asked_at, expires_at, number, answered, client.first_name, client.timezone)
+    link = CheckinLink(
+        client, asked_at, expires_at, number, answered, client.first_name.strip(), client.timezone, client.language
+    )
     if now > expires_at:
         raise CheckinLinkExpired(link)
     return link

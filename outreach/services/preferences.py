@@ -44,15 +44,6 @@ ACTOR = "client"
 CHANNELS = ("email", "sms")
 PAUSE_WEEKS = (2, 4, 8)
 CHECKIN_CHANNELS = ("", "sms", "email")
-STREAM_LABELS = {
-    "education": "Lessons and tips",
-    "checkin": "Check-ins",
-    "rebook": "Invitations to book again",
-    "reminder": "Reminders of visits you've booked",
-}
-# What a one-click stopped, in the words of the page it lands on ("You won't get lesson emails").
-STREAM_NOUNS = {"education": "lesson", "checkin": "check-in", "rebook": "rebooking", "reminder": "visit reminder"}
-CHANNEL_NOUNS = {"email": "emails", "sms": "texts"}
 FRESH_LINK_ACTION = "preferences.link_sent"
 FRESH_LINK_EVERY = timedelta(hours=1)
 # A link sent before the page existed whose email is no longer in the log: it counts as long expired.
@@ -77,9 +68,10 @@ class Opened:
     token: PreferenceToken
     expired: bool
     address_on_file: bool  # the address the link went to is still the client's on that channel
-    # Copied from the client, so a page can still greet them once the session is gone.
-    first_name: str
+    # Copied from the client, so a page can still greet them (in their language) once the session is gone.
+    first_name: str  # "" when we have none
     masked_address: str  # the client's address on the link's channel
+    language: str
 
 
 @dataclass(frozen=True)
@@ -92,12 +84,13 @@ class ChannelChoice:
 
 @dataclass(frozen=True)
 class Choices:
-    first_name: str
+    first_name: str  # "" when we have none
     channels: tuple[ChannelChoice, ...]
     streams_off: frozenset[tuple[str, str]]
     paused_until: datetime | None
     checkin_channel: str
     timezone: str
+    language: str
 
 
 @dataclass(frozen=True)
@@ -130,8 +123,9 @@ def read_link(session: Session, ctx: Context, token: str, now: datetime) -> Open
     address = address_of(client, signed.channel)
     on_file = bool(address) and address_hash(ctx.secret_key, address) == signed.address_hash
     expired = now - signed.issued_at > timedelta(days=ctx.settings.web.preference_link_days)
-    first_name = client.first_name.strip() or "there"
-    return Opened(client, signed, expired, on_file, first_name, masked(signed.channel, address))
+    return Opened(
+        client, signed, expired, on_file, client.first_name.strip(), masked(signed.channel, address), client.language
+    )
 
 
 def choices(session: Session, client: Client, now: datetime) -> Choices:
@@ -147,12 +141,13 @@ def choices(session: Session, client: Client, now: datetime) -> Choices:
         if address_of(client, channel)
     )
     return Choices(
-        first_name=client.first_name.strip() or "there",
+        first_name=client.first_name.strip(),
         channels=channels,
         streams_off=streams.streams_off(session, [_id(client)]).get(_id(client), frozenset()),
         paused_until=paused_until(client, now),
         checkin_channel=client.checkin_channel,
         timezone=client.timezone,
+        language=client.language,
     )
 
 
@@ -246,11 +241,6 @@ def legacy_token(session: Session, ctx: Context, link: UnsubscribeToken) -> str 
         sent = sent.where(col(Message.campaign) == link.campaign)
     issued = stored_utc(session.exec(sent).one() or LONG_AGO)
     return make_preference_token(ctx.secret_key, _id(client), link.channel, address, issued)
-
-
-def stopped_words(stream: str, channel: str) -> str:
-    """ "lesson emails": what turning off this stream on this channel stops."""
-    return f"{STREAM_NOUNS[stream]} {CHANNEL_NOUNS[channel]}"
 
 
 def paused_until(client: Client, now: datetime) -> datetime | None:

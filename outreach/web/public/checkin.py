@@ -6,9 +6,7 @@ records it (a later one corrects it) until the reply window closes; after that b
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Callable
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -23,6 +21,7 @@ from outreach.services.checkins import (
     open_checkin_link,
 )
 from outreach.web.deps import ContextDep, NowDep, in_transaction
+from outreach.web.i18n import chosen_language, local_time
 from outreach.web.public.pages import page
 
 router = APIRouter()
@@ -47,14 +46,11 @@ async def _respond(
 ) -> HTMLResponse:
     try:
         link = await in_transaction(ctx, work)
-    except CheckinLinkInvalid:
+    except CheckinLinkInvalid:  # no client to ask: the browser's language
         return page(request, ctx, "public/checkin-invalid.html", status_code=400)
     except CheckinLinkExpired as expired:
-        return page(request, ctx, "public/checkin-expired.html", status_code=410, link=expired.link)
-    return page(request, ctx, template, link=link, until=_local(link.expires_at, link.timezone))
-
-
-def _local(at: datetime, zone: str) -> str:
-    """ "Wednesday at 3:05 PM", in the client's own time zone."""
-    local = at.astimezone(ZoneInfo(zone))
-    return f"{local:%A} at {local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+        language = chosen_language(ctx.settings, expired.link.language)
+        return page(request, ctx, "public/checkin-expired.html", status_code=410, language=language, link=expired.link)
+    language = chosen_language(ctx.settings, link.language)
+    until = local_time(link.expires_at, link.timezone, language)
+    return page(request, ctx, template, language=language, link=link, until=until)

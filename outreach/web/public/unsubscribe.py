@@ -4,7 +4,8 @@ GET shows a confirmation page and changes nothing, because mail scanners fetch e
 one-click body `List-Unsubscribe=One-Click` from a mailbox provider turns off the link's stream on its channel
 (a lesson email's link stops lesson emails), or the whole channel for a link that names no stream (those sent
 before streams); the page's own form sends the client's choice (that stream, emails, texts or everything). The
-page it lands on offers to stop all email in one click, and links the preference page.
+page it lands on offers to stop all email in one click, and links the preference page. Each page is in the client's
+language; one for a link that names no client, in the browser's.
 
 `?preferences=1` on a link is how preference links were sent before `/preferences/` existed: it redirects there.
 """
@@ -19,17 +20,17 @@ from starlette.concurrency import run_in_threadpool
 from outreach.context import Context
 from outreach.models import Client
 from outreach.policy.consent import CHOOSABLE_STREAMS
-from outreach.services.preferences import address_of, legacy_token, masked, stopped_words
+from outreach.services.preferences import address_of, legacy_token, masked
 from outreach.services.streams import choose_stream
 from outreach.services.unsubscribe import unsubscribe_client
 from outreach.signed_links import InvalidToken, UnsubscribeToken, preferences_url, read_unsubscribe_token
 from outreach.web.deps import ContextDep, NowDep, in_transaction
+from outreach.web.i18n import chosen_language
 from outreach.web.public.pages import page, read_form
 
 router = APIRouter()
 
 CHOICES = {"email": ["email"], "sms": ["sms"], "all": ["email", "sms"]}
-STOPPED = {"email": "emails", "sms": "text messages", "all": "emails or text messages"}
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
 SOURCE = "unsubscribe-link"
 STREAM_CHOICE = "stream"
@@ -48,10 +49,11 @@ async def confirm_page(request: Request, token: str, ctx: ContextDep, preference
         request,
         ctx,
         "public/unsubscribe.html",
-        client=client,
+        language=chosen_language(ctx.settings, client.language),
+        first_name=client.first_name.strip(),
         link=link,
-        address=_address(client, link.channel),
-        stream_words=stopped_words(stream, link.channel) if stream else "",
+        address=masked(link.channel, address_of(client, link.channel)),
+        stream=stream,
         choice=STREAM_CHOICE if stream else link.channel if link.channel in CHOICES else "email",
     )
 
@@ -79,11 +81,13 @@ async def unsubscribe(request: Request, token: str, ctx: ContextDep, now: NowDep
             unsubscribe_client(session, client, CHOICES[choice], source=SOURCE, actor="client", now=now)
         return client
 
-    if await in_transaction(ctx, stop) is None:
+    client = await in_transaction(ctx, stop)
+    if client is None:
         return _invalid(request, ctx)
+    language = chosen_language(ctx.settings, client.language)
     if choice == STREAM_CHOICE:
-        return page(request, ctx, "public/done-stream.html", stopped=stopped_words(stream, link.channel))
-    return page(request, ctx, "public/done.html", stopped=STOPPED[choice])
+        return page(request, ctx, "public/done-stream.html", language=language, stream=stream, channel=link.channel)
+    return page(request, ctx, "public/done.html", language=language, stopped=choice)
 
 
 async def _to_preferences(request: Request, ctx: Context, token: str) -> Response:
@@ -116,13 +120,6 @@ def _find(ctx: Context, token: str) -> tuple[UnsubscribeToken, Client] | None:
     with Session(ctx.engine) as session:
         client = session.get(Client, link.client_id)
     return (link, client) if client is not None else None
-
-
-def _address(client: Client, channel: str) -> str:
-    shown = masked(channel, address_of(client, channel))
-    if not shown:
-        return "your phone" if channel == "sms" else "your email address"
-    return f"the number {shown}" if channel == "sms" else shown
 
 
 def _invalid(request: Request, ctx: Context) -> HTMLResponse:

@@ -147,7 +147,8 @@ def test_the_check_refuses_a_checkin_email_that_drops_an_answer_link(tmp_path):
     line = source.splitlines().index("{% for answer in answers %}") + 1
     template.write_text(source.replace("{% for answer in answers %}", "{% for answer in answers[:1] + answers[2:] %}"))
 
-    found = [str(f) for f in check_campaigns(tmp_path / "campaigns", tmp_path / "templates", Settings())]
+    findings = check_campaigns(tmp_path / "campaigns", tmp_path / "templates", Settings())
+    found = [str(f) for f in findings if f.is_error]  # the warnings (short texts for long names) are the shipped ones
 
     assert found == [
         f"{template}:{line}: the {part} lacks the answer links for 1 (print {{{{ answer.url }}}} for each of answers)"

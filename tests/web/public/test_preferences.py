@@ -89,7 +89,9 @@ def test_every_control_on_the_page_sits_in_its_label(ctx, http, ana):
 
     labels = re.findall(r"<label[^>]*>(.*?)</label>", page, re.S)
     visible = len(re.findall(r"<input(?![^>]*type=\"hidden\")", page))
-    assert visible == 2 + 8 + 3 + 3 and sum(label.count("<input") for label in labels) == visible
+    channels, streams, checkin_channel, languages, pause = 2, 8, 3, 2, 3
+    assert visible == channels + streams + checkin_channel + languages + pause
+    assert sum(label.count("<input") for label in labels) == visible
 
 
 # --- the main form ------------------------------------------------------------------------------------------------
