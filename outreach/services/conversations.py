@@ -46,6 +46,7 @@ class ThreadItem:
     label: str  # "Reply from alex", "Campaign text: rebook/nudge", "Automatic answer: help"
     status: str = ""
     reason: str = ""
+    language: str = ""  # the language it went out in, or the one it reads as ("" when unknown)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def thread(session: Session, conversation: Conversation, limit: int = 300) -> li
         .order_by(col(InboundMessage.received_at).desc())
         .limit(limit)
     )
-    items = [ThreadItem(m.received_at, "in", m.body, _inbound_label(m)) for m in inbound]
+    items = [ThreadItem(m.received_at, "in", m.body, _inbound_label(m), language=m.language) for m in inbound]
     if ids:
         when = func.coalesce(Message.sent_at, Message.due_at)
         outbound = session.exec(
@@ -119,7 +120,7 @@ def thread(session: Session, conversation: Conversation, limit: int = 300) -> li
             .limit(limit)
         )
         items += [
-            ThreadItem(m.sent_at or m.due_at, "out", m.body or "", _outbound_label(m), m.status, m.reason)
+            ThreadItem(m.sent_at or m.due_at, "out", m.body or "", _outbound_label(m), m.status, m.reason, m.language)
             for m in outbound
         ]
     return sorted(items, key=lambda item: item.at)[-limit:]
@@ -295,7 +296,11 @@ def message_context_for(ctx: Context, client: Client | None) -> dict:
     from outreach.rendering import message_context
 
     return message_context(
-        ctx.settings, first_name=client.first_name if client else "", phase="establishing", interval_days=None
+        ctx.settings,
+        first_name=client.first_name if client else "",
+        phase="establishing",
+        interval_days=None,
+        language=client.language if client else "",
     )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Callable
 
 from sqlmodel import Session, col, select
 
@@ -28,10 +29,12 @@ from outreach.context import Context
 from outreach.models import STOP_HANDLINGS, Client, InboundMessage, Message, MessageStatus
 from outreach.policy.consent import CHOOSABLE_STREAMS, REMINDER
 from outreach.policy.intent import Intent, Reading, read, scope_answer
+from outreach.policy.keywords import keyword_language
 from outreach.services.clients import cadence_for
 from outreach.services.checkins import record_checkin_answer
 from outreach.services.conversations import ACKNOWLEDGED, note_inbound
 from outreach.services.facts import audit, is_suppressed
+from outreach.services.languages import detected_language
 from outreach.services.streams import choose_stream, streams_off
 from outreach.services.unsubscribe import clients_at, opt_in_address, opt_out_address, unsubscribe_client
 
@@ -48,6 +51,7 @@ class Reply:
     first_name: str = ""
     phase: str = "establishing"
     interval_days: int | None = None
+    language: str = ""  # to answer in: the keyword's ("ALTO"), else the client's; "" for the clinic's default
     scope: str = ""  # for "stop": what stopped (sms, email, all, or a stream)
     offer: str = ""  # for "stop": the stream the client may keep by answering
 
@@ -56,8 +60,15 @@ class Reply:
         return {"scope": self.scope, "offer": self.offer}
 
 
-def handle_inbound_sms(session: Session, ctx: Context, sms: InboundText, now: datetime) -> Reply | None:
-    """Act on one inbound text and say what to answer (None: say nothing)."""
+def handle_inbound_sms(
+    session: Session,
+    ctx: Context,
+    sms: InboundText,
+    now: datetime,
+    detect: Callable[[str, tuple[str, ...]], str] = detected_language,
+) -> Reply | None:
+    """Act on one inbound text and say what to answer (None: say nothing). `detect` reads the text's language
+    (its detector loads on the first text, in the web process)."""
     if session.exec(select(InboundMessage.id).where(InboundMessage.provider_id == sms.sid)).first():
         return None  # Twilio retried a webhook we already handled
     clients = clients_at(session, "sms", sms.from_number)
@@ -65,7 +76,7 @@ def handle_inbound_sms(session: Session, ctx: Context, sms: InboundText, now: da
     handled_as, client, template = _handle(session, ctx, sms, reading, clients, now)
     if sms.opt_out_type and reading.keyword:
         template = None
-    reply = _reply(session, ctx, template, client, now) if template else None
+    reply = _reply(session, ctx, template, client, sms.body, now) if template else None
     if reply is not None and template == "stop":
         reply = _stop_reply(reply, reading, handled_as)
     session.add(
@@ -77,6 +88,7 @@ def handle_inbound_sms(session: Session, ctx: Context, sms: InboundText, now: da
             handled_as=handled_as,
             received_at=now,
             replied=reply is not None,
+            language=detect(sms.body, ctx.settings.served_languages),
         )
     )
     note_inbound(session, sms.from_number, client.id if client else None, handled_as, sms.body, now)
@@ -191,11 +203,15 @@ def _keep_only(session: Session, ctx: Context, number: str, kept: str, clients: 
             choose_stream(session, client, stream, "sms", stream == kept, source, "client", now, note)
 
 
-def _reply(session: Session, ctx: Context, template: str, client: Client | None, now: datetime) -> Reply:
+def _reply(session: Session, ctx: Context, template: str, client: Client | None, body: str, now: datetime) -> Reply:
+    """The reply to send, in the language of a keyword that has one ("ALTO", "AYUDA"), else the client's."""
+    spoken = keyword_language(body)
+    if spoken not in ctx.settings.served_languages:
+        spoken = ""
     if client is None:
-        return Reply(template)
+        return Reply(template, language=spoken)
     state = cadence_for(session, client, ctx.settings, now)
-    return Reply(template, client.first_name, state.phase, state.interval_days)
+    return Reply(template, client.first_name, state.phase, state.interval_days, spoken or client.language)
 
 
 def _awaiting_score(

@@ -10,8 +10,10 @@ from fastapi.responses import RedirectResponse
 
 from outreach.context import Context
 from outreach.models import Conversation, Message
+from outreach.policy.languages import UnknownLanguage, language_name
 from outreach.services import conversations, holds
 from outreach.services.attention import attention, mark_flags_seen, settle_unknown
+from outreach.services.client_language import set_language, suggestion
 from outreach.services.clients import client_zone
 from outreach.web.dashboard.auth import ClientsStaff
 from outreach.web.deps import ContextDep, SessionDep, now
@@ -48,6 +50,30 @@ def text_client(request: Request, ctx: ContextDep, session: SessionDep, staff: C
         return RedirectResponse(f"/clients/{client_id}", status_code=303)
     session.commit()
     return RedirectResponse(f"/inbox/{conversation.id}#body", status_code=303)
+
+
+@router.post("/clients/{client_id}/switch-language")
+def switch_language(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: ClientsStaff,
+    client_id: int,
+    language: FormText = "",
+    conversation_id: FormText = "",
+):
+    """The suggestion's one click: messages to the client go out in the language their texts read as."""
+    client = find_client(session, client_id)
+    back = f"/inbox/{conversation_id}" if conversation_id.isdigit() else f"/clients/{client.id}"
+    try:
+        tag = set_language(session, client, language, ctx.settings, staff.username, now(request))
+    except UnknownLanguage as exc:
+        session.rollback()
+        flash(request, "error", f"language: {exc}")
+        return RedirectResponse(back, status_code=303)
+    session.commit()
+    flash(request, "ok", f"Messages to {client.display_name} now go out in {language_name(tag)}.")
+    return RedirectResponse(back, status_code=303)
 
 
 @router.post("/messages/{message_id}/settle")
@@ -218,4 +244,7 @@ def _render(
         max_segments=ctx.settings.inbox.max_segments,
         client_zone=client_zone(client, ctx.settings) if client else ctx.settings.clinic.timezone,
         held_waiting=holds.waiting(session, [conversation.phone]).get(conversation.phone, 0),
+        language_suggestion=suggestion(session, client, ctx.settings) if client else None,
+        default_language=ctx.settings.clinic.default_language,
+        language_names={tag: language_name(tag) for tag in ctx.settings.served_languages},
     )
