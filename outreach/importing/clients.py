@@ -5,6 +5,10 @@ after the export was made must not be opted back in by re-importing the same exp
 applied only when it differs from what the previous import said; until the file changes its mind, a later
 change from any other source stands. A file without a consent column leaves consent as it is (a new client
 starts without it): booking-system exports rarely say.
+
+A language column sets the language the client's messages go out in. An empty cell, or no column, leaves a stored
+client's language as it is (a new client gets the clinic's default_language): a switch made at the desk or on the
+preference page stands until the file names a language.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from outreach.importing.fields import optional, text
 from outreach.importing.headers import Columns
 from outreach.importing.report import Problems
 from outreach.models import Channel, ClientStatus
+from outreach.policy.languages import language_tag
 from outreach.settings import Settings
 from outreach.contacts import check_timezone, normalise_email, normalise_phone, parse_bool, zone_for_phone
 
@@ -28,7 +33,7 @@ KIND = "clients"
 # A column left out of the file leaves that detail as it is; email and phone must be stated.
 COLUMNS = Columns(
     required=("external_id", "first_name", "email", "phone"),
-    optional=("last_name", "timezone", "email_consent", "sms_consent"),
+    optional=("last_name", "timezone", "language", "email_consent", "sms_consent"),
 )
 CONSENT_VALUES = "yes/no, true/false or 1/0"
 ACCEPTED = {
@@ -37,6 +42,8 @@ ACCEPTED = {
     "email": "an email address (email or phone may be empty, not both)",
     "phone": "a phone number; one without +country code is read in the clinic's default_region",
     "timezone": "an IANA zone such as America/Chicago; empty: from the phone's area code, else the clinic's",
+    "language": "the language messages go out in, one of [languages] served, as a code or a name (es, es-MX, "
+    "Spanish, Español); empty: the clinic's default_language for a new client, unchanged for one already stored",
     "email_consent, sms_consent": f"{CONSENT_VALUES}; a file without the column leaves consent unchanged "
     "(new clients start without consent)",
 }
@@ -48,6 +55,7 @@ STORED = (
     "email",
     "phone",
     "timezone",
+    "language",
     "email_consent",
     "sms_consent",
     "phone_invalid",
@@ -64,6 +72,7 @@ class ClientRow:
     email: str | None
     phone: str | None
     timezone: str | None
+    language: str | None  # a served language's tag; None: not stated
     phone_zone: str | None
     consent: dict[str, bool]  # only the channels the file has a column for
 
@@ -87,6 +96,7 @@ def parse(row: Row, settings: Settings) -> ClientRow | None:
         "email": row.take("email", optional(normalise_email)),
         "phone": row.take("phone", optional(lambda raw: normalise_phone(raw, settings.clinic.default_region))),
         "timezone": row.take("timezone", optional(check_timezone)),
+        "language": row.take("language", optional(lambda raw: language_tag(raw, settings.served_languages))),
     }
     consent = {
         channel: row.take(f"{channel}_consent", parse_bool) for channel in CHANNELS if row.has(f"{channel}_consent")
@@ -153,6 +163,7 @@ def _plan_new(result: ClientPlan, row: ClientRow, settings: Settings, now: datet
             "email": row.email,
             "phone": row.phone,
             "timezone": row.timezone or row.phone_zone or settings.clinic.timezone,
+            "language": row.language or settings.clinic.default_language,
             "status": ClientStatus.active.value,
             "email_consent": row.consent.get("email", False),
             "sms_consent": row.consent.get("sms", False),
@@ -175,6 +186,7 @@ def _plan_existing(
         "email": row.email,
         "phone": row.phone,
         "timezone": row.timezone or client.timezone,
+        "language": row.language or client.language,
         "email_consent": client.email_consent,
         "sms_consent": client.sms_consent,
         **_consent_news(result, row, client, said),

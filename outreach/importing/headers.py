@@ -34,6 +34,21 @@ COMMON_NAMES: dict[str, tuple[str, ...]] = {
         ("phone",),
     ),
     **dict.fromkeys(("time_zone", "tz"), ("timezone",)),
+    **dict.fromkeys(
+        (
+            "preferred_language",
+            "language_preference",
+            "primary_language",
+            "spoken_language",
+            "communication_language",
+            "lang",
+            "locale",
+            "idioma",
+            "idioma_preferido",
+            "lengua",
+        ),
+        ("language",),
+    ),
     **dict.fromkeys(("email_opt_in", "email_marketing", "accepts_email", "email_subscribed"), ("email_consent",)),
     **dict.fromkeys(("sms_opt_in", "text_opt_in", "accepts_sms", "sms_marketing", "text_consent"), ("sms_consent",)),
     **dict.fromkeys(

@@ -10,7 +10,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterator, Mapping
+from typing import Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Engine, Select, and_, literal_column, or_
@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from outreach.models import LOG_TIME_SQL, Channel, Client, Message, MessageStatus
 from outreach.contacts import check_plausible_year
+from outreach.policy.languages import UnknownLanguage, language_tag
 
 PAGE_SIZE = 50
 MAX_ID = 2**63 - 1  # the largest row id either database can compare against
@@ -32,6 +33,7 @@ _COLUMNS = (
     Message.to_address,
     Message.campaign,
     Message.step,
+    Message.language,
     Message.status,
     Message.reason,
     Message.error_code,
@@ -65,20 +67,29 @@ class LogFilter:
     status: str = ""
     campaign: str = ""
     client: str = ""
+    language: str = ""  # the tag of the language messages went out in
 
     @classmethod
-    def parse(cls, params: Mapping[str, str]) -> "LogFilter":
-        """From query parameters (from, to, channel, status, campaign, client); FilterError names each bad one."""
+    def parse(cls, params: Mapping[str, str], languages: Sequence[str] = ()) -> "LogFilter":
+        """From query parameters (from, to, channel, status, campaign, client, language: one of `languages`, by
+        tag or name); FilterError names each bad one."""
         problems: dict[str, str] = {}
         start, end = _date(params, "from", problems), _date(params, "to", problems)
         channel = _choice(params, "channel", [c.value for c in Channel], problems)
         status = _choice(params, "status", [s.value for s in MessageStatus], problems)
+        language = _language(params, tuple(languages), problems)
         if start and end and start > end:
             problems["to"] = f"ends ({end}) before it starts ({start})"
         if problems:
             raise FilterError(problems)
         return cls(
-            start, end, channel, status, params.get("campaign", "").strip()[:64], params.get("client", "").strip()[:100]
+            start,
+            end,
+            channel,
+            status,
+            params.get("campaign", "").strip()[:64],
+            params.get("client", "").strip()[:100],
+            language,
         )
 
     def params(self) -> dict[str, str]:
@@ -90,6 +101,7 @@ class LogFilter:
             "status": self.status,
             "campaign": self.campaign,
             "client": self.client,
+            "language": self.language,
         }
         return {name: str(value) for name, value in values.items() if value}
 
@@ -134,6 +146,7 @@ class LogRow:
     to_address: str
     campaign: str
     step: str
+    language: str  # "" until the message is rendered
     status: str
     reason: str
     error_code: str
@@ -228,6 +241,8 @@ def conditions(log_filter: LogFilter, zone: ZoneInfo) -> list:
         where.append(col(Message.status) == log_filter.status)
     if log_filter.campaign:
         where.append(col(Message.campaign) == log_filter.campaign)
+    if log_filter.language:
+        where.append(col(Message.language) == log_filter.language)
     if log_filter.client:
         where.append(col(Message.client_id).in_(select(Client.id).where(*client_matches(log_filter.client))))
     return where
@@ -258,6 +273,7 @@ CSV_HEADER = (
     "to",
     "campaign",
     "step",
+    "language",
     "status",
     "reason",
     "error_code",
@@ -291,6 +307,7 @@ def _csv_values(row: LogRow, zone: ZoneInfo) -> tuple:
         row.to_address,
         row.campaign,
         row.step,
+        row.language,
         row.status,
         row.reason,
         row.error_code,
@@ -360,6 +377,17 @@ def _choice(params: Mapping[str, str], name: str, allowed: list[str], problems: 
         problems[name] = f"{raw!r} is not one of {', '.join(allowed)}"
         return ""
     return raw
+
+
+def _language(params: Mapping[str, str], languages: tuple[str, ...], problems: dict[str, str]) -> str:
+    raw = params.get("language", "").strip()
+    if not raw:
+        return ""
+    try:
+        return language_tag(raw, languages)
+    except UnknownLanguage as exc:
+        problems["language"] = str(exc)
+        return ""
 
 
 def _micros(moment: datetime) -> int:

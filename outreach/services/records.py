@@ -19,6 +19,7 @@ from outreach.importing.records import rows_from_records
 from outreach.importing.report import Problem, Problems
 from outreach.models import Channel, Client
 from outreach.services import facts
+from outreach.services.client_language import set_language
 from outreach.settings import Settings
 from outreach.contacts import parse_bool
 
@@ -26,7 +27,10 @@ Records = Sequence[Mapping[str, Any]]
 MAX_RECORDS = 1000
 # Consent is never a client detail here: it changes only through consent records, each with its source.
 # Email and phone left out mean none, as an empty CSV cell does.
-CLIENT_COLUMNS = Columns(required=("external_id", "first_name"), optional=("last_name", "email", "phone", "timezone"))
+# A language left out or empty: the client's stays (a new client gets the clinic's default_language).
+CLIENT_COLUMNS = Columns(
+    required=("external_id", "first_name"), optional=("last_name", "email", "phone", "timezone", "language")
+)
 # version: the booking system's revision of the visit (webhooks); an older one never overwrites a newer.
 VISIT_COLUMNS = Columns(required=visits.COLUMNS.required, optional=("external_id", "version"))
 CONSENT_COLUMNS = Columns(required=("client_external_id", "channel", "granted", "source"), optional=("note",))
@@ -89,6 +93,12 @@ def save_clients(session: Session, records: Records, settings: Settings, actor: 
             existing.timezone if existing else item.phone_zone or settings.clinic.timezone
         )
         client, outcome = facts.save_client(session, item.external_id, details, actor, now)
+        if outcome == "created":
+            client.language = item.language or settings.clinic.default_language
+            session.add(client)
+        elif item.language and item.language != client.language:
+            set_language(session, client, item.language, settings, actor, now)
+            outcome = "updated"
         result.add(client.id, outcome)
     return result
 

@@ -207,7 +207,7 @@ def test_it_names_unknown_duplicate_and_missing_columns(ctx):
 
     assert [str(problem) for problem in report.problems] == [
         f"{path}:1: notes: unknown column (expected external_id, first_name, email, phone, last_name, "
-        "timezone, email_consent, sms_consent)",
+        "timezone, language, email_consent, sms_consent)",
         f"{path}:1: email: this column appears twice",
         f"{path}:1: first_name: required column is missing",
     ]

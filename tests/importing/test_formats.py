@@ -47,7 +47,8 @@ def test_a_booking_system_export_gets_a_suggested_mapping_and_imports_nothing(ct
     problems = [str(problem) for problem in report.problems]
     assert (
         f"{path}:1: Client ID: unknown column (expected external_id, first_name, email, phone, last_name, "
-        'timezone, email_consent, sms_consent); it looks like external_id: --map "Client ID=external_id"' in problems
+        "timezone, language, email_consent, sms_consent); "
+        'it looks like external_id: --map "Client ID=external_id"' in problems
     )
     assert any("Email Address: unknown column" in p and '--map "Email Address=email"' in p for p in problems)
     assert problems[-1] == (
@@ -105,7 +106,7 @@ def test_a_mapping_can_skip_a_column_and_must_name_real_columns(ctx):
     assert (skipped.problems, skipped.unchanged) == ([], 0)
     assert [str(problem) for problem in wrong.problems] == [
         f"{path}:1: Notes: the mapping renames to 'notes', which is not a column (expected external_id, "
-        "first_name, email, phone, last_name, timezone, email_consent, sms_consent)",
+        "first_name, email, phone, last_name, timezone, language, email_consent, sms_consent)",
         f"{path}:1: the mapping names a column 'Fax' that the file does not have",
     ]
 

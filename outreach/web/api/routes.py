@@ -50,6 +50,13 @@ class ClientIn(Record):
     email: str | None = Field(None, description="Email or phone may be null or left out (none), not both.")
     phone: str | None = Field(None, description="Any common form; without +country code, the clinic's region.")
     timezone: str | None = Field(None, description="IANA zone; null: kept, or guessed from the phone.")
+    language: str | None = Field(
+        None,
+        description="The language messages go out in, one the clinic serves (`[languages] served`), as a BCP 47 "
+        'tag or a name: "es", "es-MX", "Spanish", "Español". Null or left out: kept; a new client gets the '
+        "clinic's default language.",
+        examples=["es"],
+    )
 
 
 class VisitIn(Record):
@@ -121,11 +128,12 @@ def delivery_log(
     status: str = "",
     campaign: str = "",
     client: str = "",
+    language: Annotated[str, Query(description='the language messages went out in: "es" or "Spanish"')] = "",
     before: Annotated[str, Query(description="the `next` of the previous page")] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     try:
-        log_filter = LogFilter.parse(request.query_params)
+        log_filter = LogFilter.parse(request.query_params, request.app.state.ctx.settings.served_languages)
     except FilterError as exc:
         raise ApiProblem(
             400,
@@ -151,6 +159,7 @@ def _log_item(row: Any) -> dict[str, Any]:
         "channel",
         "campaign",
         "step",
+        "language",
         "status",
         "reason",
         "error_code",

@@ -33,6 +33,7 @@ def add_message(
     reason: str = "",
     to: str = "",
     is_test: bool = False,
+    language: str = "",
 ) -> int:
     with Session(ctx.engine) as session:
         message = Message(
@@ -51,6 +52,7 @@ def add_message(
             updated_at=created_at,
             sent_at=created_at if status in ("sent", "delivered") else None,
             is_test=is_test,
+            language=language,
         )
         session.add(message)
         session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from typing import Annotated, Callable, Iterable
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
@@ -13,8 +14,10 @@ from sqlmodel import Session, select
 
 from outreach.context import Context
 from outreach.models import Channel, Client, ClientStatus, Suppression, VisitStatus
+from outreach.policy.languages import UnknownLanguage, language_tag
 from outreach.services import facts, records
 from outreach.services.attention import flag_unseen
+from outreach.services.client_language import suggestion as language_suggestion
 from outreach.services.conversations import text_refusal
 from outreach.services.clients import cadence_for, client_zone
 from outreach.services.delivery_log import MAX_ID, client_matches
@@ -24,6 +27,7 @@ from outreach.services.timeline import TIMELINE_LIMIT, chart_data, client_timeli
 from outreach.web.dashboard.auth import ClientsStaff
 from outreach.charts.pain import pain_chart
 from outreach.web.deps import ContextDep, SessionDep, now
+from outreach.web.dashboard.routes.log import language_choices
 from outreach.web.dashboard.routes.pages import PageNotFound, clinic_zone, flash, render
 from outreach.contacts import check_plausible_year
 
@@ -36,7 +40,12 @@ CHANNEL_WORDS = {Channel.email.value: "Email", Channel.sms.value: "Text message"
 
 
 class FormProblem(ValueError):
-    """A form field that cannot be used; the message is shown beside the form."""
+    """A form field that cannot be used; the message is shown beside the form, or beside each field named in
+    `fields` (field -> message)."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or {}
 
 
 # Sortable columns of the list: (label, order). Empty dates sort last either way.
@@ -51,16 +60,34 @@ SORTS = {
 
 @router.get("")
 def client_list(
-    request: Request, session: SessionDep, staff: ClientsStaff, q: str = "", page: int = 1, sort: str = "name"
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: ClientsStaff,
+    q: str = "",
+    page: int = 1,
+    sort: str = "name",
+    language: str = "",
 ):
     page, sort = max(page, 1), sort if sort in SORTS else "name"
-    query = select(Client).where(*client_matches(q)).order_by(*SORTS[sort][1], Client.id)
+    errors: dict[str, str] = {}
+    try:
+        tag = language_tag(language, ctx.settings.served_languages) if language.strip() else ""
+    except UnknownLanguage as exc:
+        tag, errors["language"] = "", f"language: {exc}"
+    where = [*client_matches(q), *((Client.language == tag,) if tag else ())]
+    query = select(Client).where(*where).order_by(*SORTS[sort][1], Client.id)
     found = list(session.exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     return render(
         request,
         "clients.html",
+        status_code=400 if errors else 200,
         clients=found[:PAGE_SIZE],
         q=q,
+        language=tag,
+        languages=language_choices(ctx.settings.served_languages),
+        search=urlencode({name: value for name, value in (("q", q), ("language", tag)) if value}),
+        errors=errors,
         page=page,
         sort=sort,
         sorts={key: label for key, (label, _) in SORTS.items()},
@@ -69,8 +96,9 @@ def client_list(
 
 
 @router.get("/new")
-def new_client_form(request: Request, staff: ClientsStaff):
-    return render(request, "client_new.html", errors={}, values={}, zones=_zone_hint(request))
+def new_client_form(request: Request, ctx: ContextDep, staff: ClientsStaff):
+    values = {"language": ctx.settings.clinic.default_language}
+    return render(request, "client_new.html", **_new_form(ctx, values))
 
 
 @router.post("/new")
@@ -85,6 +113,7 @@ def add_client(
     email: FormText = "",
     phone: FormText = "",
     timezone: FormText = "",
+    language: FormText = "",
 ):
     values = {
         "external_id": external_id,
@@ -93,27 +122,19 @@ def add_client(
         "email": email,
         "phone": phone,
         "timezone": timezone,
+        "language": language,
     }
     chosen = external_id.strip() or f"desk-{secrets.token_hex(4)}"
     if _client_by_external_id(session, chosen) is not None:
         errors = {"details": f"external_id: {chosen!r} is already a client's id"}
-        return render(
-            request, "client_new.html", status_code=400, errors=errors, values=values, zones=_zone_hint(request)
-        )
+        return render(request, "client_new.html", status_code=400, **_new_form(ctx, values, errors))
     try:
         result = records.save_clients(
             session, [{**values, "external_id": chosen}], ctx.settings, staff.username, now(request)
         )
     except records.BatchRejected as exc:
         session.rollback()
-        return render(
-            request,
-            "client_new.html",
-            status_code=400,
-            errors={"details": _reasons(exc)},
-            values=values,
-            zones=_zone_hint(request),
-        )
+        return render(request, "client_new.html", status_code=400, **_new_form(ctx, values, _form_errors(exc)))
     session.commit()
     flash(request, "ok", "Client added. Record their consent before any message goes out.")
     return RedirectResponse(f"/clients/{result.ids[0]}", status_code=303)
@@ -234,17 +255,26 @@ def change_details(
     email: FormText = "",
     phone: FormText = "",
     timezone: FormText = "",
+    language: FormText = "",
 ):
-    values = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone, "timezone": timezone}
+    values = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": email,
+        "phone": phone,
+        "timezone": timezone,
+        "language": language,
+    }
 
     def change(client: Client) -> str:
-        # The importer's checks, through services.records: the same rules for a typed number as for a file.
+        # The importer's checks, through services.records: the same rules for a typed number as for a file, and
+        # a language changed through services.client_language, as every door changes it.
         try:
             result = records.save_clients(
                 session, [{**values, "external_id": client.external_id}], ctx.settings, staff.username, now(request)
             )
         except records.BatchRejected as exc:
-            raise FormProblem(_reasons(exc)) from None
+            raise FormProblem(_reasons(exc), _form_errors(exc)) from None
         return "Details saved." if result.outcomes["updated"] else "Nothing changed."
 
     return _apply(request, ctx, session, client_id, "details", change, **values)
@@ -306,7 +336,8 @@ def _apply(
         message = change(client)
     except ValueError as exc:  # FormProblem, or a check inside services.facts
         session.rollback()
-        return _render_client(request, ctx, session, client, errors={form: str(exc)}, values=values, status_code=400)
+        errors = getattr(exc, "fields", None) or {form: str(exc)}
+        return _render_client(request, ctx, session, client, errors=errors, values=values, status_code=400)
     session.commit()
     flash(request, "ok", message)
     return RedirectResponse(f"/clients/{client.id}", status_code=303)
@@ -329,6 +360,7 @@ def _render_client(
         status_code=status_code,
         client=client,
         client_zone=client_zone(client, ctx.settings),
+        languages=language_choices(dict.fromkeys((*ctx.settings.served_languages, client.language))),
         cadence=cadence,
         consent=consent_history(session, client.id),
         suppressions=_suppressions(session, client),
@@ -342,6 +374,7 @@ def _render_client(
         flag_unseen=flag_unseen(client),
         choices=client_choices(session, client, at),
         text_refused=text_refusal(ctx, session, client),
+        language_suggestion=language_suggestion(session, client, ctx.settings),
     )
 
 
@@ -355,8 +388,22 @@ def _reasons(exc: records.BatchRejected) -> str:
     )
 
 
-def _zone_hint(request: Request) -> str:
-    return request.app.state.ctx.settings.clinic.timezone
+def _form_errors(exc: records.BatchRejected) -> dict[str, str]:
+    """The contact form's errors: the language beside its own select, the rest beside the form."""
+    errors: dict[str, list[str]] = {}
+    for problem in exc.problems:
+        text = f"{problem.column}: {problem.reason}" if problem.column else problem.reason
+        errors.setdefault("language" if problem.column == "language" else "details", []).append(text)
+    return {field: "; ".join(texts) for field, texts in errors.items()}
+
+
+def _new_form(ctx: Context, values: dict[str, str], errors: dict[str, str] | None = None) -> dict:
+    return {
+        "errors": errors or {},
+        "values": values,
+        "zones": ctx.settings.clinic.timezone,
+        "languages": language_choices(ctx.settings.served_languages),
+    }
 
 
 def find_client(session: Session, client_id: int) -> Client:

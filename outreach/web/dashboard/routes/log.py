@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Iterable
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -10,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from outreach.campaigns import CampaignError
 from outreach.context import Context
 from outreach.models import Channel, MessageStatus
+from outreach.policy.languages import language_name
 from outreach.services.delivery_log import (
     Cursor,
     FilterError,
@@ -49,6 +51,8 @@ def delivery_log(
         statuses=[s.value for s in MessageStatus],
         channels=[c.value for c in Channel],
         campaigns=_campaign_names(ctx),
+        languages=language_choices(ctx.settings.served_languages),
+        language_names=language_choices(row.language for row in page.rows if row.language),
         show_clients=staff.can("clients"),
         older_url=_page_url(log_filter, "before", page.older),
         newer_url=_page_url(log_filter, "after", page.newer),
@@ -62,7 +66,14 @@ def message_page(request: Request, session: SessionDep, staff: AnyStaff, message
     detail = message_detail(session, message_id)
     if detail is None:
         raise PageNotFound("There is no such message.")
-    return render(request, "message.html", detail=detail, message=detail.message, show_clients=staff.can("clients"))
+    return render(
+        request,
+        "message.html",
+        detail=detail,
+        message=detail.message,
+        show_clients=staff.can("clients"),
+        language=language_name(detail.message.language) if detail.message.language else "",
+    )
 
 
 @router.get("/export.csv")
@@ -90,7 +101,7 @@ def export_csv(request: Request, ctx: ContextDep, session: SessionDep, staff: Cl
 
 def _filter(request: Request, staff: Staff) -> tuple[LogFilter, dict[str, str]]:
     try:
-        log_filter = LogFilter.parse(request.query_params)
+        log_filter = LogFilter.parse(request.query_params, request.app.state.ctx.settings.served_languages)
     except FilterError as exc:
         return LogFilter(), exc.problems
     if log_filter.client and not staff.can("clients"):
@@ -102,6 +113,11 @@ def _page_url(log_filter: LogFilter, direction: str, position: Cursor | None) ->
     if position is None:
         return ""
     return "/?" + urlencode({**log_filter.params(), direction: position.encode()})
+
+
+def language_choices(tags: Iterable[str]) -> dict[str, str]:
+    """Each language's tag and its English name, for staff: {"es": "Spanish"}."""
+    return {tag: language_name(tag) for tag in tags}
 
 
 def _campaign_names(ctx: Context) -> list[str]:
