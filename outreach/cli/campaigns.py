@@ -14,8 +14,10 @@ from outreach.services.campaign_check import check_campaigns, count_files, error
 from outreach.campaigns import CampaignError
 from outreach.cli.common import Typer, context, fail
 from outreach.context import Context
+from outreach.policy.languages import UnknownLanguage, language_name, language_tag
 from outreach.policy.segments import SegmentCount, count_segments
 from outreach.rendering import PHASES, RenderError, sample_context
+from outreach.rendering.context import localised
 
 
 def register(app: typer.Typer) -> None:
@@ -55,19 +57,28 @@ def check(
 
 
 def list_campaigns() -> None:
-    """Campaigns, their steps and channels, and each text's SMS segments per cadence phase."""
+    """Campaigns, their steps and channels, each text's SMS segments per phase and language, and its cost."""
     ctx = context(upgrade=False)
     rows = sms_table(_catalog(ctx), ctx.renderer, ctx.settings)
-    sms = ctx.settings.sms
+    sms, languages = ctx.settings.sms, ctx.settings.served_languages
     table = Table(
-        title=f"SMS segments (characters) per phase, sample client; target {sms.target_segments}, "
-        f"maximum {sms.max_segments}"
+        title=f"SMS segments (characters) per phase, sample client, in {' / '.join(languages)}; "
+        f"maximum {sms.max_segments}. Cost per 1,000 texts at ${sms.price_per_segment:g} a segment (USD)"
     )
     for column in ("Campaign", "Stream", "Step", "Channels", *PHASES):
         table.add_column(column)
+    for language in languages:
+        table.add_column(f"{language_name(language)} per 1k", justify="right")
     for row in rows:
-        cells = [_segments_cell(row.segments[phase], sms.target_segments, sms.max_segments) for phase in PHASES]
-        table.add_row(row.campaign, row.stream, row.step, ", ".join(row.channels), *cells)
+        cells = [
+            " / ".join(
+                _segments_cell(row.segments[language][phase], ctx.settings.target_segments(language), sms.max_segments)
+                for language in languages
+            )
+            for phase in PHASES
+        ]
+        costs = [_cost(row.cost_per_thousand(language, sms.price_per_segment)) for language in languages]
+        table.add_row(row.campaign, row.stream, row.step, ", ".join(row.channels), *cells, *costs)
     Console().print(table)
 
 
@@ -79,6 +90,9 @@ def preview(
         None, help="Folder for the email's .html, .txt and .eml files [default: var/previews in the project folder]."
     ),
     client: Optional[str] = typer.Option(None, help="Preview for a real client (by external id) instead."),
+    language: Optional[str] = typer.Option(
+        None, help="The language to preview, e.g. es or Spanish [default: the clinic's, or the client's]."
+    ),
 ) -> None:
     """Render one step for a sample client: the email into files, the text to the screen."""
     from outreach.sending.compose import preview_email
@@ -86,6 +100,10 @@ def preview(
     if sample not in PHASES:
         fail(f"--sample must be one of {', '.join(PHASES)}", 2)
     ctx = context(upgrade=client is not None)
+    try:
+        tag = language_tag(language, ctx.settings.served_languages) if language else ""
+    except UnknownLanguage as exc:
+        fail(f"--language: {exc}", 2)
     out = out or ctx.data_dir / "previews"
     try:
         found = _catalog(ctx).get(campaign)
@@ -96,20 +114,21 @@ def preview(
         if not ctx.renderer.has_template(chosen, channel):
             typer.echo(f"{channel}: no template (run outreach campaigns check)")
             continue
-        message_context = _preview_context(ctx, sample, channel, client, campaign)
+        message_context = _preview_context(ctx, sample, channel, client, campaign, tag)
         try:
             rendered = ctx.renderer.render(found, chosen, channel, message_context)
         except RenderError as exc:
             fail(str(exc))
+        written_in = _written_in(ctx, rendered.language, message_context["language"])
         if channel == "email":
             eml = preview_email(ctx, found, chosen, rendered, message_context, datetime.now(timezone.utc))
-            paths = write_email_preview(out, f"{campaign}-{step}-{sample}", rendered, eml)
-            typer.echo(f"email: {rendered.subject}\n  " + "\n  ".join(str(p) for p in paths))
+            stem = "-".join(part for part in (campaign, step, sample, tag) if part)
+            paths = write_email_preview(out, stem, rendered, eml)
+            typer.echo(f"email{written_in}: {rendered.subject}\n  " + "\n  ".join(str(p) for p in paths))
         else:
             count = count_segments(rendered.text)
-            typer.echo(
-                f"sms ({count.segments} segments, {count.encoding}, {count.characters} characters):\n  {rendered.text}"
-            )
+            size = f"{_plural(count.segments, 'segment')}, {count.encoding}, {count.characters} characters"
+            typer.echo(f"sms{written_in} ({size}):\n  {rendered.text}")
 
 
 def export(out: Path = typer.Argument(..., help="The folder to write campaigns/ and templates/ into.")) -> None:
@@ -127,9 +146,18 @@ def export(out: Path = typer.Argument(..., help="The folder to write campaigns/ 
     )
 
 
-def _preview_context(ctx: Context, phase: str, channel: str, client: str | None, campaign: str) -> dict:
+def _written_in(ctx: Context, used: str, wanted: str) -> str:
+    """ " in Spanish" when more than one language is served; and which was sent instead of a missing translation."""
+    if used != wanted:
+        return f" in {language_name(used)}: no {language_name(wanted)} copy (run outreach campaigns check)"
+    return f" in {language_name(used)}" if len(ctx.settings.served_languages) > 1 else ""
+
+
+def _preview_context(
+    ctx: Context, phase: str, channel: str, client: str | None, campaign: str, language: str = ""
+) -> dict:
     if client is None:
-        return sample_context(ctx.settings, phase, channel)
+        return sample_context(ctx.settings, phase, channel, language)
     from sqlmodel import Session, select
 
     from outreach.sending.compose import client_context
@@ -141,7 +169,8 @@ def _preview_context(ctx: Context, phase: str, channel: str, client: str | None,
         if client_id is None:
             fail(f"No client with external id {client!r}", 2)
         facts = load_facts(session, [client_id], ctx.settings)[client_id]
-    return client_context(ctx, facts, campaign, channel, "preview", datetime.now(timezone.utc), texts_so_far=0)
+    found = client_context(ctx, facts, campaign, channel, "preview", datetime.now(timezone.utc), texts_so_far=0)
+    return localised(found, language) if language else found
 
 
 def _catalog(ctx: Context):  # noqa: ANN202  (outreach.campaigns.Catalog)
@@ -157,9 +186,13 @@ def _segments_cell(count: SegmentCount | None, target: int, maximum: int) -> str
     if count is None:
         return "-"
     cell = f"{count.segments} ({count.characters})" + ("" if count.encoding == "GSM-7" else " UCS-2")
-    if count.segments > maximum or count.encoding != "GSM-7":
+    if count.segments > maximum:
         return f"[red]{cell}[/red]"
     return f"[yellow]{cell}[/yellow]" if count.segments > target else cell
+
+
+def _cost(dollars: float | None) -> str:
+    return "-" if dollars is None else f"${dollars:,.2f}"
 
 
 def _plural(count: int, word: str) -> str:

@@ -2,14 +2,20 @@
 
 Each finding names FILE:LINE. Errors mean a campaign must not go live; warnings are worth a look.
 The dashboard shows the same findings.
+
+Per language served: every file in the default language has its translation (a missing one is named), each is
+rendered in its own language and held to that language's deny words and segment target, and every text is
+measured for long sample names inside and outside GSM-7 (a name such as Joaquín makes a text UCS-2): none may
+need more than `[sms] max_segments` unless its `{% block short %}` fits, which is then what such names are sent.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, replace
+from functools import lru_cache, partial
 from pathlib import Path
 
 from jinja2 import TemplateNotFound, TemplateSyntaxError, meta, nodes
@@ -17,8 +23,10 @@ from markupsafe import escape
 
 from outreach.campaigns import Campaign, CampaignError, Catalog, Problem, Step, locate, parse_campaign
 from outreach.policy.holdout import NEVER_HELD_OUT
-from outreach.policy.segments import SegmentCount, capacity, count_segments
-from outreach.rendering.context import PHASES, sample_context
+from outreach.policy.languages import language_name
+from outreach.policy.segments import GSM7_BASIC, GSM7_EXTENSION, SegmentCount, capacity, count_segments
+from outreach.rendering.context import LONG_SAMPLE_NAMES, PHASES, SAMPLE_FIRST_NAME, sample_context
+from outreach.rendering.names import language_of, parse
 from outreach.rendering.templates import (
     HTML_LAYOUT,
     REPLIES,
@@ -64,8 +72,9 @@ def check_campaigns(
 ) -> list[Finding]:
     """All problems in campaigns_dir/*.toml and templates_dir, errors and warnings, sorted by file and line.
     `overrides` (template name -> source) stand in for files: copy edited in the browser, checked the same way."""
-    checker = _Checker(Renderer(settings, templates_dir, overrides), settings)
+    checker = _Checker(Renderer(settings, templates_dir, overrides), settings, overrides or {})
     found = list(checker.templates())
+    found.extend(checker.translations())
     for path in sorted(Path(campaigns_dir).glob("*.toml")):
         found.extend(checker.campaign(path))
     found.extend(checker.replies())
@@ -76,17 +85,33 @@ def errors(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.is_error]
 
 
+@dataclass(frozen=True)
+class _Text:
+    """A text rendered for one sample client: its phase, whether it has a visit, the name, its full and short text."""
+
+    phase: str
+    visit: bool
+    first_name: str
+    full: str
+    short: str | None = None
+
+    def size(self, short: bool = False) -> SegmentCount:
+        return _count((self.short or "") if short else self.full)
+
+
 class _Checker:
-    def __init__(self, renderer: Renderer, settings: Settings) -> None:
+    def __init__(self, renderer: Renderer, settings: Settings, overrides: Mapping[str, str]) -> None:
         self.renderer = renderer
         self.settings = settings
         self.environment = renderer.environment
+        self.overrides = overrides
+        self.default_language = settings.clinic.default_language
+        self._found_sources: dict[tuple[str, ...], list[tuple[Path, str]]] = {}
 
-    # Every template file, used or not: syntax and deny-listed variables.
+    # Every template, used or not, a file or written in the browser only: syntax and deny-listed variables.
 
     def templates(self) -> Iterator[Finding]:
-        for path in sorted(self.renderer.templates_dir.rglob(f"*{TEMPLATE_SUFFIX}")):
-            name = path.relative_to(self.renderer.templates_dir).as_posix()
+        for name in self._template_names():
             yield from self._template(self.renderer.path_of(name), name)
 
     def _template(self, path: Path, name: str) -> Iterator[Finding]:
@@ -106,6 +131,43 @@ class _Checker:
                     f"uses deny-listed variable {identifier!r} (compliance.deny_variables): "
                     "health information must never reach a message",
                 )
+
+    # Every file in the default language, translated into each other language served.
+
+    def translations(self) -> Iterator[Finding]:
+        """A step, reply, quick reply, partial or layout without its own copy in a language served: clients in that
+        language get the default language's (an error for `[languages] required`), or, for a phase variant, the
+        language's everyday copy."""
+        others = [tag for tag in self.settings.served_languages if tag != self.default_language]
+        for name in self._template_names():
+            parts = parse(name)
+            if parts.language not in ("", self.default_language):
+                continue
+            plain = str(replace(parts, language=""))
+            for language in others:
+                own = str(replace(parts, language=language))
+                used = self.renderer.resolve(plain, parts.phase, language)
+                if used != own:
+                    yield self._untranslated(own, used, parts.phase, language)
+
+    def _untranslated(self, own: str, used: str, phase: str, language: str) -> Finding:
+        called = language_name(language)
+        if language_of(used, self.default_language) == language:
+            gets = f"{called} clients in phase {phase!r} get {used}"
+            return Finding(self.renderer.path_of(own), 1, f"no {called} copy; {gets}", "warning")
+        gets = f"{called} clients get the {language_name(self.default_language)}"
+        if language in self.settings.languages.required:
+            return Finding(
+                self.renderer.path_of(own),
+                1,
+                f"no {called} copy; {gets}, and {called} is required (languages.required)",
+            )
+        return Finding(self.renderer.path_of(own), 1, f"no {called} copy; {gets}", "warning")
+
+    def _template_names(self) -> list[str]:
+        folder = self.renderer.templates_dir
+        files = {path.relative_to(folder).as_posix() for path in folder.rglob(f"*{TEMPLATE_SUFFIX}")}
+        return sorted(files | set(self.overrides))
 
     # One campaign file: the loader's problems, timings that fit the stream, every step rendered.
 
@@ -134,7 +196,8 @@ class _Checker:
                         f"step {step.key!r}: no {channel} template ({expected} does not exist)",
                     )
                     continue
-                yield from self._step(campaign, step, channel)
+                for language in self.settings.served_languages:
+                    yield from self._step(campaign, step, channel, language)
 
     def _timing(self, campaign: Campaign, step: Step, path: Path, text: str, index: int) -> Iterator[Finding]:
         def at(key: str) -> int:
@@ -174,24 +237,35 @@ class _Checker:
                 "warning",
             )
 
-    def _step(self, campaign: Campaign, step: Step, channel: str) -> Iterator[Finding]:
-        name = template_name(step, channel)
+    def _step(self, campaign: Campaign, step: Step, channel: str, language: str) -> Iterator[Finding]:
+        """The step's copy in `language`, for every phase it is sent in: a language whose copy is missing is sent
+        the default's, which the default language's pass checks."""
         phases = step.phases or campaign.audience.phases
         # Reminders always have a visit; other streams must also read well without one.
-        contexts = list(_sample_contexts(self.settings, phases, channel, visit_optional=campaign.stream != "reminder"))
-        renders = []
-        for phase, context in contexts:
+        visit_optional = campaign.stream != "reminder"
+        names = LONG_SAMPLE_NAMES if channel == "sms" else (SAMPLE_FIRST_NAME,)
+        texts: dict[str, list[_Text]] = {}
+        for phase, visit, context in _sample_contexts(self.settings, phases, channel, visit_optional, language, names):
+            used = self.renderer.resolve(template_name(step, channel), phase, language)
+            if language_of(used, self.default_language) != language:
+                continue
             try:
-                renders.append((phase, context, self.renderer.render(campaign, step, channel, context)))
+                rendered = self.renderer.render(campaign, step, channel, context)
+                short = self.renderer.render_short(campaign, step, context) if channel == "sms" else None
             except RenderError as exc:
                 yield Finding(exc.path, exc.line, exc.message)
-        if channel == "sms":
-            yield from self._sms(name, [(phase, rendered.text) for phase, _, rendered in renders])
-            return
-        for _phase, context, rendered in renders:
-            yield from self._email(name, context, rendered)
+                continue
+            if channel == "sms":
+                first_name = context["client"]["first_name"]
+                texts.setdefault(used, []).append(
+                    _Text(phase, visit, first_name, rendered.text, short.text if short else None)
+                )
+                continue
+            yield from self._email(used, context, rendered)
             if campaign.stream == "checkin":
-                yield from self._answer_links(name, context, rendered)
+                yield from self._answer_links(used, context, rendered)
+        for used, found in texts.items():
+            yield from self._sms(used, found)
 
     def replies(self) -> Iterator[Finding]:
         for reply in REPLIES:
@@ -199,53 +273,128 @@ class _Checker:
             if not path.is_file():
                 yield Finding(path, 1, f"missing reply template: the worker answers texts with it ({reply})")
         for name, template, render in reply_templates(self.renderer):
-            texts = []
-            for phase, context in _sample_contexts(self.settings, PHASES, "sms", visit_optional=True):
-                try:
-                    texts.append((phase, render({**context, "stop_notice": False})))
-                except RenderError as exc:
-                    yield Finding(exc.path, exc.line, exc.message)
-            yield from self._sms(template, texts, keyword_reply=template == reply_name(name))
+            texts: dict[str, list[_Text]] = {}
+            for language in self.settings.served_languages:
+                contexts = _sample_contexts(self.settings, PHASES, "sms", True, language, LONG_SAMPLE_NAMES)
+                for phase, visit, context in contexts:
+                    used = self.renderer.resolve(template, phase, language)
+                    if language_of(used, self.default_language) != language:
+                        continue
+                    try:
+                        text = render({**context, "stop_notice": False})
+                    except RenderError as exc:
+                        yield Finding(exc.path, exc.line, exc.message)
+                        continue
+                    texts.setdefault(used, []).append(_Text(phase, visit, context["client"]["first_name"], text))
+            for used, found in texts.items():
+                yield from self._sms(used, found, keyword_reply=template == reply_name(name))
 
     # What a rendered message must and must not contain.
 
-    def _sms(self, name: str, texts: list[tuple[str, str]], keyword_reply: bool = False) -> Iterator[Finding]:
-        """Size, encoding and words of a text. Keyword replies carry wording carriers require, so only the
-        maximum binds them; every other text should fit sms.target_segments."""
-        if not texts:
-            return
-        sources = self._sources(name, SMS_LAYOUT)
+    def _sms(self, name: str, texts: list[_Text], keyword_reply: bool = False) -> Iterator[Finding]:
+        """Size, encoding and words of a text in one language, for every sample name. Keyword replies carry wording
+        carriers require, so only the maximum binds them; every other text should fit the language's target."""
+        language = language_of(name, self.default_language)
+        sources = self._sources(name, self.renderer.resolve(SMS_LAYOUT, "", language))
         maximum = self.settings.sms.max_segments
-        target = maximum if keyword_reply else self.settings.sms.target_segments
+        target = (maximum, "sms.max_segments") if keyword_reply else self._target(language)
+        written = [t for t in texts if t.first_name == SAMPLE_FIRST_NAME]
+        characters = [(t.phase, t.full) for t in written] + [(t.phase, t.short) for t in written if t.short]
+        yield from self._characters(sources, characters)
+        path = sources[0][0]
+        yield from self._over_maximum(path, texts, maximum)
+        yield from self._over_target(path, texts, target, maximum, short=False)
+        shorts = [t for t in texts if t.short is not None]
+        yield from self._short_over_maximum(path, shorts, maximum)
+        yield from self._over_target(path, shorts, target, maximum, short=True)
+        parts = {t.full for t in texts} | {t.short for t in shorts if t.short}
+        for text in sorted(parts):
+            yield from self._deny_words(sources, {"text": text}, language)
+
+    def _target(self, language: str) -> tuple[int, str]:
+        own = self.settings.languages.of(language).target_segments
+        key = f"languages.{language}.target_segments" if own else "sms.target_segments"
+        return self.settings.target_segments(language), key
+
+    def _over_maximum(self, path: Path, texts: list[_Text], maximum: int) -> Iterator[Finding]:
+        """No text leaves over `[sms] max_segments`: for a name that makes it longer, its short text must fit."""
+        over = [t for t in texts if t.size().segments > maximum]
+        if not over:
+            return
+        worst = max(over, key=lambda t: _size(t.full))
+        size = _described(worst.size(), worst)
+        shorts = [t for t in over if t.short is not None]
+        if len(shorts) < len(over):
+            yield Finding(path, 1, f"SMS needs {size}; the budget is {maximum} (sms.max_segments)")
+            return
+        longest = max(shorts, key=lambda t: _size(t.short or ""))
+        short = longest.size(short=True)
+        if short.segments > maximum:
+            yield Finding(
+                path,
+                1,
+                f"SMS needs {size}, and its short text {_described(short, longest)}; the budget is {maximum} "
+                "(sms.max_segments), so it is not sent to such names",
+            )
+            return
+        full = worst.size()
+        yield Finding(
+            path,
+            1,
+            f'full text needs {full.segments} segments for "{worst.first_name}"; the short text '
+            f"({short.segments}) is sent (phase {worst.phase!r}, {full.encoding}, {full.characters} characters)",
+            "warning",
+        )
+
+    def _short_over_maximum(self, path: Path, shorts: list[_Text], maximum: int) -> Iterator[Finding]:
+        """A short text too long for a name whose full text fits: a longer name would find neither fitting."""
+        over = [t for t in shorts if t.size(short=True).segments > maximum and t.size().segments <= maximum]
+        if over:
+            worst = max(over, key=lambda t: _size(t.short or ""))
+            size = _described(worst.size(short=True), worst)
+            yield Finding(path, 1, f"the short text needs {size}; the budget is {maximum} (sms.max_segments)")
+
+    def _over_target(
+        self, path: Path, texts: list[_Text], target: tuple[int, str], maximum: int, short: bool
+    ) -> Iterator[Finding]:
+        """Each segment is billed: the text as written should fit the target. A name that switches the text to
+        UCS-2 is bound by the maximum only; a name that keeps its encoding counts."""
+        written = {(t.phase, t.visit): t.size(short).encoding for t in texts if t.first_name == SAMPLE_FIRST_NAME}
+        bound = [
+            t
+            for t in texts
+            if t.size(short).segments <= maximum and t.size(short).encoding == written.get((t.phase, t.visit))
+        ]
+        if not bound:
+            return
+        worst = max(bound, key=lambda t: _size((t.short or "") if short else t.full))
+        count, (segments, key) = worst.size(short), target
+        what = "the short text needs" if short else "SMS needs"
+        if count.segments > segments:
+            yield Finding(
+                path,
+                1,
+                f"{what} {_described(count, worst)}; each segment is billed, aim for {segments} ({key})",
+                "warning",
+            )
+        elif not short and count.encoding == "GSM-7" and capacity("GSM-7", segments) - count.characters < SMS_HEADROOM:
+            spare = capacity("GSM-7", segments) - count.characters
+            yield Finding(
+                path,
+                1,
+                f"SMS leaves only {spare} characters spare in phase {worst.phase!r}: a longer name "
+                f"or booking link could make it {segments + 1} segments",
+                "warning",
+            )
+
+    def _characters(self, sources: list[tuple[Path, str]], texts: list[tuple[str, str]]) -> Iterator[Finding]:
+        """A character that switches a text to UCS-2 and could be written another way: quotes, dashes, symbols.
+        A letter outside GSM-7 is spelling (Spanish keeps its accents) and is left to the size checks."""
         for phase, text in texts:
-            count = count_segments(text)
-            if count.first_non_gsm is not None:
-                yield self._ucs2(sources, text, count.first_non_gsm, phase)
-                break
-        phase, text = max(texts, key=lambda item: _size(item[1]))
-        count = count_segments(text)
-        path, line = sources[0][0], 1
-        size = f"{count.segments} segments ({count.encoding}, {count.characters} characters) in phase {phase!r}"
-        if count.segments > maximum:
-            yield Finding(path, line, f"SMS needs {size}; the budget is {maximum} (sms.max_segments)")
-        elif count.segments > target:
-            yield Finding(
-                path,
-                line,
-                f"SMS needs {size}; each segment is billed, aim for {target} (sms.target_segments)",
-                "warning",
-            )
-        elif count.encoding == "GSM-7" and capacity("GSM-7", target) - count.characters < SMS_HEADROOM:
-            spare = capacity("GSM-7", target) - count.characters
-            yield Finding(
-                path,
-                line,
-                f"SMS leaves only {spare} characters spare in phase {phase!r}: a longer name "
-                f"or booking link could make it {target + 1} segments",
-                "warning",
-            )
-        for _, text in texts:
-            yield from self._deny_words(sources, {"text": text})
+            char = _avoidable(text)
+            if char is not None:
+                yield self._ucs2(sources, text, char, phase)
+                return
 
     def _ucs2(self, sources: list[tuple[Path, str]], text: str, char: str, phase: str) -> Finding:
         what = f"{char!r} (U+{ord(char):04X}) switches the SMS to UCS-2, 70 characters a segment"
@@ -256,7 +405,8 @@ class _Checker:
         return Finding(sources[0][0], 1, f"{what}: character {text.index(char) + 1} of the text in phase {phase!r}")
 
     def _email(self, name: str, context: dict, rendered: Rendered) -> Iterator[Finding]:
-        html_layout, text_layout = self.renderer.path_of(HTML_LAYOUT), self.renderer.path_of(TEXT_LAYOUT)
+        layouts = [self.renderer.resolve(layout, "", rendered.language) for layout in (HTML_LAYOUT, TEXT_LAYOUT)]
+        html_layout, text_layout = (self.renderer.path_of(layout) for layout in layouts)
         unsubscribe, preferences = context["unsubscribe_url"], context["preferences_url"]
         address = self.settings.clinic.postal_address
         if f'href="{escape(unsubscribe)}"' not in rendered.html:
@@ -274,7 +424,7 @@ class _Checker:
         if preferences not in rendered.text or f'href="{escape(preferences)}"' not in rendered.html:
             yield Finding(html_layout, 1, "an email part has no preferences link ({{ preferences_url }})", "warning")
         parts = {"subject": rendered.subject, "plain-text part": rendered.text, "HTML part": rendered.html}
-        yield from self._deny_words(self._sources(name, HTML_LAYOUT, TEXT_LAYOUT), parts)
+        yield from self._deny_words(self._sources(name, *layouts), parts, rendered.language)
 
     def _answer_links(self, name: str, context: dict, rendered: Rendered) -> Iterator[Finding]:
         """A check-in email is answered only through its links: every one must be there, in both parts."""
@@ -294,21 +444,36 @@ class _Checker:
                     "(print {{ answer.url }} for each of answers)",
                 )
 
-    def _deny_words(self, sources: list[tuple[Path, str]], parts: dict[str, str]) -> Iterator[Finding]:
-        for word in self.settings.compliance.deny_words:
-            pattern = re.compile(rf"(?<!\w){re.escape(word)}", re.IGNORECASE)
+    def _deny_words(
+        self, sources: list[tuple[Path, str]], parts: dict[str, str], language: str = ""
+    ) -> Iterator[Finding]:
+        """The words of the list for `language` (the file's) in any part of a rendered message."""
+        default = self.settings.clinic.default_language
+        words = self.settings.compliance.words_denied(language or default, default)
+        # A substring test first: most parts contain none of the words, and a regex search of an email's HTML is slow.
+        folded = {part: text.casefold() for part, text in parts.items()}
+        for word, pattern in zip(words, _deny_patterns(words), strict=True):
             for part, text in parts.items():
-                if pattern.search(text):
+                if word.casefold() in folded[part] and pattern.search(text):
                     path, line = _first_line(sources, pattern)
                     yield Finding(path, line, f"deny-listed word {word!r} (compliance.deny_words) in the {part}")
                     break
 
     def _sources(self, name: str, *layouts: str) -> list[tuple[Path, str]]:
         """The template, the templates it includes, and its layouts: where a rendered word can come from."""
+        key = (name, *layouts)
+        if key not in self._found_sources:  # asked again for each phase and sample client
+            self._found_sources[key] = self._read_sources(name, *layouts)
+        return self._found_sources[key]
+
+    def _read_sources(self, name: str, *layouts: str) -> list[tuple[Path, str]]:
         names = [name]
+        within = parse(name)
         try:
             tree = self.environment.parse(self.renderer.source_of(name))
-            names += [n for n in meta.find_referenced_templates(tree) if isinstance(n, str)]
+            included = [n for n in meta.find_referenced_templates(tree) if isinstance(n, str)]
+            # As renders load them: the variant in the including file's phase and language (names.py).
+            names += [self.renderer.resolve(n, within.phase, within.language) for n in included]
         except (OSError, TemplateNotFound, TemplateSyntaxError, UnicodeDecodeError):
             pass
         sources = []
@@ -320,14 +485,42 @@ class _Checker:
         return sources or [(self.renderer.path_of(name), "")]
 
 
+@lru_cache(maxsize=16)
+def _deny_patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """Each word, matched case-insensitively as a word prefix."""
+    return tuple(re.compile(rf"(?<!\w){re.escape(word)}", re.IGNORECASE) for word in words)
+
+
 def _sample_contexts(
-    settings: Settings, phases: Iterable[str], channel: str, visit_optional: bool
-) -> Iterator[tuple[str, dict]]:
+    settings: Settings,
+    phases: Iterable[str],
+    channel: str,
+    visit_optional: bool,
+    language: str = "",
+    names: Iterable[str] = (SAMPLE_FIRST_NAME,),
+) -> Iterator[tuple[str, bool, dict]]:
+    """(phase, has a visit, context) for a sample client of each name, in `language`."""
     for phase in phases:
-        context = sample_context(settings, phase, channel)
-        yield phase, context
-        if visit_optional:
-            yield phase, {**context, "visit": None}
+        for first_name in names:
+            context = sample_context(settings, phase, channel, language, first_name)
+            yield phase, True, context
+            if visit_optional:
+                yield phase, False, {**context, "visit": None}
+
+
+def _avoidable(text: str) -> str | None:
+    """The first character outside GSM-7 that is not a letter (or an accent on one)."""
+    return next(
+        (c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENSION and unicodedata.category(c)[0] not in "LM"),
+        None,
+    )
+
+
+def _described(count: SegmentCount, text: _Text) -> str:
+    return (
+        f'{count.segments} segments ({count.encoding}, {count.characters} characters) for "{text.first_name}" '
+        f"in phase {text.phase!r}"
+    )
 
 
 def _printed_names(tree: nodes.Template) -> Iterator[tuple[str, int]]:
@@ -342,8 +535,13 @@ def _printed_names(tree: nodes.Template) -> Iterator[tuple[str, int]]:
             yield node.arg.value, node.lineno
 
 
+@lru_cache(maxsize=4096)
+def _count(text: str) -> SegmentCount:
+    return count_segments(text)
+
+
 def _size(text: str) -> tuple[int, int]:
-    count = count_segments(text)
+    count = _count(text)
     return count.segments, count.characters
 
 
@@ -368,32 +566,45 @@ def count_files(campaigns_dir: Path, templates_dir: Path) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class SmsRow:
-    """One row of `campaigns list`: a step (or a reply) and its SMS size in each phase it is sent in."""
+    """One row of `campaigns list`: a step (or a reply) and its SMS size in each language and phase it is sent in."""
 
     campaign: str
     stream: str
     step: str
     channels: tuple[str, ...]
-    segments: dict[str, SegmentCount | None]  # phase -> size; None when the step has no text for that phase
+    # language -> phase -> size; None when the step has no text for that phase
+    segments: dict[str, dict[str, SegmentCount | None]]
+
+    def cost_per_thousand(self, language: str, price_per_segment: float) -> float | None:
+        """What 1,000 of these texts cost in `language`, in USD: the segments of its longest phase's sample text,
+        times the price of a segment, times 1,000. None when it has no text."""
+        counts = [count.segments for count in self.segments.get(language, {}).values() if count is not None]
+        return max(counts) * price_per_segment * 1000 if counts else None
 
 
 def sms_table(catalog: Catalog, renderer: Renderer, settings: Settings) -> list[SmsRow]:
-    """SMS segment counts per phase for every step and reply, measured with the sample client.
+    """SMS segment counts per language served and phase for every step and reply, measured with the sample client.
     A template that fails to render is left out of its phase (`campaigns check` says why)."""
     rows = []
     for campaign in catalog.campaigns:
         for step in campaign.steps:
             phases = step.phases or campaign.audience.phases
             has_sms = "sms" in step.channels and renderer.has_template(step, "sms")
+            render = partial(_sms_text, renderer, campaign, step)
             sizes = {
-                phase: _measure(partial(_sms_text, renderer, campaign, step), settings, phase)
-                if has_sms and phase in phases
-                else None
-                for phase in PHASES
+                language: {
+                    phase: _measure(render, settings, phase, language) if has_sms and phase in phases else None
+                    for phase in PHASES
+                }
+                for language in settings.served_languages
             }
             rows.append(SmsRow(campaign.name, campaign.stream, step.key, step.channels, sizes))
-    for name, template, render in reply_templates(renderer):
-        sizes = {phase: _measure(partial(_without_stop_notice, render), settings, phase) for phase in PHASES}
+    for name, template, reply in reply_templates(renderer):
+        render = partial(_without_stop_notice, reply)
+        sizes = {
+            language: {phase: _measure(render, settings, phase, language) for phase in PHASES}
+            for language in settings.served_languages
+        }
         rows.append(SmsRow(template.split("/")[0], "-", name, ("sms",), sizes))
     return rows
 
@@ -425,9 +636,9 @@ def reply_templates(renderer: Renderer) -> list[tuple[str, str, Callable[[dict],
     return found
 
 
-def _measure(render: Callable[[dict], str], settings: Settings, phase: str) -> SegmentCount | None:
+def _measure(render: Callable[[dict], str], settings: Settings, phase: str, language: str) -> SegmentCount | None:
     try:
-        return count_segments(render(sample_context(settings, phase, "sms")))
+        return count_segments(render(sample_context(settings, phase, "sms", language)))
     except RenderError:
         return None
 

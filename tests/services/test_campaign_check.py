@@ -12,9 +12,11 @@ FIXTURES = FIXTURES
 BROKEN = FIXTURES / "broken_campaigns"
 CAMPAIGNS, TEMPLATES = BROKEN / "campaigns", BROKEN / "templates"
 NO_FOOTER = FIXTURES / "campaigns_no_footer"
+# English only: the fixtures have no translations (tests/services/test_campaign_check_languages.py checks those).
 SETTINGS = Settings(
     sms={"target_segments": 2, "max_segments": 2},
     compliance={"deny_variables": ["pain", "score", "progress"], "deny_words": ["pain score", "medication"]},
+    languages={"served": ["en"]},
 )
 
 EXPECTED = {
@@ -30,8 +32,8 @@ EXPECTED = {
     "looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs "
     "to be closed is 'if'.",
     "undefined-variable": f"{TEMPLATES}/undefined-variable.sms.j2:2: 'dict object' has no attribute 'last_name'",
-    "sms-over-budget": f"{TEMPLATES}/sms-over-budget.sms.j2:1: SMS needs 3 segments (GSM-7, 377 characters) in "
-    "phase 'establishing'; the budget is 2 (sms.max_segments)",
+    "sms-over-budget": f"{TEMPLATES}/sms-over-budget.sms.j2:1: SMS needs 6 segments (UCS-2, 379 characters) for "
+    "\"Joaquín María\" in phase 'establishing'; the budget is 2 (sms.max_segments)",
     "ucs2-character": f"{TEMPLATES}/ucs2-character.sms.j2:2: '\u2019' (U+2019) switches the SMS to UCS-2, "
     "70 characters a segment: column 4; use plain quotes and dashes",
     "deny-variable": f"{TEMPLATES}/deny-variable.sms.j2:2: uses deny-listed variable 'progress' "
@@ -55,14 +57,16 @@ def test_it_reports_each_fault_once_with_file_and_line(fault, reported):
     assert _about(fault, reported) == [EXPECTED[fault]]
 
 
-def test_a_text_past_the_target_but_within_the_maximum_is_a_warning():
+def test_a_text_past_the_target_but_within_the_maximum_is_a_warning_and_past_it_for_a_longer_name_an_error():
     settings = SETTINGS.model_copy(update={"sms": Settings(sms={"target_segments": 1, "max_segments": 3}).sms})
 
     found = [f for f in check_campaigns(CAMPAIGNS, TEMPLATES, settings) if "/sms-over-budget." in str(f.path)]
 
-    assert [str(f) for f in found] == [
-        f"{TEMPLATES}/sms-over-budget.sms.j2:1: warning: SMS needs 3 segments (GSM-7, 377 characters) in phase "
-        "'establishing'; each segment is billed, aim for 1 (sms.target_segments)"
+    assert sorted(str(f) for f in found) == [
+        f'{TEMPLATES}/sms-over-budget.sms.j2:1: SMS needs 6 segments (UCS-2, 379 characters) for "Joaquín María" '
+        "in phase 'establishing'; the budget is 3 (sms.max_segments)",
+        f"{TEMPLATES}/sms-over-budget.sms.j2:1: warning: SMS needs 3 segments (GSM-7, 377 characters) for "
+        "\"Christopher\" in phase 'establishing'; each segment is billed, aim for 1 (sms.target_segments)",
     ]
 
 
@@ -138,7 +142,8 @@ def test_the_command_prints_each_problem_and_exits_non_zero():
 
     assert result.exit_code == 1
     assert EXPECTED["unknown-key"] in result.output.splitlines()
-    assert result.output.splitlines()[-1] == "Checked 12 campaigns and 16 templates: 12 errors, 1 warning."
+    # The warnings: a preferences link, and each of the 16 templates has no Spanish copy ([languages] served).
+    assert result.output.splitlines()[-1] == "Checked 12 campaigns and 16 templates: 12 errors, 17 warnings."
 
 
 def test_the_command_passes_the_shipped_campaigns():
@@ -147,7 +152,9 @@ def test_the_command_passes_the_shipped_campaigns():
     result = CliRunner().invoke(app, ["campaigns", "check", str(root / "campaigns")])
 
     assert result.exit_code == 0, result.output
-    assert result.output.endswith(": 0 errors, 0 warnings.\n")
+    warnings = [line for line in result.output.splitlines() if ": warning: " in line]
+    assert result.output.endswith(f": 0 errors, {len(warnings)} warnings.\n")
+    assert warnings and all("; the short text (1) is sent" in line for line in warnings)  # to names such as Joaquín
 
 
 def test_the_command_refuses_a_folder_that_does_not_exist(tmp_path):

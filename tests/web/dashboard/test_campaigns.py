@@ -8,6 +8,7 @@ import email.policy
 import html
 import json
 import re
+import shutil
 from datetime import time
 
 import pytest
@@ -16,6 +17,7 @@ from sqlmodel import Session, select
 from outreach.campaigns import Campaign, Step
 from outreach.context import Context
 from outreach.models import Message
+from outreach.rendering import sample_context
 from outreach.sending.dispatch import dispatch_due
 from outreach.services import edits
 from outreach.web.dashboard.routes.campaigns import PREVIEW_POLICY, timing
@@ -65,7 +67,7 @@ def test_it_counts_the_segments_of_a_text(marketing):
     page = marketing.get(f"/campaigns/{name}/{key}").text
 
     assert re.search(r"\d+ characters in (GSM-7|UCS-2): \d+ segments?", page)
-    assert '<div class="sms-bubble">' in page
+    assert '<div class="sms-bubble" lang="en">' in page
 
 
 def sent_emails(ctx: Context) -> list:
@@ -91,7 +93,8 @@ def test_it_queues_a_test_for_the_worker_sends_nothing_itself_and_logs_it_as_one
     assert (message.is_test, message.client_id, message.status) == (True, None, "planned")
     assert message.key.startswith("test:") and message.due_at == marketing.now
     assert message.to_address == "Owner@example.com" and message.cycle == "test"
-    assert set(message.rendered) == {"subject", "text", "html", "headers"}
+    assert set(message.rendered) == {"subject", "text", "html", "headers", "language"}
+    assert message.rendered["language"] == "en"
     assert message.rendered["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert sent_emails(marketing.ctx) == []
     assert [e.detail for e in audit_entries(marketing.ctx, "campaign.test_send")] == [
@@ -116,7 +119,7 @@ def test_the_next_dispatch_pass_sends_a_queued_test_through_the_channel(marketin
 
 def test_a_queued_test_sends_the_copy_it_previewed_even_if_the_copy_changes_first(marketing):
     ctx, path = marketing.ctx, "/campaigns/education/pain-cycle"
-    previewed = html.unescape(re.search(r'<div class="sms-bubble">([^<]*)</div>', marketing.get(path).text).group(1))
+    previewed = bubble(marketing.get(path).text)
     marketing.post(f"{path}/test", {"to": "+1 612 555 0199"})
     new_copy = {"education/pain-cycle.sms.j2": "Hi {{ client.first_name }}, new words just published."}
     with Session(ctx.engine) as session:
@@ -257,3 +260,55 @@ def test_it_limits_test_sends_per_staff_member(marketing, monkeypatch):
     )
     with Session(marketing.ctx.engine) as session:
         assert [m.status for m in session.exec(select(Message))] == ["planned"] * 3  # queued tests count
+
+
+def bubble(page: str) -> str:
+    return html.unescape(re.search(r'<div class="sms-bubble" lang="\w+">([^<]*)</div>', page).group(1))
+
+
+def test_it_previews_a_step_in_each_language_served(marketing):
+    ctx = marketing.ctx
+    campaign = ctx.catalog.get("rebook")
+    context = sample_context(ctx.settings, "tapering", "sms", "es")
+    spanish = ctx.renderer.render(campaign, campaign.step("nudge"), "sms", context).text
+
+    page = marketing.get("/campaigns/rebook/nudge?phase=tapering&language=es").text
+
+    assert bubble(page) == spanish and '<div class="sms-bubble" lang="es">' in page
+    assert '<option value="es" selected>Spanish</option>' in page
+    assert "Subject</dt><dd><strong>" in page and "No Spanish copy" not in page
+    assert bubble(marketing.get("/campaigns/rebook/nudge?phase=tapering&language=Español").text) == spanish
+    assert bubble(marketing.get("/campaigns/rebook/nudge?phase=tapering").text) != spanish
+
+
+def test_an_unknown_language_is_not_a_page_and_says_which_there_are(marketing):
+    response = marketing.get("/campaigns/rebook/nudge?language=fr")
+
+    assert response.status_code == 404
+    assert "unknown language 'fr'; use one of en (English), es (Spanish)" in html.unescape(response.text)
+
+
+def test_it_says_when_a_step_has_no_copy_in_the_language_shown(ctx, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ctx.templates_dir, templates)
+    (templates / "rebook" / "nudge.es.sms.j2").unlink()
+    desk = Desk(Context(ctx.settings, campaigns_dir=ctx.campaigns_dir, templates_dir=templates))
+    desk.sign_in_as("marketing")
+
+    page = page_text(desk.get("/campaigns/rebook/nudge?language=es"))
+
+    assert page.count("No Spanish copy yet: Spanish clients get this, in English.") == 1  # the text; the email has one
+
+
+def test_it_queues_a_test_in_the_language_chosen(marketing):
+    name, key = "rebook", "nudge"
+
+    sent = marketing.post(f"/campaigns/{name}/{key}/test", {"to": "+1 612 555 0199", "language": "es"})
+
+    assert sent.headers["location"] == f"/campaigns/{name}/{key}?phase=establishing&language=es"
+    with Session(marketing.ctx.engine) as session:
+        message = session.exec(select(Message)).one()
+    assert message.rendered["language"] == "es"
+    assert message.rendered["text"] == bubble(marketing.get(sent.headers["location"]).text)
+    dispatch_due(marketing.ctx, marketing.now)
+    assert sent_texts(marketing.ctx) == [message.rendered["text"]]

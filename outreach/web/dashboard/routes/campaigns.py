@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from outreach.campaigns import WEEKDAYS, Campaign, CampaignError, Step
 from outreach.context import Context
+from outreach.policy.languages import UnknownLanguage, language_name, language_tag
 from outreach.policy.segments import count_segments
 from outreach.rendering import PHASES, Rendered, Renderer, RenderError, sample_context
 from outreach.sending.compose import sample_words
@@ -37,6 +38,7 @@ class Preview:
     channel: str
     rendered: Rendered | None
     error: str = ""
+    missing: str = ""  # the language asked for, when the step has no copy in it (the default's is shown)
 
     @property
     def segments(self):  # noqa: ANN201  (SegmentCount, for texts)
@@ -132,13 +134,20 @@ def _days(count: float | None) -> str:
 
 @router.get("/{name}/{step_key}")
 def step_preview(
-    request: Request, ctx: ContextDep, staff: CampaignsStaff, name: str, step_key: str, phase: str = "establishing"
+    request: Request,
+    ctx: ContextDep,
+    staff: CampaignsStaff,
+    name: str,
+    step_key: str,
+    phase: str = "establishing",
+    language: str = "",
 ):
     campaign, step = find_step(ctx, name, step_key)
     refresh_published(ctx)
     if phase not in PHASES:
         phase = "establishing"
-    previews = [_preview(ctx, campaign, step, channel, phase) for channel in step.channels]
+    language = served_language(ctx, language)
+    previews = [_preview(ctx, campaign, step, channel, phase, language) for channel in step.channels]
     response = render(
         request,
         "campaign_step.html",
@@ -146,6 +155,8 @@ def step_preview(
         step=step,
         phase=phase,
         phases=PHASES,
+        language=language,
+        languages=language_names(ctx),
         previews=previews,
         max_segments=ctx.settings.sms.max_segments,
     )
@@ -163,12 +174,15 @@ def test_send(
     step_key: str,
     to: Annotated[str, Form()] = "",
     phase: Annotated[str, Form()] = "establishing",
+    language: Annotated[str, Form()] = "",
 ):
     campaign, step = find_step(ctx, name, step_key)
     phase = phase if phase in PHASES else "establishing"
+    language = served_language(ctx, language)
     refresh_published(ctx)
-    back = f"/campaigns/{campaign.name}/{step.key}?" + urlencode({"phase": phase})
-    return queue_test(request, ctx, session, staff, campaign, step, to, phase, back)
+    shown = {"phase": phase} | ({} if language == ctx.settings.clinic.default_language else {"language": language})
+    back = f"/campaigns/{campaign.name}/{step.key}?" + urlencode(shown)
+    return queue_test(request, ctx, session, staff, campaign, step, to, phase, back, language=language)
 
 
 def queue_test(
@@ -182,8 +196,10 @@ def queue_test(
     phase: str,
     back: str,
     renderer: Renderer | None = None,
+    language: str = "",
 ) -> RedirectResponse:
-    """Queue a test of `step` as `renderer` previews it (the live copy's by default) and go `back`, saying so."""
+    """Queue a test of `step` as `renderer` previews it (the live copy's by default), in `language` (the clinic's
+    by default), and go `back`, saying so."""
     try:
         message = test_sends.queue(
             session,
@@ -193,7 +209,7 @@ def queue_test(
             to.strip(),
             now(request),
             region=ctx.settings.clinic.default_region,
-            words=partial(sample_words, ctx, campaign, step, phase=phase, renderer=renderer),
+            words=partial(sample_words, ctx, campaign, step, phase=phase, renderer=renderer, language=language),
         )
     except (ValueError, RenderError) as exc:
         session.rollback()
@@ -217,10 +233,26 @@ def find_step(ctx: Context, name: str, step_key: str) -> tuple[Campaign, Step]:
         raise PageNotFound(f"There is no step {step_key!r} in a campaign named {name!r}.") from None
 
 
-def _preview(ctx: Context, campaign: Campaign, step: Step, channel: str, phase: str) -> Preview:
+def served_language(ctx: Context, value: str) -> str:
+    """The served language a page is asked for ("es", "Spanish"...), the clinic's when not given; another is not a
+    page, and says which there are."""
+    if not value.strip():
+        return ctx.settings.clinic.default_language
     try:
-        return Preview(
-            channel, ctx.renderer.render(campaign, step, channel, sample_context(ctx.settings, phase, channel))
-        )
+        return language_tag(value, ctx.settings.served_languages)
+    except UnknownLanguage as exc:
+        raise PageNotFound(str(exc)) from None
+
+
+def language_names(ctx: Context) -> dict[str, str]:
+    """Each language served, by tag, as staff read it: {"en": "English", "es": "Spanish"}."""
+    return {tag: language_name(tag) for tag in ctx.settings.served_languages}
+
+
+def _preview(ctx: Context, campaign: Campaign, step: Step, channel: str, phase: str, language: str) -> Preview:
+    try:
+        context = sample_context(ctx.settings, phase, channel, language)
+        rendered = ctx.renderer.render(campaign, step, channel, context)
     except (RenderError, ValueError) as exc:
         return Preview(channel, None, str(exc))
+    return Preview(channel, rendered, missing=language_name(language) if rendered.language != language else "")
