@@ -1,6 +1,9 @@
 """Copy edited in the browser: drafts, publishing (each publish keeps a version), restoring, exporting.
 
-The files in campaigns/ and templates/ stay the defaults. The newest published version of a template overrides its
+Every language's copy of a step is its own template (`education/pain-cycle.es.sms.j2`, rendering/names.py), with
+its own drafts and versions: a Spanish draft never touches the English. A language with no file yet starts from
+the default language's copy and is published as a new template. The files in campaigns/ and templates/ stay the
+defaults. The newest published version of a template overrides its
 file for every render (the worker refreshes them each pass); drafts are only ever rendered for previews and checks.
 Everything lives in the database, so platforms that throw their disk away on restart lose nothing.
 """
@@ -16,15 +19,16 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from outreach.services.campaign_check import Finding, check_campaigns, errors
 from outreach.campaigns import Step
 from outreach.context import Context
 from outreach.models import TemplateDraft, TemplateVersion
 from outreach.rendering import Renderer, template_name
+from outreach.services.campaign_check import Finding, check_campaigns, errors
 from outreach.services.facts import audit
 
 _BLOCK = re.compile(r"{%-?\s*block\s+(\w+)\s*-?%}(.*?){%-?\s*endblock\b[^%]*%}", re.DOTALL)
 SHIPPED = "files"  # the author of the version kept of a file's copy before its first edit
+EDITED_CHANNELS = ("email", "sms")
 
 
 class CopyHasErrors(Exception):
@@ -70,19 +74,35 @@ class EmailCopy:
         return self.source().split("{% block body %}")[0].count("\n") + 2
 
 
-def step_templates(step: Step) -> dict[str, str]:
-    """channel -> template name, for the channels the editor offers (email and text)."""
-    return {channel: template_name(step, channel) for channel in step.channels}
+def step_templates(step: Step, language: str = "", default_language: str = "") -> dict[str, str]:
+    """channel -> the template of the step's copy in `language`, for the channels the editor offers (email and
+    text). The default language's files carry no tag (pain-cycle.sms.j2), another's do (pain-cycle.es.sms.j2)."""
+    tag = "" if language == default_language else language
+    return {channel: template_name(step, channel, tag) for channel in step.channels if channel in EDITED_CHANNELS}
+
+
+def every_step_template(ctx: Context, step: Step) -> set[str]:
+    """The templates of the step's copy in every language served."""
+    default = ctx.settings.clinic.default_language
+    return {name for tag in ctx.settings.served_languages for name in step_templates(step, tag, default).values()}
 
 
 @dataclass(frozen=True)
 class StepCopy:
-    """What the editor shows for one step: its email and text as they stand (the draft, else what is live)."""
+    """What the editor shows of one step in one language: its email and text as they stand (the draft, else what
+    is live). A channel with no copy in this language yet is None and listed in `missing`."""
 
-    names: dict[str, str]  # channel -> template name
+    names: dict[str, str]  # channel -> template name in this language
     email: EmailCopy | None
     sms: str | None
     draft_by: str = ""  # who saved the draft being shown, "" when it is the live copy
+    language: str = ""
+    missing: tuple[str, ...] = ()  # channels without copy in this language: its clients get the default's
+
+    @property
+    def present(self) -> dict[str, str]:
+        """channel -> template name, for the channels that have copy in this language."""
+        return {channel: name for channel, name in self.names.items() if channel not in self.missing}
 
     def sources(self) -> dict[str, str]:
         found = {}
@@ -96,7 +116,8 @@ class StepCopy:
         email = self.email and replace(
             self.email, subject=" ".join(subject.split()), body=body.replace("\r\n", "\n").strip("\n")
         )
-        return StepCopy(self.names, email, None if self.sms is None else sms.replace("\r\n", "\n").strip())
+        text = None if self.sms is None else sms.replace("\r\n", "\n").strip()
+        return replace(self, email=email, sms=text)
 
     def where(self, finding: Finding, renderer: Renderer) -> str:
         """A finding's place as the editor labels it: "Text, line 2", "Email body, line 5", "Subject"."""
@@ -111,20 +132,47 @@ class StepCopy:
         return f"{path.name}, line {finding.line}"
 
 
-def step_copy(ctx: Context, session: Session, step: Step) -> StepCopy:
+def step_copy(ctx: Context, session: Session, step: Step, language: str = "") -> StepCopy:
+    """The step's copy in `language` (the default language's when not given), for the channels whose default copy
+    exists."""
+    default = ctx.settings.clinic.default_language
+    language = language or default
+    shipped = step_templates(step, default, default)
     names = {
         channel: name
-        for channel, name in step_templates(step).items()
-        if channel in ("email", "sms") and ctx.renderer.path_of(name).is_file()
+        for channel, name in step_templates(step, language, default).items()
+        if ctx.renderer.path_of(shipped[channel]).is_file()
     }
     pending = drafts(session, list(names.values()))
+    sources = {
+        name: pending[name].source if name in pending else live_source(ctx, session, name) for name in names.values()
+    }
+    missing = tuple(channel for channel, name in names.items() if sources[name] is None)
+    email = sources.get(names.get("email", ""))
+    return StepCopy(
+        names,
+        None if email is None else EmailCopy.parse(email),
+        sources.get(names.get("sms", "")),
+        ", ".join(sorted({d.author for d in pending.values()})),
+        language,
+        missing,
+    )
 
-    def source(name: str) -> str:
-        return pending[name].source if name in pending else live_source(ctx, session, name)
 
-    email = EmailCopy.parse(source(names["email"])) if "email" in names else None
-    sms = source(names["sms"]) if "sms" in names else None
-    return StepCopy(names, email, sms, ", ".join(sorted({d.author for d in pending.values()})))
+def start_from_default(
+    ctx: Context, session: Session, step: Step, language: str, author: str, at: datetime
+) -> list[str]:
+    """Draft the step's missing copy in `language` from the default language's as the editor shows it (its draft,
+    else the live copy); publishing it makes the language's own template. Returns the templates drafted."""
+    default = ctx.settings.clinic.default_language
+    if language == default:
+        raise ValueError(f"{language} is the default language: its copy is the files'")
+    wanted, model = step_copy(ctx, session, step, language), step_copy(ctx, session, step, default)
+    shown = model.sources()
+    started = {wanted.names[channel]: shown[model.names[channel]] for channel in wanted.missing}
+    if started:
+        save_draft(ctx, session, started, author, at)
+    return sorted(started)
 
 
 def draft_renderer(ctx: Context, live: dict[str, str], sources: dict[str, str]) -> Renderer:
@@ -161,12 +209,16 @@ def check(ctx: Context, live: dict[str, str], sources: dict[str, str]) -> list[F
     return [f for f in findings if Path(f.path) in paths]
 
 
-def live_source(ctx: Context, session: Session, name: str) -> str:
-    """What the worker sends for a template now: its newest published version, else its file."""
+def live_source(ctx: Context, session: Session, name: str) -> str | None:
+    """What the worker sends for a template now: its newest published version, else its file; None when there is
+    neither (a language whose copy is not written yet)."""
     version = session.exec(
         select(TemplateVersion).where(TemplateVersion.name == name).order_by(col(TemplateVersion.id).desc())
     ).first()
-    return version.source if version else ctx.renderer.path_of(name).read_text(encoding="utf-8")
+    if version is not None:
+        return version.source
+    path = ctx.renderer.path_of(name)
+    return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 def save_draft(ctx: Context, session: Session, sources: dict[str, str], author: str, at: datetime) -> None:
@@ -199,20 +251,14 @@ def publish(ctx: Context, session: Session, names: list[str], author: str, at: d
     live = published(session)
     versions = []
     for name, draft in sorted(pending.items()):
-        if draft.source != live_source(ctx, session, name):
-            if name not in live:  # keep the file's copy, so it can be restored
+        before = live_source(ctx, session, name)
+        if draft.source != before:
+            if name not in live and before is not None:  # keep the file's copy, so it can be restored
                 session.add(
-                    TemplateVersion(
-                        name=name,
-                        source=live_source(ctx, session, name),
-                        author=SHIPPED,
-                        published_at=at,
-                        note="the shipped file",
-                    )
+                    TemplateVersion(name=name, source=before, author=SHIPPED, published_at=at, note="the shipped file")
                 )
-            versions.append(
-                TemplateVersion(name=name, source=draft.source, author=author, published_at=at, note="published")
-            )
+            note = "published" if before is not None else "published as a new file"
+            versions.append(TemplateVersion(name=name, source=draft.source, author=author, published_at=at, note=note))
         session.delete(draft)
     session.add_all(versions)
     audit(session, author, "copy.publish", detail=", ".join(v.name for v in versions) or "no change", at=at)

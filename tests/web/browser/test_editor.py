@@ -32,21 +32,22 @@ def text_sent_to(site, phone: str, days: int) -> str:
 
 def test_marketing_edits_publishes_and_restores_and_the_worker_follows(site):
     page = site.signed_in("marketing", EDIT)
-    sms = page.get_by_label("Text message")
+    english = page.locator("#copy-en")
+    sms = page.get_by_label("Text message (English)")
 
     sms.fill(OVER)
-    page.locator(".sms-bubble", has_text="over these past few weeks").wait_for()  # the live preview
-    assert "over the limit of 1" in page.locator("#sms-count").inner_text()  # the counter as you type
-    assert page.locator("[data-preview=sms-size]").inner_text().startswith("2 segments · GSM-7 · 184 characters")
-    page.get_by_role("button", name="Save draft").click()
-    page.get_by_text("Draft saved").wait_for()
-    assert "Text, line 1: warning: SMS needs 2 segments" in page.locator("#problems").inner_text()
+    english.locator(".sms-bubble", has_text="over these past few weeks").wait_for()  # the live preview
+    size = english.locator("[data-preview=sms-size]").inner_text()  # the size as you type
+    assert size == "2 segments · GSM-7 · 184 characters · over the target of 1: shorten it"
+    page.get_by_role("button", name="Save English draft").click()
+    page.get_by_text("English draft saved").wait_for()
+    assert "Text, line 1: warning: SMS needs 2 segments" in page.locator("#problems-en").inner_text()
     screenshot(page, "editor-over-budget")
 
-    page.get_by_label("Text message").fill(FIXED)
-    page.get_by_role("button", name="Publish").click()
-    page.get_by_text("Published: the next pass of the worker sends this copy.").wait_for()
-    assert page.locator("#problems").count() == 0
+    page.get_by_label("Text message (English)").fill(FIXED)
+    page.get_by_role("button", name="Publish English").click()
+    page.get_by_text("English copy published: the next pass of the worker sends it.").wait_for()
+    assert page.locator("#problems-en").count() == 0
     assert text_sent_to(site, "+16125550161", days=0).startswith("Northside Massage: Hi Ann, how is your pain today?")
 
     page.get_by_role("button", name="Restore version").first.click()
@@ -70,4 +71,4 @@ def test_the_front_desk_cannot_reach_the_editor(site):
     response = page.goto(EDIT)
 
     assert response.status == 403
-    assert page.get_by_label("Text message").count() == 0
+    assert page.get_by_label("Text message (English)").count() == 0

@@ -3,6 +3,7 @@ cannot reach it; the worker sends what is published."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -27,17 +28,15 @@ def marketing(ctx) -> Desk:
     return Desk(ctx, now=MONDAY).sign_in_as("marketing")
 
 
-def form(desk: Desk, path: str) -> dict:
-    """The editor's fields as the page fills them."""
+def form(desk: Desk, path: str, language: str = "en") -> dict:
+    """One language's fields as the editor fills them (with the language, as its form sends it)."""
     page = desk.get(path).text
     fields = {
-        "subject": re.search(r'id="subject" name="subject" value="([^"]*)"', page).group(1),
-        "body": re.search(r'<textarea id="body"[^>]*>(.*?)</textarea>', page, re.DOTALL).group(1),
-        "sms": re.search(r'<textarea id="sms"[^>]*>(.*?)</textarea>', page, re.DOTALL).group(1),
+        "subject": re.search(rf'id="subject-{language}" name="subject"[^>]* value="([^"]*)"', page).group(1),
+        "body": re.search(rf'<textarea id="body-{language}"[^>]*>(.*?)</textarea>', page, re.DOTALL).group(1),
+        "sms": re.search(rf'<textarea id="sms-{language}"[^>]*>(.*?)</textarea>', page, re.DOTALL).group(1),
     }
-    import html
-
-    return {key: html.unescape(value) for key, value in fields.items()}
+    return {key: html.unescape(value) for key, value in fields.items()} | {"language": language}
 
 
 def test_the_front_desk_cannot_reach_the_editor(ctx):
@@ -66,7 +65,7 @@ def test_marketing_sees_the_warning_fixes_publishes_and_the_next_tick_sends_the_
     response = marketing.post(EDIT, {**fields, "sms": FIXED, "action": "publish"})
     assert response.status_code == 303
     page = page_text(marketing.get(EDIT))
-    assert "Published: the next pass of the worker sends this copy." in page
+    assert "English copy published: the next pass of the worker sends it." in page
     assert "warning" not in page and "This is the live copy." in page
 
     add_client(ctx, "c2", at=MONDAY, phone="+16125550101")
@@ -102,7 +101,7 @@ def test_an_error_shows_its_line_in_the_body_and_blocks_publishing(ctx, marketin
     marketing.post(LESSON_EDIT, {**fields, "body": body, "action": "publish"})
 
     page = page_text(marketing.get(LESSON_EDIT))
-    assert "Not published: fix the errors below first. Your draft is saved." in page
+    assert "English copy not published: fix the errors below first. Your draft is saved." in page
     assert "Email body, line 5: 'dict object' has no attribute 'last_name'" in page
     assert audit_entries(ctx, "copy.publish") == []
 
@@ -133,7 +132,7 @@ def test_a_test_of_the_draft_is_queued_with_the_draft_and_the_live_copy_stays(ct
     page = page_text(marketing.get(response.headers["location"]))
     live = marketing.post(EDIT.replace("/edit", "/test"), {"to": "+16125550198"})
 
-    assert response.status_code == 303 and response.headers["location"] == f"{EDIT}?phase=tapering"
+    assert response.status_code == 303 and response.headers["location"] == f"{EDIT}?phase=tapering#copy-en"
     assert "Test to +16125550199 queued: the worker sends it within a minute." in page
     assert live.status_code == 303
     [from_draft, from_live] = messages(ctx, is_test=True)

@@ -1,25 +1,39 @@
-"""Marketing's editor on a step: its subject, email body and text, checked on saving exactly as
-`campaigns check` checks files, previewed for a sample client, published as a version, restored from any version."""
+"""Marketing's editor on a step: its subject, email body and text in each language served, side by side, checked on
+saving exactly as `campaigns check` checks files, previewed for a sample client in the column's language, published
+as a version, restored from any version. Each language's copy is its own template, with its own drafts and versions.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
+from sqlmodel import Session
 
-from outreach.services.campaign_check import errors
 from outreach.campaigns import Campaign, Step
 from outreach.context import Context
 from outreach.models import TemplateVersion
+from outreach.policy.languages import language_name
 from outreach.policy.segments import count_segments
-from outreach.rendering import PHASES, RenderError, sample_context
+from outreach.rendering import PHASES, Renderer, RenderError, sample_context
+from outreach.rendering.context import LONG_SAMPLE_NAMES
+from outreach.rendering.names import language_of
+from outreach.rendering.templates import TooLong
 from outreach.services import edits
+from outreach.services.campaign_check import Finding, errors
 from outreach.web.dashboard.auth import CampaignsStaff
-from outreach.web.deps import ContextDep, SessionDep, now
-from outreach.web.dashboard.routes.campaigns import PREVIEW_POLICY, find_step, queue_test
+from outreach.web.dashboard.routes.campaigns import (
+    PREVIEW_POLICY,
+    find_step,
+    language_names,
+    queue_test,
+    served_language,
+)
 from outreach.web.dashboard.routes.pages import PageNotFound, flash, render
+from outreach.web.deps import ContextDep, SessionDep, now
 
 router = APIRouter(prefix="/campaigns")
 Text = Annotated[str, Form()]
@@ -36,29 +50,41 @@ def edit_page(
     phase: str = "establishing",
 ):
     campaign, step = find_step(ctx, name, step_key)
-    phase = phase if phase in PHASES else "establishing"
-    copy = edits.step_copy(ctx, session, step)
+    phase = _phase(phase)
+    copies = [edits.step_copy(ctx, session, step, language) for language in ctx.settings.served_languages]
     live = edits.published(session)
-    history = {channel: edits.history(session, template) for channel, template in copy.names.items()}
+    history = {
+        copy.language: {channel: edits.history(session, template) for channel, template in copy.names.items()}
+        for copy in copies
+    }
     session.commit()  # the check takes a while: hold no lock (on SQLite every transaction takes the write lock)
-    findings = edits.check(ctx, live, copy.sources())
-    renderer = edits.draft_renderer(ctx, live, copy.sources())
-    previews = {channel: _render(renderer, campaign, step, channel, phase) for channel in copy.names}
+    sources = {name: source for copy in copies for name, source in copy.sources().items()}
+    findings = edits.check(ctx, live, sources)
+    renderer = edits.draft_renderer(ctx, live, sources)
+    columns = [
+        {
+            "copy": copy,
+            "name": language_name(copy.language),
+            "own_name": language_name(copy.language, copy.language),
+            "findings": _findings_of(copy, findings, ctx),
+            "preview": preview(ctx, renderer, campaign, step, phase, copy.language),
+            "history": history[copy.language],
+            "target_segments": ctx.settings.target_segments(copy.language),
+        }
+        for copy in copies
+    ]
     response = render(
         request,
         "editor.html",
         campaign=campaign,
         step=step,
-        copy=copy,
         phase=phase,
         phases=PHASES,
-        findings=[(copy.where(f, ctx.renderer), f) for f in findings],
-        blocked=bool(errors(findings)),
-        previews=previews,
-        history=history,
-        sms_prefix=f"{ctx.settings.clinic.sms_name}: ",
-        target_segments=ctx.settings.sms.target_segments,
-        sms_size=sms_size(previews["sms"][0].text, ctx) if previews.get("sms", (None,))[0] else "",
+        columns=columns,
+        default_name=language_name(ctx.settings.clinic.default_language),
+        languages=language_names(ctx),
+        language=ctx.settings.clinic.default_language,
+        max_segments=ctx.settings.sms.max_segments,
     )
     response.headers["Content-Security-Policy"] = PREVIEW_POLICY
     return response
@@ -74,13 +100,14 @@ def test_draft(
     step_key: str,
     to: Text = "",
     phase: Text = "establishing",
+    language: Text = "",
 ):
-    """A test of the copy as this page previews it: the saved drafts over the published copy."""
+    """A test of the copy as this page previews it: the saved drafts over the published copy, in `language`."""
     campaign, step = find_step(ctx, name, step_key)
-    phase = phase if phase in PHASES else "establishing"
-    renderer = edits.draft_renderer(ctx, edits.published(session), edits.step_copy(ctx, session, step).sources())
-    back = f"/campaigns/{campaign.name}/{step.key}/edit?" + urlencode({"phase": phase})
-    return queue_test(request, ctx, session, staff, campaign, step, to, phase, back, renderer)
+    phase, language = _phase(phase), served_language(ctx, language)
+    renderer = edits.draft_renderer(ctx, edits.published(session), _all_sources(ctx, session, step))
+    back = _back(campaign.name, step.key, phase, language)
+    return queue_test(request, ctx, session, staff, campaign, step, to, phase, back, renderer, language=language)
 
 
 @router.post("/{name}/{step_key}/edit")
@@ -96,32 +123,38 @@ def save(
     sms: Text = "",
     action: Text = "save",
     phase: Text = "establishing",
+    language: Text = "",
 ):
+    """Save, publish, discard or start (from the default language's copy) one language's copy of the step."""
     _, step = find_step(ctx, name, step_key)
-    copy = edits.step_copy(ctx, session, step)
-    back = f"/campaigns/{name}/{step_key}/edit?phase={phase if phase in PHASES else 'establishing'}"
+    language = served_language(ctx, language)
+    copy = edits.step_copy(ctx, session, step, language)
+    back = _back(name, step_key, _phase(phase), language)
+    called = language_name(language)
+    if action == "start":
+        return _start(request, ctx, session, staff.username, step, language, back)
     if action == "discard":
         edits.discard_drafts(session, list(copy.names.values()), staff.username, now(request))
         session.commit()
-        flash(request, "ok", "Draft discarded: the editor shows the live copy.")
+        flash(request, "ok", f"{called} draft discarded: the editor shows the live copy.")
         return RedirectResponse(back, status_code=303)
     edits.save_draft(ctx, session, copy.edited(subject, body, sms).sources(), staff.username, now(request))
     session.commit()
     if action != "publish":
-        flash(request, "ok", "Draft saved. It is not sent until it is published.")
+        flash(request, "ok", f"{called} draft saved. It is not sent until it is published.")
         return RedirectResponse(back, status_code=303)
     try:
         versions = edits.publish(ctx, session, list(copy.names.values()), staff.username, now(request))
     except edits.CopyHasErrors:
         session.rollback()
-        flash(request, "error", "Not published: fix the errors below first. Your draft is saved.")
+        flash(request, "error", f"{called} copy not published: fix the errors below first. Your draft is saved.")
         return RedirectResponse(back, status_code=303)
     session.commit()
     edits.refresh_published(ctx)
     flash(
         request,
         "ok",
-        "Published: the next pass of the worker sends this copy."
+        f"{called} copy published: the next pass of the worker sends it."
         if versions
         else "Nothing changed, so nothing was published.",
     )
@@ -139,24 +172,17 @@ def live_preview(
     body: Text = "",
     sms: Text = "",
     phase: Text = "establishing",
+    language: Text = "",
 ):
-    """The preview as the person types (dashboard.js): nothing is stored."""
+    """One language's preview as the person types (editor.js): nothing is stored."""
     campaign, step = find_step(ctx, name, step_key)
-    copy = edits.step_copy(ctx, session, step).edited(subject, body, sms)
+    language = served_language(ctx, language)
+    copy = edits.step_copy(ctx, session, step, language).edited(subject, body, sms)
     live = edits.published(session)
+    sources = {**_all_sources(ctx, session, step), **copy.sources()}
     session.commit()
-    renderer = edits.draft_renderer(ctx, live, copy.sources())
-    found = {}
-    for channel in copy.names:
-        rendered, error = _render(renderer, campaign, step, channel, phase if phase in PHASES else "establishing")
-        found[channel] = {
-            "error": error,
-            "subject": rendered.subject if rendered else "",
-            "text": rendered.text if rendered else "",
-            "html": rendered.html if rendered else "",
-            "size": sms_size(rendered.text, ctx) if rendered and channel == "sms" else "",
-        }
-    return JSONResponse(found)
+    renderer = edits.draft_renderer(ctx, live, sources)
+    return JSONResponse(preview(ctx, renderer, campaign, step, _phase(phase), language))
 
 
 @router.get("/{name}/{step_key}/versions/{version_id}")
@@ -170,7 +196,7 @@ def version_page(
     version_id: int,
 ):
     campaign, step = find_step(ctx, name, step_key)
-    version = _version(session, step, version_id)
+    version = _version(ctx, session, step, version_id)
     older = next((v for v in edits.history(session, version.name) if v.id < version.id), None)
     return render(
         request,
@@ -178,6 +204,8 @@ def version_page(
         campaign=campaign,
         step=step,
         version=version,
+        language=language_name(_language_of(ctx, version.name)),
+        language_tag=_language_of(ctx, version.name),
         older=older,
         diff=edits.diff(older.source if older else "", version.source),
     )
@@ -194,32 +222,142 @@ def restore(
     version_id: int,
 ):
     _, step = find_step(ctx, name, step_key)
-    version = _version(session, step, version_id)
+    version = _version(ctx, session, step, version_id)
+    language = _language_of(ctx, version.name)
     edits.restore(session, version.id, staff.username, now(request))
     session.commit()
     edits.refresh_published(ctx)
-    flash(request, "ok", f"Version {version.id} restored and published: the next pass of the worker sends it.")
-    return RedirectResponse(f"/campaigns/{name}/{step_key}/edit", status_code=303)
+    flash(
+        request,
+        "ok",
+        f"{language_name(language)} version {version.id} restored and published: the next pass of the worker sends it.",
+    )
+    return RedirectResponse(_back(name, step_key, "establishing", language), status_code=303)
 
 
-def sms_size(text: str, ctx: Context) -> str:
-    """The rendered text's size in words, with the budget: "1 segment · GSM-7 · 130 characters"."""
+def preview(
+    ctx: Context, renderer: Renderer, campaign: Campaign, step: Step, phase: str, language: str
+) -> dict[str, dict[str, str]]:
+    """channel -> what one language's column shows for the sample client: the email's subject and HTML, the text
+    and its sizes (the short text's, and which of the two a long name gets)."""
+    found = {}
+    for channel in edits.step_templates(step):
+        context = sample_context(ctx.settings, phase, channel, language)
+        try:
+            rendered, error = renderer.render(campaign, step, channel, context), ""
+        except (RenderError, ValueError) as exc:
+            rendered, error = None, str(exc)
+        sized = rendered is not None and channel == "sms"
+        found[channel] = {
+            "error": error,
+            "subject": rendered.subject if rendered else "",
+            "text": rendered.text if rendered else "",
+            "html": rendered.html if rendered else "",
+            "language": language_name(rendered.language) if rendered else "",
+            **(_text_sizes(ctx, renderer, campaign, step, phase, language, rendered.text) if sized else {}),
+        }
+    return found
+
+
+def sms_size(text: str, target: int) -> str:
+    """A rendered text's size in words, with the budget: "1 segment · GSM-7 · 130 characters"."""
     count = count_segments(text)
     plural = "s" if count.segments != 1 else ""
     words = f"{count.segments} segment{plural} · {count.encoding} · {count.characters} characters"
-    target = ctx.settings.sms.target_segments
     return words + (f" · over the target of {target}: shorten it" if count.segments > target else "")
 
 
-def _version(session: SessionDep, step: Step, version_id: int) -> TemplateVersion:
+def _text_sizes(
+    ctx: Context, renderer: Renderer, campaign: Campaign, step: Step, phase: str, language: str, text: str
+) -> dict[str, str]:
+    """A text's size, its `{% block short %}`'s size if it has one, and what the longest sample name is sent."""
+    target, most = ctx.settings.target_segments(language), ctx.settings.sms.max_segments
+    try:
+        short = renderer.render_short(campaign, step, sample_context(ctx.settings, phase, "sms", language))
+        long_name = _long_name(renderer, campaign, step, phase, language, most)
+    except (RenderError, ValueError) as exc:  # the short block's own mistake: the full text rendered
+        return {"size": sms_size(text, target), "short_size": f"cannot be rendered: {exc}", "long_name": ""}
+    return {
+        "size": sms_size(text, target),
+        "short_size": sms_size(short.text, target) if short else "",
+        "long_name": long_name,
+    }
+
+
+def _long_name(renderer: Renderer, campaign: Campaign, step: Step, phase: str, language: str, most: int) -> str:
+    """What the client with the sample name whose text is longest is sent, as dispatch decides it."""
+    sizes = []
+    for first_name in LONG_SAMPLE_NAMES:
+        context = sample_context(renderer.settings, phase, "sms", language, first_name)
+        full = renderer.render(campaign, step, "sms", context)
+        count = count_segments(full.text)
+        sizes.append(((count.segments, count.characters), first_name, full.text, context))
+    (segments, _), first_name, full_text, context = max(sizes, key=lambda size: size[0])
+    try:
+        sent = renderer.render_within(campaign, step, "sms", context, most)
+    except TooLong as exc:
+        return f"{first_name}: not sent, too long ({exc.segments} segments; at most {most})"
+    if sent.text == full_text:
+        return f"{first_name}: the full text ({_segments(segments)})"
+    return (
+        f"{first_name}: the short text ({_segments(count_segments(sent.text).segments)}), "
+        f"since the full one needs {_segments(segments)}"
+    )
+
+
+def _segments(count: int) -> str:
+    return f"{count} segment{'s' if count != 1 else ''}"
+
+
+def _findings_of(copy: edits.StepCopy, findings: list[Finding], ctx: Context) -> dict:
+    """The findings in this language's templates, labelled as the column shows them, and whether any blocks it."""
+    paths = {ctx.renderer.path_of(name) for name in copy.sources()}
+    own = [f for f in findings if Path(f.path) in paths]
+    return {"list": [(copy.where(f, ctx.renderer), f) for f in own], "blocked": bool(errors(own))}
+
+
+def _all_sources(ctx: Context, session: Session, step: Step) -> dict[str, str]:
+    """Every language's copy of the step as the editor shows it, so a preview's includes see the drafts too."""
+    return {
+        name: source
+        for language in ctx.settings.served_languages
+        for name, source in edits.step_copy(ctx, session, step, language).sources().items()
+    }
+
+
+def _language_of(ctx: Context, template: str) -> str:
+    return language_of(template, ctx.settings.clinic.default_language)
+
+
+def _start(
+    request: Request, ctx: Context, session: Session, author: str, step: Step, language: str, back: str
+) -> RedirectResponse:
+    """Start a language's missing copy from the default language's."""
+    called, default = language_name(language), language_name(ctx.settings.clinic.default_language)
+    try:
+        started = edits.start_from_default(ctx, session, step, language, author, now(request))
+    except ValueError as exc:
+        started, reason = [], str(exc)
+    else:
+        reason = f"the {called} copy is written already"
+    session.commit()
+    if started:
+        flash(request, "ok", f"{called} copy started from the {default}: translate it, then publish it.")
+    else:
+        flash(request, "error", f"Nothing to start: {reason}.")
+    return RedirectResponse(back, status_code=303)
+
+
+def _phase(value: str) -> str:
+    return value if value in PHASES else "establishing"
+
+
+def _back(name: str, step_key: str, phase: str, language: str) -> str:
+    return f"/campaigns/{name}/{step_key}/edit?" + urlencode({"phase": phase}) + f"#copy-{language}"
+
+
+def _version(ctx: Context, session: Session, step: Step, version_id: int) -> TemplateVersion:
     version = session.get(TemplateVersion, version_id)
-    if version is None or version.name not in edits.step_templates(step).values():
+    if version is None or version.name not in edits.every_step_template(ctx, step):
         raise PageNotFound(f"There is no version {version_id} of this step's copy.")
     return version
-
-
-def _render(renderer, campaign: Campaign, step: Step, channel: str, phase: str):  # noqa: ANN001, ANN202
-    try:
-        return renderer.render(campaign, step, channel, sample_context(renderer.settings, phase, channel)), ""
-    except (RenderError, ValueError) as exc:
-        return None, str(exc)
