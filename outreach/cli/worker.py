@@ -102,8 +102,8 @@ def demo(
         None, help="Where the demo database and outbox go (recreated) [default: var/demo in the project folder]."
     ),
 ) -> None:
-    """Show the whole product on sample data: seven clients live through 16 weeks of real planning and sending,
-    with messages written to a local outbox (never a real provider)."""
+    """Show the whole product on sample data: eight clients (one Spanish-speaking) live through 16 weeks of real
+    planning and sending, with messages written to a local outbox (never a real provider)."""
     from outreach import simulation
 
     directory = (directory or context(upgrade=False, needs_campaigns=True).data_dir / "demo").resolve()
@@ -183,20 +183,29 @@ def simulate(
         0.25, min=0, max=1, help="With --population: chance a day that a nudged client books."
     ),
     on_own: float = typer.Option(0.05, min=0, max=1, help="With --population: the same without a nudge."),
+    language: Optional[str] = typer.Option(
+        None,
+        help="The client's language, one of [languages] served (es, Spanish, Español); the timeline and report "
+        "show each text and subject as it would go out [default: the persona's, else [clinic] default_language].",
+    ),
 ) -> None:
-    """Run the real cadence and planner for one simulated client and print the timeline. Nothing is sent.
-    With --population, run many clients with part of them held out of rebook nudges, and compare the groups."""
+    """Run the real cadence and planner for one simulated client and print the timeline, with what each message
+    said. Nothing is sent. With --population, run many clients with part of them held out of rebook nudges, and
+    compare the groups."""
     from outreach import simulation
     from outreach.simulation.report import simulation_report
 
+    spoken = _parse_language(language)
     if population:
-        _simulate_population(population, weeks, holdout, simulation.Habit(after_nudge, on_own))
+        _simulate_population(population, weeks, holdout, simulation.Habit(after_nudge, on_own), spoken)
         return
     if persona not in PERSONAS:
         raise typer.BadParameter(f"choose one of {', '.join(PERSONAS)}", param_hint="--persona")
     chosen = PERSONAS[persona]
     report = report or context(upgrade=False, needs_campaigns=True).data_dir / "simulation.html"
-    subject = dataclasses.replace(chosen, scores=_parse_scores(scores) or chosen.scores)
+    subject = dataclasses.replace(
+        chosen, scores=_parse_scores(scores) or chosen.scores, language=spoken or chosen.language
+    )
     if email_only:
         subject = dataclasses.replace(subject, sms_consent=False, answers_by_email=True)
     with tempfile.TemporaryDirectory() as scratch:
@@ -204,22 +213,47 @@ def simulate(
         result = _simulate(ctx, (subject,), weeks, _next_monday())
         ctx.engine.dispose()
     timeline = result.timelines[0]
-    typer.echo(f"{'date':<12}{'phase':<14}{'channel':<9}{'campaign/step':<34}status")
-    for message in timeline.messages:
-        when = message.sent_at or message.due_at
-        week = (when - result.start).days // 7
-        phase = timeline.phases.get(week, "")
-        typer.echo(
-            f"{when:%Y-%m-%d}  {phase:<14}{message.channel:<9}{message.campaign + '/' + message.step:<34}"
-            f"{message.status}"
-        )
+    _print_timeline(timeline, result.start, ctx.settings.clinic.default_language)
     counts = timeline.per_week(result.start, weeks)
     months = [sum(counts[i : i + 4]) for i in range(0, weeks, 4)]
     typer.echo("\nMessages per 4 weeks: " + ", ".join(str(m) for m in months))
     typer.echo("Phases: " + "; ".join(simulation.phase_changes(timeline)))
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(simulation_report(result, timeline, ctx.settings.cadence), encoding="utf-8")
+    report.write_text(
+        simulation_report(result, timeline, ctx.settings.cadence, ctx.settings.clinic.default_language),
+        encoding="utf-8",
+    )
     typer.echo(f"Report: {report}")
+
+
+def _parse_language(raw: str | None) -> str:
+    """The served language `--language` names, or "" when it is not given."""
+    from outreach.policy.languages import UnknownLanguage, language_tag
+
+    if raw is None:
+        return ""
+    try:
+        return language_tag(raw, get_settings().served_languages)
+    except UnknownLanguage as exc:
+        raise typer.BadParameter(str(exc), param_hint="--language") from None
+
+
+def _print_timeline(timeline, start: datetime, default_language: str) -> None:  # noqa: ANN001  (Timeline)
+    """One line per message, and under each one sent, its words in the language it went out in."""
+    from outreach.policy.languages import language_name
+
+    speaks = timeline.persona.language or default_language
+    typer.echo(f"{timeline.persona.first_name} {timeline.persona.last_name}, who reads {language_name(speaks)}\n")
+    typer.echo(f"{'date':<12}{'phase':<14}{'channel':<9}{'campaign/step':<34}status")
+    for message in timeline.messages:
+        when = message.sent_at or message.due_at
+        phase = timeline.phases.get((when - start).days // 7, "")
+        typer.echo(
+            f"{when:%Y-%m-%d}  {phase:<14}{message.channel:<9}{message.campaign + '/' + message.step:<34}"
+            f"{message.status}"
+        )
+        if message.id in timeline.words:
+            typer.echo(f"{'':<12}[{message.language}] {' '.join(timeline.words[message.id].split())}")
 
 
 def _next_monday() -> datetime:
@@ -231,7 +265,7 @@ def _next_monday() -> datetime:
     )
 
 
-def _simulate_population(size: int, weeks: int, holdout: float, habit) -> None:  # noqa: ANN001
+def _simulate_population(size: int, weeks: int, holdout: float, habit, language: str) -> None:  # noqa: ANN001
     from outreach import simulation
     from outreach.services.outcomes import holdout_table
     from outreach.simulation import with_holdout
@@ -239,7 +273,7 @@ def _simulate_population(size: int, weeks: int, holdout: float, habit) -> None: 
     with tempfile.TemporaryDirectory() as scratch:
         ctx = _sandbox(Path(scratch), "null")
         ctx.__dict__["catalog"] = with_holdout(ctx.catalog, "rebook", holdout)
-        result = _simulate(ctx, simulation.population(size, habit), weeks, _next_monday())
+        result = _simulate(ctx, simulation.population(size, habit, language), weeks, _next_monday())
         comparison = simulation.compare_groups(ctx, result)
         ctx.engine.dispose()
     # A simulation is for seeing what a holdout this size shows, so its figures are printed at any size.

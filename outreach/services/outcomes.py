@@ -1,6 +1,7 @@
 """Campaign outcomes for a period: per campaign and step, what was planned, sent, delivered, opened, answered and
-rebooked; skips by reason; weekly trends; and messaged against held-out clients. Aggregates only: no client is
-named, scored or phased here, so marketing may see all of it. The web page and `outreach report` both print it.
+rebooked; sent, delivered and rebooked by language; skips by reason; weekly trends; and messaged against held-out
+clients. Aggregates only: no client is named, scored or phased here, so marketing may see all of it. The web page
+and `outreach report` both print it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from outreach.context import Context
 from outreach.models import ReportDay
 from outreach.policy.comparison import Arm, Comparison
 from outreach.policy.holdout import HOLDOUT_STEP
+from outreach.policy.languages import language_name
 from outreach.services import rollup
+from outreach.services.conversations import REPLY_CAMPAIGN
 from outreach.services.delivery_log import LogFilter
 from outreach.services.delivery_log import safe_cell  # spreadsheet formulas defused, as in the log
 from outreach.settings import Settings
@@ -44,6 +47,7 @@ STEP_COLUMNS = (
     "rebooked",
 )
 WEEK_COLUMNS = ("sent", "delivered", "failed", "opened", "clicked", "replies", "stop", "rebooked")
+LANGUAGE_COLUMNS = ("sent", "delivered", "rebooked")
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class OutcomesReport:
     attribution_days: int
     visits_window_days: int
     steps: Table
+    languages: Table
     skipped: Table
     weeks: Table
     holdouts: list[HoldoutResult] = field(default_factory=list)
@@ -107,7 +112,7 @@ class OutcomesReport:
         return holdout_table(self.holdouts)
 
     def tables(self) -> list[Table]:
-        return [self.steps, self.skipped, self.weeks, self.holdout_table]
+        return [self.steps, self.languages, self.skipped, self.weeks, self.holdout_table]
 
 
 def outcomes_report(session: Session, settings: Settings, catalog: Catalog | None, period: Period) -> OutcomesReport:
@@ -120,6 +125,7 @@ def outcomes_report(session: Session, settings: Settings, catalog: Catalog | Non
         attribution_days=settings.reports.attribution_days,
         visits_window_days=settings.reports.visits_window_days,
         steps=_steps_table(totals, order, catalog),
+        languages=_languages_table(totals, settings),
         skipped=_skipped_table(totals, order),
         weeks=_weeks_table(rows, period),
         holdouts=_holdouts(rows, totals, catalog, settings.reports.min_group_size),
@@ -176,6 +182,27 @@ def _steps_table(totals: Totals, order: list[tuple[str, str]], catalog: Catalog 
         held_out = sum(totals.get((campaign, HOLDOUT_STEP), {}).get("held_out_clients", Counter()).values())
         rows.append((campaign, step, *cells, held_out if step == _first_step(catalog, campaign) else None))
     return Table("steps", "Per campaign and step", ("campaign", "step", *STEP_COLUMNS, "held_out_clients"), rows)
+
+
+def _languages_table(totals: Totals, settings: Settings) -> Table:
+    """Sent and delivered by the language each message went out in, rebooked by the client's: every served
+    language, then any other the period saw, then what no language was recorded for."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for (campaign, _), metrics in totals.items():
+        # Campaign messages sent before languages were recorded came from the default language's files; a reply
+        # a person wrote is in whatever language they wrote it in.
+        unrecorded = "" if campaign == REPLY_CAMPAIGN else settings.clinic.default_language
+        for name in LANGUAGE_COLUMNS:
+            for tag, count in metrics.get(name, Counter()).items():
+                counts[tag or unrecorded][name] += count
+    served = settings.served_languages
+    order = [*served, *sorted(set(counts) - {*served, ""}), *([""] if "" in counts else [])]
+    rows = [(_language_label(tag), tag, *(counts[tag][name] for name in LANGUAGE_COLUMNS)) for tag in order]
+    return Table("languages", "Sent, delivered and rebooked by language", ("language", "tag", *LANGUAGE_COLUMNS), rows)
+
+
+def _language_label(tag: str) -> str:
+    return language_name(tag) if tag else "Not recorded"
 
 
 def _skipped_table(totals: Totals, order: list[tuple[str, str]]) -> Table:

@@ -6,7 +6,8 @@ provider events, replies, held-out occasions, and visits (which change whether a
 rebook). What counts on which day:
 
 - messages (planned, sent, delivered, failed, skipped by reason, waiting, opened, clicked, unsubscribed,
-  rebooked, the holdout's occasions): the day the planner wrote the message;
+  rebooked, the holdout's occasions): the day the planner wrote the message; sent and delivered by the language
+  the message went out in, rebooked by the client's language (the row's `detail`);
 - replies and STOPs: the day they arrived, credited to the last text the client was sent before them;
 - held-out occasions: the day the step would have gone out.
 """
@@ -24,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from outreach.models import (
     STOP_HANDLINGS,
+    Client,
     DeliveryEvent,
     HeldOutOccasion,
     InboundMessage,
@@ -59,6 +61,11 @@ STATUS_METRICS = {
     MessageStatus.unknown: "unknown",
 }
 Key = tuple[str, str, str, str]  # campaign, step, metric, detail
+# What a row's `detail` holds for these: the language ("" where it was not recorded).
+LANGUAGE_METRICS = frozenset({"sent", "delivered", "rebooked"})
+# The shape of the counts themselves: raised when a row comes to hold something new (2: per language), so every
+# day is counted again once.
+COUNTS_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -130,21 +137,24 @@ def rebuild_day(session: Session, day: date, days: LocalDays, reports: Reports, 
 def _count_statuses(session: Session, start: datetime, end: datetime, counts: Counter) -> None:
     reason = case((col(Message.status) == MessageStatus.skipped, Message.reason), else_="")
     went_out = case((col(Message.sent_at).is_not(None), 1), else_=0)
-    query = (
-        select(Message.campaign, Message.step, Message.status, reason, went_out, func.count())
-        .where(*_made_between(start, end))
-        .group_by(Message.campaign, Message.step, Message.status, reason, went_out)
-    )
-    for campaign, step, status, why, sent, n in session.exec(query):
+    columns = (Message.campaign, Message.step, Message.status, reason, went_out, Message.language)
+    query = select(*columns, func.count()).where(*_made_between(start, end)).group_by(*columns)
+    for campaign, step, status, why, sent, language, n in session.exec(query):
         if step == HOLDOUT_STEP:
             counts[campaign, step, "held_out_clients", ""] += n
             continue
         counts[campaign, step, "planned", ""] += n
         if sent:
-            counts[campaign, step, "sent", ""] += n
+            counts[campaign, step, "sent", language] += n
         metric = STATUS_METRICS.get(status)
         if metric:
-            counts[campaign, step, metric, skip_reason(why) if metric == "skipped" else ""] += n
+            counts[campaign, step, metric, _detail(metric, why, language)] += n
+
+
+def _detail(metric: str, reason: str, language: str) -> str:
+    if metric == "skipped":
+        return skip_reason(reason)
+    return language if metric in LANGUAGE_METRICS else ""
 
 
 def skip_reason(reason: str) -> str:
@@ -203,7 +213,10 @@ def _count_occasions(
             Message.due_at,
             Message.to_address,
             Message.stream,
-        ).where(
+            Client.language,
+        )
+        .join(Client, col(Client.id) == Message.client_id)
+        .where(
             *_made_between(start, end),
             Message.step != HOLDOUT_STEP,
             col(Message.client_id).is_not(None),
@@ -218,10 +231,10 @@ def _count_occasions(
     ).all()
     horizon = timedelta(days=max(reports.attribution_days, reports.visits_window_days))
     visits = _visits(session, {row[2] for row in [*messaged, *held_out]}, start, end + horizon)
-    for campaign, step, client_id, sent_at, due_at, to_address, stream in messaged:
+    for campaign, step, client_id, sent_at, due_at, to_address, stream, language in messaged:
         mine = visits.get(client_id, ())
         if sent_at is not None and stream == "rebook":
-            counts[campaign, step, "rebooked", ""] += rebooked(mine, sent_at, reports.attribution_days)
+            counts[campaign, step, "rebooked", language] += rebooked(mine, sent_at, reports.attribution_days)
         if to_address and (campaign, step) in compared:
             _occasion(counts, campaign, step, "", mine, sent_at or due_at, reports)
     for campaign, step, client_id, due_at in held_out:
@@ -354,9 +367,9 @@ MARK_PREFIX = "rollup:"
 
 
 def _counting(settings: Settings) -> str:
-    """The settings the counts depend on: when one changes, every day is counted again."""
+    """The settings the counts depend on, and their shape: when one changes, every day is counted again."""
     reports = settings.reports
-    return f"{settings.clinic.timezone}|{reports.attribution_days}|{reports.visits_window_days}"
+    return f"{COUNTS_VERSION}|{settings.clinic.timezone}|{reports.attribution_days}|{reports.visits_window_days}"
 
 
 def _load_marks(session: Session) -> dict[str, str]:

@@ -1,16 +1,18 @@
 """Simulated clients living through weeks of outreach: the real planner and dispatcher on a simulated clock.
 
-Used by `outreach demo` (seven sample clients, the embedded outbox channel) and `outreach simulate` (one persona,
-nothing sent). A persona books a visit a couple of days after a rebook nudge reaches it, attends it, and the front
-desk records its pain score at each visit, so the taper shows up as it would at the clinic. A persona that
-answers by email instead taps its answer in each check-in email it receives (the link in the rendered email),
-and no score is logged at its visits: its taper moves on those answers alone.
+Used by `outreach demo` (eight sample clients, one of them Spanish-speaking; the embedded outbox channel) and
+`outreach simulate` (one persona, in any served language; nothing sent). A persona books a visit a couple of days
+after a rebook nudge reaches it, attends it, and the front desk records its pain score at each visit, so the taper
+shows up as it would at the clinic. A persona that answers by email instead taps its answer in each check-in email
+it receives (the link in the rendered email), and no score is logged at its visits: its taper moves on those
+answers alone.
 """
 
 from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -64,6 +66,7 @@ class Persona:
     # Answers each check-in email by tapping a number, instead of having a score logged at each visit.
     answers_by_email: bool = False
     habit: Habit | None = None  # None: books two days after a nudge, or ten days after the last visit
+    language: str = ""  # "": the clinic's default language
 
     def score_for(self, visit_number: int) -> int:
         series = self.scores or SCORES[self.kind]
@@ -78,6 +81,8 @@ DEMO_CLIENTS = (
     Persona("demo-eve", "Eve", "NoConsent", "steady", email_consent=False, sms_consent=False),
     Persona("demo-finn", "Finn", "NightOwl", "improving", timezone="Pacific/Honolulu", email_consent=False),
     Persona("demo-gia", "Gia", "EmailOnly", "improving", sms_consent=False, answers_by_email=True),
+    # Ann's story in Spanish, with a name outside GSM-7: every text of hers is measured in UCS-2 segments.
+    Persona("demo-lucia", "Lucía", "Spanish", "improving", language="es"),
 )
 # The demo's clients by the name `outreach simulate --persona` knows them by: improving, ..., no-consent, night-owl.
 PERSONAS = {re.sub(r"(?<!^)(?=[A-Z])", "-", p.last_name).lower(): p for p in DEMO_CLIENTS}
@@ -95,6 +100,7 @@ class Timeline:
     phases: dict[int, str] = field(default_factory=dict)  # week -> phase at the week's end
     worsening: dict[int, bool] = field(default_factory=dict)
     answered: set[int] = field(default_factory=set)  # check-in emails answered (message ids)
+    words: dict[int, str] = field(default_factory=dict)  # message id -> the email's subject or the text, as sent
 
     def sent(self) -> list[Message]:
         return [m for m in self.messages if m.status in ("sent", "delivered")]
@@ -108,20 +114,20 @@ class Timeline:
         return counts
 
 
-class Mailbox(Transport):
-    """The email transport as the simulated clients see it: it sends as before, and keeps each email's text so a
-    client can tap a link in it."""
+class Recorder(Transport):
+    """A transport as the simulated clients see it: it sends as before, and keeps what each message said: the
+    subject of an email or a text's words (the timeline shows them), and an email's text, so a client can tap a
+    link in it."""
 
-    channel = "email"
-
-    def __init__(self, inner: Transport) -> None:
-        self.inner = inner
-        self.paced = inner.paced
-        self.texts: dict[int, str] = {}
+    def __init__(self, inner: Transport, words: dict[int, str], emails: dict[int, str]) -> None:
+        self.inner, self.words, self.emails = inner, words, emails
+        self.channel, self.paced, self.remote = inner.channel, inner.paced, inner.remote
 
     def send(self, message: OutgoingMessage) -> Receipt:
         receipt = self.inner.send(message)
-        self.texts[message.message_id] = message.text
+        self.words[message.message_id] = message.subject if message.channel == "email" else message.text
+        if message.channel == "email":
+            self.emails[message.message_id] = message.text
         return receipt
 
     def close(self) -> None:
@@ -163,12 +169,13 @@ def run(
 
     ids = _create_clients(ctx, personas, start)
     timelines = [Timeline(p, ids[p.external_id]) for p in personas]
-    mailbox = Mailbox(transports["email"])
-    transports = {**transports, "email": mailbox}
+    words: dict[int, str] = {}
+    emails: dict[int, str] = {}
+    transports = {channel: Recorder(transport, words, emails) for channel, transport in transports.items()}
     end, now, week = start + timedelta(weeks=weeks), start, 0
     while now < end:
         _live(ctx, timelines, now, start)
-        _answer_checkins(ctx, timelines, mailbox, now)
+        _answer_checkins(ctx, timelines, emails, now)
         tick(ctx, now, transports, record=False)
         following = min(_next_event(ctx, list(ids.values()), now), end)
         while week < weeks and start + timedelta(weeks=week + 1) <= following:
@@ -177,7 +184,7 @@ def run(
         if progress is not None:
             progress(following)
         now = following
-    _collect(ctx, timelines)
+    _collect(ctx, timelines, words)
     return Simulation(start, weeks, timelines)
 
 
@@ -204,9 +211,10 @@ def _create_clients(ctx: Context, personas: tuple[Persona, ...], start: datetime
                 external_id=p.external_id,
                 first_name=p.first_name,
                 last_name=p.last_name,
-                email=f"{p.first_name.lower()}@example.com",
+                email=f"{_ascii(p.first_name.lower())}@example.com",
                 phone=f"+1612555{100 + i:04d}",
                 timezone=p.timezone,
+                language=p.language or ctx.settings.clinic.default_language,
                 next_plan_at=start,
                 created_at=start,
                 updated_at=start,
@@ -222,6 +230,11 @@ def _create_clients(ctx: Context, personas: tuple[Persona, ...], start: datetime
             ids[p.external_id] = client.id
         session.commit()
     return ids
+
+
+def _ascii(name: str) -> str:
+    """A name's letters without their accents ("lucía" -> "lucia"): an address any mail server takes."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if c.isascii())
 
 
 def _local(day: date, at: time, zone: str) -> datetime:
@@ -253,7 +266,7 @@ def _live(ctx: Context, timelines: list[Timeline], now: datetime, start: datetim
         session.commit()
 
 
-def _answer_checkins(ctx: Context, timelines: list[Timeline], mailbox: Mailbox, now: datetime) -> None:
+def _answer_checkins(ctx: Context, timelines: list[Timeline], emails: dict[int, str], now: datetime) -> None:
     """Clients who answer by email tap the number for their next score in each check-in email that reached them."""
     for timeline in timelines:
         if not timeline.persona.answers_by_email:
@@ -270,10 +283,10 @@ def _answer_checkins(ctx: Context, timelines: list[Timeline], mailbox: Mailbox, 
                 .order_by(Message.sent_at)
             ).all()
         for message_id in sent:
-            if message_id in timeline.answered or message_id not in mailbox.texts:
+            if message_id in timeline.answered or message_id not in emails:
                 continue
             timeline.answered.add(message_id)
-            _tap(ctx, mailbox.texts[message_id], timeline.persona.score_for(len(timeline.answered) - 1), now)
+            _tap(ctx, emails[message_id], timeline.persona.score_for(len(timeline.answered) - 1), now)
 
 
 def _tap(ctx: Context, email_text: str, answer: int, now: datetime) -> None:
@@ -317,10 +330,13 @@ def _wants_to_book(
     return nudged is not None or now - last >= timedelta(days=10)
 
 
-def population(size: int, habit: Habit) -> tuple[Persona, ...]:
-    """`size` simulated clients of every kind in turn, all with the same booking habit."""
+def population(size: int, habit: Habit, language: str = "") -> tuple[Persona, ...]:
+    """`size` simulated clients of every kind in turn, all with the same booking habit and language."""
     kinds = tuple(SCORES)
-    return tuple(Persona(f"pop-{i}", f"Pat{i}", "Sample", kinds[i % len(kinds)], habit=habit) for i in range(size))
+    return tuple(
+        Persona(f"pop-{i}", f"Pat{i}", "Sample", kinds[i % len(kinds)], habit=habit, language=language)
+        for i in range(size)
+    )
 
 
 def _note_phases(ctx: Context, timelines: list[Timeline], now: datetime, week: int) -> None:
@@ -332,13 +348,14 @@ def _note_phases(ctx: Context, timelines: list[Timeline], now: datetime, week: i
         timeline.phases[week], timeline.worsening[week] = state.phase, state.worsening
 
 
-def _collect(ctx: Context, timelines: list[Timeline]) -> None:
+def _collect(ctx: Context, timelines: list[Timeline], words: dict[int, str]) -> None:
     with Session(ctx.engine, expire_on_commit=False) as session:
         for timeline in timelines:
             cid = timeline.client_id
             timeline.messages = list(
                 session.scalars(select(Message).where(Message.client_id == cid).order_by(Message.due_at))
             )
+            timeline.words = {m.id: words[m.id] for m in timeline.messages if m.id in words}
             timeline.visits = sorted(
                 session.scalars(select(Visit.starts_at).where(Visit.client_id == cid, Visit.status == "attended"))
             )

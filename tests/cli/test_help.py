@@ -55,6 +55,8 @@ def test_bracketed_setting_names_survive_in_help():
 
 def test_simulate_accepts_every_demo_persona():
     assert len(PERSONAS) == len(DEMO_CLIENTS)
-    assert {"improving", "steady", "worsening", "lapsing", "no-consent", "night-owl", "email-only"} == set(PERSONAS)
+    assert {"improving", "steady", "worsening", "lapsing", "no-consent", "night-owl", "email-only", "spanish"} == set(
+        PERSONAS
+    )
     for name in PERSONAS:
         assert name in _flat(_help(("simulate",)))
