@@ -35,6 +35,9 @@ class SegmentCount:
 
 def count_segments(text: str) -> SegmentCount:
     """Segments a text is sent in. An empty text still takes one message."""
+    if GSM7_BASIC.issuperset(text):  # the common case, and every send counts: one septet a character, no clusters
+        single, part = GSM7_LIMITS
+        return SegmentCount("GSM-7", 1 if len(text) <= single else -(-len(text) // part), len(text), None)
     first_non_gsm = next((c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENSION), None)
     graphemes = _GRAPHEME.findall(text)
     if first_non_gsm is None:

@@ -1,4 +1,6 @@
-from outreach.policy.segments import SegmentCount, capacity, count_segments
+from hypothesis import given, strategies as st
+
+from outreach.policy.segments import GSM7_BASIC, SegmentCount, capacity, count_segments
 
 
 def test_it_fits_160_plain_characters_in_one_segment():
@@ -103,3 +105,13 @@ def test_it_moves_a_keycap_that_straddles_a_part_boundary_whole_into_the_next_pa
 
     assert count_segments(text).segments == 3
     assert count_segments("\u2019" * 64 + KEYCAP_ONE + "\u2019" * 67).segments == 2
+
+
+@given(st.text(alphabet=sorted(GSM7_BASIC), max_size=800))
+def test_a_plain_gsm_text_counts_as_the_general_rule_counts_it(text):
+    from outreach.policy.segments import GSM7_LIMITS, _segments
+
+    count = count_segments(text)
+
+    assert (count.encoding, count.characters) == ("GSM-7", len(text))
+    assert count.segments == _segments([1] * len(text), GSM7_LIMITS)
