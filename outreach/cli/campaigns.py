@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+from rich.text import Text
 
-from outreach.services.campaign_check import check_campaigns, count_files, errors, sms_table, write_email_preview
-from outreach.campaigns import CampaignError
+from outreach.services.campaign_check import (
+    SmsRow,
+    check_campaigns,
+    count_files,
+    errors,
+    sms_table,
+    write_email_preview,
+)
+from outreach.campaigns import CampaignError, Step
 from outreach.cli.common import Typer, context, fail
+from outreach.cli.tables import Column, print_table
 from outreach.context import Context
 from outreach.policy.languages import UnknownLanguage, language_name, language_tag
 from outreach.policy.segments import SegmentCount, count_segments
 from outreach.rendering import PHASES, RenderError, sample_context
 from outreach.rendering.context import localised
+from outreach.rendering.names import TEMPLATE_SUFFIX
+from outreach.rendering import template_name
 
 
 def register(app: typer.Typer) -> None:
@@ -56,21 +68,31 @@ def check(
     raise typer.Exit(1 if error_count else 0)
 
 
-def list_campaigns() -> None:
+def list_campaigns(
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print a list of {campaign, step, channel, language, template, segments, encoding, characters, "
+        "over_target, over_max, phase} instead: one per step, channel and language, measured in the phase whose "
+        "text is longest (sizes are null for an email).",
+    ),
+) -> None:
     """Campaigns, their steps and channels, each text's SMS segments per phase and language, and its cost."""
     ctx = context(upgrade=False)
     rows = sms_table(_catalog(ctx), ctx.renderer, ctx.settings)
+    if as_json:
+        typer.echo(json.dumps([record for row in rows for record in _records(ctx, row)], indent=2))
+        return
     sms, languages = ctx.settings.sms, ctx.settings.served_languages
-    table = Table(
-        title=f"SMS segments (characters) per phase, sample client, in {' / '.join(languages)}; "
+    title = (
+        f"SMS segments (characters) per phase, sample client, in {' / '.join(languages)}; "
         f"maximum {sms.max_segments}. Cost per 1,000 texts at ${sms.price_per_segment:g} a segment (USD)"
     )
-    for column in ("Campaign", "Stream", "Step", "Channels", *PHASES):
-        table.add_column(column)
-    for language in languages:
-        table.add_column(f"{language_name(language)} per 1k", justify="right")
+    columns = [Column(name) for name in ("Campaign", "Stream", "Step", "Channels", *PHASES)]
+    columns += [Column(f"{language_name(language)} per 1k", numeric=True) for language in languages]
+    cells = []
     for row in rows:
-        cells = [
+        sizes = [
             " / ".join(
                 _segments_cell(row.segments[language][phase], ctx.settings.target_segments(language), sms.max_segments)
                 for language in languages
@@ -78,8 +100,48 @@ def list_campaigns() -> None:
             for phase in PHASES
         ]
         costs = [_cost(row.cost_per_thousand(language, sms.price_per_segment)) for language in languages]
-        table.add_row(row.campaign, row.stream, row.step, ", ".join(row.channels), *cells, *costs)
-    Console().print(table)
+        words = [escape(row.campaign), escape(row.stream), escape(row.step), ", ".join(row.channels)]
+        cells.append([Text.from_markup(cell) for cell in (*words, *sizes, *costs)])
+    print_table(Console(), title, columns, cells)
+
+
+def _records(ctx: Context, row: SmsRow) -> list[dict]:
+    """The JSON of one row: per channel and language, the template used and the size of its longest text."""
+    step = _step_of(ctx, row)
+    records = []
+    for channel in row.channels:
+        for language in ctx.settings.served_languages:
+            sizes = row.segments[language] if channel == "sms" else {}
+            phase, count = max(
+                ((phase, count) for phase, count in sizes.items() if count is not None),
+                key=lambda found: found[1].segments * 1000 + found[1].characters,
+                default=("", None),
+            )
+            name = template_name(step, channel) if step else f"{row.campaign}/{row.step}.{channel}{TEMPLATE_SUFFIX}"
+            records.append(
+                {
+                    "campaign": row.campaign,
+                    "step": row.step,
+                    "channel": channel,
+                    "language": language,
+                    "template": ctx.renderer.resolve(name, phase, language),
+                    "segments": count and count.segments,
+                    "encoding": count and count.encoding,
+                    "characters": count and count.characters,
+                    "over_target": bool(count and count.segments > ctx.settings.target_segments(language)),
+                    "over_max": bool(count and count.segments > ctx.settings.sms.max_segments),
+                    "phase": phase or None,
+                }
+            )
+    return records
+
+
+def _step_of(ctx: Context, row: SmsRow) -> Step | None:
+    """The campaign step a row measures; None for a reply, whose row names its template folder and file."""
+    try:
+        return ctx.catalog.get(row.campaign).step(row.step)
+    except KeyError:
+        return None
 
 
 def preview(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import getpass
 import importlib
+import inspect
+import re
 from datetime import datetime, timezone
 from typing import Any
 
 import click
 import typer
-from typer.core import TyperArgument, TyperCommand
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from outreach.context import Context, open_context
 
@@ -53,8 +55,21 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+# A sentence ends at a full stop before a capital: "e.g. education" and "/api/docs)." inside one do not end it.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(`\"])")
+
+
+def first_sentence(text: str) -> str:
+    """The whole first sentence of a help text, on one line: what a command list shows beside the name."""
+    return _SENTENCE_END.split(" ".join(inspect.cleandoc(text).split()), 1)[0]
+
+
 class Command(TyperCommand):
-    """Arguments named as Unix tools name them: `outreach import clients [OPTIONS] FILE`, not `{file}`."""
+    """Arguments named as Unix tools name them: `outreach import clients [OPTIONS] FILE`, not `{file}`; in a list
+    of commands, the whole first sentence of the help (Click cuts it at 45 characters, mid-word)."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.short_help or first_sentence(self.help or "")
 
     def __init__(self, *args: Any, **options: Any) -> None:
         super().__init__(*args, **options)
@@ -91,11 +106,26 @@ for _module_name in ("click._textwrap", "typer._click._textwrap"):
         pass
 
 
+class Group(TyperGroup):
+    """A command group listing its commands in `order` (the README's table), then any others as registered, each
+    with the whole first sentence of its help."""
+
+    order: tuple[str, ...] = ()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda name: self.order.index(name) if name in self.order else len(self.order))
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.short_help or first_sentence(self.help or "")
+
+
 class Typer(typer.Typer):
     """The house style for every command group: plain help text, so "[web] host" prints as written (Rich markup
     would swallow it) and flags show no `<bool>` type; Unix usage lines."""
 
     def __init__(self, **options: Any) -> None:
+        options.setdefault("cls", Group)
         super().__init__(rich_markup_mode=None, **options)
 
     def command(self, *args: Any, **options: Any):  # noqa: ANN201  (typer's decorator)

@@ -8,9 +8,10 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table as RichTable
+from rich.text import Text
 
 from outreach.cli.common import context
+from outreach.cli.tables import Column, print_table
 from outreach.services.outcomes import Period, Table, today_in, usable_catalog
 
 
@@ -52,7 +53,7 @@ def report(
     console = Console()
     console.print(f"Outcomes from {period.start} to {period.end}")
     for table in tables:
-        console.print(_rich(table))
+        _print(console, table)
 
 
 def _period(since: str | None, today: date, weeks: int) -> Period:
@@ -62,13 +63,10 @@ def _period(since: str | None, today: date, weeks: int) -> Period:
         raise typer.BadParameter(str(exc).removeprefix("from: "), param_hint="--since") from None
 
 
-def _rich(table: Table) -> RichTable:
-    shown = RichTable(title=table.title, title_justify="left")
-    for name in table.header:
-        shown.add_column(name.replace("_", " "), justify="right" if _numeric(table, name) else "left")
-    for row in table.rows:
-        shown.add_row(*("-" if value is None else str(value) for value in row))
-    return shown
+def _print(console: Console, table: Table) -> None:
+    columns = [Column(name.replace("_", " "), numeric=_numeric(table, name)) for name in table.header]
+    rows = [[Text("-" if value is None else str(value)) for value in row] for row in table.rows]
+    print_table(console, table.title, columns, rows)
 
 
 def _numeric(table: Table, name: str) -> bool:

@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
     users_app.command("deactivate")(deactivate_user)
     users_app.command("reset-password")(reset_password)
     users_app.command("set-role")(set_role)
+    users_app.command("set-contact")(set_contact)
     app.add_typer(users_app, name="users")
 
 
@@ -103,6 +104,22 @@ def set_role(
         name,
         "{user} is now " + role.value + ".",
         lambda session, actor: users.change_role(session, name, role.value, actor, _now()),
+    )
+
+
+def set_contact(
+    name: str = typer.Argument(..., help="The username whose own contact details to set."),
+    email: Optional[str] = typer.Option(None, help="The member's own email address; an empty string clears it."),
+    phone: Optional[str] = typer.Option(None, help="The member's own mobile number; an empty string clears it."),
+) -> None:
+    """Set a staff member's own email and phone: the only staff addresses a test send may go to. Audited."""
+    if email is None and phone is None:
+        fail("Give --email, --phone or both.", 2)
+    region = get_settings().clinic.default_region
+    _change(
+        name,
+        "Contact details of {user} set.",
+        lambda session, actor: users.set_contact(session, name, actor, _now(), region=region, email=email, phone=phone),
     )
 
 

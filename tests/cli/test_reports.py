@@ -24,3 +24,22 @@ def test_the_command_splits_sent_delivered_and_rebooked_by_language(spoken, cli_
         ["Spanish", "es", "3", "2", "2"],
         ["Not recorded", "", "1", "0", "0"],
     ]
+
+
+def test_in_80_columns_or_a_pipe_every_name_is_printed_whole(spoken, cli_env):  # noqa: F811
+    figures = json.loads(CliRunner().invoke(app, ["report", "--since", "2026-03-02", "--json"]).output)
+    names = {
+        word
+        for table in figures.values()
+        if isinstance(table, list)
+        for row in table
+        for key in ("campaign", "step", "language")
+        for word in str(row.get(key) or "").split()
+    }
+
+    result = CliRunner().invoke(app, ["report", "--since", "2026-03-02"], env={"COLUMNS": "80"})
+
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output and names
+    assert names <= set(result.output.replace("│", " ").split())
+    assert max(len(line.rstrip()) for line in result.output.splitlines()) <= 80

@@ -1,6 +1,7 @@
 """The sending side's commands, run as a person would: tick, worker, demo, simulate, send-test."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import time
 from typer.testing import CliRunner
 
 from outreach.cli import app
-from tests.desk import audit_entries
+from tests.desk import add_staff, audit_entries, give_contact
 from tests.helpers import add_client, messages
 from tests.conftest import ROOT
 
@@ -22,7 +23,8 @@ def test_tick_plans_and_sends_what_is_due_at_the_given_instant(cli_env):
     add_client(cli_env, at=datetime(2026, 3, 2, 15, tzinfo=timezone.utc))
     result = CliRunner().invoke(app, ["tick", "--now", "2026-03-02T12:00:00-06:00"])
     assert result.exit_code == 0, result.output
-    assert "planned 2 for 1 clients" in result.output and "sent 2" in result.output
+    planned, sent = re.search(r"planned (\d+) for 1 clients .*; sent (\d+),", result.output).groups()
+    assert int(planned) == int(sent) == len(messages(cli_env)) >= 1
     assert {m.status for m in messages(cli_env)} == {"sent"}
 
 
@@ -32,7 +34,11 @@ def test_tick_refuses_a_malformed_instant(cli_env):
 
 
 def test_send_test_sends_at_once_one_message_marked_as_a_test(cli_env):
-    result = CliRunner().invoke(app, ["send-test", "education", "pain-cycle", "--to", "marketing@example.com"])
+    add_staff(cli_env, "mia", "marketing")
+    give_contact(cli_env, "mia", "marketing@example.com")
+    result = CliRunner().invoke(
+        app, ["send-test", "education", "pain-cycle", "--to", "marketing@example.com", "--as", "mia"]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("email to marketing@example.com: sent (written under ")
     [row] = messages(cli_env)
@@ -41,6 +47,14 @@ def test_send_test_sends_at_once_one_message_marked_as_a_test(cli_env):
     assert len(list((cli_env.settings.outbox.directory / "email").glob("*/*.eml"))) == 1
     [entry] = audit_entries(cli_env, "campaign.test_send")
     assert entry.detail == "education/pain-cycle to marketing@example.com (queued)"
+
+
+def test_send_test_refuses_an_address_that_is_neither_a_consenting_client_s_nor_the_staff_member_s(cli_env):
+    result = CliRunner().invoke(app, ["send-test", "education", "pain-cycle", "--to", "stranger@example.com"])
+
+    assert result.exit_code == 1
+    assert "Test not sent: stranger@example.com is not your own email, and no client has it" in result.output
+    assert messages(cli_env) == []
 
 
 def test_send_test_names_an_unknown_step(cli_env):
@@ -104,6 +118,9 @@ def test_the_worker_process_stops_cleanly_on_sigterm(tmp_path):
     output = "".join(lines) + rest
     assert "worker stopped" in output and "received SIGTERM" in output
     assert any("plan: {" in line for line in lines)
+    # Idle passes log the worker's own lines only: APScheduler's "Running job ..." would come every second here.
+    assert not [line for line in lines if " INFO apscheduler" in line]
+    assert f"No clients in the database sqlite:///{tmp_path / 'w.db'} (created just now)" in output
 
 
 def test_send_test_refuses_a_number_that_replied_stop(cli_env):
@@ -146,3 +163,55 @@ def test_settling_memory_takes_what_the_process_has_loaded_out_of_the_collectors
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+
+
+def test_tick_on_a_database_with_no_clients_says_so_naming_it(cli_env):
+    result = CliRunner().invoke(app, ["tick"])
+
+    assert result.exit_code == 0, result.output
+    assert f"No clients in the database {cli_env.settings.database.url}: nothing to plan or send." in result.output
+    assert "(created just now)" not in result.output
+    assert "`outreach demo` makes a demo database" in result.output
+
+
+def test_tick_on_a_new_database_says_it_was_created_and_prints_the_command_for_the_demos(tmp_path, monkeypatch):
+    import shlex
+
+    demo = tmp_path / "var" / "demo"
+    demo.mkdir(parents=True)
+    (demo / "outreach.db").touch()
+    env = {
+        "OUTREACH_DATABASE__URL": f"sqlite:///{tmp_path / 'new.db'}",
+        "OUTREACH_OUTBOX__DIRECTORY": str(tmp_path / "var" / "outbox"),
+    }
+
+    result = invoke_with(monkeypatch, env, "tick")
+
+    assert result.exit_code == 0, result.output
+    assert f"No clients in the database sqlite:///{tmp_path / 'new.db'} (created just now)" in result.output
+    [line] = [line for line in result.output.splitlines() if "OUTREACH_DATABASE__URL=" in line]
+    assert shlex.split(line)[-1] == "tick"
+    assert f"OUTREACH_DATABASE__URL=sqlite:///{demo / 'outreach.db'}" in line
+    assert "OUTREACH_SMS__BACKEND=outbox" in line
+
+
+def test_tick_with_clients_says_nothing_about_the_database(cli_env):
+    from datetime import datetime, timezone
+
+    add_client(cli_env, at=datetime(2026, 3, 2, 15, tzinfo=timezone.utc))
+    result = CliRunner().invoke(app, ["tick", "--now", "2026-03-02T12:00:00-06:00"])
+
+    assert result.exit_code == 0 and "No clients" not in result.output
+
+
+def invoke_with(monkeypatch, env: dict[str, str], *args: str):
+    """The CLI run with `env` set, as an operator's shell would, on settings read afresh."""
+    from outreach.settings import get_settings
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, list(args))
+    finally:
+        get_settings.cache_clear()
