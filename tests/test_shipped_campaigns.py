@@ -39,6 +39,7 @@ RENDERS = [
     for language in LANGUAGES
 ]
 LESSONS = CATALOG.get("education").steps
+NEUTRAL = ""  # no phase: copy for anyone, as a lesson's public page shows it
 
 
 def render(campaign, step, phase, channel, language=""):
@@ -103,7 +104,7 @@ def test_every_message_renders_within_the_rules(campaign, step, phase, channel, 
         assert context["unsubscribe_url"] in part
 
 
-@pytest.mark.parametrize("phase", ["establishing", "tapering", "maintaining"])
+@pytest.mark.parametrize("phase", ["establishing", "tapering", "maintaining", NEUTRAL])
 @pytest.mark.parametrize("lesson", LESSONS, ids=[s.key for s in LESSONS])
 def test_each_lesson_email_is_120_to_200_words_with_a_call_to_book(lesson, phase):
     body = email_body(render(CATALOG.get("education"), lesson, phase, "email").text)
@@ -227,15 +228,15 @@ def test_the_start_reply_confirms_the_opt_in():
 
 
 def test_the_checkin_thanks_differs_by_phase_and_never_repeats_an_answer():
-    texts = {phase: reply("checkin-thanks", phase) for phase in PHASES}
+    texts = {phase: reply("checkin-thanks", phase) for phase in (*PHASES, NEUTRAL)}
 
-    assert len(set(texts.values())) == len(PHASES)
+    assert len(set(texts.values())) == len(PHASES) + 1
     assert not any(re.search(r"\d", text) for text in texts.values())
 
 
 def test_every_reply_fits_two_gsm_segments():
     for name in REPLIES:
-        for phase in PHASES:
+        for phase in (*PHASES, NEUTRAL):
             count = count_segments(reply(name, phase))
             assert (count.encoding, count.segments <= 2) == ("GSM-7", True), name
 
@@ -254,3 +255,47 @@ def test_the_received_reply_sells_nothing():
     for phase in PHASES:
         text = reply("received", phase)
         assert SETTINGS.clinic.booking_url not in text and "http" not in text and "book" not in text.lower()
+
+
+def phase_words(texts: dict[str, str]) -> dict[str, set[str]]:
+    """Each phase's own lines: the ones its text has and no other phase's text has."""
+    lines = {phase: {line.strip() for line in text.splitlines() if line.strip()} for phase, text in texts.items()}
+    return {
+        phase: own - set().union(*(other for name, other in lines.items() if name != phase))
+        for phase, own in lines.items()
+    }
+
+
+NEUTRAL_RENDERS = [
+    pytest.param(campaign, step, channel, language, id=f"{campaign.name}-{step.key}-{channel}-{language}")
+    for campaign in CATALOG.campaigns
+    for step in campaign.steps
+    for channel in step.channels
+    for language in LANGUAGES
+]
+
+
+@pytest.mark.parametrize(("campaign", "step", "channel", "language"), NEUTRAL_RENDERS)
+def test_with_no_phase_every_message_speaks_to_anyone_not_to_one_phase(campaign, step, channel, language):
+    # The else of every phase branch is for anyone: no phase's own words (a lapsed client's "it's been a while",
+    # a tapering one's "spacing out now") reach a reader whose phase is not known.
+    def text(phase):
+        rendered = render(campaign, step, phase, channel, language)
+        return f"{rendered.subject}\n{rendered.text}"
+
+    neutral = text(NEUTRAL)
+    for phase, own in phase_words({phase: text(phase) for phase in PHASES}).items():
+        assert not [line for line in own if line in neutral.splitlines()], phase
+
+
+def test_with_no_phase_every_reply_speaks_to_anyone_not_to_one_phase():
+    for name in REPLIES:
+        for language in LANGUAGES:
+
+            def text(phase, name=name, language=language):
+                context = {**sample_context(SETTINGS, phase, "sms", language), "stop_notice": False}
+                return RENDERER.render_reply(name, context)
+
+            neutral = text(NEUTRAL).splitlines()
+            for phase, own in phase_words({phase: text(phase) for phase in PHASES}).items():
+                assert not [line for line in own if line in neutral], (name, language, phase)

@@ -104,6 +104,8 @@ class _Due:
     step: Step
     cycle: str
     due_at: datetime
+    skip: str = ""  # why it is logged as skipped instead of sent
+    ahead: bool = False  # written as soon as it is known, due later: a visit's reminder
 
 
 def message_key(client_id: int, campaign: str, step: str, cycle: str) -> str:
@@ -132,7 +134,7 @@ def plan_client(
         for _ in range(FOLLOW_UPS + 1 if sending else 1):
             going_now = False
             for due in list(_due_steps(campaign, facts, state, enrolled_at, existing, settings, now)):
-                if due.due_at > now:
+                if due.due_at > now and not due.ahead:
                     plan.wake_at = min(plan.wake_at, due.due_at)
                 elif held_out:
                     _hold_out(plan, campaign, due, facts, existing)
@@ -203,11 +205,16 @@ def _in_audience(campaign: Campaign, facts: ClientFacts, state: CadenceState) ->
     return facts.reach.status in campaign.audience.statuses and state.phase in campaign.audience.phases
 
 
+def _unreachable(campaign: Campaign, facts: ClientFacts) -> bool:
+    channels = {channel for step in campaign.steps for channel in step.channels}
+    return all(blocker(facts.reach, channel, campaign.stream) is not None for channel in channels)
+
+
 def _unreachable_again(campaign: Campaign, facts: ClientFacts, existing: dict) -> bool:
     """A client this campaign cannot reach on any channel gets one skipped message saying why, not one per
-    occurrence; granting consent wakes the client and the campaign picks up again."""
-    channels = {channel for step in campaign.steps for channel in step.channels}
-    if any(blocker(facts.reach, channel, campaign.stream) is None for channel in channels):
+    occurrence; granting consent wakes the client and the campaign picks up again. Visit reminders are the
+    exception: each visit's is logged (_reminders), so the log answers "why no reminder for that visit?"."""
+    if campaign.stream == "reminder" or not _unreachable(campaign, facts):
         return False
     return any(record.status == "skipped" for record in existing.values())
 
@@ -302,13 +309,34 @@ def _rebook(campaign, facts, state, enrolled_at, existing, settings, now) -> Ite
 
 
 def _reminders(campaign, facts, state, enrolled_at, existing, settings, now) -> Iterator[_Due]:
+    """Each booked visit's reminders, keyed by the visit, written (due later) by the first pass that sees the
+    visit: recording one wakes the client for the next pass. So a reminder with no row once its moment has
+    passed was booked too late for it: a skipped row says so, rather than a "day before" reminder on the day
+    itself. A pass comes every plan_every_seconds, so a visit booked just before the moment may be seen that
+    long after it, and still gets its reminder. A client no channel reaches gets one skipped row per visit,
+    not one per step."""
+    unreachable = _unreachable(campaign, facts)
+    too_late = now - timedelta(seconds=settings.worker.plan_every_seconds)
     for visit in facts.visits:
-        if visit.status != "booked" or visit.starts_at - REMINDER_CUTOFF <= now:
+        if visit.status != "booked" or visit.starts_at <= now:
             continue
         cycle = f"visit-{visit.starts_at:%Y%m%dT%H%M}"
-        for step in campaign.steps:
-            if (step.key, cycle) not in existing:
-                yield _Due(step, cycle, reminder_due(visit.starts_at, step, facts.timezone, settings))
+        steps = [step for step in campaign.steps if (step.key, cycle) not in existing]
+        dues = sorted(
+            (
+                _Due(step, cycle, reminder_due(visit.starts_at, step, facts.timezone, settings), ahead=True)
+                for step in steps
+            ),
+            key=attrgetter("due_at"),
+        )
+        if unreachable:
+            yield from dues[:1] if len(steps) == len(campaign.steps) else ()
+            continue
+        for due in dues:
+            if due.due_at < too_late:
+                yield replace(due, skip=f"Booked too late for the {due.step.key} reminder")
+            elif visit.starts_at - REMINDER_CUTOFF > now:
+                yield due
 
 
 def reminder_due(starts_at: datetime, step: Step, zone: str, settings: Settings) -> datetime:
@@ -365,9 +393,14 @@ def _plan_message(campaign: Campaign, due: _Due, facts: ClientFacts, settings: S
         stream=campaign.stream,
         priority=campaign.rank,
     )
-    if channel is None:
+    if channel is None or due.skip:
         return Planned(
-            **common, channel=due.step.channels[0], to_address="", due_at=due.due_at, status="skipped", reason=reason
+            **common,
+            channel=channel or due.step.channels[0],
+            to_address="",
+            due_at=due.due_at,
+            status="skipped",
+            reason=due.skip or reason,
         )
     due_at, why = due.due_at, ""
     holding = held(facts.reach, channel, campaign.stream, max(due_at, now))

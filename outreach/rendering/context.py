@@ -62,7 +62,7 @@ def message_context(
     settings: Settings,
     *,
     first_name: str,
-    phase: str,
+    phase: str | None,
     interval_days: int | None,
     visit_at_local: datetime | None = None,
     unsubscribe_url: str = "",
@@ -74,9 +74,11 @@ def message_context(
 ) -> dict:
     """Everything a template may print, in `language` (the clinic's default when not given). Health data (scores,
     conditions, notes) is deliberately unreachable.
-    `answers` are an emailed check-in's one-tap links, `{label, url}` from 0 to 10 (empty for other messages)."""
-    if phase not in PHASES:
-        raise ValueError(f"unknown phase {phase!r}; use one of {', '.join(PHASES)}")
+    `answers` are an emailed check-in's one-tap links, `{label, url}` from 0 to 10 (empty for other messages).
+    With no `phase` ("" or None: copy for anyone, a lesson's public page say), the templates' neutral words."""
+    phase = phase or ""
+    if phase and phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}; use one of {', '.join(PHASES)}, or none")
     language = language or settings.clinic.default_language
     return {
         "language": language,

@@ -13,9 +13,6 @@ from outreach.campaigns import Catalog, Step
 from outreach.rendering import Renderer, message_context
 from outreach.settings import Settings
 
-# The call to book reads "your next visit" in this phase, which suits any reader.
-NEUTRAL_PHASE = "tapering"
-
 
 @dataclass(frozen=True)
 class Lesson:
@@ -46,12 +43,7 @@ def find_lesson(
         return None
     if language not in settings.served_languages or not renderer.has_template(step, "email", language):
         language = settings.clinic.default_language
-    context = message_context(
-        settings,
-        first_name="",
-        phase=NEUTRAL_PHASE,
-        interval_days=settings.cadence.tapering_days,
-        language=language,
-    )
+    # No phase and no interval: the page is for anyone, whatever their visits, so it reads the neutral words.
+    context = message_context(settings, first_name="", phase=None, interval_days=None, language=language)
     title, html = renderer.render_email_body(step, context)
     return Lesson(step.key, title, html, language)

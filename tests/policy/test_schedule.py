@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from outreach.campaigns import load_catalog
+from outreach.campaigns import Catalog, load_catalog
 from outreach.policy.cadence import Score, VisitFact
 from outreach.policy.consent import Reachability
 from outreach.policy.schedule import ClientFacts, Existing, plan_client, stale_reason
@@ -80,10 +80,10 @@ def test_without_consent_the_message_is_recorded_as_skipped_with_the_reason():
 
 def test_an_unreachable_client_gets_one_skipped_message_per_campaign_not_one_per_occurrence():
     reach = Reachability("active", "ann@example.com", "+16125550100", False, False, False, frozenset())
-    first = plan_client(client(reach=reach), CATALOG, SETTINGS, MONDAY_NOON)
+    first = plan_client(client(reach=reach, visits=(visit(1),)), CATALOG, SETTINGS, MONDAY_NOON)
     history = tuple(Existing(m.campaign, m.step, m.cycle, m.status, m.due_at) for m in first.messages)
     later = plan_client(
-        client(reach=reach, messages=history, enrolments=first.enrolments),
+        client(reach=reach, visits=(visit(1),), messages=history, enrolments=first.enrolments),
         CATALOG,
         SETTINGS,
         MONDAY_NOON + timedelta(weeks=3),
@@ -91,7 +91,7 @@ def test_an_unreachable_client_gets_one_skipped_message_per_campaign_not_one_per
     assert [m.campaign for m in later.messages] == ["rebook"]  # its first occurrence; the others were said already
     consented = replace(reach, sms_consent=True)
     resumed = plan_client(
-        client(reach=consented, messages=history, enrolments=first.enrolments),
+        client(reach=consented, visits=(visit(1),), messages=history, enrolments=first.enrolments),
         CATALOG,
         SETTINGS,
         MONDAY_NOON + timedelta(weeks=3),
@@ -111,7 +111,8 @@ def test_sms_only_consent_falls_back_to_the_text_version():
 
 def test_a_text_due_at_night_is_deferred_to_eight_in_the_clients_own_zone():
     night_in_denver = datetime(2026, 3, 2, 23, 30, tzinfo=ZoneInfo("America/Denver")).astimezone(timezone.utc)
-    plan = plan_client(client(timezone="America/Denver"), CATALOG, SETTINGS, night_in_denver)
+    facts = client(timezone="America/Denver", visits=(visit(1),))
+    plan = plan_client(facts, CATALOG, SETTINGS, night_in_denver)
     checkin = next(m for m in plan.messages if m.campaign == "checkin")
     assert checkin.due_at == datetime(2026, 3, 3, 8, tzinfo=ZoneInfo("America/Denver"))
     assert checkin.reason == "Deferred: quiet hours in America/Denver until Tue 08:00"
@@ -174,11 +175,10 @@ def test_lapsed_clients_get_a_monthly_check_in_at_most_three_times():
 def test_a_visit_reminder_goes_at_ten_the_day_before_in_the_clients_zone():
     visit_at = datetime(2026, 3, 3, 15, tzinfo=CHICAGO)
     facts = client(visits=(VisitFact(visit_at.astimezone(timezone.utc), "booked"),))
-    before = plan_client(facts, CATALOG, SETTINGS, datetime(2026, 3, 2, 9, 59, tzinfo=CHICAGO))
-    assert not [m for m in before.messages if m.campaign == "reminder"]
-    at_ten = plan_client(facts, CATALOG, SETTINGS, datetime(2026, 3, 2, 10, 0, tzinfo=CHICAGO))
-    reminder = next(m for m in at_ten.messages if m.campaign == "reminder")
+    booked_then = plan_client(facts, CATALOG, SETTINGS, datetime(2026, 3, 1, 9, tzinfo=CHICAGO))
+    reminder = next(m for m in booked_then.messages if m.campaign == "reminder")  # written ahead, due at ten
     assert reminder.cycle == "visit-20260303T2100" and reminder.channel == "sms"
+    assert (reminder.status, reminder.due_at) == ("planned", datetime(2026, 3, 2, 10, 0, tzinfo=CHICAGO))
 
 
 def test_no_reminder_goes_to_clients_who_turned_reminders_off_on_every_channel():
@@ -197,7 +197,7 @@ def test_a_stream_off_on_one_channel_falls_back_to_the_other():
     off = frozenset({("reminder", "sms")})
     reach = Reachability("active", "ann@example.com", "+16125550100", True, True, False, frozenset(), off)
     facts = client(visits=(VisitFact(visit_at, "booked"),), reach=reach)
-    plan = plan_client(facts, CATALOG, SETTINGS, datetime(2026, 3, 2, 12, tzinfo=CHICAGO))
+    plan = plan_client(facts, CATALOG, SETTINGS, datetime(2026, 3, 2, 10, tzinfo=CHICAGO))
     reminders = [m for m in plan.messages if m.campaign == "reminder"]
     assert reminders and all(m.channel == "email" and m.status == "planned" for m in reminders)
 
@@ -220,7 +220,7 @@ def test_a_possible_opt_out_holds_texts_but_not_emails():
     now = datetime(2026, 3, 2, 12, tzinfo=CHICAGO)
     since = now - timedelta(hours=1)
     reach = Reachability("active", "ann@example.com", "+16125550100", True, True, False, frozenset(), held_since=since)
-    plan = plan_client(client(reach=reach), CATALOG, SETTINGS, now, sending=True)
+    plan = plan_client(client(reach=reach, visits=(visit(1),)), CATALOG, SETTINGS, now, sending=True)
     texts = [m for m in plan.messages if m.channel == "sms"]
     emails = [m for m in plan.messages if m.channel == "email"]
     assert texts and all(m.status == "planned" and m.reason.startswith("Held: possible opt-out since") for m in texts)
@@ -274,13 +274,75 @@ def test_a_plan_that_sends_holds_back_what_the_caps_would_and_lets_the_highest_p
 
 
 def test_a_plan_that_sends_lets_a_visit_reminder_past_the_caps():
-    visit = MONDAY_NOON + timedelta(days=1)
-    history = tuple(sent("other", f"s{n}", "1", MONDAY_NOON - timedelta(hours=n), "sms") for n in (1, 2, 3))
-    facts = client(visits=(VisitFact(visit, "booked", 1),), messages=history)
+    ten = MONDAY_NOON - timedelta(hours=2)  # the reminder's moment
+    history = tuple(sent("other", f"s{n}", "1", ten - timedelta(hours=n), "sms") for n in (1, 2, 3))
+    facts = client(visits=(VisitFact(MONDAY_NOON + timedelta(days=1), "booked", 1),), messages=history)
 
-    plan = plan_client(facts, CATALOG, SETTINGS, MONDAY_NOON, sending=True)  # the reminder is due at 10:00
+    plan = plan_client(facts, CATALOG, SETTINGS, ten, sending=True)
 
     [reminder] = [m for m in plan.messages if m.campaign == "reminder"]
     others = [m for m in plan.messages if m.campaign != "reminder"]
-    assert reminder.due_at <= MONDAY_NOON and not reminder.reason
-    assert others and all(m.reason.startswith("Capped") and m.due_at > MONDAY_NOON for m in others)
+    assert reminder.due_at <= ten and not reminder.reason and reminder.status == "planned"
+    assert others and all(m.reason.startswith("Capped") and m.due_at > ten for m in others)
+
+
+# Issue 31: reminders of visits booked too late, and one skipped reminder per visit.
+REMINDERS = Catalog((CATALOG.get("reminder"),), {})
+TOO_LATE = "Booked too late for the day-before reminder"
+
+
+def reminder_rows(facts, now, catalog=REMINDERS):
+    return [m for m in plan_client(facts, catalog, SETTINGS, now).messages if m.campaign == "reminder"]
+
+
+def as_existing(rows):
+    return tuple(Existing(m.campaign, m.step, m.cycle, m.status, m.due_at, channel=m.channel) for m in rows)
+
+
+def test_a_visit_booked_after_its_reminders_moment_gets_one_skipped_row_and_no_reminder():
+    visit_at = datetime(2026, 3, 3, 10, tzinfo=CHICAGO).astimezone(timezone.utc)  # reminder: Monday 10:00
+    facts = client(visits=(VisitFact(visit_at, "booked"),))
+
+    [row] = reminder_rows(facts, datetime(2026, 3, 3, 7, tzinfo=CHICAGO))  # booked the morning of the visit
+
+    assert (row.status, row.reason, row.cycle) == ("skipped", TOO_LATE, "visit-20260303T1600")
+    assert reminder_rows(replace(facts, messages=as_existing([row])), datetime(2026, 3, 3, 8, tzinfo=CHICAGO)) == []
+
+
+def test_a_visit_booked_before_the_moment_or_seen_within_one_planning_pass_of_it_gets_its_reminder():
+    visit_at = datetime(2026, 3, 3, 10, tzinfo=CHICAGO)
+    facts = client(visits=(VisitFact(visit_at, "booked"),))
+    moment = datetime(2026, 3, 2, 10, tzinfo=CHICAGO)
+    one_pass = timedelta(seconds=SETTINGS.worker.plan_every_seconds)
+
+    [ahead] = reminder_rows(facts, moment - timedelta(hours=3))
+    [on_time] = reminder_rows(facts, moment + one_pass)
+    [late] = reminder_rows(facts, moment + one_pass + timedelta(seconds=1))
+
+    assert (ahead.status, ahead.reason, ahead.due_at) == ("planned", "", moment)
+    assert (on_time.status, on_time.reason, on_time.due_at) == ("planned", "", moment)
+    assert (late.status, late.reason) == ("skipped", TOO_LATE)
+
+
+def test_an_unreachable_client_gets_one_skipped_reminder_per_visit_not_one_per_step():
+    reminder = CATALOG.get("reminder")
+    week_before = reminder.steps[0].model_copy(update={"key": "week-before", "days_before": 7})
+    two_steps = Catalog((reminder.model_copy(update={"steps": (week_before, *reminder.steps)}),), {})
+    reach = Reachability("active", "ann@example.com", "+16125550100", False, False, False, frozenset())
+    december = [datetime(2026, 12, day, 15, tzinfo=CHICAGO).astimezone(timezone.utc) for day in (3, 17)]
+    facts = client(reach=reach, visits=tuple(VisitFact(at, "booked") for at in december))
+
+    first = reminder_rows(facts, datetime(2026, 11, 27, 12, tzinfo=CHICAGO), two_steps)
+    second = reminder_rows(
+        replace(facts, messages=as_existing(first)), datetime(2026, 12, 11, 12, tzinfo=CHICAGO), two_steps
+    )
+    again = reminder_rows(
+        replace(facts, messages=as_existing(first + second)), datetime(2026, 12, 16, 12, tzinfo=CHICAGO), two_steps
+    )
+
+    assert [(m.cycle, m.step, m.status) for m in first + second] == [
+        ("visit-20261203T2100", "week-before", "skipped"),
+        ("visit-20261217T2100", "week-before", "skipped"),
+    ]
+    assert all(m.reason == "sms: no sms consent; email: no email consent" for m in first + second)
+    assert again == []

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from outreach.sending.planner import plan_due
 from outreach.sending.worker import tick
 from outreach.services import facts
 from tests.desk import Desk, page_text
@@ -28,6 +29,7 @@ def ann(ctx) -> int:
     reminder by text was due at 10:00 on Monday)."""
     client = add_client(ctx, at=NOON - timedelta(days=30), first_name="Ann", phone=ANN)
     change(ctx, client, facts.record_visit, TUESDAY_8AM, "booked", "desk")
+    plan_due(ctx, NOON - timedelta(hours=6))  # booked before its reminder's moment (10:00): planned then
     return client
 
 

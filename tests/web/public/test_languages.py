@@ -101,7 +101,7 @@ def test_each_spanish_lesson_text_links_a_spanish_page_with_the_whole_spanish_le
         page = http.get(path)
 
         assert path == f"/learn/es/{step.key}" and page.status_code == 200, step.key
-        email = ctx.renderer.render(education, step, "email", sample_context(ctx.settings, "tapering", "email", "es"))
+        email = ctx.renderer.render(education, step, "email", sample_context(ctx.settings, "", "email", "es"))
         assert heading(page) == email.subject and in_spanish(page), step.key
         paragraphs = [p for p in email_body(email.text).split("\n\n")[1:] if p and "<http" not in p]
         for paragraph in paragraphs:

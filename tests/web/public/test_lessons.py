@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from outreach.rendering import sample_context
+from outreach.rendering import PHASES, sample_context
 from outreach.services.lessons import lesson_steps
 from tests.helpers import add_client
-from tests.test_shipped_campaigns import copied_runs, email_body, needs_handout
+from tests.test_shipped_campaigns import copied_runs, email_body, needs_handout, phase_words
 from tests.desk import START, Desk, page_text
 
 
@@ -32,13 +32,33 @@ def test_every_lesson_text_links_a_public_page_with_the_whole_lesson(ctx, visito
         response = visitor.get(lesson_text(ctx, step))
 
         assert response.status_code == 200, step.key
-        email = ctx.renderer.render(education, step, "email", sample_context(ctx.settings, "tapering", "email"))
+        email = ctx.renderer.render(education, step, "email", sample_context(ctx.settings, "", "email"))
         paragraphs = [p for p in email_body(email.text).split("\n\n")[1:] if p and "<http" not in p]
         assert paragraphs, step.key
         for paragraph in paragraphs:  # every paragraph and list item of the lesson, word for word
             for item in re.split(r"^- ", paragraph, flags=re.MULTILINE):
                 assert " ".join(item.split()) in page_text(response), step.key
         assert html.unescape(re.search(r"<h1>(.*?)</h1>", response.text).group(1)) == email.subject
+
+
+def test_every_lesson_page_reads_right_for_anyone_whatever_their_phase(ctx, visitor):
+    # A page is for no one in particular: none of the words a lesson email keeps for one phase of care.
+    education = ctx.catalog.get("education")
+    for step in lesson_steps(ctx.catalog):
+        for language in ctx.settings.served_languages:
+            prefix = "" if language == ctx.settings.clinic.default_language else f"{language}/"
+            text = page_text(visitor.get(f"/learn/{prefix}{step.key}"))
+            emails = {
+                phase: ctx.renderer.render(
+                    education, step, "email", sample_context(ctx.settings, phase, "email", language)
+                )
+                for phase in PHASES
+            }
+            for phase, own in phase_words({phase: email_body(e.text) for phase, e in emails.items()}).items():
+                assert not [line for line in own if " ".join(line.split()) in text], (step.key, language, phase)
+    schedule = page_text(visitor.get("/learn/regular-schedule"))
+    assert "spacing out now" not in schedule and "moved past the weekly stretch" not in schedule
+    assert "Wherever you are in that rhythm" in schedule
 
 
 def test_a_lesson_page_shows_nothing_about_any_client(ctx, visitor):
