@@ -271,6 +271,8 @@ class InboundMessage(SQLModel, table=True):
     replied: bool = False
     # The language the text reads as (services.languages), "" when too short or unclear to tell.
     language: str = Field(default="", max_length=8, sa_column_kwargs={"server_default": ""})
+    # The automatic answer's words as sent back (thanks, HELP, STOP...), for the thread; "" when none was sent.
+    answer: str = Field(default="", max_length=1600, sa_column_kwargs={"server_default": ""})
 
 
 class Conversation(SQLModel, table=True):
@@ -301,6 +303,9 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(max_length=16)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # The member's own addresses ("" when not given): a test send may go to them (services/test_sends.py).
+    email: str = Field(default="", max_length=254, sa_column_kwargs={"server_default": ""})
+    phone: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""}, description="E.164")
 
 
 class AuditEntry(SQLModel, table=True):

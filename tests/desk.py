@@ -37,6 +37,15 @@ def add_staff(ctx: Context, username: str, role: str, active: bool = True) -> in
         return user.id
 
 
+def give_contact(ctx: Context, username: str, email: str = "", phone: str = "") -> None:
+    """Give a staff account its own email and phone (E.164), the addresses its test sends may go to."""
+    with Session(ctx.engine) as session:
+        user = session.exec(select(StaffUser).where(StaffUser.username == username)).one()
+        user.email, user.phone = email, phone
+        session.add(user)
+        session.commit()
+
+
 def page_text(response) -> str:
     """What a person reads on a page: no tags, entities decoded, single spaces."""
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.text)).split())

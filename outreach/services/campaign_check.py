@@ -57,6 +57,7 @@ TIMING_KEYS = ("after_days", "days_before", "at", "repeat_every_days", "max_repe
 @dataclass(frozen=True)
 class Finding(Problem):
     severity: str = "error"  # "error" | "warning"
+    whole: bool = False  # about the rendered message as a whole (its size), not a line: `line` is then 1
 
     @property
     def is_error(self) -> bool:
@@ -79,6 +80,11 @@ def check_campaigns(
         found.extend(checker.campaign(path))
     found.extend(checker.replies())
     return sorted(set(found), key=lambda f: (str(f.path), f.line, f.message))
+
+
+def _whole(path: Path, message: str, severity: str = "error") -> Finding:
+    """A finding about a rendered text as a whole (its size), which no one line of the template causes."""
+    return Finding(path, 1, message, severity, whole=True)
 
 
 def errors(findings: Iterable[Finding]) -> list[Finding]:
@@ -325,22 +331,20 @@ class _Checker:
         size = _described(worst.size(), worst)
         shorts = [t for t in over if t.short is not None]
         if len(shorts) < len(over):
-            yield Finding(path, 1, f"SMS needs {size}; the budget is {maximum} (sms.max_segments)")
+            yield _whole(path, f"SMS needs {size}; the budget is {maximum} (sms.max_segments)")
             return
         longest = max(shorts, key=lambda t: _size(t.short or ""))
         short = longest.size(short=True)
         if short.segments > maximum:
-            yield Finding(
+            yield _whole(
                 path,
-                1,
                 f"SMS needs {size}, and its short text {_described(short, longest)}; the budget is {maximum} "
                 "(sms.max_segments), so it is not sent to such names",
             )
             return
         full = worst.size()
-        yield Finding(
+        yield _whole(
             path,
-            1,
             f'full text needs {full.segments} segments for "{worst.first_name}"; the short text '
             f"({short.segments}) is sent (phase {worst.phase!r}, {full.encoding}, {full.characters} characters)",
             "warning",
@@ -352,7 +356,7 @@ class _Checker:
         if over:
             worst = max(over, key=lambda t: _size(t.short or ""))
             size = _described(worst.size(short=True), worst)
-            yield Finding(path, 1, f"the short text needs {size}; the budget is {maximum} (sms.max_segments)")
+            yield _whole(path, f"the short text needs {size}; the budget is {maximum} (sms.max_segments)")
 
     def _over_target(
         self, path: Path, texts: list[_Text], target: tuple[int, str], maximum: int, short: bool
@@ -371,17 +375,15 @@ class _Checker:
         count, (segments, key) = worst.size(short), target
         what = "the short text needs" if short else "SMS needs"
         if count.segments > segments:
-            yield Finding(
+            yield _whole(
                 path,
-                1,
                 f"{what} {_described(count, worst)}; each segment is billed, aim for {segments} ({key})",
                 "warning",
             )
         elif not short and count.encoding == "GSM-7" and capacity("GSM-7", segments) - count.characters < SMS_HEADROOM:
             spare = capacity("GSM-7", segments) - count.characters
-            yield Finding(
+            yield _whole(
                 path,
-                1,
                 f"SMS leaves only {spare} characters spare in phase {worst.phase!r}: a longer name "
                 f"or booking link could make it {segments + 1} segments",
                 "warning",

@@ -120,10 +120,11 @@ class StepCopy:
         return replace(self, email=email, sms=text)
 
     def where(self, finding: Finding, renderer: Renderer) -> str:
-        """A finding's place as the editor labels it: "Text, line 2", "Email body, line 5", "Subject"."""
+        """A finding's place as the editor labels it: "Text, line 2", "Email body, line 5", "Subject"; a text's
+        size is the whole text's ("Text as a whole"), not its first line's."""
         path = Path(finding.path)
         if "sms" in self.names and path == renderer.path_of(self.names["sms"]):
-            return f"Text, line {finding.line}"
+            return "Text as a whole" if finding.whole else f"Text, line {finding.line}"
         if self.email is not None and path == renderer.path_of(self.names["email"]):
             first = self.email.body_first_line()
             if finding.line >= first:

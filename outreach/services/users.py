@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, and_, col, func, or_, select
 from zxcvbn import zxcvbn
 
+from outreach.contacts import normalise_email, normalise_phone
 from outreach.models import AuditEntry, Role, StaffUser
 from outreach.services.facts import audit
 
@@ -26,6 +27,7 @@ MIN_PASSWORD_SCORE = 3  # zxcvbn's 0-4 scale: 3 is "safely unguessable", beyond 
 LOGIN_FAILED = "login.failed"
 LOGOUT = "logout"
 DEACTIVATE, PASSWORD_RESET, ROLE_CHANGE = "user.deactivate", "user.password_reset", "user.role"
+CONTACT_CHANGE = "user.contact"
 ENDS_SESSIONS = (DEACTIVATE, PASSWORD_RESET)  # audited with the member's username as the detail
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -218,6 +220,40 @@ def change_role(session: Session, username: str, role: str, actor: str, now: dat
         user.role = new_role.value
         session.add(user)
     return user
+
+
+def set_contact(
+    session: Session,
+    username: str,
+    actor: str,
+    now: datetime,
+    *,
+    region: str,
+    email: str | None = None,
+    phone: str | None = None,
+) -> StaffUser:
+    """Set a member's own email and phone (None leaves one as it is, "" clears it): the only staff addresses a
+    test send may go to. Raises UserError for an address that is not one."""
+    user = _existing(session, username)
+    try:
+        email = user.email if email is None else (normalise_email(email) if email.strip() else "")
+        phone = user.phone if phone is None else (normalise_phone(phone, region) if phone.strip() else "")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if (email, phone) != (user.email, user.phone):
+        user.email, user.phone = email, phone
+        session.add(user)
+        shown = f"email {email or '(none)'}, phone {phone or '(none)'}"
+        audit(session, actor, CONTACT_CHANGE, detail=f"{user.username}: {shown}", at=now)
+    return user
+
+
+def own_addresses(session: Session, username: str) -> dict[str, str]:
+    """channel -> the active member's own address, for the channels they gave one."""
+    user = find_user(session, username)
+    if user is None or not user.active:
+        return {}
+    return {channel: address for channel, address in (("email", user.email), ("sms", user.phone)) if address}
 
 
 def _existing(session: Session, username: str) -> StaffUser:

@@ -15,9 +15,9 @@ from outreach.channels.base import ChannelError, Failure, Receipt, Transport
 from outreach.channels.outbox import OutboxEmail, OutboxSms
 from outreach.sending.compose import sample_words
 from outreach.sending.dispatch import DueClients, _counted_since, claim, claim_tests, dispatch_due, recover_stuck
-from outreach.models import Client, ConsentEvent, Message, Suppression
+from outreach.models import Client, ConsentEvent, Message, StaffUser, Suppression
 from outreach.sending.planner import plan_due
-from outreach.services import facts, test_sends
+from outreach.services import facts, test_sends, users
 from outreach.services.clients import load_facts
 from tests.helpers import add_client, change, messages
 
@@ -337,12 +337,17 @@ def test_every_read_in_a_pass_goes_through_an_index_that_bounds_it(ctx):
     assert visit_plans and not any("SCAN visit" in plan for plan in visit_plans), visit_plans
 
 
+MIA = {"email": "owner@example.com", "phone": "+16125550199"}
+
+
 def queue_test(ctx, to="owner@example.com", at=NOON_CHICAGO) -> Message:
     """A test of the first lesson queued as the dashboard queues one."""
     campaign = ctx.catalog.get("education")
     step = campaign.step("pain-cycle")
     words = partial(sample_words, ctx, campaign, step, phase="establishing")
     with Session(ctx.engine, expire_on_commit=False) as session:
+        if users.find_user(session, "mia") is None:  # a test goes to the sender's own addresses
+            session.add(StaffUser(username="mia", password_hash="-", role="marketing", **MIA))
         row = test_sends.queue(session, "mia", campaign, step, to, at, region="US", words=words)
         session.commit()
     return row

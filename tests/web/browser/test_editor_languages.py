@@ -9,7 +9,7 @@ from datetime import timedelta
 from outreach.sending.worker import tick
 from tests.helpers import add_client
 from tests.web.browser.conftest import screenshot
-from tests.web.browser.test_editor import EDIT, MONDAY
+from tests.web.browser.test_editor import EDIT, MONDAY, seen
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -19,7 +19,7 @@ SPANISH = "{{ client.first_name }}, ¿cómo está hoy su dolor? Responda del 0 a
 def text_sent_to(site, phone: str, language: str, days: int) -> str:
     """Add a client in `language` with this number, run one worker pass, and return the text it got."""
     at = MONDAY + timedelta(days=days)
-    add_client(site.ctx, f"languages-{phone}", at=at, phone=phone, email=None, language=language)
+    seen(site.ctx, add_client(site.ctx, f"languages-{phone}", at=at, phone=phone, email=None, language=language), at)
     tick(site.ctx, at, record=False)
     path = site.ctx.settings.outbox.directory / "sms.jsonl"
     [body] = [t["body"] for t in map(json.loads, path.read_text().splitlines()) if t["to"] == phone]
@@ -47,13 +47,15 @@ def test_spanish_is_edited_beside_the_english_published_and_restored_on_its_own(
         page.locator(f"#copy-{language} iframe").scroll_into_view_if_needed()
     screenshot(page, "editor-languages-laptop")
 
-    spanish.get_by_role("button", name="Publish Spanish").click()
+    spanish.get_by_role("button", name="Publish Spanish…").click()
+    page.get_by_role("button", name="Yes, publish the Spanish copy").click()
     page.get_by_text("Spanish copy published: the next pass of the worker sends it.").wait_for()
     assert "¿cómo está hoy su dolor?" in text_sent_to(site, "+16125550171", "es", days=0)
     assert text_sent_to(site, "+16125550172", "en", days=0).startswith("Northside Massage: Hi Ann,")
     assert page.locator("#copy-en .versions").count() == 0, "the English copy has no version"
 
-    page.locator("#copy-es").get_by_role("button", name="Restore version").first.click()
+    page.locator("#copy-es").get_by_role("link", name="Restore version").first.click()
+    page.get_by_role("button", name="Yes, restore version").click()
     page.get_by_text("restored and published: the next pass of the worker sends it.").wait_for()
     assert "¿cómo va su dolor esta semana?" in text_sent_to(site, "+16125550173", "es", days=7)
     assert page.console_errors == []

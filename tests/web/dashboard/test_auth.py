@@ -55,7 +55,7 @@ def expected(role: str | None, method: str, path: str) -> int:
         allowed = role in ("marketing", "admin")
     elif path.startswith(("/clients", "/export.csv", "/?status")):  # filtering by client is client data
         allowed = role in ("front_desk", "admin")
-    elif path in ("/audit", "/users") or path.startswith("/users/"):
+    elif path == "/audit" or path.startswith("/users/"):  # /users shows anyone their own contact details
         allowed = role == "admin"
     else:
         allowed = True

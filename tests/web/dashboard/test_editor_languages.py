@@ -13,18 +13,20 @@ from outreach.context import Context
 from outreach.rendering.context import SAMPLE_NON_GSM_NAME
 from outreach.sending.worker import tick
 from tests.conftest import ROOT, make_settings
-from tests.desk import Desk, audit_entries, page_text
-from tests.helpers import add_client, messages
+from tests.desk import Desk, audit_entries, give_contact, page_text
+from tests.helpers import messages
 from tests.services.test_edits import MONDAY, sent_texts
 from tests.services.test_edits_languages import NEW_SPANISH, SPANISH_CHECKIN
-from tests.web.dashboard.test_editor import EDIT, LESSON_EDIT, form
+from tests.web.dashboard.test_editor import EDIT, LESSON_EDIT, form, seen_client
 
 PREVIEW = EDIT.replace("/edit", "/preview")
 
 
 @pytest.fixture
 def marketing(ctx) -> Desk:
-    return Desk(ctx, now=MONDAY).sign_in_as("marketing")
+    desk = Desk(ctx, now=MONDAY).sign_in_as("marketing")
+    give_contact(ctx, "marketing", phone="+16125550199")  # a test goes to the member's own phone
+    return desk
 
 
 def columns(desk: Desk, path: str = EDIT) -> dict[str, str]:
@@ -44,8 +46,8 @@ def test_each_language_has_its_own_column_with_its_own_copy(ctx, marketing):
     assert columns(marketing)["es"].startswith("Spanish español")
     assert 'id="sms-es" name="sms" lang="es"' in marketing.get(EDIT).text
     page = page_text(marketing.get(EDIT))
-    assert "Spanish texts aim for 2 segments, and never go over 2." in page
-    assert "English texts aim for 1 segment, and never go over 2." in page
+    assert "Spanish texts: target 2 segments, maximum 2." in page
+    assert "English texts: target 1 segment, maximum 2." in page
 
 
 def test_a_spanish_draft_leaves_the_english_column_live(ctx, marketing):
@@ -70,10 +72,10 @@ def test_the_preview_renders_in_the_column_s_language_with_its_own_target(ctx, m
     assert "/learn/pain-cycle" in english["sms"]["text"] and "Why lasting pain" in english["sms"]["text"]
     assert "size" not in spanish["email"], "an email has no SMS size"
 
-    long_spanish = "Á" * 150  # UCS-2: 3 segments, over Spanish's target of 2
+    long_spanish = "Á" * 150  # UCS-2: 3 segments, over Spanish's target of 2 and the maximum of 2
     sized = json.loads(marketing.post(lesson, {**form(marketing, LESSON_EDIT, "es"), "sms": long_spanish}).text)
     assert sized["sms"]["size"].startswith("3 segments · UCS-2")
-    assert sized["sms"]["size"].endswith("over the target of 2: shorten it")
+    assert sized["sms"]["size"].endswith("over the maximum of 2: never sent this long")
 
 
 def test_a_text_with_a_short_block_shows_its_size_and_what_a_long_name_gets(ctx, marketing):
@@ -99,7 +101,7 @@ def test_a_text_with_a_short_block_shows_its_size_and_what_a_long_name_gets(ctx,
 def test_publishing_spanish_applies_the_spanish_deny_words_in_its_column_only(ctx, marketing):
     word = "{{ client.first_name }}, ¿cómo va su artritis? Responda del 0 al 10."
 
-    marketing.post(EDIT, {**form(marketing, EDIT, "es"), "sms": word, "action": "publish"})
+    marketing.post(EDIT, {**form(marketing, EDIT, "es"), "sms": word, "action": "publish", "confirm": "yes"})
 
     assert "Spanish copy not published: fix the errors below first." in page_text(marketing.get(EDIT))
     shown = columns(marketing)
@@ -109,9 +111,9 @@ def test_publishing_spanish_applies_the_spanish_deny_words_in_its_column_only(ct
 
 
 def test_spanish_is_published_and_restored_on_its_own_and_the_worker_follows(ctx, marketing):
-    marketing.post(EDIT, {**form(marketing, EDIT, "es"), "sms": NEW_SPANISH, "action": "publish"})
+    marketing.post(EDIT, {**form(marketing, EDIT, "es"), "sms": NEW_SPANISH, "action": "publish", "confirm": "yes"})
     assert [e.detail for e in audit_entries(ctx, "copy.publish")] == [SPANISH_CHECKIN]
-    add_client(ctx, "es1", at=MONDAY, phone="+16125550130", email=None, language="es")
+    seen_client(ctx, "es1", "+16125550130", email=None, language="es")
     tick(ctx, MONDAY, record=False)
     assert "¿qué tal su dolor hoy?" in sent_texts(ctx)[-1]
 
@@ -121,9 +123,9 @@ def test_spanish_is_published_and_restored_on_its_own_and_the_worker_follows(ctx
     version = marketing.get(f"{EDIT.replace('/edit', '')}/versions/{int(shipped) + 1}")
     assert f"Version {int(shipped) + 1} of the Spanish copy {SPANISH_CHECKIN}" in page_text(version)
 
-    response = marketing.post(f"{EDIT.replace('/edit', '')}/versions/{shipped}/restore")
+    response = marketing.post(f"{EDIT.replace('/edit', '')}/versions/{shipped}/restore", {"confirm": "yes"})
     assert response.headers["location"].endswith("#copy-es")
-    add_client(ctx, "es2", at=MONDAY, phone="+16125550131", email=None, language="es")
+    seen_client(ctx, "es2", "+16125550131", email=None, language="es")
     tick(ctx, MONDAY, record=False)
     assert "¿cómo va su dolor esta semana?" in sent_texts(ctx)[-1]
     assert f"Spanish version {shipped} restored and published" in page_text(marketing.get(EDIT))
@@ -131,7 +133,7 @@ def test_spanish_is_published_and_restored_on_its_own_and_the_worker_follows(ctx
 
 def test_a_language_that_is_not_served_is_not_a_page(ctx, marketing):
     assert marketing.post(PREVIEW, {"language": "klingon"}).status_code == 404
-    response = marketing.post(EDIT, {"language": "tlh", "sms": "x", "action": "publish"})
+    response = marketing.post(EDIT, {"language": "tlh", "sms": "x", "action": "publish", "confirm": "yes"})
     assert response.status_code == 404
     assert "unknown language 'tlh'; use one of en (English), es (Spanish)" in page_text(response)
 
@@ -158,7 +160,7 @@ def test_a_language_with_no_copy_starts_from_the_default_and_publishes_a_new_tem
     assert started["sms"].startswith("Hi {{ client.first_name }},") and "A draft by marketing" in columns(french)["fr"]
 
     copy = "{{ client.first_name }}, comment va votre douleur ? Répondez de 0 à 10 (0 = aucune)."
-    french.post(EDIT, {**started, "sms": copy, "action": "publish"})
+    french.post(EDIT, {**started, "sms": copy, "action": "publish", "confirm": "yes"})
     after = columns(french)["fr"]
     assert "published as a new file" in after and "the shipped file" not in after
     assert "Start the French copy" not in after

@@ -90,3 +90,29 @@ def test_the_last_active_admin_cannot_remove_themselves(admin):
     assert "Not changed: cannot deactivate admin: it is the last active admin account" in refused
     assert "Not changed: cannot make front_desk admin: it is the last active admin account" in demoted
     assert admin.get("/users").status_code == 200
+
+
+def test_any_member_sets_their_own_contact_details_and_then_may_send_a_test_there(admin):
+    add_staff(admin.ctx, "mia", "marketing")
+    mia = Desk(admin.ctx, now=admin.now)
+    mia.sign_in("mia")
+    test = "/campaigns/education/pain-cycle/test"
+
+    refused_page = mia.get(mia.post(test, {"to": "+1 612 555 0111"}).headers["location"])
+    refused = page_text(refused_page)
+    own = page_text(mia.get("/users"))
+    wrong = page_text(mia.get(mia.post("/users/me/contact", {"email": "mia@", "phone": ""}).headers["location"]))
+    saved = mia.post("/users/me/contact", {"email": "Mia@Example.com", "phone": "(612) 555-0111"})
+    queued = page_text(mia.get(mia.post(test, {"to": "+1 612 555 0111"}).headers["location"]))
+
+    assert "Test not sent: +16125550111 is not your own phone, and no client has it with consent to texts" in refused
+    assert 'href="/users#contact"' in refused_page.text  # the note links to the form
+    assert "Your contact details" in own and "Manage an account" not in own and "API keys" not in own
+    assert "Not changed: not a valid email address" in wrong
+    assert saved.headers["location"] == "/users"
+    assert "Test to +16125550111 queued" in queued
+    assert 'value="mia@example.com"' in mia.get("/users").text.lower()
+    assert [e.detail for e in audit_entries(admin.ctx, "user.contact")] == [
+        "mia: email Mia@example.com, phone +16125550111"
+    ]
+    assert "Your contact details" in page_text(admin.get("/users")) and "Manage an account" in admin.get("/users").text

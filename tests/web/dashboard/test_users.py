@@ -211,3 +211,30 @@ def test_it_manages_accounts_from_the_command_line(cli):
     assert last.exit_code == 1 and "last active admin" in last.output
     assert nobody.exit_code == 1 and "there is no staff account named 'nobody'" in nobody.output
     assert "(inactive)" in [line for line in cli("users", "list").output.splitlines() if "alex" in line][0]
+
+
+def test_set_contact_gives_a_member_their_own_email_and_phone_normalised_and_audited(cli):
+    cli("users", "add", "maria", "--role", "marketing", input=f"{PASSWORD}\n{PASSWORD}\n")
+
+    result = cli("users", "set-contact", "Maria", "--email", "Maria@Example.COM", "--phone", "(612) 555-0111")
+    cleared = cli("users", "set-contact", "maria", "--phone", "")
+    wrong = cli("users", "set-contact", "maria", "--email", "maria@@example.com")
+    nothing = cli("users", "set-contact", "maria")
+
+    assert result.exit_code == 0 and "Contact details of maria set." in result.output
+    assert cleared.exit_code == 0 and wrong.exit_code == 1 and nothing.exit_code == 2
+    assert "not a valid email address" in wrong.output and "Give --email, --phone or both." in nothing.output
+    with Session(users_engine()) as session:
+        maria = users.find_user(session, "maria")
+        details = [e.detail for e in session.exec(select(AuditEntry).where(AuditEntry.action == "user.contact"))]
+    assert (maria.email, maria.phone) == ("Maria@example.com", "")
+    assert details == [
+        "maria: email Maria@example.com, phone +16125550111",
+        "maria: email Maria@example.com, phone (none)",
+    ]
+
+
+def users_engine():  # noqa: ANN201
+    from outreach.db import engine_for
+
+    return engine_for(get_settings().database.url)

@@ -11,12 +11,13 @@ from outreach.web.dashboard.routes import (
     imports,
     inbox,
     log,
+    messages,
     reports,
     session,
     status,
 )
 
-PAGES = (session, log, inbox, clients, imports, campaigns, editor, reports, status, admin)
+PAGES = (session, log, messages, inbox, clients, imports, campaigns, editor, reports, status, admin)
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 for module in PAGES:
     router.include_router(module.router)

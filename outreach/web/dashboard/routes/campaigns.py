@@ -213,7 +213,8 @@ def queue_test(
         )
     except (ValueError, RenderError) as exc:
         session.rollback()
-        flash(request, "error", f"Test not sent: {exc}")
+        own = ("/users#contact", "Your contact details") if isinstance(exc, test_sends.SendTestRefused) else None
+        flash(request, "error", f"Test not sent: {exc}", link=own)
         return RedirectResponse(back, status_code=303)
     session.commit()
     flash(

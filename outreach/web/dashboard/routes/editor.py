@@ -124,8 +124,10 @@ def save(
     action: Text = "save",
     phase: Text = "establishing",
     language: Text = "",
+    confirm: Text = "",
 ):
-    """Save, publish, discard or start (from the default language's copy) one language's copy of the step."""
+    """Save, publish, discard or start (from the default language's copy) one language's copy of the step. Publishing
+    sends the copy to clients, so it is asked to be confirmed first (`confirm=yes`, from the confirmation page)."""
     _, step = find_step(ctx, name, step_key)
     language = served_language(ctx, language)
     copy = edits.step_copy(ctx, session, step, language)
@@ -143,6 +145,9 @@ def save(
     if action != "publish":
         flash(request, "ok", f"{called} draft saved. It is not sent until it is published.")
         return RedirectResponse(back, status_code=303)
+    if confirm != "yes":
+        asked = urlencode({"language": language, "phase": _phase(phase)})
+        return RedirectResponse(f"/campaigns/{name}/{step_key}/publish?{asked}", status_code=303)
     try:
         versions = edits.publish(ctx, session, list(copy.names.values()), staff.username, now(request))
     except edits.CopyHasErrors:
@@ -159,6 +164,38 @@ def save(
         else "Nothing changed, so nothing was published.",
     )
     return RedirectResponse(back, status_code=303)
+
+
+@router.get("/{name}/{step_key}/publish")
+def confirm_publish(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: CampaignsStaff,
+    name: str,
+    step_key: str,
+    language: str = "",
+    phase: str = "establishing",
+):
+    """What publishing one language's saved copy changes, to confirm before clients get it."""
+    campaign, step = find_step(ctx, name, step_key)
+    language = served_language(ctx, language)
+    copy = edits.step_copy(ctx, session, step, language)
+    changes = {
+        channel: edits.diff(edits.live_source(ctx, session, template) or "", copy.sources().get(template, ""))
+        for channel, template in copy.present.items()
+    }
+    return render(
+        request,
+        "publish.html",
+        campaign=campaign,
+        step=step,
+        copy=copy,
+        phase=_phase(phase),
+        language=language_name(language),
+        changes=changes,
+        back=_back(name, step_key, _phase(phase), language),
+    )
 
 
 @router.post("/{name}/{step_key}/preview")
@@ -220,10 +257,14 @@ def restore(
     name: str,
     step_key: str,
     version_id: int,
+    confirm: Text = "",
 ):
+    """Publish an earlier version again, once confirmed (`confirm=yes`); else show the version page to confirm on."""
     _, step = find_step(ctx, name, step_key)
     version = _version(ctx, session, step, version_id)
     language = _language_of(ctx, version.name)
+    if confirm != "yes":
+        return RedirectResponse(f"/campaigns/{name}/{step_key}/versions/{version.id}#restore", status_code=303)
     edits.restore(session, version.id, staff.username, now(request))
     session.commit()
     edits.refresh_published(ctx)
@@ -254,16 +295,22 @@ def preview(
             "text": rendered.text if rendered else "",
             "html": rendered.html if rendered else "",
             "language": language_name(rendered.language) if rendered else "",
-            **(_text_sizes(ctx, renderer, campaign, step, phase, language, rendered.text) if sized else {}),
+            **(
+                _text_sizes(ctx, renderer, campaign, step, phase, language, rendered.text)
+                if sized
+                else _no_size(channel)
+            ),
         }
     return found
 
 
-def sms_size(text: str, target: int) -> str:
-    """A rendered text's size in words, with the budget: "1 segment · GSM-7 · 130 characters"."""
+def sms_size(text: str, target: int, maximum: int) -> str:
+    """A rendered text's size in words, measured against settings.toml's target and maximum:
+    "1 segment · GSM-7 · 130 characters", "… · over the target of 1: shorten it"."""
     count = count_segments(text)
-    plural = "s" if count.segments != 1 else ""
-    words = f"{count.segments} segment{plural} · {count.encoding} · {count.characters} characters"
+    words = f"{_segments(count.segments)} · {count.encoding} · {count.characters} characters"
+    if count.segments > maximum:
+        return words + f" · over the maximum of {maximum}: never sent this long"
     return words + (f" · over the target of {target}: shorten it" if count.segments > target else "")
 
 
@@ -276,10 +323,10 @@ def _text_sizes(
         short = renderer.render_short(campaign, step, sample_context(ctx.settings, phase, "sms", language))
         long_name = _long_name(renderer, campaign, step, phase, language, most)
     except (RenderError, ValueError) as exc:  # the short block's own mistake: the full text rendered
-        return {"size": sms_size(text, target), "short_size": f"cannot be rendered: {exc}", "long_name": ""}
+        return {"size": sms_size(text, target, most), "short_size": f"cannot be rendered: {exc}", "long_name": ""}
     return {
-        "size": sms_size(text, target),
-        "short_size": sms_size(short.text, target) if short else "",
+        "size": sms_size(text, target, most),
+        "short_size": sms_size(short.text, target, most) if short else "",
         "long_name": long_name,
     }
 
@@ -303,6 +350,11 @@ def _long_name(renderer: Renderer, campaign: Campaign, step: Step, phase: str, l
         f"{first_name}: the short text ({_segments(count_segments(sent.text).segments)}), "
         f"since the full one needs {_segments(segments)}"
     )
+
+
+def _no_size(channel: str) -> dict[str, str]:
+    """A text that does not render has no size (its error says why); an email never has one."""
+    return {"size": "", "short_size": "", "long_name": ""} if channel == "sms" else {}
 
 
 def _segments(count: int) -> str:

@@ -20,12 +20,11 @@ from outreach.services.delivery_log import (
     csv_lines,
     iter_log,
     log_page,
-    message_detail,
 )
 from outreach.services.facts import audit
 from outreach.web.dashboard.auth import AnyStaff, ClientsStaff, Forbidden, Staff
 from outreach.web.deps import ContextDep, SessionDep, now
-from outreach.web.dashboard.routes.pages import PageNotFound, clinic_zone, render
+from outreach.web.dashboard.routes.pages import clinic_zone, render
 
 router = APIRouter()
 
@@ -57,22 +56,6 @@ def delivery_log(
         older_url=_page_url(log_filter, "before", page.older),
         newer_url=_page_url(log_filter, "after", page.newer),
         export_url="/export.csv?" + urlencode(log_filter.params()),
-    )
-
-
-@router.get("/messages/{message_id}")
-def message_page(request: Request, session: SessionDep, staff: AnyStaff, message_id: int):
-    """One message: what it is, where it stands, and its history (deferrals, provider events)."""
-    detail = message_detail(session, message_id)
-    if detail is None:
-        raise PageNotFound("There is no such message.")
-    return render(
-        request,
-        "message.html",
-        detail=detail,
-        message=detail.message,
-        show_clients=staff.can("clients"),
-        language=language_name(detail.message.language) if detail.message.language else "",
     )
 
 
