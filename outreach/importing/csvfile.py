@@ -192,16 +192,32 @@ def read_rows(
 
 def header_names(stream: BinaryIO) -> list[str]:
     """The header row's names as written (for a mapping step); ValueError says why the file cannot be read."""
+    return header_and_samples(stream, 0)[0]
+
+
+def header_and_samples(stream: BinaryIO, rows: int) -> tuple[list[str], list[list[str]]]:
+    """The header row's names as written and the first `rows` rows' values (for a mapping step to show beside
+    each header); ValueError says why the header cannot be read. A sample row that cannot be read ends them."""
     lines = _Lines(stream)
     try:
         first = next(lines, None) or ""
-        record = next(csv.reader([first], delimiter=_sniff_delimiter(first)), [])
+        delimiter = _sniff_delimiter(first)
+        record = next(csv.reader([first], delimiter=delimiter), [])
     except (_Unreadable, csv.Error) as exc:
         raise ValueError(f"line 1: {getattr(exc, 'reason', exc)}") from None
     names = [name.strip() for name in record]
     if not any(names):
         raise ValueError("line 1: the file is empty; it needs a header row")
-    return names
+    samples: list[list[str]] = []
+    try:
+        for row in csv.reader(lines, delimiter=delimiter):
+            if len(samples) == rows:
+                break
+            if any(value.strip() for value in row):
+                samples.append([value.strip() for value in row])
+    except (_Unreadable, csv.Error):
+        pass
+    return names, samples
 
 
 def _sniff_delimiter(header_line: str) -> str:

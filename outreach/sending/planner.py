@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 
-from sqlalchemy import Boolean, Table, bindparam, case, func, null, select, tuple_, update
+from sqlalchemy import Table, bindparam, select, tuple_, update
 from sqlmodel import Session, col
 
 from outreach.context import Context
@@ -15,9 +15,8 @@ from outreach.db import session_scope
 from outreach.services.bookings import settle_past_bookings
 from outreach.sending.tally import Tally
 from outreach.models import Client, ClientStatus, Enrolment, HeldOutOccasion, Message
-from outreach.policy.cadence import LAPSED
 from outreach.policy.schedule import ClientPlan, plan_client
-from outreach.services.clients import load_facts
+from outreach.services.clients import SUMMARY_VALUES, load_facts, summary_row
 from outreach.sending.deferrals import keep_deferrals
 from outreach.db import insert_ignore, insert_new, try_lock
 
@@ -142,39 +141,14 @@ def _plan_chunk(
 
 
 CLIENT: Table = Client.__table__  # type: ignore[attr-defined]
-# When the client next needs planning, and the taper summary the client list and the attention page show.
-# A flag's "since" is kept while it holds, so "newly worsening" means newer than the front desk last looked.
+# When the client next needs planning, and the summary (services.clients, shared with facts.wake's refresh).
 _SUMMARY = (
-    update(CLIENT)
-    .where(CLIENT.c.id == bindparam("cid"))
-    .values(
-        next_plan_at=bindparam("wake_at"),
-        phase=bindparam("phase_now"),
-        last_visit_at=bindparam("last_visit"),
-        next_visit_at=bindparam("next_visit"),
-        worsening_since=case(
-            (bindparam("worsening", type_=Boolean), func.coalesce(CLIENT.c.worsening_since, bindparam("now"))),
-            else_=null(),
-        ),
-        lapsed_since=case(
-            (bindparam("lapsed", type_=Boolean), func.coalesce(CLIENT.c.lapsed_since, bindparam("now"))), else_=null()
-        ),
-    )
+    update(CLIENT).where(CLIENT.c.id == bindparam("cid")).values(next_plan_at=bindparam("wake_at"), **SUMMARY_VALUES)
 )
 
 
 def _summary_row(cid: int, plan: ClientPlan, now: datetime) -> dict:
-    state = plan.state
-    return {
-        "cid": cid,
-        "wake_at": plan.wake_at,
-        "phase_now": state.phase,
-        "last_visit": state.last_attended,
-        "next_visit": state.next_booked,
-        "worsening": state.worsening,
-        "lapsed": state.phase == LAPSED,
-        "now": now,
-    }
+    return {**summary_row(cid, plan.state, now), "wake_at": plan.wake_at}
 
 
 def _message_row(planned, now: datetime) -> dict:

@@ -6,15 +6,16 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, Table, or_, select
+from sqlalchemy import Boolean, ColumnElement, Table, bindparam, case, event, func, null, or_, select, update
 from sqlmodel import Session, col
 
 from outreach.models import Client, Enrolment, Message, ProgressEntry, Suppression, Visit
-from outreach.policy.cadence import CadenceState, Score, VisitFact, assess
+from outreach.policy.cadence import LAPSED, CadenceState, Score, VisitFact, assess
 from outreach.policy.consent import Reachability
 from outreach.policy.schedule import ClientFacts, Existing
 from outreach.settings import Settings
 from outreach.contacts import zone_for_phone
+from outreach.services.facts import WOKEN
 from outreach.services.holds import held_numbers
 from outreach.services.streams import streams_off
 
@@ -147,3 +148,82 @@ def _suppressed(session: Session, clients: Sequence) -> dict[int, frozenset[str]
 def cadence_for(session: Session, client: Client, settings: Settings, now: datetime) -> CadenceState:
     facts = load_facts(session, [client.id], settings)[client.id]
     return assess(facts.visits, facts.scores, now, settings.cadence)
+
+
+# The taper summary the client list and the attention page show, from a cadence assessment: written by each
+# planning pass (with next_plan_at) and by each transaction that wakes a client (refresh_summaries).
+# A flag's "since" is kept while it holds, so "newly worsening" means newer than the front desk last looked.
+SUMMARY_VALUES = {
+    "phase": bindparam("phase_now"),
+    "last_visit_at": bindparam("last_visit"),
+    "next_visit_at": bindparam("next_visit"),
+    "worsening_since": case(
+        (bindparam("worsening", type_=Boolean), func.coalesce(CLIENT.c.worsening_since, bindparam("now"))),
+        else_=null(),
+    ),
+    "lapsed_since": case(
+        (bindparam("lapsed", type_=Boolean), func.coalesce(CLIENT.c.lapsed_since, bindparam("now"))), else_=null()
+    ),
+}
+_REFRESH = update(CLIENT).where(CLIENT.c.id == bindparam("cid")).values(SUMMARY_VALUES)
+
+
+def summary_row(cid: int, state: CadenceState, now: datetime) -> dict:
+    """The parameters of SUMMARY_VALUES for one client (`cid` names its row)."""
+    return {
+        "cid": cid,
+        "phase_now": state.phase,
+        "last_visit": state.last_attended,
+        "next_visit": state.next_booked,
+        "worsening": state.worsening,
+        "lapsed": state.phase == LAPSED,
+        "now": now,
+    }
+
+
+def refresh_summaries(session: Session, client_ids: Iterable[int], settings: Settings, now: datetime) -> None:
+    """Write the clients' summary columns from their facts as they stand in this transaction."""
+    facts = load_facts(session, client_ids, settings)
+    rows = [summary_row(cid, assess(f.visits, f.scores, now, settings.cadence), now) for cid, f in facts.items()]
+    if rows:
+        session.execute(_REFRESH, rows)
+
+
+def refresh_imported(session: Session, settings: Settings, at: datetime) -> None:
+    """Refresh the clients a CSV import woke at `at`: its bulk writes wake them without facts.wake
+    (importing.store.wake_clients stamps updated_at with the import's moment)."""
+    ids = list(session.scalars(select(CLIENT.c.id).where(CLIENT.c.updated_at == at, CLIENT.c.next_plan_at <= at)))
+    for start in range(0, len(ids), _REFRESH_CHUNK):
+        refresh_summaries(session, ids[start : start + _REFRESH_CHUNK], settings, at)
+
+
+_REFRESH_CHUNK = 500
+# session.info key: the settings a session's commit refreshes woken clients' summaries with.
+SETTINGS = "outreach.settings"
+
+
+def refresh_on_commit(session: Session, settings: Settings) -> Session:
+    """Have this session refresh the summary of every client facts.wake marks, just before it commits."""
+    session.info[SETTINGS] = settings
+    return session
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_woken(session: Session) -> None:
+    settings = session.info.get(SETTINGS)
+    woken = session.info.pop(WOKEN, None)
+    if settings is None or not woken:
+        return
+    session.flush()
+    moments: dict[int, datetime] = {}
+    for client, at in woken.values():
+        if client.id is not None:
+            moments[client.id] = max(at, moments.get(client.id, at))
+    # One pass per moment: a batch shares one, a form has one.
+    for at in set(moments.values()):
+        refresh_summaries(session, [cid for cid, moment in moments.items() if moment == at], settings, at)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_woken(session: Session) -> None:
+    session.info.pop(WOKEN, None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from outreach.importing import store
@@ -40,10 +41,19 @@ def audit(
 ASAP = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
+# session.info key: the clients this transaction woke, by id(client): (client, when). services.clients refreshes
+# their summary columns before the transaction commits, so lists show a change at once, not a pass later.
+WOKEN = "outreach.woken"
+
+
 def wake(client: Client, at: datetime | None = None) -> None:
-    """Facts changed: let the next planning pass look at this client again."""
+    """Facts changed: let the next planning pass look at this client again, and refresh its summary now."""
+    at = at or utcnow()
     client.next_plan_at = ASAP
-    client.updated_at = at or utcnow()
+    client.updated_at = at
+    session = object_session(client)
+    if session is not None:
+        session.info.setdefault(WOKEN, {})[id(client)] = (client, at)
 
 
 def record_consent(
@@ -149,6 +159,7 @@ def record_visit(
     source: str = "dashboard",
     external_id: str | None = None,
     version: int | None = None,
+    at: datetime | None = None,
 ) -> Visit | None:
     """Add a visit, or update the one with the same external id (else the same start time). With a version
     (the booking system's), an update older than the stored one changes nothing and returns None."""
@@ -171,8 +182,8 @@ def record_visit(
         visit.external_version = visit.external_version if version is None else version
         visit.updated_at = utcnow()
     session.add(visit)
-    audit(session, actor, "visit.record", client.id, f"{starts_at.isoformat()} {status.value}")
-    wake(client)
+    audit(session, actor, "visit.record", client.id, f"{starts_at.isoformat()} {status.value}", at=at)
+    wake(client, at)
     session.add(client)
     return visit
 
@@ -186,6 +197,7 @@ def record_progress(
     source: str = "dashboard",
     peg_enjoyment: int | None = None,
     peg_activity: int | None = None,
+    at: datetime | None = None,
 ) -> ProgressEntry:
     if not 0 <= pain <= 10:
         raise ValueError("pain must be a whole number from 0 to 10")
@@ -197,19 +209,19 @@ def record_progress(
     entry.pain, entry.peg_enjoyment, entry.peg_activity = pain, peg_enjoyment, peg_activity
     session.add(entry)
     # The score itself stays out of the audit detail: the log is shown more widely than the record.
-    audit(session, actor, "progress.record", client.id, f"entry at {recorded_at.isoformat()} via {source}")
-    wake(client)
+    audit(session, actor, "progress.record", client.id, f"entry at {recorded_at.isoformat()} via {source}", at=at)
+    wake(client, at)
     session.add(client)
     return entry
 
 
-def set_status(session: Session, client: Client, status: str, actor: str) -> None:
+def set_status(session: Session, client: Client, status: str, actor: str, at: datetime | None = None) -> None:
     status = ClientStatus(status)
     if client.status == status:
         return
     client.status = status
-    audit(session, actor, "client.status", client.id, status.value)
-    wake(client)
+    audit(session, actor, "client.status", client.id, status.value, at=at)
+    wake(client, at)
     session.add(client)
 
 

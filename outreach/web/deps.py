@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from outreach.context import Context
 from outreach.db import session_scope
+from outreach.services.clients import refresh_on_commit
 
 MAX_BODY = 1_000_000
 T = TypeVar("T")
@@ -25,6 +26,7 @@ def get_context(request: Request) -> Context:
 def get_session(request: Request) -> Iterator[Session]:
     ctx: Context = request.app.state.ctx
     with Session(ctx.engine, expire_on_commit=False) as session:
+        refresh_on_commit(session, ctx.settings)
         # Page rendering reads through the same session: on SQLite a second one would wait for this one's lock.
         request.state.session = session
         try:
@@ -60,10 +62,10 @@ async def in_transaction(ctx: Context, work: Callable[[Session], T]) -> T:
     def run() -> T:
         try:
             with session_scope(ctx.engine) as session:
-                return work(session)
+                return work(refresh_on_commit(session, ctx.settings))
         except IntegrityError:
             with session_scope(ctx.engine) as session:
-                return work(session)
+                return work(refresh_on_commit(session, ctx.settings))
 
     return await run_in_threadpool(run)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
 
-from outreach.models import Client
+from outreach.models import Client, ConsentEvent
+from outreach.services import facts
 from tests.helpers import add_client, load
 from tests.desk import START, audit_entries, page_text
 
@@ -131,3 +133,92 @@ def test_the_front_desk_cannot_revoke_api_keys(desk):
     desk.sign_in_as("front_desk")
 
     assert desk.post("/api-keys/booking-sync/revoke").status_code == 403
+
+
+def test_consent_given_on_the_add_form_is_recorded_with_its_source(desk):
+    desk.sign_in_as("front_desk")
+    form = desk.get("/clients/new").text
+
+    added = desk.post(
+        "/clients/new",
+        {
+            "first_name": "Cleo",
+            "email": "cleo@example.com",
+            "phone": "612 555 0177",
+            "external_id": "SQ-3",
+            "email_consent": "yes",
+            "sms_consent": "yes",
+            "consent_source": "intake-form",
+        },
+    )
+
+    assert 'name="email_consent"' in form and 'name="sms_consent"' in form and 'name="consent_source"' in form
+    assert added.status_code == 303
+    client = by_external_id(desk.ctx, "SQ-3")
+    assert (client.email_consent, client.sms_consent) == (True, True)
+    with Session(desk.ctx.engine) as session:
+        events = session.exec(select(ConsentEvent).where(ConsentEvent.client_id == client.id)).all()
+    assert sorted((e.channel, e.source) for e in events) == [
+        ("email", "dashboard:intake-form"),
+        ("sms", "dashboard:intake-form"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "data, problem",
+    [
+        ({"sms_consent": "yes"}, "consent: say how the client gave it"),
+        ({"email_consent": "yes", "consent_source": "phone"}, "consent: there is no email address on file"),
+    ],
+)
+def test_consent_on_the_add_form_is_refused_without_a_source_or_an_address(desk, data, problem):
+    desk.sign_in_as("front_desk")
+
+    refused = desk.post("/clients/new", {"first_name": "Cleo", "phone": "612 555 0177", "external_id": "SQ-4", **data})
+
+    assert refused.status_code == 400 and problem in page_text(refused)
+    assert 'value="Cleo"' in refused.text and 'value="yes" checked' in refused.text
+    assert by_external_id(desk.ctx, "SQ-4") is None
+
+
+def test_the_add_form_will_not_grant_texts_over_the_numbers_stop(desk):
+    desk.sign_in_as("front_desk")
+    add_client(desk.ctx, "old", at=START - timedelta(days=9), phone="+16125550177", email=None)
+    with Session(desk.ctx.engine, expire_on_commit=False) as session:
+        old = session.exec(select(Client).where(Client.external_id == "old")).one()
+        facts.record_consent(session, old, "sms", False, "sms-keyword", "client", at=START - timedelta(days=8))
+        facts.suppress(session, "sms", "+16125550177", "Replied STOP", "sms-keyword", at=START - timedelta(days=8))
+        session.commit()
+
+    refused = desk.post(
+        "/clients/new",
+        {"first_name": "Cleo", "phone": "612 555 0177", "sms_consent": "yes", "consent_source": "in-person"},
+    )
+
+    assert refused.status_code == 400
+    assert "consent: this number replied STOP on 2026-02-22" in page_text(refused)
+    assert by_external_id(desk.ctx, "old") is not None and count_clients(desk.ctx) == 1
+
+
+def count_clients(ctx) -> int:
+    with Session(ctx.engine) as session:
+        return len(session.exec(select(Client)).all())
+
+
+def test_the_time_zone_is_chosen_from_a_list_with_us_zones_first_and_kept_after_an_error(desk, ann):
+    form = desk.get("/clients/new").text
+    refused = desk.post(f"/clients/{ann}/details", {"first_name": "Ann", "timezone": "America/Chicgo"})
+    zones = re.findall(r'<option value="([^"]+)">', form.split('id="new-zones"')[1].split("</datalist>")[0])
+
+    assert 'list="new-zones"' in form
+    assert zones[:5] == [
+        "America/New_York",
+        "America/Chicago",
+        "America/Denver",
+        "America/Phoenix",
+        "America/Los_Angeles",
+    ]
+    assert "Europe/Madrid" in zones and "Asia/Tokyo" in zones and len(zones) > 300
+    assert not [zone for zone in zones if zone.startswith(("Etc/", "US/"))]
+    assert refused.status_code == 400 and 'value="America/Chicgo"' in refused.text
+    assert 'list="details-zones"' in refused.text

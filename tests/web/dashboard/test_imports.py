@@ -84,3 +84,17 @@ def test_the_mapping_is_remembered_for_the_clinic_not_just_one_browser(desk):
     second = upload(colleague, export.replace("P1;Ana", "P2;Bo"))
 
     assert selected(colleague.get(second).text) == {"col0": "external_id", "col1": "first_name", "col2": "last_name"}
+
+
+def test_the_mapping_step_shows_the_first_values_beside_each_header(desk):
+    desk.sign_in_as("front_desk")
+    location = upload(desk, EXPORT + "B102;Cy;;;612-555-0103\n" + "B103;Di;Ray;di@example.com;612-555-0104\n")
+
+    rows = re.findall(
+        r"<tr><td><label[^>]*>([^<]+)</label></td>\s*<td class=\"samples\">(.*?)</td>", desk.get(location).text
+    )
+    samples = {name: re.findall(r"<code>([^<]*)</code>", cell) for name, cell in rows}
+
+    assert samples["Client ID"] == ["B100", "B101", "B102"]
+    assert samples["Last Name"] == ["Lopez", "Okafor"]  # empty cells left out
+    assert samples["Email Address"] == ["ana@example.com", "not-an-email"]

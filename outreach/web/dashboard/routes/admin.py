@@ -1,8 +1,11 @@
 """Admin pages: the audit log, the staff accounts (added with `outreach users add`; deactivated, given a new
-password or another role here) and the API keys (made with `outreach api-keys create`, revoked here or by the CLI)."""
+password or another role here) and the API keys (made with `outreach api-keys create`, revoked here or by the CLI).
+Every member may open the staff page for their own contact details, the addresses their test sends may go to."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated, Callable
 from urllib.parse import urlencode
 
@@ -15,12 +18,30 @@ from outreach.services import users
 from outreach.services.delivery_log import MAX_ID
 from outreach.services import api_keys
 from outreach.services.users import list_users
-from outreach.web.dashboard.auth import ROLE_NAMES, AdminStaff
-from outreach.web.deps import SessionDep, now
+from outreach.web.dashboard.auth import ROLE_NAMES, AdminStaff, AnyStaff
+from outreach.web.deps import ContextDep, SessionDep, now
 from outreach.web.dashboard.routes.clients import FormText
 from outreach.web.dashboard.routes.pages import PageNotFound, flash, render
 
 router = APIRouter()
+# An instant written into an audit detail by isoformat() (services.facts): shown in the clinic's zone instead.
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def with_instants(detail: str) -> list[str | datetime]:
+    """The detail's text, with each ISO instant in it as a datetime for the page to show in the clinic's zone."""
+    parts: list[str | datetime] = []
+    end = 0
+    for found in _INSTANT.finditer(detail):
+        try:
+            moment = datetime.fromisoformat(found.group(0).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        parts += [detail[end : found.start()], moment]
+        end = found.end()
+    return [*parts, detail[end:]]
+
+
 PAGE_SIZE = 100
 RowId = Annotated[int, Query(ge=1, le=MAX_ID)]
 
@@ -51,6 +72,7 @@ def audit_log(
         request,
         "audit.html",
         entries=entries[:PAGE_SIZE],
+        details={entry.id: with_instants(entry.detail) for entry in entries[:PAGE_SIZE]},
         actor=actor,
         action=action,
         client=client if client is not None else "",
@@ -60,13 +82,32 @@ def audit_log(
 
 
 @router.get("/users")
-def staff_accounts(request: Request, session: SessionDep, staff: AdminStaff):
+def staff_accounts(request: Request, session: SessionDep, staff: AnyStaff):
+    """The staff accounts and API keys for an admin; for anyone, their own contact details."""
+    admin = staff.can("admin")
     return render(
         request,
         "users.html",
-        users=list_users(session),
+        me=users.find_user(session, staff.username),
+        users=list_users(session) if admin else [],
         roles=[(role.value, name) for role, name in ROLE_NAMES.items()],
-        api_keys=api_keys.list_keys(session),
+        api_keys=api_keys.list_keys(session) if admin else [],
+        admin=admin,
+    )
+
+
+@router.post("/users/me/contact")
+def set_own_contact(
+    request: Request, ctx: ContextDep, session: SessionDep, staff: AnyStaff, email: FormText = "", phone: FormText = ""
+):
+    region = ctx.settings.clinic.default_region
+    return _change_account(
+        request,
+        session,
+        lambda: users.set_contact(
+            session, staff.username, staff.username, now(request), region=region, email=email, phone=phone
+        ),
+        "Your contact details are saved: your test sends may go to them.",
     )
 
 

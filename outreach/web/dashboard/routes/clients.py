@@ -6,11 +6,12 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Annotated, Callable, Iterable
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from outreach.context import Context
 from outreach.models import Channel, Client, ClientStatus, Suppression, VisitStatus
@@ -21,11 +22,11 @@ from outreach.services.client_language import suggestion as language_suggestion
 from outreach.services.conversations import text_refusal
 from outreach.services.clients import cadence_for, client_zone
 from outreach.services.delivery_log import MAX_ID, client_matches
-from outreach.services.erasure import erase_client
+from outreach.services.erasure import ERASED_PREFIX, erase_client
 from outreach.services.preferences import choices as client_choices
 from outreach.services.timeline import TIMELINE_LIMIT, chart_data, client_timeline, consent_history
 from outreach.web.dashboard.auth import ClientsStaff
-from outreach.charts.pain import pain_chart
+from outreach.charts.pain import pain_charts
 from outreach.web.deps import ContextDep, SessionDep, now
 from outreach.web.dashboard.routes.log import language_choices
 from outreach.web.dashboard.routes.pages import PageNotFound, clinic_zone, flash, render
@@ -57,6 +58,19 @@ SORTS = {
     "next_visit": ("Next booked", (Client.next_visit_at.asc().nulls_last(), Client.last_name)),
 }
 
+# Which clients the list shows: (label, condition). Archived clients get no messages; by default they stay out
+# of the way of the ones the front desk is looking after.
+SHOWN = {
+    "": ("Active and paused", (Client.status != ClientStatus.archived,)),
+    "archived": ("Archived", (Client.status == ClientStatus.archived,)),
+    "all": ("All", ()),
+}
+
+
+def _erased_last():  # noqa: ANN202
+    """Erased clients (no name left) after everyone else, whatever the sort."""
+    return col(Client.external_id).startswith(ERASED_PREFIX, autoescape=True)
+
 
 @router.get("")
 def client_list(
@@ -68,15 +82,17 @@ def client_list(
     page: int = 1,
     sort: str = "name",
     language: str = "",
+    show: str = "",
 ):
     page, sort = max(page, 1), sort if sort in SORTS else "name"
+    show = show if show in SHOWN else ""
     errors: dict[str, str] = {}
     try:
         tag = language_tag(language, ctx.settings.served_languages) if language.strip() else ""
     except UnknownLanguage as exc:
         tag, errors["language"] = "", f"language: {exc}"
-    where = [*client_matches(q), *((Client.language == tag,) if tag else ())]
-    query = select(Client).where(*where).order_by(*SORTS[sort][1], Client.id)
+    where = [*client_matches(q), *((Client.language == tag,) if tag else ()), *SHOWN[show][1]]
+    query = select(Client).where(*where).order_by(_erased_last(), *SORTS[sort][1], Client.id)
     found = list(session.exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     return render(
         request,
@@ -86,7 +102,9 @@ def client_list(
         q=q,
         language=tag,
         languages=language_choices(ctx.settings.served_languages),
-        search=urlencode({name: value for name, value in (("q", q), ("language", tag)) if value}),
+        show=show,
+        shown={key: label for key, (label, _) in SHOWN.items()},
+        search=urlencode({name: value for name, value in (("q", q), ("language", tag), ("show", show)) if value}),
         errors=errors,
         page=page,
         sort=sort,
@@ -114,9 +132,11 @@ def add_client(
     phone: FormText = "",
     timezone: FormText = "",
     language: FormText = "",
+    email_consent: FormText = "",
+    sms_consent: FormText = "",
+    consent_source: FormText = "",
 ):
-    values = {
-        "external_id": external_id,
+    details = {
         "first_name": first_name,
         "last_name": last_name,
         "email": email,
@@ -124,20 +144,65 @@ def add_client(
         "timezone": timezone,
         "language": language,
     }
+    values = {
+        **details,
+        "external_id": external_id,
+        "email_consent": email_consent,
+        "sms_consent": sms_consent,
+        "consent_source": consent_source,
+    }
+    grants = [channel for channel, ticked in (("email", email_consent), ("sms", sms_consent)) if ticked == "yes"]
     chosen = external_id.strip() or f"desk-{secrets.token_hex(4)}"
     if _client_by_external_id(session, chosen) is not None:
         errors = {"details": f"external_id: {chosen!r} is already a client's id"}
         return render(request, "client_new.html", status_code=400, **_new_form(ctx, values, errors))
+    if grants and consent_source not in CONSENT_SOURCES:
+        errors = {"consent": "consent: say how the client gave it"}
+        return render(request, "client_new.html", status_code=400, **_new_form(ctx, values, errors))
     try:
         result = records.save_clients(
-            session, [{**values, "external_id": chosen}], ctx.settings, staff.username, now(request)
+            session, [{**details, "external_id": chosen}], ctx.settings, staff.username, now(request)
         )
+        client = find_client(session, result.ids[0])
+        _grant_on_adding(session, client, grants, consent_source, staff.username, now(request))
     except records.BatchRejected as exc:
         session.rollback()
         return render(request, "client_new.html", status_code=400, **_new_form(ctx, values, _form_errors(exc)))
+    except FormProblem as exc:
+        session.rollback()
+        return render(request, "client_new.html", status_code=400, **_new_form(ctx, values, {"consent": str(exc)}))
     session.commit()
-    flash(request, "ok", "Client added. Record their consent before any message goes out.")
-    return RedirectResponse(f"/clients/{result.ids[0]}", status_code=303)
+    flash(request, "ok", _added_note(grants))
+    return RedirectResponse(f"/clients/{client.id}", status_code=303)
+
+
+# How a client gave consent at the desk: the consent's source, recorded as "dashboard:<key>".
+CONSENT_SOURCES = {
+    "intake-form": "On the intake form they signed",
+    "in-person": "In person, at the desk",
+    "phone": "On the phone",
+    "booking-form": "On the online booking form",
+}
+
+
+def _grant_on_adding(
+    session: Session, client: Client, grants: list[str], source: str, actor: str, at: datetime
+) -> None:
+    """The consent given on the add form, through the one consent rule (facts.record_consent)."""
+    for channel in grants:
+        _check_reachable(client, channel)
+        try:
+            facts.record_consent(
+                session, client, channel, True, f"dashboard:{source}", actor, at=at, note=f"given when added by {actor}"
+            )
+        except facts.ConsentRefused as exc:
+            raise FormProblem(f"consent: {exc}") from None
+
+
+def _added_note(grants: list[str]) -> str:
+    if not grants:
+        return "Client added. Record their consent before any message goes out."
+    return f"Client added, with consent to {' and '.join(CHANNEL_WORDS[c].lower() + 's' for c in grants)}."
 
 
 @router.get("/{client_id}")
@@ -160,7 +225,8 @@ def record_visit(
 ):
     def change(client: Client) -> str:
         moment = _local_moment(starts_at, clinic_zone(request), "visit time")
-        facts.record_visit(session, client, moment, _choice(status, VISIT_STATUSES, "visit status"), staff.username)
+        chosen = _choice(status, VISIT_STATUSES, "visit status")
+        facts.record_visit(session, client, moment, chosen, staff.username, at=now(request))
         return "Visit recorded."
 
     return _apply(request, ctx, session, client_id, "visit", change, starts_at=starts_at, status=status)
@@ -191,6 +257,7 @@ def record_progress(
             staff.username,
             peg_enjoyment=_score(enjoyment, "enjoyment of life"),
             peg_activity=_score(activity, "general activity"),
+            at=at,
         )
         return "Progress recorded."
 
@@ -314,7 +381,7 @@ def change_status(
     def change(client: Client) -> str:
         chosen = _choice(status, STATUS_CHANGES, "status")
         restoring = client.status == ClientStatus.archived and chosen == ClientStatus.active
-        facts.set_status(session, client, chosen, staff.username)
+        facts.set_status(session, client, chosen, staff.username, at=now(request))
         return "Client restored." if restoring else STATUS_CHANGES[chosen]
 
     return _apply(request, ctx, session, client_id, "status", change)
@@ -361,10 +428,11 @@ def _render_client(
         client=client,
         client_zone=client_zone(client, ctx.settings),
         languages=language_choices(dict.fromkeys((*ctx.settings.served_languages, client.language))),
+        zone_names=zone_names(),
         cadence=cadence,
         consent=consent_history(session, client.id),
         suppressions=_suppressions(session, client),
-        chart=pain_chart(chart_data(session, client.id), zone, at, baseline=cadence.baseline),
+        chart=pain_charts(chart_data(session, client.id), zone, at, baseline=cadence.baseline),
         timeline=client_timeline(session, client.id),
         timeline_limit=TIMELINE_LIMIT,
         errors=errors or {},
@@ -402,8 +470,34 @@ def _new_form(ctx: Context, values: dict[str, str], errors: dict[str, str] | Non
         "errors": errors or {},
         "values": values,
         "zones": ctx.settings.clinic.timezone,
+        "zone_names": zone_names(),
+        "consent_sources": CONSENT_SOURCES,
         "languages": language_choices(ctx.settings.served_languages),
     }
+
+
+# The zones most US clinics' clients are in, east to west, offered first.
+US_ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Detroit",
+    "America/Indiana/Indianapolis",
+    "America/Boise",
+    "America/Puerto_Rico",
+)
+_LEGACY_ZONES = ("Etc/", "SystemV/", "US/", "posix/", "right/")
+
+
+@lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """IANA zone names for the time-zone field's list: the US ones first, then every other by name."""
+    others = sorted(name for name in available_timezones() if "/" in name and not name.startswith(_LEGACY_ZONES))
+    return (*US_ZONES, *(name for name in others if name not in US_ZONES), "UTC")
 
 
 def find_client(session: Session, client_id: int) -> Client:

@@ -17,9 +17,10 @@ from outreach.context import Context
 from outreach.db import session_scope
 from outreach.importing.files import import_clients, import_progress, import_visits
 from outreach.importing import clients, progress, visits
-from outreach.importing.csvfile import header_names
+from outreach.importing.csvfile import header_and_samples, header_names
 from outreach.importing.headers import canonical, suggestion
 from outreach.services import import_mappings
+from outreach.services.clients import refresh_imported
 from outreach.services.facts import audit
 from outreach.web.dashboard.auth import ClientsStaff
 from outreach.web.deps import ContextDep, now
@@ -88,6 +89,7 @@ async def check_or_import(request: Request, ctx: ContextDep, staff: ClientsStaff
                 detail=f"{kind}: {report.file}: {report.counts}",
                 at=now(request),
             )
+            refresh_imported(session, ctx.settings, now(request))
         path.unlink(missing_ok=True)
         flash(request, "ok", report.summary())
         return RedirectResponse("/clients" if kind == "clients" else "/imports", status_code=303)
@@ -99,7 +101,11 @@ def _mapping(request: Request, ctx: Context, kind: str, token: str, report):  # 
     module = KINDS[kind][0]
     with session_scope(ctx.engine) as session:
         remembered = import_mappings.remembered(session, kind)
-    rows = [(index, name, _suggested(name, module.COLUMNS, remembered)) for index, name in enumerate(_headers(path))]
+    names, samples = _headers_and_samples(path)
+    rows = [
+        (index, name, _suggested(name, module.COLUMNS, remembered), _column_samples(samples, index))
+        for index, name in enumerate(names)
+    ]
     return render(
         request,
         "imports_map.html",
@@ -120,6 +126,22 @@ def _suggested(name: str, columns, remembered: dict[str, str]) -> str:  # noqa: 
     if canonical(name) in columns.all:
         return canonical(name)
     return suggestion(name, columns) or ""
+
+
+SAMPLE_ROWS = 3
+
+
+def _headers_and_samples(path: Path) -> tuple[list[str], list[list[str]]]:
+    try:
+        with path.open("rb") as stream:
+            return header_and_samples(stream, SAMPLE_ROWS)
+    except ValueError as exc:
+        raise PageNotFound(f"That file cannot be read: {exc}. Upload it again as CSV.") from None
+
+
+def _column_samples(samples: list[list[str]], index: int) -> list[str]:
+    """The column's first values, to check the match against (empty cells left out)."""
+    return [row[index] for row in samples if index < len(row) and row[index]]
 
 
 def _headers(path: Path) -> list[str]:
