@@ -6,7 +6,7 @@ say in words what the picture shows, for screen readers; each mark has its own <
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
@@ -37,11 +37,25 @@ class ChartData:
         return not (self.scores or self.visits or self.messages)
 
 
-WIDTH, HEIGHT = 1000, 290
-LEFT, RIGHT, TOP, BOTTOM = 48, 24, 36, 66  # margins around the plot area
-MESSAGE_ROW, VISIT_ROW = TOP - 16, HEIGHT - BOTTOM + 16
-TICKS = 6
+LEFT, RIGHT, TOP, PLOT_BOTTOM = 48, 24, 36, 224  # the plot area's edges; the legend's rows go below it
+MESSAGE_ROW, VISIT_ROW, DATE_ROW, LEGEND_ROW = TOP - 16, PLOT_BOTTOM + 16, PLOT_BOTTOM + 42, PLOT_BOTTOM + 60
+LEGEND_LINE = 22
 VISIT_WORDS = {"attended": "attended", "booked": "booked", "cancelled": "cancelled", "no_show": "no-show"}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A drawing's width in SVG units, its date ticks, and its text's width per character (dashboard.css sets the
+    font size: larger in the narrow drawing, which a phone shrinks less)."""
+
+    width: int
+    ticks: int
+    char: float
+    css: str = "chart"
+
+
+WIDE = Layout(1000, 6, 7)
+NARROW = Layout(440, 2, 8.6, "chart chart-narrow")
 
 
 @dataclass(frozen=True)
@@ -50,32 +64,45 @@ class Frame:
 
     start: datetime
     end: datetime
+    width: int = WIDE.width
 
     def x(self, at: datetime) -> float:
         share = (at - self.start) / (self.end - self.start)
-        return round(LEFT + share * (WIDTH - LEFT - RIGHT), 1)
+        return round(LEFT + share * (self.width - LEFT - RIGHT), 1)
 
     @staticmethod
     def y(pain: float) -> float:
-        return round(TOP + (10 - pain) / 10 * (HEIGHT - TOP - BOTTOM), 1)
+        return round(TOP + (10 - pain) / 10 * (PLOT_BOTTOM - TOP), 1)
+
+
+def pain_charts(data: ChartData, zone: ZoneInfo, now: datetime, baseline: float | None = None) -> Markup:
+    """The chart drawn twice, for a wide screen and for a phone; dashboard.css shows the one that fits."""
+    wide = pain_chart(data, zone, now, baseline, layout=replace(WIDE, css="chart chart-wide"))
+    return wide + pain_chart(data, zone, now, baseline, name="pain-chart-narrow", layout=NARROW)
 
 
 def pain_chart(
-    data: ChartData, zone: ZoneInfo, now: datetime, baseline: float | None = None, name: str = "pain-chart"
+    data: ChartData,
+    zone: ZoneInfo,
+    now: datetime,
+    baseline: float | None = None,
+    name: str = "pain-chart",
+    layout: Layout = WIDE,
 ) -> Markup:
-    frame = _frame(data, now)
+    frame = _frame(data, now, layout.width)
+    legend, height = _legend(layout)
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{name}-title {name}-desc"'
-        ' xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="{layout.css}" viewBox="0 0 {layout.width} {height}" role="img" '
+        f'aria-labelledby="{name}-title {name}-desc" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{name}-title">Pain over time, with visits and messages</title>',
         f'<desc id="{name}-desc">{escape(describe(data, zone, baseline))}</desc>',
-        *_grid(frame, zone),
+        *_grid(frame, zone, layout.ticks),
         *_today(frame, now),
-        *_baseline(baseline),
+        *_baseline(baseline, layout.width),
         *_scores(data, frame, zone),
         *(_visit(mark, frame, zone) for mark in data.visits),
         *(_message(mark, frame, zone) for mark in data.messages),
-        *_legend(),
+        *legend,
         "</svg>",
     ]
     return Markup("\n".join(parts))
@@ -107,30 +134,30 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _frame(data: ChartData, now: datetime) -> Frame:
+def _frame(data: ChartData, now: datetime, width: int) -> Frame:
     moments = [p.at for p in data.scores] + [m.at for m in data.visits] + [m.at for m in data.messages]
     end = max([*moments, now])
     start = min(moments, default=end)
     start = min(start, end - timedelta(days=7))
     pad = (end - start) * 0.03
     try:
-        return Frame(start - pad, end + pad)
+        return Frame(start - pad, end + pad, width)
     except OverflowError:  # an imported date near year 1 or 9999: draw it at the edge rather than fail
-        return Frame(start, end)
+        return Frame(start, end, width)
 
 
-def _grid(frame: Frame, zone: ZoneInfo) -> list[str]:
+def _grid(frame: Frame, zone: ZoneInfo, ticks: int) -> list[str]:
     parts = []
     for pain in range(0, 11, 2):
         y = frame.y(pain)
-        parts.append(f'<line class="grid" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>')
+        parts.append(f'<line class="grid" x1="{LEFT}" y1="{y}" x2="{frame.width - RIGHT}" y2="{y}"/>')
         parts.append(f'<text class="axis" x="{LEFT - 8}" y="{y + 4}" text-anchor="end">{pain}</text>')
-    step = (frame.end - frame.start) / TICKS
-    for index in range(TICKS + 1):
+    step = (frame.end - frame.start) / ticks
+    for index in range(ticks + 1):
         at = frame.start + step * index
-        anchor = "start" if index == 0 else "end" if index == TICKS else "middle"
+        anchor = "start" if index == 0 else "end" if index == ticks else "middle"
         parts.append(
-            f'<text class="axis" x="{frame.x(at)}" y="{HEIGHT - 24}" text-anchor="{anchor}">{_day(at, zone)}</text>'
+            f'<text class="axis" x="{frame.x(at)}" y="{DATE_ROW}" text-anchor="{anchor}">{_day(at, zone)}</text>'
         )
     parts.append(f'<text class="axis label" x="{LEFT - 34}" y="{TOP - 20}">Pain</text>')
     return parts
@@ -139,17 +166,17 @@ def _grid(frame: Frame, zone: ZoneInfo) -> list[str]:
 def _today(frame: Frame, now: datetime) -> list[str]:
     x = frame.x(now)
     return [
-        f'<line class="today" x1="{x}" y1="{TOP}" x2="{x}" y2="{HEIGHT - BOTTOM}"/>',
-        f'<text class="axis" x="{x - 4}" y="{HEIGHT - BOTTOM - 6}" text-anchor="end">today</text>',
+        f'<line class="today" x1="{x}" y1="{TOP}" x2="{x}" y2="{PLOT_BOTTOM}"/>',
+        f'<text class="axis" x="{x - 4}" y="{PLOT_BOTTOM - 6}" text-anchor="end">today</text>',
     ]
 
 
-def _baseline(baseline: float | None) -> list[str]:
+def _baseline(baseline: float | None, width: int) -> list[str]:
     if baseline is None:
         return []
     y = Frame.y(baseline)
     return [
-        f'<line class="baseline" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}">'
+        f'<line class="baseline" x1="{LEFT}" y1="{y}" x2="{width - RIGHT}" y2="{y}">'
         f"<title>Baseline {baseline:g}</title></line>"
     ]
 
@@ -187,7 +214,8 @@ def _message(mark: Mark, frame: Frame, zone: ZoneInfo) -> str:
     )
 
 
-def _legend() -> list[str]:
+def _legend(layout: Layout) -> tuple[list[str], int]:
+    """The legend's marks and words, in as many rows as the width needs, and the drawing's height below them."""
     shapes = (
         lambda x, y: f'<circle class="pain-point legend" cx="{x + 5}" cy="{y}" r="4"/>',
         lambda x, y: f'<circle class="visit visit-attended" cx="{x + 5}" cy="{y}" r="5"/>',
@@ -198,13 +226,16 @@ def _legend() -> list[str]:
         lambda x, y: f'<line class="baseline" x1="{x}" y1="{y}" x2="{x + 24}" y2="{y}"/>',
     )
     labels = ("pain score", "visit attended", "booked", "missed or cancelled", "email sent", "text sent", "baseline")
-    parts, x, y = [], LEFT, HEIGHT - 6
+    parts, x, y = [], float(LEFT), LEGEND_ROW
     for shape, label in zip(shapes, labels, strict=True):
-        parts.append(shape(x, y - 4))
         gap = 30 if "baseline" in label else 16
+        size = gap + len(label) * layout.char
+        if x > LEFT and x + size > layout.width - RIGHT:
+            x, y = LEFT, y + LEGEND_LINE
+        parts.append(shape(x, y - 4))
         parts.append(f'<text class="axis" x="{x + gap}" y="{y}">{label}</text>')
-        x += gap + len(label) * 7 + 26  # about 7 units per character at the axis font size
-    return parts
+        x += size + 26
+    return parts, y + 6
 
 
 def _day(at: datetime, zone: ZoneInfo) -> str:

@@ -5,8 +5,9 @@ in the table beside the chart (its id is given to aria-describedby), so nothing 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from html import escape
 
 from markupsafe import Markup
@@ -14,6 +15,7 @@ from markupsafe import Markup
 WIDTH, HEIGHT = 1000, 300
 LEFT, RIGHT, TOP, BOTTOM = 56, 24, 24, 70
 SERIES_CLASSES = 6  # dashboard.css colours series-0 … series-5
+MAX_TICKS = 5
 
 
 @dataclass(frozen=True)
@@ -22,25 +24,43 @@ class Series:
     values: tuple[int | float, ...]
 
 
-def trend_chart(name: str, title: str, weeks: list[date], series: list[Series], table_id: str) -> Markup:
-    top = _nice_top(max((v for s in series for v in s.values if v is not None), default=0))
+def trend_chart(
+    name: str,
+    title: str,
+    weeks: list[date],
+    series: list[Series],
+    table_id: str,
+    partial: frozenset[int] = frozenset(),
+) -> Markup:
+    """`partial`: the indexes of weeks the figures cover only part of (the current week, say), drawn dashed."""
+    top, step = _scale(max((v for s in series for v in s.values if v is not None), default=0))
     parts = [
         f'<svg class="chart trend" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{name}-title '
         f'{name}-desc" aria-describedby="{table_id}" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{name}-title">{escape(title)}</title>',
-        f'<desc id="{name}-desc">{escape(describe(weeks, series))}</desc>',
-        *_grid(weeks, top),
-        *(part for index, line in enumerate(series) for part in _line(index, line, weeks, top)),
-        *_legend(series),
+        f'<desc id="{name}-desc">{escape(describe(weeks, series, partial))}</desc>',
+        *_grid(weeks, top, step),
+        *(part for index, line in enumerate(series) for part in _line(index, line, weeks, top, partial)),
+        *_legend(series, bool(partial)),
         "</svg>",
     ]
     return Markup("\n".join(parts))
 
 
-def describe(weeks: list[date], series: list[Series]) -> str:
+def partial_weeks(weeks: list[date], first_day: date, last_day: date) -> frozenset[int]:
+    """The weeks (by the Monday that starts them) not wholly inside first_day…last_day."""
+    return frozenset(
+        index for index, monday in enumerate(weeks) if monday < first_day or monday + timedelta(days=6) > last_day
+    )
+
+
+def describe(weeks: list[date], series: list[Series], partial: frozenset[int] = frozenset()) -> str:
     if not weeks:
         return "No weeks in this period."
     sentences = [f"Weekly, {len(weeks)} weeks from the week of {_day(weeks[0])} to the week of {_day(weeks[-1])}."]
+    if partial:
+        named = ", ".join(f"the week of {_day(weeks[index])}" for index in sorted(partial))
+        sentences.append(f"Partial, counting only the days in the period: {named}.")
     for line in series:
         values = [v or 0 for v in line.values]
         peak = max(range(len(values)), key=values.__getitem__)
@@ -51,16 +71,17 @@ def describe(weeks: list[date], series: list[Series]) -> str:
     return " ".join(sentences)
 
 
-def _nice_top(largest: float) -> float:
-    """A round upper bound for the y axis: 1, 2 or 5 times a power of ten."""
-    if largest <= 4:
-        return 4  # whole numbers on every tick
-    step = 1
+def _scale(largest: float) -> tuple[int, int]:
+    """The y axis's top and tick step: counts, so whole numbers, the step 1, 2 or 5 times a power of ten, at most
+    MAX_TICKS steps."""
+    power = 1
     while True:
         for factor in (1, 2, 5):
-            if step * factor >= largest:
-                return step * factor
-        step *= 10
+            step = power * factor
+            steps = max(1, math.ceil(largest / step))
+            if steps <= MAX_TICKS:
+                return step * steps, step
+        power *= 10
 
 
 def _x(index: int, count: int) -> float:
@@ -72,10 +93,9 @@ def _y(value: float, top: float) -> float:
     return round(TOP + (1 - value / top) * (HEIGHT - TOP - BOTTOM), 1)
 
 
-def _grid(weeks: list[date], top: float) -> list[str]:
+def _grid(weeks: list[date], top: int, step: int) -> list[str]:
     parts = []
-    for tick in range(5):
-        value = top * tick / 4
+    for value in range(0, top + 1, step):
         y = _y(value, top)
         parts.append(f'<line class="grid" x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>')
         parts.append(f'<text class="axis" x="{LEFT - 8}" y="{y + 4}" text-anchor="end">{_number(value)}</text>')
@@ -90,25 +110,33 @@ def _grid(weeks: list[date], top: float) -> list[str]:
     return parts
 
 
-def _line(index: int, line: Series, weeks: list[date], top: float) -> list[str]:
+def _line(index: int, line: Series, weeks: list[date], top: float, partial: frozenset[int]) -> list[str]:
     kind = f"series-{index % SERIES_CLASSES}"
     points = [(_x(i, len(weeks)), _y(v or 0, top)) for i, v in enumerate(line.values)]
-    parts = [f'<polyline class="trend-line {kind}" points="{" ".join(f"{x},{y}" for x, y in points)}"/>']
-    for (x, y), week, value in zip(points, weeks, line.values, strict=False):
+    parts = []
+    # A segment touching a partial week is dashed: its fall is the week not being over, not fewer messages.
+    for i in range(1, len(points)):
+        (x1, y1), (x2, y2) = points[i - 1], points[i]
+        dashed = " partial" if {i - 1, i} & partial else ""
+        parts.append(f'<line class="trend-line {kind}{dashed}" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}"/>')
+    for i, ((x, y), week, value) in enumerate(zip(points, weeks, line.values, strict=False)):
+        so_far = " so far (a partial week)" if i in partial else ""
         parts.append(
-            f'<circle class="trend-point {kind}" cx="{x}" cy="{y}" r="3.5">'
-            f"<title>{escape(line.label)}, week of {_day(week)}: {_number(value or 0)}</title></circle>"
+            f'<circle class="trend-point {kind}{" partial" if so_far else ""}" cx="{x}" cy="{y}" r="3.5">'
+            f"<title>{escape(line.label)}, week of {_day(week)}{so_far}: {_number(value or 0)}</title></circle>"
         )
     return parts
 
 
-def _legend(series: list[Series]) -> list[str]:
+def _legend(series: list[Series], with_partial: bool) -> list[str]:
+    entries = [(f"series-{index % SERIES_CLASSES}", line.label) for index, line in enumerate(series)]
+    if with_partial:
+        entries.append(("series-5 partial", "partial week"))
     parts, x, y = [], LEFT, HEIGHT - 12
-    for index, line in enumerate(series):
-        kind = f"series-{index % SERIES_CLASSES}"
+    for kind, label in entries:
         parts.append(f'<line class="trend-line {kind}" x1="{x}" y1="{y - 4}" x2="{x + 22}" y2="{y - 4}"/>')
-        parts.append(f'<text class="axis" x="{x + 28}" y="{y}">{escape(line.label)}</text>')
-        x += 28 + len(line.label) * 7 + 24  # about 7 units per character at the axis font size
+        parts.append(f'<text class="axis" x="{x + 28}" y="{y}">{escape(label)}</text>')
+        x += 28 + len(label) * 7 + 24  # about 7 units per character at the axis font size
     return parts
 
 

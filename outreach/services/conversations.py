@@ -77,6 +77,16 @@ def note_inbound(session: Session, phone: str, client_id: int | None, handled_as
     session.add(conversation)
 
 
+def note_answer(session: Session, provider_id: str, words: str) -> None:
+    """Keep the automatic answer's words on the text it answered (none for a retried delivery)."""
+    if not words:
+        return
+    inbound = session.exec(select(InboundMessage).where(InboundMessage.provider_id == provider_id)).first()
+    if inbound is not None:
+        inbound.answer = words
+        session.add(inbound)
+
+
 def get(session: Session, conversation_id: int) -> Conversation | None:
     return session.get(Conversation, conversation_id) if 0 < conversation_id < 2**31 else None
 
@@ -105,7 +115,7 @@ def thread(session: Session, conversation: Conversation, limit: int = 300) -> li
         .order_by(col(InboundMessage.received_at).desc())
         .limit(limit)
     )
-    items = [ThreadItem(m.received_at, "in", m.body, _inbound_label(m), language=m.language) for m in inbound]
+    items = [item for m in inbound for item in _inbound_items(m)]
     if ids:
         when = func.coalesce(Message.sent_at, Message.due_at)
         outbound = session.exec(
@@ -124,6 +134,14 @@ def thread(session: Session, conversation: Conversation, limit: int = 300) -> li
             for m in outbound
         ]
     return sorted(items, key=lambda item: item.at)[-limit:]
+
+
+def waiting_reply(session: Session, conversation: Conversation, message_id: int) -> Message | None:
+    """The reply to this conversation's number with that id, while it still waits to go out."""
+    row = session.get(Message, message_id) if 0 < message_id < 2**31 else None
+    if row is None or row.stream != REPLY_STREAM or row.status != MessageStatus.planned:
+        return None
+    return row if row.client_id in clients_for(session, conversation) else None
 
 
 def reply_state(ctx: Context, session: Session, conversation: Conversation, now: datetime) -> ReplyState:
@@ -318,6 +336,15 @@ def quick_replies(ctx: Context, client: Client | None) -> dict[str, str]:
     """Each quick reply's words for this client, ready to insert into the form."""
     context = message_context_for(ctx, client)
     return {name: ctx.renderer.render_quick_reply(name, context) for name in ctx.renderer.quick_replies()}
+
+
+def _inbound_items(message: InboundMessage) -> list[ThreadItem]:
+    """The text, and the automatic answer that went straight back (listed after it: the same instant)."""
+    text = ThreadItem(message.received_at, "in", message.body, _inbound_label(message), language=message.language)
+    if not message.replied:
+        return [text]
+    answer = ThreadItem(message.received_at, "out", message.answer, "Automatic answer")
+    return [text, answer]
 
 
 def _inbound_label(message: InboundMessage) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -96,6 +98,45 @@ def test_a_reply_goes_through_the_outbox_audited_and_is_sent(desk, ann):
     thread = page_text(desk.get(f"/inbox/{cid}"))
     assert thread.index("Running 10 minutes late") < thread.index("No problem Ann")
     assert "Reply from frontdesk" in thread and "sent" in thread
+
+
+def test_after_a_reply_the_page_returns_to_the_thread_end_saying_it_is_queued(desk, ann):
+    text_in(desk, "Running late, sorry!")
+    cid = conversation_id(desk.ctx)
+
+    response = desk.post(f"/inbox/{cid}/reply", {"body": "No problem, see you soon."})
+
+    [row] = messages(desk.ctx, stream="reply")
+    back = response.headers["location"]
+    assert back == f"/inbox/{cid}?queued={row.id}#queued"
+    page = desk.get(back.split("#")[0]).text
+    note = re.search(r'<p class="flash flash-ok" id="queued" role="status"[^>]*>([^<]*)</p>', page)
+    assert note and note.group(1).startswith("Reply queued: it goes out with the next dispatch pass")
+    assert page.index("No problem, see you soon.") < page.index('id="queued"')  # after the thread's last text
+    dispatch_due(desk.ctx, NOON + timedelta(seconds=30))
+    assert 'id="queued"' not in desk.get(back.split("#")[0]).text  # sent: nothing waits any more
+    assert 'id="queued"' not in desk.get(f"/inbox/{cid}?queued={row.id + 1}").text
+
+
+def test_automatic_answers_show_as_outgoing_texts_after_what_they_answer(desk, ann):
+    answers = {}
+    for sid, body in (("SM1", "HELP"), ("SM2", "Can I come Friday?"), ("SM3", "STOP")):
+        reply = re.search(r"<Message>(.*)</Message>", text_in(desk, body, sid=sid).text)
+        answers[body] = html.unescape(reply.group(1)) if reply else ""
+    assert answers["HELP"] and answers["STOP"] and answers["Can I come Friday?"]
+
+    page = desk.get(f"/inbox/{conversation_id(desk.ctx)}").text
+    bubbles = re.findall(r'<li class="bubble bubble-(in|out)">\s*<p class="text"[^>]*>(.*?)</p>', page, re.S)
+    words = [(side, html.unescape(text)) for side, text in bubbles]
+    assert words == [
+        ("in", "HELP"),
+        ("out", answers["HELP"]),
+        ("in", "Can I come Friday?"),
+        ("out", answers["Can I come Friday?"]),
+        ("in", "STOP"),
+        ("out", answers["STOP"]),
+    ]
+    assert page_text(desk.get(f"/inbox/{conversation_id(desk.ctx)}")).count("Automatic answer") == 3
 
 
 def test_campaign_texts_appear_in_the_thread_labelled_with_their_words(desk, ann):

@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Request, Response
+from sqlmodel import Session
 
 from outreach.channels import twilio
 from outreach.context import Context
+from outreach.services.conversations import note_answer
 from outreach.services.events import record_reports
 from outreach.services.inbound import Reply, handle_inbound_sms
 from outreach.web.deps import ContextDep, NowDep, in_transaction, read_body
@@ -31,8 +33,15 @@ async def twilio_status(request: Request, ctx: ContextDep, now: NowDep) -> Respo
 async def twilio_inbound(request: Request, ctx: ContextDep, now: NowDep) -> Response:
     with refusals_as_http():
         text = twilio.inbound_text(await _verified_fields(request, ctx))
-    reply = await in_transaction(ctx, lambda session: handle_inbound_sms(session, ctx, text, now))
-    return Response(twilio.twiml_reply(_render_reply(ctx, reply) if reply else ""), media_type="application/xml")
+
+    def answer(session: Session) -> str:
+        reply = handle_inbound_sms(session, ctx, text, now)
+        words = _render_reply(ctx, reply) if reply else ""
+        note_answer(session, text.sid, words)  # the thread shows what went back
+        return words
+
+    words = await in_transaction(ctx, answer)
+    return Response(twilio.twiml_reply(words), media_type="application/xml")
 
 
 async def _verified_fields(request: Request, ctx: Context) -> dict[str, str]:

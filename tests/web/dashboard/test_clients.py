@@ -57,8 +57,8 @@ def test_it_records_a_progress_score_and_the_phase_and_chart_follow(desk, ann):
     assert '<span class="phase-pill phase-establishing">Establishing</span>' in before
     assert '<span class="phase-pill phase-tapering">Tapering</span>' in after.text
     assert "visits every 14 days" in after.text
-    assert before.count('class="pain-point"') == 2
-    assert after.text.count('class="pain-point"') == 3
+    assert before.count('class="pain-point"') == 2 * 2  # drawn twice: for a laptop and for a phone
+    assert after.text.count('class="pain-point"') == 3 * 2
     assert "Progress recorded." in after.text
     with Session(desk.ctx.engine) as session:
         newest = session.exec(select(ProgressEntry).order_by(ProgressEntry.recorded_at.desc())).first()
@@ -290,3 +290,45 @@ def test_it_finds_clients_by_name_email_or_phone(desk):
     assert found("example.org") == ["Bo"]
     assert found("651%20555") == ["Bo"]
     assert found("a%25") == found("_nn") == []  # % and _ are characters here, not wildcards
+
+
+def listed(desk, query: str = "") -> list[str]:
+    return re.findall(r'<a href="/clients/\d+">([^<]+)</a>', desk.get(f"/clients{query}").text)
+
+
+def test_the_list_shows_a_booked_visit_at_once_not_a_planning_pass_later(desk, ann):
+    desk.post(f"/clients/{ann}/visits", {"starts_at": "2026-03-09T10:00", "status": "booked"})
+    desk.post(f"/clients/{ann}/visits", {"starts_at": "2026-02-23T10:00", "status": "attended"})
+    row = re.search(r"<tr>\s*<td><a href=\"/clients/\d+\">Ann</a>.*?</tr>", desk.get("/clients").text, re.S)
+
+    assert "Mon 9 Mar 2026" in page_text_of(row.group(0))
+    assert "Mon 23 Feb 2026" in page_text_of(row.group(0))
+
+
+def test_a_visits_import_refreshes_the_list_too(desk, ann):
+    from tests.web.dashboard.test_imports import selected, upload
+
+    location = upload(desk, "client_external_id,starts_at,status\nc1,2026-03-10T09:30,booked\n", kind="visits")
+    desk.post(location, {**selected(desk.get(location).text), "action": "import"})
+
+    with Session(desk.ctx.engine) as session:
+        assert session.get(Client, ann).next_visit_at == utc(2026, 3, 10, 14, 30)
+
+
+def page_text_of(fragment: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", fragment).split())
+
+
+def test_archived_and_erased_clients_stay_out_of_the_list_until_asked_for(desk):
+    add_client(desk.ctx, "c1", at=START, first_name="Ann")
+    bo = add_client(desk.ctx, "c2", at=START, first_name="Bo", email="bo@example.org", phone="+16515550199")
+    cy = add_client(desk.ctx, "c3", at=START, first_name="Cy", email="cy@example.org", phone="+16515550198")
+    desk.sign_in_as("admin")
+    desk.post(f"/clients/{bo}/status", {"status": "archived"})
+    desk.post(f"/clients/{cy}/erase", {"confirm": "yes"})
+
+    assert listed(desk) == ["Ann"]
+    assert listed(desk, "?show=archived") == ["Bo", "(no name)"]
+    assert listed(desk, "?show=all") == ["Ann", "Bo", "(no name)"]
+    assert listed(desk, "?show=nonsense") == ["Ann"]
+    assert 'href="/clients?q=Bo&amp;show=all"' in desk.get("/clients?q=Bo").text

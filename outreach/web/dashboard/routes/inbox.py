@@ -107,11 +107,20 @@ def inbox(request: Request, session: SessionDep, staff: ClientsStaff, show: str 
 
 @router.get("/inbox/{conversation_id}")
 def conversation_page(
-    request: Request, ctx: ContextDep, session: SessionDep, staff: ClientsStaff, conversation_id: int, quick: str = ""
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    staff: ClientsStaff,
+    conversation_id: int,
+    quick: str = "",
+    queued: int = 0,
 ):
+    """`queued`: the reply just sent from this page, said to be on its way at the thread's end while it waits."""
     conversation = _conversation(session, conversation_id)
     # Without script, a quick reply's link fills the form through the address.
-    return _render(request, ctx, session, conversation, body=_quick_text(ctx, session, conversation, quick))
+    body = _quick_text(ctx, session, conversation, quick)
+    waiting = conversations.waiting_reply(session, conversation, queued)
+    return _render(request, ctx, session, conversation, body=body, queued=waiting)
 
 
 @router.post("/inbox/{conversation_id}/reply")
@@ -130,14 +139,8 @@ def reply(
         session.rollback()
         return _render(request, ctx, session, conversation, error=str(exc), body=body, status_code=400)
     session.commit()
-    flash(
-        request,
-        "ok",
-        f"Reply queued: {row.reason}."
-        if row.reason
-        else "Reply queued: it goes out with the next dispatch pass, within a minute.",
-    )
-    return RedirectResponse(f"/inbox/{conversation.id}", status_code=303)
+    # Back to the end of the thread, where the reply now is, rather than the top of a long page.
+    return RedirectResponse(f"/inbox/{conversation.id}?queued={row.id}#queued", status_code=303)
 
 
 @router.post("/inbox/{conversation_id}/done")
@@ -223,6 +226,7 @@ def _render(
     error: str = "",
     body: str = "",
     status_code: int = 200,
+    queued: Message | None = None,
 ):  # noqa: ANN202
     at = now(request)
     sharing = conversations.clients_for(session, conversation)
@@ -239,6 +243,7 @@ def _render(
         state=state,
         error=error,
         body=body,
+        queued=queued,
         quick_replies=conversations.quick_replies(ctx, client) if not state.refused else {},
         sms_prefix=ctx.renderer.wrap_sms("", conversations.message_context_for(ctx, client)),
         max_segments=ctx.settings.inbox.max_segments,

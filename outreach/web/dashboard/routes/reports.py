@@ -16,7 +16,7 @@ from outreach.services.outcomes import Period, Table, outcomes_report, today_in,
 from outreach.web.dashboard.auth import Staff, require
 from outreach.web.deps import ContextDep, SessionDep, now
 from outreach.web.dashboard.routes.pages import PageNotFound, render
-from outreach.charts.trend import Series, trend_chart
+from outreach.charts.trend import Series, partial_weeks, trend_chart
 
 router = APIRouter()
 ReportsStaff = Annotated[Staff, Depends(require("reports"))]
@@ -44,8 +44,8 @@ def outcomes_page(request: Request, ctx: ContextDep, session: SessionDep, staff:
     charts = []
     if report is not None:
         charts = [
-            _chart("sent-chart", "Messages sent per week", report.weeks, SENT_LINES),
-            _chart("response-chart", "Responses per week", report.weeks, RESPONSE_LINES),
+            _chart("sent-chart", "Messages sent per week", report.weeks, SENT_LINES, period),
+            _chart("response-chart", "Responses per week", report.weeks, RESPONSE_LINES, period),
         ]
     return render(
         request,
@@ -119,11 +119,13 @@ def _csv(tables: list[Table], name: str, period: Period) -> Response:
     )
 
 
-def _chart(name: str, title: str, table: Table, lines: tuple[tuple[str, str], ...]):  # noqa: ANN202
+def _chart(name: str, title: str, table: Table, lines: tuple[tuple[str, str], ...], counted: Period | None = None):  # noqa: ANN202
+    """`counted`: the days a week's figures count, when a week may hold only some of them (totals, not a snapshot)."""
     records = table.records()
     weeks = [date.fromisoformat(r["week_of"]) for r in records]
     series = [Series(label, tuple(r[column] for r in records)) for column, label in lines]
-    return title, trend_chart(name, title, weeks, series, table_id=f"table-{table.name}")
+    partial = partial_weeks(weeks, counted.start, counted.end) if counted else frozenset()
+    return title, trend_chart(name, title, weeks, series, table_id=f"table-{table.name}", partial=partial)
 
 
 def _query(period: Period) -> str:
