@@ -127,9 +127,7 @@ class Renderer:
     def render(self, campaign: Campaign, step: Step, channel: str, context: dict) -> Rendered:
         """The step's copy in the context's language and phase (or the nearest variant there is: see names.py)."""
         name, context = self._localised(template_name(step, channel), context)
-        if campaign.stream == "education":
-            lesson_language = "" if context["language"] == self.default_language else context["language"]
-            context = {**context, "lesson_url": lesson_url(self.settings.web.public_url, step.key, lesson_language)}
+        context = self._with_lesson_url(campaign, step, context)
         if channel == "email":
             return self._email(name, context)
         if channel == "sms":
@@ -158,9 +156,7 @@ class Renderer:
         name, context = self._localised(template_name(step, "sms"), context)
         if not self.has_short(name):
             return None
-        if campaign.stream == "education":
-            lesson_language = "" if context["language"] == self.default_language else context["language"]
-            context = {**context, "lesson_url": lesson_url(self.settings.web.public_url, step.key, lesson_language)}
+        context = self._with_lesson_url(campaign, step, context)
         return Rendered("sms", "", self._sms(name, context, short=True), "", context["language"])
 
     def has_short(self, name: str) -> bool:
@@ -225,6 +221,13 @@ class Renderer:
     def path_of(self, name: str) -> Path:
         """A template's file, spelled as Jinja spells it in errors."""
         return Path(os.path.normpath(os.path.join(self.templates_dir, name)))
+
+    def _with_lesson_url(self, campaign: Campaign, step: Step, context: dict) -> dict:
+        """An education step may link its lesson's page, in the language of the copy it is sent in."""
+        if campaign.stream != "education":
+            return context
+        language = "" if context["language"] == self.default_language else context["language"]
+        return {**context, "lesson_url": lesson_url(self.settings.web.public_url, step.key, language)}
 
     def _localised(self, name: str, context: dict) -> tuple[str, dict]:
         """The variant of `name` for the context's language and phase, and the context in that variant's language
